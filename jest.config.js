@@ -1,0 +1,9 @@
+/** @type {import('jest').Config} */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/test'],
+  testMatch: ['**/*.test.ts'],
+  transform: {'^.+\\.ts$': ['ts-jest', {tsconfig: 'tsconfig.json', isolatedModules: true}]},
+  setupFiles: ['<rootDir>/test/setup-console.js'],
+  testTimeout: 60000,
+};

@@ -1,0 +1,53 @@
+// The contract between the control plane (src/control) and the provisioner (src/provision).
+// The control plane owns records (src/store) and decides what should run; the provisioner makes
+// it run and tells what happened. Ports are chosen by the provisioner and persisted by the
+// control plane so that a restarted process comes back on the same port.
+
+export interface ProcessSpec {
+  region: string;
+  role: 'primary' | 'replica';
+  port: number; // 0 = let the provisioner choose one (returned by ensure)
+}
+
+export interface DesiredDatabase {
+  id: string;
+  password: string; // the database's own password (user "default" until the gateway owns auth)
+  maxmemoryBytes: number;
+  eviction: boolean; // false -> noeviction
+  processes: ProcessSpec[]; // exactly one primary, one replica per read region
+}
+
+export type ProcessState = 'starting' | 'running' | 'restarting' | 'stopped' | 'failed';
+
+export interface ProcessHealth {
+  region: string;
+  role: 'primary' | 'replica';
+  port: number;
+  pid: number | null;
+  state: ProcessState;
+  restarts: number;
+  lastExit: string | null;
+}
+
+export interface ProvisionerEvents {
+  // A process changed state outside a call (crash, restart by supervision).
+  onProcessEvent?(databaseId: string, health: ProcessHealth, message: string): void;
+}
+
+export interface Provisioner {
+  /** Start, stop or reconfigure processes so that exactly `db.processes` run. Resolves with the
+   *  specs (ports filled in) once the primary answers and every replica is linked and in sync. */
+  ensure(db: DesiredDatabase): Promise<ProcessSpec[]>;
+  /** Apply maxmemory and the eviction policy live to every process of the database. */
+  setLimits(id: string, maxmemoryBytes: number, eviction: boolean): Promise<void>;
+  /** Replace the password: the old one stops working at once, its open connections are closed. */
+  setPassword(id: string, password: string): Promise<void>;
+  /** Stop every process of the database and remove its data. Idempotent. */
+  destroy(id: string): Promise<void>;
+  health(id: string): ProcessHealth[];
+  /** On server start: stop redis-server processes left from an earlier run (pidfiles under the
+   *  state folder), then bring back every database given. */
+  reconcile(all: DesiredDatabase[]): Promise<void>;
+  /** Stop every process (server shutdown). Data stays. */
+  stopAll(): Promise<void>;
+}
