@@ -1,0 +1,11 @@
+export * from './types';
+export {LocalProvisioner, ReconcileError} from './local';
+export type {LocalProvisionerOptions} from './local';
+export {adminConnection} from './admin';
+export {
+  RedisServerMissingError,
+  RedisServerTooOldError,
+  ProcessStartError,
+  ProcessStoppedError,
+  UnsupportedChangeError,
+} from './errors';

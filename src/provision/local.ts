@@ -1,0 +1,317 @@
+// LocalProvisioner: databases as real redis-server processes on this machine (127.0.0.1), one
+// primary and one replica per read region, each supervised, with data under
+// <home>/data/<databaseId>/<region>/.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import {checkRedisServer} from './binary';
+import {renderConfig} from './config';
+import {ProcessStoppedError, UnsupportedChangeError} from './errors';
+import {applyLimits, applyPassword} from './live';
+import {stopOrphans} from './orphans';
+import {findFreePort} from './ports';
+import {waitForSync} from './readiness';
+import {SupervisedRedis} from './supervised';
+import type {DesiredDatabase, ProcessHealth, ProcessSpec, Provisioner, ProvisionerEvents} from './types';
+
+export interface LocalProvisionerOptions {
+  home: string;
+  internalSecret: string;
+  redisServerPath?: string; // default: "redis-server" on PATH
+  events?: ProvisionerEvents;
+  /** How many databases reconcile() brings back at once (default 4). */
+  reconcileConcurrency?: number;
+}
+
+/** reconcile() tried every database; these could not be brought back. */
+export class ReconcileError extends Error {
+  readonly code = 'reconcile_failed';
+  constructor(readonly failures: {databaseId: string; error: Error}[]) {
+    super(`could not bring back ${failures.length} database(s): ${failures.map((f) => `${f.databaseId}: ${f.error.message}`).join('; ')}`);
+    this.name = 'ReconcileError';
+  }
+}
+
+interface DbState {
+  desired: DesiredDatabase;
+  procs: Map<string, SupervisedRedis>; // by region
+  /** Settles when the primary started by the current ensure() answers. */
+  primaryReady: Promise<void>;
+}
+
+const SAFE_NAME = /^[A-Za-z0-9_-]+$/;
+
+export class LocalProvisioner implements Provisioner {
+  private readonly dbs = new Map<string, DbState>();
+  private readonly locks = new Map<string, Promise<void>>();
+  private readonly reservedPorts = new Set<number>();
+  private binaryPath: Promise<string> | null = null;
+  private closing = false;
+
+  constructor(private readonly opts: LocalProvisionerOptions) {}
+
+  ensure(db: DesiredDatabase): Promise<ProcessSpec[]> {
+    validate(db);
+    if (this.closing) return Promise.reject(new ProcessStoppedError('the provisioner'));
+    return this.withLock(db.id, () => this.doEnsure(db));
+  }
+
+  setLimits(id: string, maxmemoryBytes: number, eviction: boolean): Promise<void> {
+    return this.withLock(id, async () => {
+      const state = this.known(id);
+      state.desired = {...state.desired, maxmemoryBytes, eviction};
+      await applyLimits(this.running(state), this.opts.internalSecret, maxmemoryBytes, eviction);
+    });
+  }
+
+  setPassword(id: string, password: string): Promise<void> {
+    return this.withLock(id, async () => {
+      const state = this.known(id);
+      state.desired = {...state.desired, password};
+      await applyPassword(this.running(state), this.opts.internalSecret, password);
+    });
+  }
+
+  destroy(id: string): Promise<void> {
+    if (!SAFE_NAME.test(id)) return Promise.reject(new Error(`invalid database id ${JSON.stringify(id)}`));
+    return this.withLock(id, async () => {
+      const state = this.dbs.get(id);
+      if (state) await this.stopProcs([...state.procs.values()]);
+      this.dbs.delete(id);
+      await stopOrphans(this.opts.home, id, this.ownPids());
+      fs.rmSync(path.join(this.opts.home, 'data', id), {recursive: true, force: true});
+    });
+  }
+
+  health(id: string): ProcessHealth[] {
+    const state = this.dbs.get(id);
+    if (!state) return [];
+    return [...state.procs.values()]
+      .sort((a, b) => (a.role === b.role ? a.region.localeCompare(b.region) : a.role === 'primary' ? -1 : 1))
+      .map((p) => p.health());
+  }
+
+  async reconcile(all: DesiredDatabase[]): Promise<void> {
+    all.forEach(validate);
+    const wanted = new Set(all.map((d) => d.id));
+    for (const [id, state] of this.dbs) {
+      if (wanted.has(id)) continue;
+      await this.withLock(id, async () => {
+        await this.stopProcs([...state.procs.values()]);
+        this.dbs.delete(id);
+      });
+    }
+    await stopOrphans(this.opts.home, undefined, this.ownPids());
+    const failures: {databaseId: string; error: Error}[] = [];
+    const queue = [...all];
+    const worker = async () => {
+      for (let db = queue.shift(); db; db = queue.shift()) {
+        try {
+          await this.ensure(db);
+        } catch (err) {
+          failures.push({databaseId: db.id, error: err as Error});
+        }
+      }
+    };
+    await Promise.all(Array.from({length: this.opts.reconcileConcurrency ?? 4}, worker));
+    if (failures.length) throw new ReconcileError(failures);
+  }
+
+  async stopAll(): Promise<void> {
+    this.closing = true;
+    try {
+      // Stopping a process aborts any ensure() waiting on it; then wait for those to unwind and
+      // stop whatever they may still have started.
+      await this.stopProcs(this.allProcs());
+      await Promise.all([...this.locks.values()]);
+      await this.stopProcs(this.allProcs());
+      this.dbs.clear();
+      this.reservedPorts.clear();
+    } finally {
+      this.closing = false;
+    }
+  }
+
+  // ---- internals ----
+
+  private async doEnsure(db: DesiredDatabase): Promise<ProcessSpec[]> {
+    await this.binary();
+    let state = this.dbs.get(db.id);
+    const previous = state?.desired;
+    if (!state) {
+      state = {desired: db, procs: new Map(), primaryReady: Promise.resolve()};
+      this.dbs.set(db.id, state);
+    }
+    state.desired = {...db, processes: db.processes.map((p) => ({...p}))};
+
+    const primarySpec = db.processes.find((p) => p.role === 'primary')!;
+    for (const proc of state.procs.values()) {
+      const spec = db.processes.find((p) => p.region === proc.region);
+      if (spec && spec.role !== proc.role) {
+        throw new UnsupportedChangeError(`the ${proc.role} in ${proc.region} cannot become a ${spec.role}`);
+      }
+    }
+
+    // Live changes to processes that keep running; processes started below read state.desired.
+    const keep = this.running(state);
+    if (previous && previous.password !== db.password) await applyPassword(keep, this.opts.internalSecret, db.password);
+    if (previous && (previous.maxmemoryBytes !== db.maxmemoryBytes || previous.eviction !== db.eviction)) {
+      await applyLimits(keep, this.opts.internalSecret, db.maxmemoryBytes, db.eviction);
+    }
+
+    const removed = [...state.procs.values()].filter((p) => !db.processes.some((s) => s.region === p.region));
+    for (const proc of removed) {
+      await proc.stop();
+      state.procs.delete(proc.region);
+      this.reservedPorts.delete(proc.port);
+      fs.rmSync(proc.opts.dir, {recursive: true, force: true});
+    }
+
+    const starts: Promise<void>[] = [];
+    const primary = state.procs.get(primarySpec.region);
+    let primaryStart: Promise<void> | null = null;
+    if (!primary || primary.state === 'failed' || primary.state === 'stopped') {
+      const proc = primary ?? (await this.createProc(state, primarySpec));
+      primaryStart = proc.start();
+      starts.push(primaryStart);
+    }
+    state.primaryReady = primaryStart ?? Promise.resolve();
+    state.primaryReady.catch(() => undefined); // observed by the replicas and by allSettled below
+    for (const spec of db.processes) {
+      if (spec.role !== 'replica') continue;
+      const existing = state.procs.get(spec.region);
+      if (existing && existing.state !== 'failed' && existing.state !== 'stopped') continue;
+      const proc = existing ?? (await this.createProc(state, spec));
+      starts.push(proc.start());
+    }
+    const results = await Promise.allSettled(starts);
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+
+    return db.processes.map((spec) => ({region: spec.region, role: spec.role, port: state!.procs.get(spec.region)!.port}));
+  }
+
+  private async createProc(state: DbState, spec: ProcessSpec): Promise<SupervisedRedis> {
+    const id = state.desired.id;
+    const portIsOurs = spec.port === 0;
+    const port = portIsOurs ? await this.newPort() : spec.port;
+    this.reservedPorts.add(port);
+    const proc: SupervisedRedis = new SupervisedRedis({
+      databaseId: id,
+      region: spec.region,
+      role: spec.role,
+      port,
+      dir: path.join(this.opts.home, 'data', id, spec.region),
+      internalSecret: this.opts.internalSecret,
+      portIsOurs,
+      binary: () => this.binary(),
+      renderConfig: (p) =>
+        renderConfig({
+          port: p,
+          dir: proc.opts.dir,
+          password: state.desired.password,
+          internalSecret: this.opts.internalSecret,
+          maxmemoryBytes: state.desired.maxmemoryBytes,
+          eviction: state.desired.eviction,
+          defaultUserEnabled: spec.role === 'primary',
+        }),
+      newPort: async () => {
+        this.reservedPorts.delete(proc.port);
+        const next = await this.newPort();
+        this.reservedPorts.add(next);
+        return next;
+      },
+      afterStart: async (self, client, initial, wait) => {
+        if (self.role === 'primary') return;
+        // A replica is started without `replicaof` in its config: Redis would only connect on
+        // its next once-a-second replication cron, while a runtime REPLICAOF connects at once.
+        if (initial) await state.primaryReady;
+        const primaryProc = [...state.procs.values()].find((p) => p.role === 'primary');
+        if (!primaryProc) throw new Error(`database ${id} has no primary`);
+        await client.call('REPLICAOF', '127.0.0.1', primaryProc.port);
+        await client.call('ACL', 'SETUSER', 'default', 'on');
+        // After a crash the replica serves (stale) reads at once and catches up in the
+        // background; a replica requested by ensure() counts only once it is in sync.
+        if (initial) await waitForSync(client, wait);
+      },
+      onEvent: (health, message) => {
+        try {
+          this.opts.events?.onProcessEvent?.(id, health, message);
+        } catch {
+          // A listener's failure must not stop supervision.
+        }
+      },
+    });
+    state.procs.set(spec.region, proc);
+    return proc;
+  }
+
+  private async newPort(): Promise<number> {
+    for (;;) {
+      const used = new Set([...this.reservedPorts, ...this.allProcs().map((p) => p.port)]);
+      const port = await findFreePort(used);
+      // Checked after the await: two concurrent probes may have found the same port.
+      if (!this.reservedPorts.has(port)) {
+        this.reservedPorts.add(port);
+        return port;
+      }
+    }
+  }
+
+  private binary(): Promise<string> {
+    if (!this.binaryPath) {
+      this.binaryPath = checkRedisServer(this.opts.redisServerPath ?? 'redis-server');
+      // Not cached on failure: installing redis-server must not need a restart of the server.
+      this.binaryPath.catch(() => (this.binaryPath = null));
+    }
+    return this.binaryPath;
+  }
+
+  private known(id: string): DbState {
+    const state = this.dbs.get(id);
+    if (!state) throw new Error(`unknown database ${id}: ensure() it first`);
+    return state;
+  }
+
+  private running(state: DbState): SupervisedRedis[] {
+    return [...state.procs.values()].filter((p) => p.state === 'running');
+  }
+
+  private allProcs(): SupervisedRedis[] {
+    return [...this.dbs.values()].flatMap((s) => [...s.procs.values()]);
+  }
+
+  private ownPids(): Set<number> {
+    return new Set(this.allProcs().map((p) => p.pid).filter((pid): pid is number => pid !== null));
+  }
+
+  private async stopProcs(procs: SupervisedRedis[]): Promise<void> {
+    await Promise.all(procs.map((p) => p.stop()));
+    for (const p of procs) this.reservedPorts.delete(p.port);
+  }
+
+  private withLock<T>(id: string, fn: () => Promise<T>): Promise<T> {
+    const previous = this.locks.get(id) ?? Promise.resolve();
+    const run = previous.then(fn);
+    const tail = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.locks.set(id, tail);
+    void tail.then(() => {
+      if (this.locks.get(id) === tail) this.locks.delete(id);
+    });
+    return run;
+  }
+}
+
+function validate(db: DesiredDatabase): void {
+  if (!SAFE_NAME.test(db.id)) throw new Error(`invalid database id ${JSON.stringify(db.id)}`);
+  const primaries = db.processes.filter((p) => p.role === 'primary');
+  if (primaries.length !== 1) throw new Error(`database ${db.id} needs exactly one primary, got ${primaries.length}`);
+  const regions = new Set<string>();
+  for (const p of db.processes) {
+    if (!SAFE_NAME.test(p.region)) throw new Error(`invalid region ${JSON.stringify(p.region)}`);
+    if (regions.has(p.region)) throw new Error(`database ${db.id} has two processes in ${p.region}`);
+    regions.add(p.region);
+  }
+}

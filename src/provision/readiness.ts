@@ -1,0 +1,82 @@
+// Readiness checks, polled every few milliseconds so ensure() resolves as soon as Redis is ready
+// rather than on some coarse timer.
+import {ProcessStartError} from './errors';
+import {INTERNAL_USER} from './config';
+import {parseInfo, RespClient} from './resp';
+
+export const POLL_MS = 4;
+
+export interface WaitOptions {
+  deadline: number; // Date.now() value
+  /** An error when waiting is pointless (the process exited or is being stopped), else null. */
+  abort: () => Error | null;
+  describe: string; // "primary in mad (port 21000)", for messages
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function check(opts: WaitOptions): void {
+  const err = opts.abort();
+  if (err) throw err;
+  if (Date.now() > opts.deadline) throw new ProcessStartError(`${opts.describe} did not become ready in time`);
+}
+
+/**
+ * Waits until the process answers PING as the internal user, and checks that the answering
+ * server is really our child (its process_id), not some other server that owns the port.
+ * Returns the authenticated connection for the caller's next commands.
+ */
+export async function waitForPing(port: number, secret: string, pid: number, opts: WaitOptions): Promise<RespClient> {
+  for (;;) {
+    check(opts);
+    let client: RespClient;
+    try {
+      client = await RespClient.connect(port);
+    } catch {
+      await sleep(POLL_MS);
+      continue;
+    }
+    try {
+      await client.call('AUTH', INTERNAL_USER, secret);
+      for (;;) {
+        try {
+          await client.call('PING');
+          break;
+        } catch (err) {
+          if (!/^LOADING/.test((err as Error).message)) throw err;
+          check(opts);
+          await sleep(POLL_MS * 5);
+        }
+      }
+      const info = parseInfo(String(await client.call('INFO', 'server')));
+      if (Number(info.process_id) !== pid) {
+        client.close();
+        throw new ProcessStartError(`port ${port} is served by another process (pid ${info.process_id})`, true);
+      }
+      return client;
+    } catch (err) {
+      client.close();
+      if (err instanceof ProcessStartError) throw err;
+      check(opts);
+      // The server went away between connect and reply (it is exiting): poll again and let
+      // abort() report the exit.
+      await sleep(POLL_MS);
+    }
+  }
+}
+
+/** Waits until a replica's link to its primary is up and no sync is in progress. */
+export async function waitForSync(client: RespClient, opts: WaitOptions): Promise<void> {
+  for (;;) {
+    check(opts);
+    let info: Record<string, string>;
+    try {
+      info = parseInfo(String(await client.call('INFO', 'replication')));
+    } catch (err) {
+      check(opts);
+      throw err;
+    }
+    if (info.role === 'slave' && info.master_link_status === 'up' && info.master_sync_in_progress === '0') return;
+    await sleep(POLL_MS);
+  }
+}

@@ -1,0 +1,167 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import {LocalProvisioner} from '../../../src/provision/local';
+import {RedisServerMissingError} from '../../../src/provision/errors';
+import type {ProcessSpec} from '../../../src/provision/types';
+import {closeClients, connected, desired, eventually, isAlive, killEverythingUnder, redisPidsUnder, SECRET, tempHome} from './helpers';
+
+const home = tempHome();
+const provisioner = new LocalProvisioner({home, internalSecret: SECRET});
+
+afterAll(async () => {
+  closeClients();
+  await provisioner.stopAll();
+  killEverythingUnder(home);
+  fs.rmSync(home, {recursive: true, force: true});
+});
+
+const portOf = (specs: ProcessSpec[], region: string) => specs.find((s) => s.region === region)!.port;
+
+describe('a database with a primary and two replicas', () => {
+  const db = desired('db1primary2rep', ['ams', 'fra']);
+  let specs: ProcessSpec[];
+
+  beforeAll(async () => {
+    specs = await provisioner.ensure(db);
+  });
+
+  test('ensure() returns a distinct port for every process and all of them are running', () => {
+    expect(specs.map((s) => s.region)).toEqual(['mad', 'ams', 'fra']);
+    expect(new Set(specs.map((s) => s.port)).size).toBe(3);
+    expect(provisioner.health(db.id).map((h) => [h.region, h.role, h.state])).toEqual([
+      ['mad', 'primary', 'running'],
+      ['ams', 'replica', 'running'],
+      ['fra', 'replica', 'running'],
+    ]);
+  });
+
+  test('a write on the primary with the database password is read on each replica', async () => {
+    const primary = await connected(portOf(specs, 'mad'), db.password);
+    await primary.set('greeting', 'hola');
+    // WAIT makes the test independent of replication lag.
+    expect(await primary.wait(2, 5000)).toBe(2);
+    for (const region of ['ams', 'fra']) {
+      const replica = await connected(portOf(specs, region), db.password);
+      expect(await replica.get('greeting')).toBe('hola');
+      await expect(replica.set('x', '1')).rejects.toThrow(/READONLY/);
+    }
+  });
+
+  test('the internal secret works as user redfly; a wrong password is refused', async () => {
+    const admin = await connected(portOf(specs, 'mad'), SECRET, 'redfly');
+    expect(await admin.config('GET', 'maxmemory')).toEqual(['maxmemory', String(db.maxmemoryBytes)]);
+    await expect(connected(portOf(specs, 'mad'), 'not-the-password')).rejects.toThrow(/WRONGPASS/);
+    await expect(connected(portOf(specs, 'ams'), 'not-the-password')).rejects.toThrow(/WRONGPASS/);
+  });
+
+  test('the database user cannot run server administration commands nor select database 1', async () => {
+    const user = await connected(portOf(specs, 'mad'), db.password);
+    await expect(user.config('SET', 'maxmemory', '0')).rejects.toThrow(/NOPERM/);
+    await expect(user.select(1)).rejects.toThrow(/out of range/);
+  });
+
+  test('ensure() again with the same state changes nothing', async () => {
+    const pids = provisioner.health(db.id).map((h) => h.pid);
+    const again = await provisioner.ensure({...db, processes: specs});
+    expect(again).toEqual(specs);
+    expect(provisioner.health(db.id).map((h) => h.pid)).toEqual(pids);
+  });
+
+  test('setLimits changes maxmemory and the policy on every process, live', async () => {
+    await provisioner.setLimits(db.id, 200 * 1024 * 1024, true);
+    for (const spec of specs) {
+      const admin = await connected(spec.port, SECRET, 'redfly');
+      expect(await admin.config('GET', 'maxmemory')).toEqual(['maxmemory', String(200 * 1024 * 1024)]);
+      expect(await admin.config('GET', 'maxmemory-policy')).toEqual(['maxmemory-policy', 'allkeys-random']);
+    }
+  });
+
+  test('setPassword: the old password fails, the new one works, old connections are closed', async () => {
+    const old = await connected(portOf(specs, 'mad'), db.password);
+    const oldOnReplica = await connected(portOf(specs, 'ams'), db.password);
+    expect(await old.ping()).toBe('PONG');
+    await provisioner.setPassword(db.id, 'db-password-2');
+    await expect(old.ping()).rejects.toThrow();
+    await expect(oldOnReplica.ping()).rejects.toThrow();
+    for (const spec of specs) {
+      await expect(connected(spec.port, db.password)).rejects.toThrow(/WRONGPASS/);
+      const fresh = await connected(spec.port, 'db-password-2');
+      expect(await fresh.get('greeting')).toBe('hola');
+    }
+    db.password = 'db-password-2';
+  });
+
+  test('removing a replica stops it and deletes its data; the primary keeps serving throughout', async () => {
+    const primary = await connected(portOf(specs, 'mad'), db.password);
+    const fraPid = provisioner.health(db.id).find((h) => h.region === 'fra')!.pid!;
+    let writes = 0;
+    let failures = 0;
+    let writing = true;
+    const writer = (async () => {
+      while (writing) {
+        try {
+          await primary.incr('counter');
+          writes++;
+        } catch {
+          failures++;
+        }
+      }
+    })();
+    const withoutFra = specs.filter((s) => s.region !== 'fra');
+    const result = await provisioner.ensure({...db, processes: withoutFra});
+    writing = false;
+    await writer;
+    expect(result).toEqual(withoutFra);
+    expect(failures).toBe(0);
+    expect(Number(await primary.get('counter'))).toBe(writes);
+    expect(isAlive(fraPid)).toBe(false);
+    expect(fs.existsSync(path.join(home, 'data', db.id, 'fra'))).toBe(false);
+    expect(provisioner.health(db.id).map((h) => h.region)).toEqual(['mad', 'ams']);
+    specs = result;
+  });
+
+  test('adding a replica starts it in sync with the existing data', async () => {
+    const result = await provisioner.ensure({...db, processes: [...specs, {region: 'syd', role: 'replica', port: 0}]});
+    const syd = portOf(result, 'syd');
+    expect(syd).toBeGreaterThan(0);
+    const replica = await connected(syd, db.password);
+    expect(await replica.get('greeting')).toBe('hola');
+    specs = result;
+  });
+
+  test('destroy() stops every process and removes the data; a second destroy is harmless', async () => {
+    const pids = provisioner.health(db.id).map((h) => h.pid!);
+    await provisioner.destroy(db.id);
+    for (const pid of pids) expect(isAlive(pid)).toBe(false);
+    expect(fs.existsSync(path.join(home, 'data', db.id))).toBe(false);
+    expect(provisioner.health(db.id)).toEqual([]);
+    await expect(connected(portOf(specs, 'mad'), db.password)).rejects.toThrow();
+    await provisioner.destroy(db.id);
+  });
+});
+
+describe('stopAll', () => {
+  test('leaves no redis-server of this home running, and keeps the data', async () => {
+    const db = desired('dbstopall', ['ams']);
+    const specs = await provisioner.ensure(db);
+    const primary = await connected(portOf(specs, 'mad'), db.password);
+    await primary.set('kept', 'yes');
+    await provisioner.stopAll();
+    await eventually(() => redisPidsUnder(home).length === 0, 'every redis-server to exit');
+    const back = await provisioner.ensure({...db, processes: specs});
+    expect(back).toEqual(specs);
+    expect(await (await connected(portOf(specs, 'mad'), db.password)).get('kept')).toBe('yes');
+    await provisioner.destroy(db.id);
+  });
+});
+
+describe('without redis-server', () => {
+  test('ensure() fails with an error that says how to install it', async () => {
+    const missing = new LocalProvisioner({home, internalSecret: SECRET, redisServerPath: path.join(home, 'no-such-redis-server')});
+    const err = await missing.ensure(desired('dbmissing', [])).catch((e) => e);
+    expect(err).toBeInstanceOf(RedisServerMissingError);
+    expect(err.message).toMatch(/apt-get install redis-server/);
+    expect(err.message).toMatch(/brew install redis/);
+    expect(fs.existsSync(path.join(home, 'data', 'dbmissing'))).toBe(false);
+  });
+});
