@@ -1,0 +1,137 @@
+import swagger from '@fastify/swagger';
+import Fastify, {FastifyBaseLogger, FastifyError, FastifyInstance, FastifyServerOptions} from 'fastify';
+import type {Provisioner} from '../provision/types';
+import type {Store, TokenRecord} from '../store';
+import {authenticate} from './auth';
+import type {Catalogue} from './catalogue';
+import {DatabaseService, NAME_RULES} from './databases';
+import {ApiError} from './errors';
+import {newRequestId} from './ids';
+import {catalogueRoutes} from './routes/catalogue';
+import {databaseRoutes} from './routes/databases';
+import {orgRoutes} from './routes/orgs';
+import {sharedSchemas} from './schemas';
+import type {AdminAuth} from './stats';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    token: TokenRecord | null;
+  }
+}
+
+export interface AppOptions {
+  store: Store;
+  provisioner: Provisioner;
+  catalogue: Catalogue;
+  /** Credentials the control plane uses for INFO on a database's primary. */
+  adminAuth: (databaseId: string, databasePassword: string) => AdminAuth;
+  logger?: FastifyServerOptions['logger'] | FastifyBaseLogger;
+  /** /healthz answers 503 until this says the server has brought its databases back. */
+  isReady?: () => boolean;
+}
+
+export interface ControlApp {
+  app: FastifyInstance;
+  databases: DatabaseService;
+}
+
+export async function buildApp(opts: AppOptions): Promise<ControlApp> {
+  const loggerOpt = opts.logger ?? false;
+  const isInstance = typeof loggerOpt === 'object' && loggerOpt !== null && 'child' in loggerOpt;
+  const app = Fastify({
+    ...(isInstance ? {loggerInstance: loggerOpt as FastifyBaseLogger} : {logger: loggerOpt as FastifyServerOptions['logger']}),
+    genReqId: () => newRequestId(),
+    requestIdHeader: false,
+    bodyLimit: 1024 * 1024,
+    // Unknown fields are an error (a typo must not be silently dropped); query strings need coercion.
+    ajv: {customOptions: {removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false}},
+  });
+  const databases = new DatabaseService({
+    store: opts.store,
+    provisioner: opts.provisioner,
+    catalogue: opts.catalogue,
+    log: app.log,
+  });
+
+  app.decorateRequest('token', null);
+  app.addHook('onRequest', async (req, reply) => {
+    reply.header('x-request-id', req.id);
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'redfly provisioning API',
+        version: '1.0.0',
+        description: 'Create and manage managed Redis databases. Errors: {"error": {"code", "message", "requestId"}}.',
+      },
+      components: {securitySchemes: {bearerAuth: {type: 'http', scheme: 'bearer'}}},
+      security: [{bearerAuth: []}],
+    },
+    refResolver: {buildLocalReference: (json, _base, _fragment, i) => String(json.$id ?? `def-${i}`)},
+  });
+  for (const s of sharedSchemas) app.addSchema(s);
+
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    const {status, code, message, details} = describeError(err);
+    if (status >= 500) req.log.error({err}, 'request failed');
+    void reply.status(status).send({error: {code, message, requestId: req.id, ...(details ? {details} : {})}});
+  });
+  app.setNotFoundHandler((req, reply) => {
+    void reply
+      .status(404)
+      .send({error: {code: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}`, requestId: req.id}});
+  });
+
+  app.get('/healthz', {schema: {hide: true}}, async (_req, reply) => {
+    if (opts.isReady && !opts.isReady()) {
+      reply.status(503);
+      return {ok: false, reason: 'bringing databases back after start'};
+    }
+    return {ok: true};
+  });
+  app.get('/v1/openapi.json', {schema: {hide: true}}, async () => app.swagger());
+
+  await app.register(async (scope) => {
+    scope.addHook('onRequest', async (req) => {
+      req.token = authenticate(opts.store, req);
+    });
+    catalogueRoutes(scope, opts.catalogue);
+    orgRoutes(scope, opts.store);
+    databaseRoutes(scope, databases, opts);
+  });
+
+  return {app, databases};
+}
+
+function describeError(err: FastifyError): {status: number; code: string; message: string; details?: unknown} {
+  if (err instanceof ApiError) return {status: err.statusCode, code: err.code, message: err.message, details: err.details};
+  if (err.validation) {
+    const first = err.validation[0];
+    const where = err.validationContext ?? 'request';
+    const field = `${where}${first?.instancePath ?? ''}`;
+    if (where === 'body' && first?.instancePath === '/name') {
+      return {status: 400, code: 'invalid_name', message: `invalid name: use ${NAME_RULES}`};
+    }
+    if (first?.keyword === 'additionalProperties') {
+      const extra = (first.params as {additionalProperty?: string}).additionalProperty;
+      return {status: 400, code: 'invalid_request', message: `unknown field "${extra}" in ${field}`};
+    }
+    return {status: 400, code: 'invalid_request', message: `${field} ${first?.message ?? 'is invalid'}`.trim()};
+  }
+  switch (err.code) {
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return {status: 400, code: 'bad_json', message: `malformed JSON in the request body: ${err.message}`};
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return {status: 400, code: 'bad_json', message: 'the request body is empty; send a JSON object'};
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return {status: 415, code: 'unsupported_media_type', message: 'send the request body as application/json'};
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return {status: 413, code: 'payload_too_large', message: 'the request body is too large'};
+  }
+  if (err instanceof SyntaxError) return {status: 400, code: 'bad_json', message: `malformed JSON: ${err.message}`};
+  const status = err.statusCode && err.statusCode >= 400 ? err.statusCode : 500;
+  if (status < 500) return {status, code: 'invalid_request', message: err.message};
+  return {status, code: 'internal', message: 'internal error; see the server log'};
+}

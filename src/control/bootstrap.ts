@@ -1,0 +1,60 @@
+import {chmodSync, existsSync, readFileSync, writeFileSync} from 'node:fs';
+import {join} from 'node:path';
+import type {Store} from '../store';
+import {newPassword, newTokenId, newTokenSecret, randomString, sha256} from './ids';
+
+export const PERSONAL_ORG = 'personal';
+
+/** Writes a file only its owner can read (secrets). */
+export function writePrivateFile(file: string, content: string): void {
+  writeFileSync(file, content, {mode: 0o600});
+  // mode only applies when the file is created; an existing one may be wider
+  chmodSync(file, 0o600);
+}
+
+/** The secret shared by the control plane and the data plane only (admin user of every redis-server). */
+export function internalSecret(home: string): string {
+  const file = join(home, 'internal-secret');
+  if (existsSync(file)) {
+    const s = readFileSync(file, 'utf8').trim();
+    if (s) return s;
+  }
+  const secret = randomString(48);
+  writePrivateFile(file, `${secret}\n`);
+  return secret;
+}
+
+/** First start: the personal organization and a token for it in local-credentials.json. Later
+ *  starts keep the token (and refresh the API URL, which follows --port). */
+export function ensureLocalCredentials(store: Store, home: string, apiUrl: string): void {
+  const file = join(home, 'local-credentials.json');
+  let token: string | undefined;
+  try {
+    const saved = JSON.parse(readFileSync(file, 'utf8')) as {token?: string};
+    if (saved.token && store.findTokenBySecretHash(sha256(saved.token))) token = saved.token;
+  } catch {
+    // missing or unreadable: make a new one
+  }
+  if (!token) {
+    store.transaction(() => {
+      if (!store.getOrg(PERSONAL_ORG)) {
+        store.createOrg({
+          slug: PERSONAL_ORG,
+          name: 'Personal',
+          type: 'personal',
+          cachePassword: newPassword(),
+          createdAt: new Date().toISOString(),
+        });
+      }
+      token = newTokenSecret();
+      store.createToken({
+        id: newTokenId(),
+        name: 'local',
+        secretSha256: sha256(token),
+        orgs: [PERSONAL_ORG],
+        createdAt: new Date().toISOString(),
+      });
+    });
+  }
+  writePrivateFile(file, `${JSON.stringify({apiUrl, token}, null, 2)}\n`);
+}

@@ -1,0 +1,85 @@
+import {Static, Type} from '@sinclair/typebox';
+import type {FastifyInstance} from 'fastify';
+import type {OrgRecord, Store} from '../../store';
+import {ApiError, notFound} from '../errors';
+import {newPassword, newTokenId, newTokenSecret, sha256} from '../ids';
+import {CreateOrganizationRequest, CreateTokenRequest, errorResponses, SlugParams} from '../schemas';
+
+const orgWire = (o: OrgRecord) => ({slug: o.slug, name: o.name, type: o.type, createdAt: o.createdAt});
+
+export function orgRoutes(app: FastifyInstance, store: Store): void {
+  app.get(
+    '/v1/whoami',
+    {schema: {summary: 'The calling token', tags: ['auth'], response: {200: Type.Ref('Whoami#'), ...errorResponses(401)}}},
+    async (req) => ({tokenId: req.token!.id, tokenName: req.token!.name, orgs: req.token!.orgs}),
+  );
+
+  app.get(
+    '/v1/orgs',
+    {
+      schema: {
+        summary: "The token's organizations",
+        tags: ['organizations'],
+        response: {200: Type.Array(Type.Ref('Organization#')), ...errorResponses(401)},
+      },
+    },
+    async (req) => store.listOrgs(req.token!.orgs).map(orgWire),
+  );
+
+  app.post(
+    '/v1/orgs',
+    {
+      schema: {
+        summary: 'Create an organization; the calling token gains access to it',
+        tags: ['organizations'],
+        body: CreateOrganizationRequest,
+        response: {201: Type.Ref('Organization#'), ...errorResponses(400, 401, 409)},
+      },
+    },
+    async (req, reply) => {
+      const body = req.body as Static<typeof CreateOrganizationRequest>;
+      if (store.getOrg(body.slug)) {
+        throw new ApiError(409, 'slug_taken', `an organization with slug ${body.slug} already exists`);
+      }
+      const org: OrgRecord = {
+        slug: body.slug,
+        name: body.name ?? body.slug,
+        type: 'shared',
+        cachePassword: newPassword(),
+        createdAt: new Date().toISOString(),
+      };
+      store.createOrg(org, req.token!.id);
+      reply.status(201);
+      return orgWire(org);
+    },
+  );
+
+  app.post(
+    '/v1/orgs/:slug/tokens',
+    {
+      schema: {
+        summary: 'Create an access token scoped to one organization (the secret is shown once)',
+        tags: ['auth'],
+        params: SlugParams,
+        body: Type.Optional(CreateTokenRequest),
+        response: {201: Type.Ref('Token#'), ...errorResponses(400, 401, 404)},
+      },
+    },
+    async (req, reply) => {
+      const {slug} = req.params as Static<typeof SlugParams>;
+      if (!req.token!.orgs.includes(slug)) throw notFound(`organization ${slug}`);
+      const body = (req.body ?? {}) as Static<typeof CreateTokenRequest>;
+      const secret = newTokenSecret();
+      const token = {
+        id: newTokenId(),
+        name: body.name ?? `${slug} token`,
+        secretSha256: sha256(secret),
+        orgs: [slug],
+        createdAt: new Date().toISOString(),
+      };
+      store.createToken(token);
+      reply.status(201);
+      return {id: token.id, name: token.name, orgs: token.orgs, createdAt: token.createdAt, token: secret};
+    },
+  );
+}

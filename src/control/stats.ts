@@ -1,0 +1,83 @@
+import Redis from 'ioredis';
+import type {DatabaseStats} from '../api/types';
+import type {DatabaseRecord} from '../store';
+import type {Catalogue} from './catalogue';
+import {ApiError} from './errors';
+
+export interface AdminAuth {
+  username?: string;
+  password: string;
+}
+
+/** Usage of a database read from its primary's INFO. Counters are since the process started
+ *  until the gateway (a later issue) counts per day. */
+export async function databaseStats(
+  rec: DatabaseRecord,
+  catalogue: Catalogue,
+  auth: AdminAuth,
+  host = '127.0.0.1',
+): Promise<DatabaseStats> {
+  const primary = rec.processes.find((p) => p.role === 'primary');
+  if (!primary || primary.port === 0) throw new ApiError(503, 'redis_unavailable', `database ${rec.name} has no running primary`);
+  const info = await readInfo(host, primary.port, auth);
+  const plan = catalogue.plan(rec.plan);
+  const num = (k: string) => Number(info.get(k) ?? 0);
+
+  const replicationLagMs: Record<string, number | null> = {};
+  const masterOffset = num('master_repl_offset');
+  const byPort = new Map<number, {offset: number; lag: number; online: boolean}>();
+  for (const [k, v] of info) {
+    if (!/^slave\d+$/.test(k)) continue;
+    const f = Object.fromEntries(v.split(',').map((kv) => kv.split('=') as [string, string]));
+    byPort.set(Number(f.port), {offset: Number(f.offset), lag: Number(f.lag), online: f.state === 'online'});
+  }
+  for (const p of rec.processes.filter((x) => x.role === 'replica')) {
+    const r = byPort.get(p.port);
+    if (!r || !r.online) replicationLagMs[p.region] = null;
+    // caught up: no lag; behind: the replica's last acknowledgement is `lag` seconds old
+    else replicationLagMs[p.region] = r.offset >= masterOffset ? 0 : Math.max(1, r.lag * 1000);
+  }
+
+  return {
+    id: rec.id,
+    // our own INFO connection is not the user's
+    connections: {used: Math.max(0, num('connected_clients') - 1), limit: plan?.maxConnections ?? null},
+    commandsToday: {used: num('total_commands_processed'), limit: plan?.maxDailyCommands ?? null},
+    bandwidthTodayBytes: {
+      used: num('total_net_input_bytes') + num('total_net_output_bytes'),
+      limit: plan?.maxDailyBandwidthBytes ?? null,
+    },
+    dataSizeBytes: {used: num('used_memory'), limit: plan?.maxDataSizeBytes ?? null},
+    replicationLagMs,
+  };
+}
+
+async function readInfo(host: string, port: number, auth: AdminAuth): Promise<Map<string, string>> {
+  const client = new Redis({
+    host,
+    port,
+    username: auth.username,
+    password: auth.password,
+    lazyConnect: true,
+    connectTimeout: 1000,
+    commandTimeout: 2000,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    enableOfflineQueue: false,
+  });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    const text = await client.info();
+    const map = new Map<string, string>();
+    for (const line of text.split('\r\n')) {
+      const i = line.indexOf(':');
+      if (i > 0 && !line.startsWith('#')) map.set(line.slice(0, i), line.slice(i + 1));
+    }
+    return map;
+  } catch (err) {
+    throw new ApiError(503, 'redis_unavailable', `could not read the database's statistics: ${(err as Error).message}`);
+  } finally {
+    client.disconnect();
+  }
+}

@@ -1,0 +1,291 @@
+import Database from 'better-sqlite3';
+import {chmodSync, readdirSync, readFileSync} from 'node:fs';
+import {join} from 'node:path';
+import {
+  DatabasePatch,
+  DatabaseRecord,
+  IdempotencyRecord,
+  ListQuery,
+  NameTakenError,
+  OrgRecord,
+  ProcessRecord,
+  Store,
+  TokenRecord,
+} from './types';
+
+const MIGRATIONS_DIR = join(__dirname, 'migrations');
+
+interface DbRow {
+  id: string;
+  name: string;
+  org_slug: string;
+  plan: string;
+  primary_region: string;
+  read_regions: string;
+  eviction: number;
+  status: DatabaseRecord['status'];
+  status_message: string | null;
+  password: string;
+  created_at: string;
+  updated_at: string;
+}
+
+interface ProcRow {
+  database_id: string;
+  region: string;
+  role: 'primary' | 'replica';
+  port: number;
+}
+
+export function migrate(db: Database.Database, dir = MIGRATIONS_DIR): void {
+  db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version TEXT PRIMARY KEY, applied_at TEXT NOT NULL)');
+  const applied = new Set(
+    (db.prepare('SELECT version FROM schema_migrations').all() as {version: string}[]).map((r) => r.version),
+  );
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.sql'))
+    .sort();
+  for (const file of files) {
+    if (applied.has(file)) continue;
+    const sql = readFileSync(join(dir, file), 'utf8');
+    db.transaction(() => {
+      db.exec(sql);
+      db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(file, new Date().toISOString());
+    })();
+  }
+}
+
+export class SqliteStore implements Store {
+  private readonly db: Database.Database;
+  private readonly stmts;
+
+  constructor(file: string) {
+    this.db = new Database(file);
+    // database passwords are in here: owner only (the WAL files inherit this mode)
+    if (file !== ':memory:') chmodSync(file, 0o600);
+    // WAL lets readers (bench, status tools) run beside the server's writer.
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('foreign_keys = ON');
+    this.db.pragma('busy_timeout = 5000');
+    migrate(this.db);
+    const d = this.db;
+    this.stmts = {
+      insertOrg: d.prepare(
+        'INSERT INTO organizations (slug, name, type, cache_password, created_at) VALUES (@slug, @name, @type, @cachePassword, @createdAt)',
+      ),
+      getOrg: d.prepare('SELECT * FROM organizations WHERE slug = ?'),
+      grant: d.prepare('INSERT OR IGNORE INTO token_orgs (token_id, org_slug) VALUES (?, ?)'),
+      insertToken: d.prepare(
+        'INSERT INTO tokens (id, name, secret_sha256, created_at) VALUES (@id, @name, @secretSha256, @createdAt)',
+      ),
+      tokenByHash: d.prepare('SELECT * FROM tokens WHERE secret_sha256 = ?'),
+      tokenOrgs: d.prepare('SELECT org_slug FROM token_orgs WHERE token_id = ? ORDER BY org_slug'),
+      insertDb: d.prepare(`INSERT INTO databases (id, name, org_slug, plan, primary_region, read_regions, eviction,
+          status, status_message, password, created_at, updated_at)
+        VALUES (@id, @name, @org, @plan, @primaryRegion, @readRegions, @eviction, @status, @statusMessage, @password,
+          @createdAt, @updatedAt)`),
+      insertProc: d.prepare('INSERT INTO database_processes (database_id, region, role, port) VALUES (?, ?, ?, ?)'),
+      deleteProcs: d.prepare('DELETE FROM database_processes WHERE database_id = ?'),
+      procsOf: d.prepare('SELECT * FROM database_processes WHERE database_id = ? ORDER BY role, region'),
+      getDb: d.prepare('SELECT * FROM databases WHERE id = ?'),
+      getDbByName: d.prepare('SELECT * FROM databases WHERE name = ?'),
+      nameExists: d.prepare('SELECT 1 FROM databases WHERE name = ?'),
+      allDbs: d.prepare('SELECT * FROM databases ORDER BY created_at, id'),
+      allProcs: d.prepare('SELECT * FROM database_processes'),
+      deleteDb: d.prepare('DELETE FROM databases WHERE id = ?'),
+      insertIdem: d.prepare(
+        'INSERT INTO idempotency_keys (key, token_id, request_sha256, database_id, created_at) VALUES (?, ?, ?, ?, ?)',
+      ),
+      findIdem: d.prepare('SELECT request_sha256, database_id FROM idempotency_keys WHERE key = ? AND token_id = ?'),
+    };
+  }
+
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  createOrg(org: OrgRecord, grantTokenId?: string): void {
+    this.transaction(() => {
+      this.stmts.insertOrg.run(org);
+      if (grantTokenId) this.stmts.grant.run(grantTokenId, org.slug);
+    });
+  }
+
+  getOrg(slug: string): OrgRecord | undefined {
+    const row = this.stmts.getOrg.get(slug) as
+      | {slug: string; name: string; type: OrgRecord['type']; cache_password: string; created_at: string}
+      | undefined;
+    return row && {slug: row.slug, name: row.name, type: row.type, cachePassword: row.cache_password, createdAt: row.created_at};
+  }
+
+  listOrgs(slugs: string[]): OrgRecord[] {
+    return slugs.map((s) => this.getOrg(s)).filter((o): o is OrgRecord => o !== undefined);
+  }
+
+  createToken(token: TokenRecord): void {
+    this.transaction(() => {
+      this.stmts.insertToken.run({id: token.id, name: token.name, secretSha256: token.secretSha256, createdAt: token.createdAt});
+      for (const org of token.orgs) this.stmts.grant.run(token.id, org);
+    });
+  }
+
+  findTokenBySecretHash(secretSha256: string): TokenRecord | undefined {
+    const row = this.stmts.tokenByHash.get(secretSha256) as
+      | {id: string; name: string; secret_sha256: string; created_at: string}
+      | undefined;
+    if (!row) return undefined;
+    const orgs = (this.stmts.tokenOrgs.all(row.id) as {org_slug: string}[]).map((r) => r.org_slug);
+    return {id: row.id, name: row.name, secretSha256: row.secret_sha256, orgs, createdAt: row.created_at};
+  }
+
+  insertDatabase(db: DatabaseRecord, idem?: {key: string; tokenId: string; requestSha256: string}): void {
+    try {
+      this.transaction(() => {
+        this.stmts.insertDb.run({
+          ...db,
+          readRegions: JSON.stringify(db.readRegions),
+          eviction: db.eviction ? 1 : 0,
+        });
+        for (const p of db.processes) this.stmts.insertProc.run(db.id, p.region, p.role, p.port);
+        if (idem) this.stmts.insertIdem.run(idem.key, idem.tokenId, idem.requestSha256, db.id, db.createdAt);
+      });
+    } catch (err) {
+      if (isUniqueViolation(err, 'databases.name')) throw new NameTakenError(db.name);
+      throw err;
+    }
+  }
+
+  getDatabase(id: string): DatabaseRecord | undefined {
+    const row = this.stmts.getDb.get(id) as DbRow | undefined;
+    return row && this.hydrate(row, this.stmts.procsOf.all(row.id) as ProcRow[]);
+  }
+
+  getDatabaseByName(name: string): DatabaseRecord | undefined {
+    const row = this.stmts.getDbByName.get(name) as DbRow | undefined;
+    return row && this.hydrate(row, this.stmts.procsOf.all(row.id) as ProcRow[]);
+  }
+
+  nameExists(name: string): boolean {
+    return this.stmts.nameExists.get(name) !== undefined;
+  }
+
+  listDatabases(q: ListQuery): DatabaseRecord[] {
+    if (q.orgs.length === 0) return [];
+    const params: unknown[] = [];
+    let where: string;
+    if (q.orgs.length === 1) {
+      // Equality on org lets SQLite walk databases_page_by_org in order: no sort, no scan.
+      where = 'org_slug = ?';
+      params.push(q.orgs[0]);
+    } else {
+      where = `org_slug IN (${q.orgs.map(() => '?').join(',')})`;
+      params.push(...q.orgs);
+    }
+    if (q.after) {
+      where += ' AND (created_at, id) > (?, ?)';
+      params.push(q.after.createdAt, q.after.id);
+    }
+    params.push(q.limit + 1);
+    const rows = this.db
+      .prepare(`SELECT * FROM databases WHERE ${where} ORDER BY created_at, id LIMIT ?`)
+      .all(...params) as DbRow[];
+    if (rows.length === 0) return [];
+    const procs = this.db
+      .prepare(`SELECT * FROM database_processes WHERE database_id IN (${rows.map(() => '?').join(',')})`)
+      .all(...rows.map((r) => r.id)) as ProcRow[];
+    const byDb = groupProcs(procs);
+    return rows.map((r) => this.hydrate(r, byDb.get(r.id) ?? []));
+  }
+
+  countDatabases(orgs: string[]): number {
+    if (orgs.length === 0) return 0;
+    const row = this.db
+      .prepare(`SELECT COUNT(*) AS n FROM databases WHERE org_slug IN (${orgs.map(() => '?').join(',')})`)
+      .get(...orgs) as {n: number};
+    return row.n;
+  }
+
+  allDatabases(): DatabaseRecord[] {
+    const byDb = groupProcs(this.stmts.allProcs.all() as ProcRow[]);
+    return (this.stmts.allDbs.all() as DbRow[]).map((r) => this.hydrate(r, byDb.get(r.id) ?? []));
+  }
+
+  updateDatabase(id: string, patch: DatabasePatch): DatabaseRecord | undefined {
+    return this.transaction(() => {
+      const current = this.getDatabase(id);
+      if (!current) return undefined;
+      const next: DatabaseRecord = {...current, ...patch, updatedAt: new Date().toISOString()};
+      this.db
+        .prepare(
+          `UPDATE databases SET plan = ?, read_regions = ?, eviction = ?, status = ?, status_message = ?, password = ?,
+             updated_at = ? WHERE id = ?`,
+        )
+        .run(
+          next.plan,
+          JSON.stringify(next.readRegions),
+          next.eviction ? 1 : 0,
+          next.status,
+          next.statusMessage,
+          next.password,
+          next.updatedAt,
+          id,
+        );
+      if (patch.processes) {
+        this.stmts.deleteProcs.run(id);
+        for (const p of patch.processes) this.stmts.insertProc.run(id, p.region, p.role, p.port);
+      }
+      return next;
+    });
+  }
+
+  deleteDatabase(id: string): void {
+    // processes and idempotency keys go with it (ON DELETE CASCADE)
+    this.stmts.deleteDb.run(id);
+  }
+
+  findIdempotency(key: string, tokenId: string): IdempotencyRecord | undefined {
+    const row = this.stmts.findIdem.get(key, tokenId) as {request_sha256: string; database_id: string} | undefined;
+    return row && {requestSha256: row.request_sha256, databaseId: row.database_id};
+  }
+
+  private hydrate(row: DbRow, procs: ProcRow[]): DatabaseRecord {
+    const processes: ProcessRecord[] = procs
+      .map((p) => ({region: p.region, role: p.role, port: p.port}))
+      .sort((a, b) => (a.role === b.role ? a.region.localeCompare(b.region) : a.role === 'primary' ? -1 : 1));
+    return {
+      id: row.id,
+      name: row.name,
+      org: row.org_slug,
+      plan: row.plan,
+      primaryRegion: row.primary_region,
+      readRegions: JSON.parse(row.read_regions) as string[],
+      eviction: row.eviction === 1,
+      status: row.status,
+      statusMessage: row.status_message,
+      password: row.password,
+      processes,
+      createdAt: row.created_at,
+      updatedAt: row.updated_at,
+    };
+  }
+}
+
+function groupProcs(procs: ProcRow[]): Map<string, ProcRow[]> {
+  const byDb = new Map<string, ProcRow[]>();
+  for (const p of procs) {
+    const list = byDb.get(p.database_id);
+    if (list) list.push(p);
+    else byDb.set(p.database_id, [p]);
+  }
+  return byDb;
+}
+
+function isUniqueViolation(err: unknown, column: string): boolean {
+  const e = err as {code?: string; message?: string};
+  return e.code === 'SQLITE_CONSTRAINT_UNIQUE' && (e.message ?? '').includes(column);
+}

@@ -1,0 +1,99 @@
+// The control plane's records, behind one small interface so that another backend (Postgres
+// for several control-plane nodes) can be added without touching the routes. Every method is
+// synchronous because the SQLite backend is; a networked backend would make them async, which
+// is a mechanical change for the callers in src/control.
+
+export type DatabaseStatus = 'provisioning' | 'ready' | 'updating' | 'deleting' | 'failed';
+
+export interface OrgRecord {
+  slug: string;
+  name: string;
+  type: 'personal' | 'shared';
+  cachePassword: string;
+  createdAt: string;
+}
+
+export interface TokenRecord {
+  id: string;
+  name: string;
+  secretSha256: string;
+  orgs: string[];
+  createdAt: string;
+}
+
+export interface ProcessRecord {
+  region: string;
+  role: 'primary' | 'replica';
+  port: number;
+}
+
+export interface DatabaseRecord {
+  id: string;
+  name: string;
+  org: string;
+  plan: string;
+  primaryRegion: string;
+  readRegions: string[];
+  eviction: boolean;
+  status: DatabaseStatus;
+  statusMessage: string | null;
+  password: string;
+  processes: ProcessRecord[];
+  createdAt: string;
+  updatedAt: string;
+}
+
+export type DatabasePatch = Partial<
+  Pick<DatabaseRecord, 'plan' | 'readRegions' | 'eviction' | 'status' | 'statusMessage' | 'password' | 'processes'>
+>;
+
+export interface PageKey {
+  createdAt: string;
+  id: string;
+}
+
+export interface ListQuery {
+  orgs: string[]; // only these organizations (a token's view); never empty in practice
+  after?: PageKey;
+  limit: number;
+}
+
+export interface IdempotencyRecord {
+  requestSha256: string;
+  databaseId: string;
+}
+
+export interface Store {
+  createOrg(org: OrgRecord, grantTokenId?: string): void;
+  getOrg(slug: string): OrgRecord | undefined;
+  listOrgs(slugs: string[]): OrgRecord[];
+
+  createToken(token: TokenRecord): void;
+  findTokenBySecretHash(secretSha256: string): TokenRecord | undefined;
+
+  /** Writes the record, its processes and (when given) the idempotency key in one transaction.
+   *  Throws NameTakenError when the name exists. */
+  insertDatabase(db: DatabaseRecord, idempotency?: {key: string; tokenId: string; requestSha256: string}): void;
+  getDatabase(id: string): DatabaseRecord | undefined;
+  getDatabaseByName(name: string): DatabaseRecord | undefined;
+  /** One page ordered by (createdAt, id); returns up to limit + 1 rows so the caller knows if more exist. */
+  listDatabases(q: ListQuery): DatabaseRecord[];
+  countDatabases(orgs: string[]): number;
+  allDatabases(): DatabaseRecord[];
+  /** Returns the updated record, or undefined when it no longer exists. */
+  updateDatabase(id: string, patch: DatabasePatch): DatabaseRecord | undefined;
+  deleteDatabase(id: string): void;
+  nameExists(name: string): boolean;
+
+  findIdempotency(key: string, tokenId: string): IdempotencyRecord | undefined;
+
+  /** Runs fn in one transaction (bulk inserts, multi-row changes). */
+  transaction<T>(fn: () => T): T;
+  close(): void;
+}
+
+export class NameTakenError extends Error {
+  constructor(public readonly dbName: string) {
+    super(`name ${dbName} is taken`);
+  }
+}

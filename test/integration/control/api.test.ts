@@ -1,0 +1,327 @@
+// The API contract against the real store (SQLite in a temp folder) with the app in-process:
+// validation, auth, visibility, paging, idempotency, OpenAPI. Processes are faked here; the
+// other files in this folder use real redis-server processes.
+import {mkdtempSync, rmSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import {join} from 'node:path';
+import type {FastifyInstance} from 'fastify';
+import {buildApp} from '../../../src/control/app';
+import {ensureLocalCredentials} from '../../../src/control/bootstrap';
+import {loadCatalogue} from '../../../src/control/catalogue';
+import type {DatabaseService} from '../../../src/control/databases';
+import {openStore, Store} from '../../../src/store';
+import {FakeProvisioner} from './fake-provisioner';
+
+let home: string;
+let store: Store;
+let app: FastifyInstance;
+let databases: DatabaseService;
+let token: string;
+let base: string;
+const provisioner = new FakeProvisioner();
+
+beforeAll(async () => {
+  home = mkdtempSync(join(tmpdir(), 'redfly-api-'));
+  store = openStore(home);
+  ({app, databases} = await buildApp({
+    store,
+    provisioner,
+    catalogue: loadCatalogue(home),
+    adminAuth: (_id, password) => ({password}),
+  }));
+  // Real sockets (fastify's inject needs an ESM-only module that jest cannot load).
+  base = await app.listen({port: 0, host: '127.0.0.1'});
+  ensureLocalCredentials(store, home, base);
+  token = require(join(home, 'local-credentials.json')).token;
+});
+
+afterAll(async () => {
+  await app?.close();
+  store?.close();
+  rmSync(home, {recursive: true, force: true});
+});
+
+type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+async function call(
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
+  url: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+  as = token,
+): Promise<{status: number; body: Json; headers: Record<string, unknown>}> {
+  const res = await fetch(base + url, {
+    method,
+    headers: {...(as ? {authorization: `Bearer ${as}`} : {}), ...(body !== undefined ? {'content-type': 'application/json'} : {}), ...headers},
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return {status: res.status, body: text ? JSON.parse(text) : null, headers: Object.fromEntries(res.headers)};
+}
+
+async function waitForStatus(id: string, status: string): Promise<Json> {
+  for (let i = 0; i < 200; i++) {
+    const r = await call('GET', `/v1/databases/${id}`);
+    if (r.body.status === status) return r.body;
+    await new Promise((res) => setTimeout(res, 10));
+  }
+  throw new Error(`database ${id} never became ${status}`);
+}
+
+function expectError(r: {status: number; body: Json; headers: Record<string, unknown>}, status: number, code: string) {
+  expect({status: r.status, code: r.body?.error?.code}).toEqual({status, code});
+  expect(typeof r.body.error.message).toBe('string');
+  expect(r.body.error.requestId).toBe(r.headers['x-request-id']);
+}
+
+describe('catalogue and identity', () => {
+  test('regions and plans come from the data files', async () => {
+    const regions = await call('GET', '/v1/regions');
+    expect(regions.status).toBe(200);
+    expect(regions.body).toEqual(expect.arrayContaining([expect.objectContaining({code: 'mad', name: 'Madrid, Spain'})]));
+    expect(regions.body.length).toBeGreaterThanOrEqual(30);
+    const plans = await call('GET', '/v1/plans');
+    expect(plans.body.map((p: Json) => p.id)).toEqual(['free', '200mb', '500mb']);
+    expect(plans.body[0]).toMatchObject({maxDailyCommands: 10000, maxConnections: 100});
+  });
+
+  test('whoami and orgs show the personal organization', async () => {
+    expect((await call('GET', '/v1/whoami')).body).toMatchObject({orgs: ['personal']});
+    const orgs = await call('GET', '/v1/orgs');
+    expect(orgs.body).toEqual([expect.objectContaining({slug: 'personal', type: 'personal'})]);
+  });
+
+  test('missing, malformed and wrong tokens are 401 with the error shape', async () => {
+    expectError(await call('GET', '/v1/databases', undefined, {}, ''), 401, 'unauthorized');
+    expectError(await call('GET', '/v1/databases', undefined, {}, 'nope'), 401, 'unauthorized');
+    const basic = await fetch(`${base}/v1/plans`, {headers: {authorization: 'Basic abc'}});
+    expect(basic.status).toBe(401);
+  });
+
+  test('healthz and the OpenAPI document need no token', async () => {
+    expect((await call('GET', '/healthz', undefined, {}, '')).body).toEqual({ok: true});
+    const doc = await call('GET', '/v1/openapi.json', undefined, {}, '');
+    expect(doc.status).toBe(200);
+    expect(doc.body.openapi).toMatch(/^3\./);
+    expect(Object.keys(doc.body.paths)).toEqual(
+      expect.arrayContaining(['/v1/databases', '/v1/databases/{idOrName}', '/v1/databases/{idOrName}/stats', '/v1/plans']),
+    );
+    const create = doc.body.paths['/v1/databases'].post;
+    const schema = create.requestBody.content['application/json'].schema;
+    expect(schema.required).toEqual(expect.arrayContaining(['org', 'primaryRegion', 'plan']));
+    expect(create.parameters).toEqual(expect.arrayContaining([expect.objectContaining({name: 'idempotency-key', in: 'header'})]));
+    expect(doc.body.components.schemas.Database.properties.privateUrl).toBeDefined();
+  });
+
+  test('unknown routes get the error shape', async () => {
+    expectError(await call('GET', '/v1/nothing'), 404, 'not_found');
+  });
+});
+
+describe('creating databases', () => {
+  test('a create is recorded as provisioning, then becomes ready with its URL', async () => {
+    const r = await call('POST', '/v1/databases', {org: 'personal', name: 'first-db', primaryRegion: 'mad', readRegions: ['ams', 'cdg'], plan: 'free'});
+    expect(r.status).toBe(201);
+    expect(r.body).toMatchObject({name: 'first-db', org: 'personal', status: 'provisioning', readRegions: ['ams', 'cdg'], eviction: false});
+    expect(r.body.id).toMatch(/^[A-Za-z0-9]{15}$/);
+    const ready = await waitForStatus(r.body.id, 'ready');
+    const primaryPort = ready.processes.find((p: Json) => p.role === 'primary').port;
+    expect(ready.privateUrl).toMatch(new RegExp(`^redis://default:[A-Za-z0-9]{32}@127\\.0\\.0\\.1:${primaryPort}$`));
+    expect(ready.processes.map((p: Json) => `${p.role}:${p.region}`).sort()).toEqual(['primary:mad', 'replica:ams', 'replica:cdg']);
+    expect((await call('GET', '/v1/databases/first-db')).body.id).toBe(r.body.id);
+    expect(provisioner.dbs.get(r.body.id)?.maxmemoryBytes).toBe(104857600);
+  });
+
+  test('a name is generated when absent', async () => {
+    const r = await call('POST', '/v1/databases', {org: 'personal', primaryRegion: 'ams', plan: 'free'});
+    expect(r.status).toBe(201);
+    expect(r.body.name).toMatch(/^[a-z]+-[a-z]+-\d{4}$/);
+    await waitForStatus(r.body.id, 'ready');
+  });
+
+  test.each([
+    [{org: 'personal', primaryRegion: 'xxx', plan: 'free'}, 400, 'unknown_region', /valid region codes: .*ams.*mad/],
+    [{org: 'personal', primaryRegion: 'mad', readRegions: ['ams', 'zzz'], plan: 'free'}, 400, 'unknown_region', /"zzz".*valid region codes:/],
+    [{org: 'personal', primaryRegion: 'mad', plan: 'huge'}, 400, 'unknown_plan', /valid plans: free, 200mb, 500mb/],
+    [{org: 'personal', primaryRegion: 'mad', readRegions: ['mad'], plan: 'free'}, 400, 'invalid_request', /primary region/],
+    [{org: 'personal', primaryRegion: 'mad', readRegions: ['ams', 'ams'], plan: 'free'}, 400, 'invalid_request', /twice/],
+    [{org: 'personal', name: 'Bad_Name', primaryRegion: 'mad', plan: 'free'}, 400, 'invalid_name', /lowercase/],
+    [{org: 'personal', name: 'ab', primaryRegion: 'mad', plan: 'free'}, 400, 'invalid_name', /3-63/],
+    [{org: 'personal', name: '1abc', primaryRegion: 'mad', plan: 'free'}, 400, 'invalid_name', /starting with a letter/],
+    [{org: 'personal', name: 'a'.repeat(64), primaryRegion: 'mad', plan: 'free'}, 400, 'invalid_name', /3-63/],
+    [{org: 'personal', primaryRegion: 'mad'}, 400, 'invalid_request', /plan/],
+    [{org: 'personal', primaryRegion: 'mad', plan: 'free', colour: 'red'}, 400, 'invalid_request', /colour/],
+    [{org: 'other', primaryRegion: 'mad', plan: 'free'}, 404, 'not_found', /organization other/],
+  ])('bad input %j -> %i %s, nothing created', async (body, status, code, message) => {
+    const before = store.countDatabases(['personal']);
+    const r = await call('POST', '/v1/databases', body);
+    expectError(r, status, code);
+    expect(r.body.error.message).toMatch(message);
+    expect(store.countDatabases(['personal'])).toBe(before);
+  });
+
+  test('malformed JSON is 400 bad_json', async () => {
+    const r = await call('POST', '/v1/databases', '{"org": "personal",');
+    expectError(r, 400, 'bad_json');
+  });
+
+  test('a taken name is 409', async () => {
+    const r = await call('POST', '/v1/databases', {org: 'personal', name: 'first-db', primaryRegion: 'ams', plan: 'free'});
+    expectError(r, 409, 'name_taken');
+  });
+
+  test('Idempotency-Key: a retry returns the same database; another body with the key is 422', async () => {
+    const body = {org: 'personal', name: 'idem-db', primaryRegion: 'mad', plan: 'free'};
+    const first = await call('POST', '/v1/databases', body, {'idempotency-key': 'k-1'});
+    const again = await call('POST', '/v1/databases', body, {'idempotency-key': 'k-1'});
+    expect(first.status).toBe(201);
+    expect(again.status).toBe(200);
+    expect(again.body.id).toBe(first.body.id);
+    const other = await call('POST', '/v1/databases', {...body, plan: '200mb'}, {'idempotency-key': 'k-1'});
+    expectError(other, 422, 'idempotency_mismatch');
+    // concurrent retries of one request still make one database
+    const key = {'idempotency-key': 'k-2'};
+    const b2 = {org: 'personal', primaryRegion: 'ams', plan: 'free'};
+    const [a, b] = await Promise.all([call('POST', '/v1/databases', b2, key), call('POST', '/v1/databases', b2, key)]);
+    expect(a.body.id).toBe(b.body.id);
+    await waitForStatus(first.body.id, 'ready');
+    await waitForStatus(a.body.id, 'ready');
+  });
+
+  test('a provisioning failure shows as failed with a message', async () => {
+    provisioner.failNextEnsure = 'port 1 exploded';
+    const r = await call('POST', '/v1/databases', {org: 'personal', primaryRegion: 'mad', plan: 'free'});
+    const failed = await waitForStatus(r.body.id, 'failed');
+    expect(failed.statusMessage).toMatch(/port 1 exploded/);
+    // an update (even an empty one) retries
+    await call('PATCH', `/v1/databases/${r.body.id}`, {});
+    await waitForStatus(r.body.id, 'ready');
+  });
+});
+
+describe('updating, resetting, deleting', () => {
+  test('name and primary region are immutable (422); other bad input 400', async () => {
+    expectError(await call('PATCH', '/v1/databases/first-db', {name: 'renamed'}), 422, 'immutable_field');
+    const r = await call('PATCH', '/v1/databases/first-db', {primaryRegion: 'ams'});
+    expectError(r, 422, 'immutable_field');
+    expect(r.body.error.message).toMatch(/primary region/);
+    expectError(await call('PATCH', '/v1/databases/first-db', {readRegions: ['mad']}), 400, 'invalid_request');
+    expectError(await call('PATCH', '/v1/databases/first-db', {plan: 'x'}), 400, 'unknown_plan');
+    expectError(await call('PATCH', '/v1/databases/first-db', {readRegions: ['qqq']}), 400, 'unknown_region');
+    expectError(await call('PATCH', '/v1/databases/no-such-db', {plan: 'free'}), 404, 'not_found');
+  });
+
+  test('changing read regions goes through updating to ready', async () => {
+    const r = await call('PATCH', '/v1/databases/first-db', {readRegions: ['ams']});
+    expect(r.status).toBe(200);
+    expect(r.body.status).toBe('updating');
+    const ready = await waitForStatus(r.body.id, 'ready');
+    expect(ready.readRegions).toEqual(['ams']);
+    expect(ready.processes.map((p: Json) => p.region).sort()).toEqual(['ams', 'mad']);
+  });
+
+  test('a plan change on a ready database answers when the new limit is applied', async () => {
+    const r = await call('PATCH', '/v1/databases/first-db', {plan: '200mb', eviction: true});
+    expect(r.body).toMatchObject({status: 'ready', plan: '200mb', eviction: true});
+    expect(provisioner.dbs.get(r.body.id)).toMatchObject({maxmemoryBytes: 209715200, eviction: true});
+  });
+
+  test('reset password changes the URL', async () => {
+    const before = (await call('GET', '/v1/databases/first-db')).body;
+    const r = await call('POST', '/v1/databases/first-db/reset-password');
+    expect(r.status).toBe(200);
+    expect(r.body.privateUrl).not.toBe(before.privateUrl);
+    expect(provisioner.dbs.get(before.id)?.password).toBe(new URL(r.body.privateUrl).password);
+  });
+
+  test('delete: 202 deleting, then gone; a second delete is 404', async () => {
+    const r = await call('DELETE', '/v1/databases/first-db');
+    expect(r.status).toBe(202);
+    expect(r.body.status).toBe('deleting');
+    await databases.lanes.idle();
+    expectError(await call('GET', `/v1/databases/${r.body.id}`), 404, 'not_found');
+    expectError(await call('DELETE', '/v1/databases/first-db'), 404, 'not_found');
+    expect(provisioner.calls).toContain(`destroy ${r.body.id}`);
+  });
+});
+
+describe('organizations, tokens and visibility', () => {
+  let otherToken: string;
+  let otherDbId: string;
+
+  test('a new org and a token scoped to it', async () => {
+    const org = await call('POST', '/v1/orgs', {slug: 'acme', name: 'Acme'});
+    expect(org.status).toBe(201);
+    expectError(await call('POST', '/v1/orgs', {slug: 'acme'}), 409, 'slug_taken');
+    expectError(await call('POST', '/v1/orgs', {slug: 'Bad Slug'}), 400, 'invalid_request');
+    const t = await call('POST', '/v1/orgs/acme/tokens', {name: 'ci'});
+    expect(t.status).toBe(201);
+    expect(t.body).toMatchObject({orgs: ['acme'], name: 'ci'});
+    otherToken = t.body.token;
+    expect((await call('GET', '/v1/whoami', undefined, {}, otherToken)).body.orgs).toEqual(['acme']);
+    expectError(await call('POST', '/v1/orgs/personal/tokens', {}, {}, otherToken), 404, 'not_found');
+  });
+
+  test("another org's database is a 404, never a 403", async () => {
+    const mine = await call('POST', '/v1/databases', {org: 'personal', name: 'mine-only', primaryRegion: 'mad', plan: 'free'});
+    const theirs = await call('POST', '/v1/databases', {org: 'acme', name: 'acme-db', primaryRegion: 'mad', plan: 'free'}, {}, otherToken);
+    expect(theirs.status).toBe(201);
+    otherDbId = theirs.body.id;
+    for (const path of [`/v1/databases/${mine.body.id}`, '/v1/databases/mine-only', `/v1/databases/${mine.body.id}/stats`]) {
+      expectError(await call('GET', path, undefined, {}, otherToken), 404, 'not_found');
+    }
+    expectError(await call('DELETE', '/v1/databases/mine-only', undefined, {}, otherToken), 404, 'not_found');
+    expectError(await call('PATCH', '/v1/databases/mine-only', {plan: 'free'}, {}, otherToken), 404, 'not_found');
+    expectError(await call('POST', '/v1/databases/mine-only/reset-password', undefined, {}, otherToken), 404, 'not_found');
+    const list = await call('GET', '/v1/databases', undefined, {}, otherToken);
+    expect(list.body.databases.map((d: Json) => d.name)).toEqual(['acme-db']);
+    expectError(await call('GET', '/v1/databases?org=personal', undefined, {}, otherToken), 404, 'not_found');
+    // the creator of acme sees both orgs' databases, and can filter
+    const all = await call('GET', '/v1/databases?limit=1000');
+    expect(all.body.databases.map((d: Json) => d.id)).toEqual(expect.arrayContaining([mine.body.id, otherDbId]));
+    const acme = await call('GET', '/v1/databases?org=acme');
+    expect(acme.body.databases.map((d: Json) => d.id)).toEqual([otherDbId]);
+  });
+});
+
+describe('listing', () => {
+  test('keyset pages cover every record once, in creation order', async () => {
+    const now = Date.now();
+    store.transaction(() => {
+      for (let i = 0; i < 250; i++) {
+        const at = new Date(now + 1000 + Math.floor(i / 3)).toISOString(); // ties on createdAt
+        store.insertDatabase({
+          id: `bulk${String(i).padStart(11, '0')}`,
+          name: `bulk-${i}`,
+          org: 'personal',
+          plan: 'free',
+          primaryRegion: 'mad',
+          readRegions: [],
+          eviction: false,
+          status: 'ready',
+          statusMessage: null,
+          password: 'x'.repeat(32),
+          processes: [],
+          createdAt: at,
+          updatedAt: at,
+        });
+      }
+    });
+    const total = store.countDatabases(['personal']);
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const r: {body: Json} = await call('GET', `/v1/databases?org=personal&limit=40${cursor ? `&cursor=${cursor}` : ''}`);
+      seen.push(...r.body.databases.map((d: Json) => d.id));
+      cursor = r.body.nextCursor;
+      pages++;
+    } while (cursor);
+    expect(seen.length).toBe(total);
+    expect(new Set(seen).size).toBe(total);
+    expect(pages).toBe(Math.ceil(total / 40));
+    expectError(await call('GET', '/v1/databases?cursor=garbage'), 400, 'invalid_request');
+    expectError(await call('GET', '/v1/databases?limit=0'), 400, 'invalid_request');
+    expectError(await call('GET', '/v1/databases?limit=1001'), 400, 'invalid_request');
+  });
+});
