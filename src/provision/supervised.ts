@@ -81,7 +81,7 @@ export class SupervisedRedis {
     return this.opts.role;
   }
   get pid(): number | null {
-    return this.child?.pid ?? null;
+    return this.child && this.exitOfCurrent === null ? (this.child.pid ?? null) : null;
   }
   get label(): string {
     return `${this.opts.role} in ${this.opts.region}`;
