@@ -1,0 +1,226 @@
+// Applies an organization's log, in order, to database 0 of one region's backend. Each batch of
+// entries runs in one MULTI/EXEC together with the update of the region's cursor (kept in the
+// backend's own database 1), so a batch and its cursor are applied together or not at all:
+// delivery is exactly-once per region however the applier, the server or the backend stop. A
+// backend that comes back empty (it is volatile) has no cursor and replays the retained backlog.
+import {Backend} from './backend';
+import {LogEntry, RegionCounters, ReplayLog} from './log';
+import {asText, encodeCommand, parseInfo, Reply, ReplyError, RespConnection} from './resp';
+
+export const CURSOR_KEY = 'redfly:replay:cursor';
+
+export interface ApplierOptions {
+  batchEntries: number;
+  batchBytes: number;
+}
+
+export type ApplierState = 'connecting' | 'catching-up' | 'live' | 'down' | 'stopped';
+
+export interface AppliedEvent {
+  org: string;
+  region: string;
+  seq: number; // every entry up to this one is now applied in the region
+  entries: Array<{seq: number; acceptedAt: number}>;
+  appliedAt: number;
+}
+
+const MULTI = encodeCommand(['MULTI']);
+const EXEC = encodeCommand(['EXEC']);
+const SELECT_0 = encodeCommand(['SELECT', '0']);
+const SELECT_1 = encodeCommand(['SELECT', '1']);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export class RegionApplier {
+  state: ApplierState = 'connecting';
+  cursor = 0; // last sequence applied in this region (as recorded in the backend)
+  private conn: RespConnection | null = null;
+  private runId: string | null = null;
+  private stopped = false;
+  private wake: (() => void) | null = null;
+  private loop: Promise<void> | null = null;
+  private readonly waiters: Array<{seq: number; resolve: () => void}> = [];
+  readonly counters: RegionCounters;
+  private countersDirty = false;
+
+  constructor(
+    readonly org: string,
+    readonly region: string,
+    private readonly backend: Backend,
+    private readonly log: ReplayLog,
+    private readonly opts: ApplierOptions,
+    private readonly onApplied: (e: AppliedEvent) => void,
+  ) {
+    this.counters = log.regionCounters(org, region);
+  }
+
+  start(): void {
+    this.loop ??= this.run();
+  }
+
+  /** New entries were appended. */
+  notify(): void {
+    const w = this.wake;
+    this.wake = null;
+    w?.();
+  }
+
+  /** Resolves once every entry up to `seq` is applied here (or the applier stops). */
+  waitFor(seq: number): Promise<void> {
+    if (this.cursor >= seq || this.stopped) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push({seq, resolve}));
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.state = 'stopped';
+    this.notify();
+    this.conn?.close();
+    await this.loop;
+    this.flushCounters();
+    for (const w of this.waiters.splice(0)) w.resolve();
+  }
+
+  flushCounters(): void {
+    if (!this.countersDirty) return;
+    this.countersDirty = false;
+    this.log.saveRegionCounters(this.org, this.region, this.counters);
+  }
+
+  private async run(): Promise<void> {
+    let backoff = 20;
+    while (!this.stopped) {
+      try {
+        await this.connect();
+        backoff = 20;
+        await this.applyLoop();
+      } catch (err) {
+        if (this.stopped) break;
+        this.state = 'down';
+        this.conn?.close();
+        this.conn = null;
+        await sleep(backoff);
+        backoff = Math.min(backoff * 2, 1000);
+      }
+    }
+  }
+
+  private async connect(): Promise<void> {
+    this.state = 'connecting';
+    const conn = await this.backend.connect();
+    this.conn = conn;
+    const info = parseInfo(asText(await conn.call('INFO', 'server')));
+    const runId = info.run_id ?? null;
+    await conn.call('SELECT', '1');
+    const stored = await conn.call('GET', CURSOR_KEY);
+    await conn.call('SELECT', '0');
+    const recorded = stored === null ? null : Number(asText(stored));
+    if (recorded !== null && Number.isSafeInteger(recorded)) {
+      this.cursor = recorded;
+    } else if (runId !== null && runId === this.runId) {
+      // Same process, but its cursor is gone: someone flushed it. Keep going from where we were
+      // rather than replaying the backlog on top of data that already has it.
+    } else {
+      // A new, empty process: everything retained is to be applied.
+      this.cursor = 0;
+    }
+    this.runId = runId;
+    const last = this.log.state(this.org).lastSeq;
+    if (this.cursor > last) this.cursor = last; // the log was reset under an old backend
+  }
+
+  private async applyLoop(): Promise<void> {
+    for (;;) {
+      if (this.stopped) return;
+      const s = this.log.state(this.org);
+      if (this.cursor + 1 < s.firstSeq) this.skipTrimmed(s.firstSeq - 1);
+      const batch = this.log.read(this.org, this.cursor, this.opts.batchEntries, this.opts.batchBytes);
+      if (batch.length === 0) {
+        this.state = 'live';
+        this.release();
+        await new Promise<void>((resolve) => {
+          this.wake = resolve;
+          // A safety net for a missed notification and for age-based trimming.
+          setTimeout(resolve, 1000).unref();
+        });
+        continue;
+      }
+      this.state = this.log.state(this.org).lastSeq - this.cursor > batch.length ? 'catching-up' : 'live';
+      await this.applyBatch(batch);
+    }
+  }
+
+  private skipTrimmed(upTo: number): void {
+    const from = Math.max(this.cursor, this.counters.highWater);
+    if (upTo > from) {
+      this.counters.dropped += upTo - from;
+      this.countersDirty = true;
+    }
+    this.cursor = upTo;
+  }
+
+  private cursorUpdate(seq: number): Buffer {
+    return Buffer.concat([SELECT_1, encodeCommand(['SET', CURSOR_KEY, String(seq)]), SELECT_0]);
+  }
+
+  private async applyBatch(batch: LogEntry[]): Promise<void> {
+    const conn = this.conn!;
+    const last = batch[batch.length - 1].seq;
+    const bytes = Buffer.concat([MULTI, ...batch.map((e) => e.payload), this.cursorUpdate(last), EXEC]);
+    const replies = await conn.send(bytes, batch.length + 5);
+    const queued = replies.slice(1, 1 + batch.length);
+    const exec = replies[replies.length - 1];
+    if (queued.some((r) => r instanceof ReplyError) || !Array.isArray(exec)) {
+      // A command was refused at queue time (OOM for a value larger than the whole cache, say),
+      // which aborted the batch: apply one by one so only the refused entry is lost.
+      for (const entry of batch) await this.applyOne(conn, entry);
+    } else {
+      this.recordErrors(exec.slice(0, batch.length));
+    }
+    this.advance(batch, last);
+  }
+
+  private async applyOne(conn: RespConnection, entry: LogEntry): Promise<void> {
+    const bytes = Buffer.concat([MULTI, entry.payload, this.cursorUpdate(entry.seq), EXEC]);
+    const replies = await conn.send(bytes, 6);
+    const exec = replies[5];
+    if (Array.isArray(exec)) {
+      this.recordErrors([exec[0]]);
+      return;
+    }
+    this.recordErrors([replies[1] instanceof ReplyError ? replies[1] : exec]);
+    await conn.send(this.cursorUpdate(entry.seq), 3);
+  }
+
+  private recordErrors(results: Reply[]): void {
+    for (const r of results) {
+      if (r instanceof ReplyError) {
+        this.counters.replayErrors++;
+        this.counters.lastError = r.message;
+        this.countersDirty = true;
+      }
+    }
+  }
+
+  private advance(batch: LogEntry[], last: number): void {
+    this.cursor = last;
+    if (last > this.counters.highWater) {
+      this.counters.highWater = last;
+      this.countersDirty = true;
+    }
+    this.onApplied({
+      org: this.org,
+      region: this.region,
+      seq: last,
+      entries: batch.map((e) => ({seq: e.seq, acceptedAt: e.acceptedAt})),
+      appliedAt: Date.now(),
+    });
+    this.release();
+  }
+
+  private release(): void {
+    if (this.waiters.length === 0) return;
+    const keep: typeof this.waiters = [];
+    for (const w of this.waiters) (this.cursor >= w.seq ? w.resolve() : keep.push(w));
+    this.waiters.splice(0, this.waiters.length, ...keep);
+  }
+}

@@ -1,0 +1,8 @@
+// The regional cache: what the gateway, the control plane and the CLI import.
+export {CacheService, errorReply} from './service';
+export type {Db1Result} from './service';
+export {cacheRefusal, CACHE_UNSUPPORTED} from './policy';
+export {CACHE_INTERNAL_USER} from './backend';
+export type {BackendAddress} from './backend';
+export type {AppliedEvent} from './applier';
+export * from './types';

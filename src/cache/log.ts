@@ -1,0 +1,240 @@
+// The durable, ordered per-organization log of database-1 commands. It is the single sequencer
+// of an organization: one sequence number per accepted command, so every region applies the
+// same commands in the same order. An entry is written here (SQLite, WAL) before the client gets
+// +OK. With synchronous=NORMAL a committed entry is in the WAL file, i.e. in the kernel, before
+// the call returns, so it survives a crash of the server process; 'machine' durability adds an
+// fsync per commit for power loss at a cost in throughput.
+import Database from 'better-sqlite3';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+export interface LogEntry {
+  seq: number;
+  acceptedAt: number;
+  payload: Buffer; // RESP encoding of the deterministic command
+}
+
+export interface OrgLogState {
+  lastSeq: number; // highest sequence ever assigned
+  firstSeq: number; // lowest sequence still retained (lastSeq + 1 when empty)
+  bytes: number; // payload bytes retained
+  entries: number;
+  trimmed: number; // entries removed by the age or size bound
+}
+
+export interface BackendRecord {
+  org: string;
+  region: string;
+  port: number;
+  secret: string;
+  pid: number | null;
+}
+
+export interface RegionCounters {
+  highWater: number; // highest sequence this region has ever applied (for counting drops)
+  dropped: number;
+  replayErrors: number;
+  lastError: string | null;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS entries (
+  org TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  accepted_at INTEGER NOT NULL,
+  region TEXT NOT NULL,
+  name TEXT NOT NULL,
+  bytes INTEGER NOT NULL,
+  payload BLOB NOT NULL,
+  PRIMARY KEY (org, seq)
+);
+CREATE TABLE IF NOT EXISTS orgs (
+  org TEXT PRIMARY KEY,
+  last_seq INTEGER NOT NULL,
+  first_seq INTEGER NOT NULL,
+  bytes INTEGER NOT NULL,
+  entries INTEGER NOT NULL,
+  trimmed INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS regions (
+  org TEXT NOT NULL,
+  region TEXT NOT NULL,
+  high_water INTEGER NOT NULL,
+  dropped INTEGER NOT NULL,
+  replay_errors INTEGER NOT NULL,
+  last_error TEXT,
+  PRIMARY KEY (org, region)
+);
+CREATE TABLE IF NOT EXISTS backends (
+  org TEXT NOT NULL,
+  region TEXT NOT NULL,
+  port INTEGER NOT NULL,
+  secret TEXT NOT NULL,
+  pid INTEGER,
+  PRIMARY KEY (org, region)
+);
+`;
+
+export class ReplayLog {
+  private readonly db: Database.Database;
+  private readonly orgs = new Map<string, OrgLogState>();
+  private readonly stmts;
+
+  constructor(file: string, durability: 'process' | 'machine' = 'process') {
+    fs.mkdirSync(path.dirname(file), {recursive: true});
+    this.db = new Database(file);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma(`synchronous = ${durability === 'machine' ? 'FULL' : 'NORMAL'}`);
+    this.db.exec(SCHEMA);
+    this.stmts = {
+      insert: this.db.prepare(
+        'INSERT INTO entries (org, seq, accepted_at, region, name, bytes, payload) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      ),
+      upsertOrg: this.db.prepare(
+        `INSERT INTO orgs (org, last_seq, first_seq, bytes, entries, trimmed) VALUES (@org, @lastSeq, @firstSeq, @bytes, @entries, @trimmed)
+         ON CONFLICT(org) DO UPDATE SET last_seq = @lastSeq, first_seq = @firstSeq, bytes = @bytes, entries = @entries, trimmed = @trimmed`,
+      ),
+      read: this.db.prepare('SELECT seq, accepted_at, payload FROM entries WHERE org = ? AND seq > ? ORDER BY seq'),
+      acceptedAfter: this.db.prepare('SELECT accepted_at FROM entries WHERE org = ? AND seq > ? ORDER BY seq LIMIT 1'),
+      oldest: this.db.prepare('SELECT seq, accepted_at, bytes FROM entries WHERE org = ? ORDER BY seq'),
+      deleteUpTo: this.db.prepare('DELETE FROM entries WHERE org = ? AND seq <= ?'),
+      loadOrgs: this.db.prepare('SELECT org, last_seq, first_seq, bytes, entries, trimmed FROM orgs'),
+      getRegion: this.db.prepare('SELECT high_water, dropped, replay_errors, last_error FROM regions WHERE org = ? AND region = ?'),
+      putRegion: this.db.prepare(
+        `INSERT INTO regions (org, region, high_water, dropped, replay_errors, last_error) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT(org, region) DO UPDATE SET high_water = excluded.high_water, dropped = excluded.dropped,
+           replay_errors = excluded.replay_errors, last_error = excluded.last_error`,
+      ),
+      backends: this.db.prepare('SELECT org, region, port, secret, pid FROM backends'),
+      putBackend: this.db.prepare(
+        `INSERT INTO backends (org, region, port, secret, pid) VALUES (@org, @region, @port, @secret, @pid)
+         ON CONFLICT(org, region) DO UPDATE SET port = @port, secret = @secret, pid = @pid`,
+      ),
+      deleteBackend: this.db.prepare('DELETE FROM backends WHERE org = ? AND region = ?'),
+    };
+    for (const r of this.stmts.loadOrgs.all() as Array<Record<string, number | string>>) {
+      this.orgs.set(String(r.org), {
+        lastSeq: Number(r.last_seq),
+        firstSeq: Number(r.first_seq),
+        bytes: Number(r.bytes),
+        entries: Number(r.entries),
+        trimmed: Number(r.trimmed),
+      });
+    }
+  }
+
+  state(org: string): OrgLogState {
+    let s = this.orgs.get(org);
+    if (!s) {
+      s = {lastSeq: 0, firstSeq: 1, bytes: 0, entries: 0, trimmed: 0};
+      this.orgs.set(org, s);
+    }
+    return s;
+  }
+
+  knownOrgs(): string[] {
+    return [...this.orgs.keys()];
+  }
+
+  private readonly appendTx = (org: string, acceptedAt: number, region: string, name: string, payload: Buffer): number => {
+    const s = this.state(org);
+    const seq = s.lastSeq + 1;
+    this.stmts.insert.run(org, seq, acceptedAt, region, name, payload.length, payload);
+    const next = {...s, lastSeq: seq, bytes: s.bytes + payload.length, entries: s.entries + 1};
+    this.stmts.upsertOrg.run({org, ...next});
+    return seq;
+  };
+
+  /** Appends one entry durably and returns its sequence number. */
+  append(org: string, acceptedAt: number, region: string, name: string, payload: Buffer): number {
+    const seq = this.db.transaction(this.appendTx)(org, acceptedAt, region, name, payload);
+    const s = this.state(org);
+    s.lastSeq = seq;
+    s.bytes += payload.length;
+    s.entries += 1;
+    return seq;
+  }
+
+  /** Entries after `afterSeq`, in order, at most `maxEntries` and about `maxBytes` (always at
+   *  least one entry when there is one, however large). */
+  read(org: string, afterSeq: number, maxEntries: number, maxBytes: number): LogEntry[] {
+    const out: LogEntry[] = [];
+    let bytes = 0;
+    for (const row of this.stmts.read.iterate(org, afterSeq) as IterableIterator<{seq: number; accepted_at: number; payload: Buffer}>) {
+      if (out.length > 0 && bytes + row.payload.length > maxBytes) break;
+      out.push({seq: row.seq, acceptedAt: row.accepted_at, payload: row.payload});
+      bytes += row.payload.length;
+      if (out.length >= maxEntries) break;
+    }
+    return out;
+  }
+
+  /** When the oldest entry after `afterSeq` was accepted, or null when there is none. */
+  acceptedAfter(org: string, afterSeq: number): number | null {
+    const row = this.stmts.acceptedAfter.get(org, afterSeq) as {accepted_at: number} | undefined;
+    return row ? row.accepted_at : null;
+  }
+
+  /** Removes the oldest entries past the age or size bound; returns how many were removed. */
+  trim(org: string, now: number, maxAgeMs: number, maxBytes: number): number {
+    const s = this.state(org);
+    if (s.entries === 0) return 0;
+    let cut = 0;
+    let bytes = s.bytes;
+    let removed = 0;
+    for (const row of this.stmts.oldest.iterate(org) as IterableIterator<{seq: number; accepted_at: number; bytes: number}>) {
+      if (bytes <= maxBytes && row.accepted_at >= now - maxAgeMs) break;
+      cut = row.seq;
+      bytes -= row.bytes;
+      removed++;
+    }
+    if (removed === 0) return 0;
+    const next = {...s, firstSeq: cut + 1, bytes, entries: s.entries - removed, trimmed: s.trimmed + removed};
+    this.db.transaction(() => {
+      this.stmts.deleteUpTo.run(org, cut);
+      this.stmts.upsertOrg.run({org, ...next});
+    })();
+    Object.assign(s, next);
+    return removed;
+  }
+
+  /** Forgets an organization entirely (it was deleted). */
+  dropOrg(org: string): void {
+    this.db.transaction(() => {
+      this.db.prepare('DELETE FROM entries WHERE org = ?').run(org);
+      this.db.prepare('DELETE FROM orgs WHERE org = ?').run(org);
+      this.db.prepare('DELETE FROM regions WHERE org = ?').run(org);
+      this.db.prepare('DELETE FROM backends WHERE org = ?').run(org);
+    })();
+    this.orgs.delete(org);
+  }
+
+  regionCounters(org: string, region: string): RegionCounters {
+    const row = this.stmts.getRegion.get(org, region) as
+      | {high_water: number; dropped: number; replay_errors: number; last_error: string | null}
+      | undefined;
+    return row
+      ? {highWater: row.high_water, dropped: row.dropped, replayErrors: row.replay_errors, lastError: row.last_error}
+      : {highWater: 0, dropped: 0, replayErrors: 0, lastError: null};
+  }
+
+  saveRegionCounters(org: string, region: string, c: RegionCounters): void {
+    this.stmts.putRegion.run(org, region, c.highWater, c.dropped, c.replayErrors, c.lastError);
+  }
+
+  backends(): BackendRecord[] {
+    return this.stmts.backends.all() as BackendRecord[];
+  }
+
+  saveBackend(b: BackendRecord): void {
+    this.stmts.putBackend.run(b);
+  }
+
+  deleteBackend(org: string, region: string): void {
+    this.stmts.deleteBackend.run(org, region);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
