@@ -361,6 +361,9 @@ function validateGeneric(lower: string, args: Buffer[]): Buffer[] | string {
     if (!isFloat(t)) return 'ERR timeout is not a float or out of range';
     if (t.toString('utf8').startsWith('-')) return 'ERR timeout is negative';
   }
+  if (lower === 'flushall' && (args.length > 2 || (args.length === 2 && !['async', 'sync'].includes(word(args[1]))))) {
+    return SYNTAX;
+  }
   if (lower === 'zadd') return validateZadd(args);
   if (lower === 'copy') return validateCopy(args);
   return args;

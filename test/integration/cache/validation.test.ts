@@ -1,0 +1,107 @@
+// Everything that can fail is refused before +OK, and what is refused is never replayed.
+import {CacheService, CACHE_UNSUPPORTED} from '../../../src/cache';
+import {openCache, Regions, rmrf, send, tempDir} from './helpers';
+
+const ORG = 'valid';
+let dir: string;
+let cache: CacheService;
+let regions: Regions;
+
+beforeAll(async () => {
+  dir = tempDir();
+  cache = await openCache(dir, {maxCommandBytes: 1024 * 1024});
+  await cache.ensureOrg(ORG);
+  regions = new Regions(cache, ORG);
+});
+
+afterAll(async () => {
+  regions?.close();
+  await cache?.close();
+  rmrf(dir);
+});
+
+// Arguments that pass the arity check, so the refusal is about the command itself.
+const SAMPLE_ARGS: Record<string, string[]> = {
+  subscribe: ['ch'], psubscribe: ['ch*'], unsubscribe: [], punsubscribe: [], publish: ['ch', 'm'],
+  pubsub: ['CHANNELS'], multi: [], exec: [], discard: [], move: ['k', '0'], randomkey: [],
+  sort: ['k'], dbsize: [], time: [], client: ['LIST'], config: ['GET', 'maxmemory'], monitor: [],
+  slowlog: ['GET'], swapdb: ['0', '1'], memory: ['USAGE', 'k'], lolwut: [], eval: ['return 1', '0'],
+  evalsha: ['abc', '0'], script: ['FLUSH'], flushdb: [], geoadd: ['g', '1', '2', 'm'], geohash: ['g', 'm'],
+  geopos: ['g', 'm'], geodist: ['g', 'a', 'b'], georadius: ['g', '1', '2', '3', 'km'],
+  georadiusbymember: ['g', 'm', '3', 'km'], georadius_ro: ['g', '1', '2', '3', 'km'],
+  georadiusbymember_ro: ['g', 'm', '3', 'km'], geosearch: ['g', 'FROMMEMBER', 'm', 'BYRADIUS', '1', 'km', 'ASC'],
+  geosearchstore: ['d', 'g', 'FROMMEMBER', 'm', 'BYRADIUS', '1', 'km'],
+};
+
+test.each([...CACHE_UNSUPPORTED])('%s is refused with an error that names it, and not replayed', async (name) => {
+  const seq = cache.lastSeq(ORG);
+  const reply = await send(cache, ORG, 'mad', name.toUpperCase(), ...(SAMPLE_ARGS[name] ?? []));
+  expect(reply).toMatch(/^-ERR /);
+  expect(reply).toContain(`'${name.toUpperCase()}'`);
+  expect(cache.lastSeq(ORG)).toBe(seq);
+});
+
+test.each([
+  [['SET', 'k'], "-ERR wrong number of arguments for 'set' command"],
+  [['GET'], "-ERR wrong number of arguments for 'get' command"],
+  [['HSET', 'h', 'f'], "-ERR wrong number of arguments for 'hset' command"],
+  [['NOSUCHCMD', 'a', 'b'], "-ERR unknown command 'NOSUCHCMD', with args beginning with: 'a' 'b' "],
+  [['XGROUP', 'NOPE'], "-ERR unknown subcommand 'NOPE'. Try XGROUP HELP."],
+  [['XGROUP', 'CREATE', 's'], "-ERR wrong number of arguments for 'xgroup|create' command"],
+  [['SET', 'k', 'v', 'EX', 'soon'], '-ERR value is not an integer or out of range'],
+  [['SET', 'k', 'v', 'EX', '0'], "-ERR invalid expire time in 'set' command"],
+  [['SET', 'k', 'v', 'NX', 'XX'], '-ERR syntax error'],
+  [['SET', 'k', 'v', 'EX', '10', 'PX', '10'], '-ERR syntax error'],
+  [['SET', 'k', 'v', 'BOGUS'], '-ERR syntax error'],
+  [['SETEX', 'k', '-5', 'v'], "-ERR invalid expire time in 'setex' command"],
+  [['EXPIRE', 'k', 'later'], '-ERR value is not an integer or out of range'],
+  [['EXPIRE', 'k', '10', 'NX', 'XX'], '-ERR NX and XX, GT or LT options at the same time are not compatible'],
+  [['EXPIRE', 'k', '99999999999999999'], "-ERR invalid expire time in 'expire' command"],
+  [['INCRBY', 'k', 'one'], '-ERR value is not an integer or out of range'],
+  [['ZADD', 'z', 'high', 'm'], '-ERR value is not a valid float'],
+  [['XADD', 's', '*', 'f'], "-ERR wrong number of arguments for 'xadd' command"],
+  [['COPY', 'a', 'b', 'DB', '1'], "-ERR Command is not available in database 1: 'COPY' (only database 0 is replayed; COPY ... DB is refused)"],
+])('malformed %j gets an error and is not replayed', async (args, error) => {
+  const seq = cache.lastSeq(ORG);
+  expect(await send(cache, ORG, 'ams', ...args)).toBe(error);
+  expect(cache.lastSeq(ORG)).toBe(seq);
+});
+
+test.each([
+  ['SPOP', 's'],
+  ['XAUTOCLAIM', 's', 'g', 'c', '0', '0'],
+  ['XCLAIM', 's', 'g', 'c', '0', '1-1'],
+  ['XREADGROUP', 'GROUP', 'g', 'c', 'STREAMS', 's', '>'],
+  ['FLUSHALL', 'ASYNC', 'EXTRA'],
+])('%s: a command whose effect would differ between regions (or is malformed) is refused', async (...args) => {
+  const seq = cache.lastSeq(ORG);
+  const reply = await send(cache, ORG, 'syd', ...args);
+  expect(reply).toMatch(/^-ERR /);
+  expect(cache.lastSeq(ORG)).toBe(seq);
+});
+
+test('server, connection and scripting commands are refused in database 1', async () => {
+  for (const args of [['INFO'], ['WAIT', '1', '0'], ['WATCH', 'k'], ['FCALL', 'f', '0'], ['DEBUG', 'SLEEP', '0'], ['SHUTDOWN']]) {
+    const reply = await send(cache, ORG, 'mad', ...args);
+    expect(reply).toContain(`'${args[0]}'`);
+  }
+});
+
+test('a command larger than the size limit is refused with the hosted service\'s text', async () => {
+  const big = Buffer.alloc(1024 * 1024 + 1, 'x');
+  expect(await send(cache, ORG, 'mad', 'SET', 'big', big)).toBe(
+    `-ERR max request size exceeded. Limit: 1048576 bytes, Actual: ${big.length + 6} bytes`,
+  );
+});
+
+test('after refusals, the next well-formed command is still replayed everywhere', async () => {
+  const seq = cache.lastSeq(ORG);
+  expect(await send(cache, ORG, 'mad', 'SET', 'k', 'v', 'EX', '100')).toBe('+OK');
+  expect(cache.lastSeq(ORG)).toBe(seq + 1);
+  await cache.waitApplied(ORG);
+  expect(await regions.each((c) => c.get('k'))).toEqual({mad: 'v', ams: 'v', syd: 'v'});
+  // Nothing refused above left a trace in any region.
+  expect(await regions.each((c) => c.dbsize())).toEqual({mad: 1, ams: 1, syd: 1});
+  const s = await cache.status(ORG);
+  expect(s.regions.every((r) => r.replayErrors === 0)).toBe(true);
+});
