@@ -1,0 +1,70 @@
+import {Args, Flags} from '@oclif/core';
+import type {Database} from '../../api/types';
+import {BaseCommand} from '../../cli/base-command';
+import {CliFailure, UsageError} from '../../cli/errors';
+
+export default class RedisConnect extends BaseCommand<typeof RedisConnect> {
+  static enableJsonFlag = false;
+  static summary = 'Open redis-cli on a database';
+  static description = `Runs redis-cli against the database's endpoint in the chosen region (the primary region by default). The password goes through the REDISCLI_AUTH environment variable, not the command line. Without redis-cli, says how to install it and prints the URL.`;
+  static examples = [
+    '<%= config.bin %> <%= command.id %> my-cache',
+    '<%= config.bin %> <%= command.id %> my-cache --region ams',
+    'echo "INFO keyspace" | <%= config.bin %> <%= command.id %> my-cache',
+  ];
+
+  static args = {
+    database: Args.string({description: 'database id or name', required: true}),
+  };
+
+  static flags = {
+    region: Flags.string({char: 'r', summary: 'region whose endpoint to use (default: the primary region)'}),
+  };
+
+  async run(): Promise<void> {
+    const db = await (await this.api()).getDatabase(this.args.database);
+    const url = endpointFor(db, this.flags.region);
+    const {spawn} = await import('node:child_process');
+    const parsed = new URL(url);
+    const password = decodeURIComponent(parsed.password);
+    parsed.password = '';
+    const bin = process.env.REDFLY_REDIS_CLI || 'redis-cli';
+    const code = await new Promise<number | 'missing'>((resolve, reject) => {
+      const child = spawn(bin, ['-u', parsed.toString()], {
+        stdio: 'inherit',
+        env: {...process.env, ...(password ? {REDISCLI_AUTH: password} : {})},
+      });
+      child.on('error', (error: NodeJS.ErrnoException) => (error.code === 'ENOENT' ? resolve('missing') : reject(error)));
+      child.on('exit', (status, signal) => resolve(status ?? (signal ? 1 : 0)));
+    });
+    if (code === 'missing') {
+      this.log(url);
+      throw new CliFailure('redis-cli was not found in your PATH; the URL above works with any Redis client', 'redis_cli_missing', [
+        'Debian/Ubuntu: sudo apt-get install redis-tools',
+        'macOS: brew install redis',
+      ]);
+    }
+    // redis-cli's own status, so that `echo PING | redfly redis connect db` can be scripted.
+    if (code !== 0) process.exitCode = code;
+  }
+}
+
+export function endpointFor(db: Database, region?: string): string {
+  const wanted = region?.trim().toLowerCase() || db.primaryRegion;
+  const endpoint =
+    db.endpoints?.[wanted] ?? (wanted === db.primaryRegion ? db.privateUrl : replicaProcessUrl(db, wanted));
+  if (!endpoint) {
+    const where = [db.primaryRegion, ...db.readRegions].join(', ');
+    throw new UsageError(`${db.name} has no copy in region "${wanted}". Its regions: ${where}`, 'unknown_region');
+  }
+  return endpoint;
+}
+
+/** Before the gateway publishes endpoints, a replica is reached on its own process port. */
+function replicaProcessUrl(db: Database, region: string): string | undefined {
+  const replica = db.processes?.find((p) => p.region === region && p.role === 'replica');
+  if (!replica) return undefined;
+  const url = new URL(db.privateUrl);
+  url.port = String(replica.port);
+  return url.toString();
+}

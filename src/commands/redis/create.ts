@@ -1,0 +1,131 @@
+import {Flags} from '@oclif/core';
+import type {Database, Plan} from '../../api/types';
+import {BaseCommand} from '../../cli/base-command';
+import {startSpinner} from '../../cli/spinner';
+import {
+  parseRegionList,
+  validateOrg,
+  validatePlan,
+  validatePrimaryRegion,
+  validateReplicaRegions,
+} from '../../cli/database-inputs';
+import * as ask from '../../cli/database-prompts';
+import {missingFlagsError, UsageError} from '../../cli/errors';
+import {databaseJson, type DatabaseJson, price, regionsList} from '../../cli/format';
+
+export default class RedisCreate extends BaseCommand<typeof RedisCreate> {
+  static summary = 'Create a managed Redis database';
+
+  static description = `Asks for what the flags do not say: organization, name, primary region, replica regions, plan and eviction. Without a terminal (piped, CI set, or --json) nothing is asked and every missing flag is named at once.
+By default waits until the database is ready, then prints its redis:// URL.`;
+
+  static examples = [
+    '<%= config.bin %> <%= command.id %>',
+    '<%= config.bin %> <%= command.id %> --org personal --name my-cache --region mad --no-replicas --plan free',
+    '<%= config.bin %> <%= command.id %> -r mad --replica-regions ams,fra --plan 200mb --enable-eviction --json',
+  ];
+
+  static flags = {
+    org: Flags.string({char: 'o', summary: 'organization slug', env: 'REDFLY_ORG'}),
+    name: Flags.string({char: 'n', summary: 'database name (generated when left out)'}),
+    region: Flags.string({char: 'r', summary: "primary region code (can't be changed later)", env: 'REDFLY_REGION'}),
+    'replica-regions': Flags.string({summary: 'comma-separated region codes for read replicas, e.g. ams,fra'}),
+    'no-replicas': Flags.boolean({summary: 'no read replicas (and no question about them)'}),
+    plan: Flags.string({summary: 'plan id, see redfly redis plans'}),
+    'enable-eviction': Flags.boolean({summary: 'evict keys when memory is full', exclusive: ['disable-eviction']}),
+    'disable-eviction': Flags.boolean({summary: 'refuse writes when memory is full (the default)'}),
+    'no-wait': Flags.boolean({summary: 'return at once, while the database is still provisioning'}),
+  };
+
+  async run(): Promise<DatabaseJson> {
+    const f = this.flags;
+    const interactive = this.canPrompt();
+    const api = await this.api();
+    const [orgs, regions, plans] = await Promise.all([api.listOrgs(), api.listRegions(), api.listPlans()]);
+
+    // Check what the flags say before asking anything, so a typo fails at once.
+    if (f.name !== undefined && f.name !== '' && !ask.NAME_RE.test(f.name)) {
+      throw new UsageError(
+        `Invalid name "${f.name}": 3 to 63 lowercase letters, digits or dashes, starting with a letter`,
+        'invalid_name',
+      );
+    }
+    let org = f.org ? validateOrg(f.org, orgs).slug : undefined;
+    let primary = f.region ? validatePrimaryRegion(f.region, regions) : undefined;
+    let replicas: string[] | undefined = f['no-replicas']
+      ? []
+      : f['replica-regions'] === undefined
+        ? undefined
+        : parseRegionList(f['replica-regions']);
+    if (replicas) validateReplicaRegions(replicas, primary ?? '', regions);
+    let plan: Plan | undefined = f.plan ? validatePlan(f.plan, plans) : undefined;
+    let evict: boolean | undefined = f['enable-eviction'] ? true : f['disable-eviction'] ? false : undefined;
+
+    if (!org && orgs.length === 1) {
+      org = orgs[0].slug;
+      this.note(`Automatically selected organization ${orgs[0].name} (${org})`);
+    }
+
+    if (!interactive) {
+      const missing = [
+        ...(org ? [] : ['--org']),
+        ...(primary ? [] : ['--region']),
+        ...(replicas ? [] : ['--replica-regions (or --no-replicas)']),
+        ...(plan ? [] : ['--plan']),
+      ];
+      if (missing.length) {
+        throw missingFlagsError(
+          missing,
+          `${this.config.bin} redis create --org ${org ?? orgs[0]?.slug ?? 'personal'} --region ${primary ?? regions[0]?.code ?? 'mad'} --no-replicas --plan ${plan?.id ?? plans[0]?.id ?? 'free'}`,
+        );
+      }
+    }
+
+    org ??= await ask.askOrg(orgs);
+    let name = f.name || undefined;
+    if (f.name === undefined && interactive) name = (await ask.askName()).trim() || undefined;
+    if (!primary) {
+      const {readState} = await import('../../cli/state');
+      primary = await ask.askPrimaryRegion(regions, readState().lastRegion);
+    }
+    if (replicas) validateReplicaRegions(replicas, primary, regions);
+    replicas ??= await ask.askReplicaRegions(regions, primary);
+    plan ??= validatePlan(await ask.askPlan(plans), plans);
+    evict ??= interactive ? await ask.askEviction(false) : false;
+
+    const created = await api.createDatabase({
+      org,
+      ...(name ? {name} : {}),
+      primaryRegion: primary,
+      readRegions: replicas,
+      plan: plan.id,
+      eviction: evict,
+    });
+    const {rememberRegion} = await import('../../cli/state');
+    rememberRegion(primary);
+
+    let db: Database = created;
+    if (!f['no-wait'] && created.status !== 'ready') {
+      const spin = !this.jsonEnabled();
+      const spinner = spin ? startSpinner(`Provisioning ${created.name}`) : undefined;
+      db = await api.waitUntilReady(created.id);
+      spinner?.stop('ready');
+    }
+
+    this.log(
+      `Database ${db.name} (${db.id}) is ${db.status} in ${db.primaryRegion}` +
+        (db.readRegions.length ? ` with replicas in ${regionsList(db.readRegions)}` : '') +
+        '.',
+    );
+    this.log(`URL: ${db.privateUrl}`);
+    this.log(`Connect: ${this.config.bin} redis connect ${db.name}  (or redis-cli -u <URL>)`);
+    const regionsCount = 1 + db.readRegions.length;
+    this.log(
+      `Plan: ${plan.displayName} (${plan.id}), ${price(plan)}` +
+        (plan.pricePerMonthPerRegionUsd > 0 && regionsCount > 1
+          ? `: $${plan.pricePerMonthPerRegionUsd * regionsCount}/month for ${regionsCount} regions`
+          : ''),
+    );
+    return databaseJson(db);
+  }
+}

@@ -1,0 +1,46 @@
+import {Args, Flags} from '@oclif/core';
+import {BaseCommand} from '../../cli/base-command';
+import {startSpinner} from '../../cli/spinner';
+import {confirmDelete} from '../../cli/database-prompts';
+import {missingFlagsError} from '../../cli/errors';
+import {databaseJson, type DatabaseJson} from '../../cli/format';
+
+export default class RedisDelete extends BaseCommand<typeof RedisDelete> {
+  static aliases = ['redis:destroy'];
+  static summary = 'Delete a database and all its data';
+  static description =
+    'Stops every process of the database and removes its data. This cannot be undone, so it asks first; without a terminal it needs --yes.';
+  static examples = [
+    '<%= config.bin %> <%= command.id %> my-cache',
+    '<%= config.bin %> <%= command.id %> my-cache --yes --json',
+  ];
+
+  static args = {
+    database: Args.string({description: 'database id or name', required: true}),
+  };
+
+  static flags = {
+    yes: Flags.boolean({char: 'y', summary: 'delete without asking'}),
+  };
+
+  async run(): Promise<DatabaseJson | undefined> {
+    const interactive = this.canPrompt();
+    // Checked before any request: a script without --yes must never reach a prompt or a delete.
+    if (!this.flags.yes && !interactive) {
+      throw missingFlagsError(['--yes'], `${this.config.bin} redis delete ${this.args.database} --yes`);
+    }
+    const api = await this.api();
+    const db = await api.getDatabase(this.args.database);
+    if (!this.flags.yes && !(await confirmDelete(db))) {
+      this.logToStderr('Nothing deleted.');
+      return undefined;
+    }
+    const spin = !this.jsonEnabled();
+    const spinner = spin ? startSpinner(`Deleting ${db.name}`) : undefined;
+    const deleting = await api.deleteDatabase(db.id);
+    await api.waitUntilGone(db.id);
+    spinner?.stop('done');
+    this.log(`Deleted database ${db.name} (${db.id}).`);
+    return databaseJson(deleting);
+  }
+}

@@ -1,0 +1,30 @@
+import type {Plan} from '../../api/types';
+import {BaseCommand} from '../../cli/base-command';
+import {bytes, count} from '../../cli/format';
+
+export default class RedisPlans extends BaseCommand<typeof RedisPlans> {
+  static summary = 'List the plans with their limits and price';
+  static description = 'Limits apply per database across all its regions; the price is per month and per region.';
+  static examples = ['<%= config.bin %> <%= command.id %>', '<%= config.bin %> <%= command.id %> --json'];
+
+  async run(): Promise<Plan[]> {
+    const plans = await (await this.api()).listPlans();
+    if (!this.jsonEnabled()) {
+      const {table} = await import('../../cli/render');
+      this.log(
+        table(plans, [
+          {header: 'PLAN', get: (p) => p.id},
+          {header: 'NAME', get: (p) => p.displayName},
+          {header: 'MAX DATA SIZE', get: (p) => bytes(p.maxDataSizeBytes)},
+          {header: 'CONNECTIONS', get: (p) => count(p.maxConnections)},
+          {header: 'COMMANDS/S', get: (p) => count(p.maxCommandsPerSecond)},
+          {header: 'DAILY COMMANDS', get: (p) => count(p.maxDailyCommands)},
+          {header: 'DAILY BANDWIDTH', get: (p) => bytes(p.maxDailyBandwidthBytes)},
+          {header: 'MAX REQUEST', get: (p) => bytes(p.maxRequestSizeBytes)},
+          {header: 'PRICE/MONTH/REGION', get: (p) => `$${p.pricePerMonthPerRegionUsd}`},
+        ]),
+      );
+    }
+    return plans;
+  }
+}

@@ -1,0 +1,20 @@
+import {Args} from '@oclif/core';
+import {BaseCommand} from '../../cli/base-command';
+import {databaseJson, type DatabaseJson} from '../../cli/format';
+
+export default class RedisReset extends BaseCommand<typeof RedisReset> {
+  static summary = 'Give a database a new password';
+  static description = 'The old password stops working at once; prints the new URL.';
+  static examples = ['<%= config.bin %> <%= command.id %> my-cache', '<%= config.bin %> <%= command.id %> my-cache --json'];
+
+  static args = {
+    database: Args.string({description: 'database id or name', required: true}),
+  };
+
+  async run(): Promise<DatabaseJson> {
+    const db = await (await this.api()).resetPassword(this.args.database);
+    this.log(`New password set for ${db.name}; the old one no longer works.`);
+    this.log(`URL: ${db.privateUrl}`);
+    return databaseJson(db);
+  }
+}

@@ -1,0 +1,70 @@
+import {Args} from '@oclif/core';
+import {ApiError} from '../../api/errors';
+import type {DatabaseStats} from '../../api/types';
+import {BaseCommand} from '../../cli/base-command';
+import {databaseJson, type DatabaseJson, eviction, lag, regionsList, statusText, usage} from '../../cli/format';
+
+export interface StatusJson extends DatabaseJson {
+  endpoints?: Record<string, string>;
+  usage?: Omit<DatabaseStats, 'id'>;
+}
+
+export default class RedisStatus extends BaseCommand<typeof RedisStatus> {
+  static summary = 'Show a database: regions, URL, endpoints and usage against its plan';
+  static description =
+    'A key/value view of one database, found by id or name. Usage (connections, commands and bandwidth today, data size, replication lag) is shown when the server reports it.';
+  static examples = [
+    '<%= config.bin %> <%= command.id %> my-cache',
+    '<%= config.bin %> <%= command.id %> my-cache --json',
+  ];
+
+  static args = {
+    database: Args.string({description: 'database id or name', required: true}),
+  };
+
+  async run(): Promise<StatusJson> {
+    const api = await this.api();
+    const [db, stats] = await Promise.all([
+      api.getDatabase(this.args.database),
+      // Usage is extra: a server that cannot give it still shows the database.
+      api.getStats(this.args.database).catch((error: unknown) => {
+        if (error instanceof ApiError && error.status !== 401) return undefined;
+        throw error;
+      }),
+    ]);
+    const result: StatusJson = databaseJson(db);
+    if (db.endpoints && Object.keys(db.endpoints).length) result.endpoints = db.endpoints;
+    if (stats) {
+      const {id: _id, ...rest} = stats;
+      result.usage = rest;
+    }
+    if (!this.jsonEnabled()) {
+      const pairs: [string, string][] = [
+        ['ID', db.id],
+        ['Name', db.name],
+        ['Organization', db.org],
+        ['Plan', db.plan],
+        ['Primary region', db.primaryRegion],
+        ['Read regions', regionsList(db.readRegions)],
+        ['Eviction', eviction(db.eviction)],
+        ['Status', statusText(db)],
+        ['Private URL', db.privateUrl],
+      ];
+      for (const [region, url] of Object.entries(result.endpoints ?? {})) pairs.push([`Endpoint ${region}`, url]);
+      if (stats) {
+        pairs.push(
+          ['Connections', usage(stats.connections)],
+          ['Commands today', usage(stats.commandsToday)],
+          ['Bandwidth today', usage(stats.bandwidthTodayBytes, true)],
+          ['Data size', usage(stats.dataSizeBytes, true)],
+          ['Replication lag', lag(stats)],
+        );
+      }
+      pairs.push(['Created', db.createdAt], ['Updated', db.updatedAt]);
+      const {keyValue} = await import('../../cli/render');
+      this.log(keyValue(pairs));
+    }
+    return result;
+  }
+}
+
