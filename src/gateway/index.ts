@@ -1,0 +1,194 @@
+// startGateway: one RESP listener per region in the host's process.
+import * as net from 'node:net';
+import {CommandTable} from './commands';
+import {latencyFromDistance} from './latency';
+import {Session, SessionHost} from './session';
+import {adminClient, parseInfo, TenantState} from './tenant';
+import {Endpoint, GatewayHandle, GatewayOptions, LatencyFn, Tenant, Usage} from './types';
+import {ReplySink, Upstream} from './upstream';
+
+export * from './types';
+
+class Core implements SessionHost {
+  table: CommandTable | null = null;
+  serverVersion = '7.0.15';
+  private tableLoading: Promise<void> | null = null;
+  readonly tenants = new Map<string, TenantState>();
+  private readonly sharedUps = new Map<string, Upstream>();
+  private readonly pinnedUps = new Set<Upstream>();
+  readonly sessions = new Set<Session>();
+  private clientIds = 0;
+  private readonly user: string;
+  private readonly latency: LatencyFn | null;
+  readonly log: (m: string) => void;
+
+  constructor(readonly opts: GatewayOptions) {
+    this.user = opts.internalUser ?? 'redfly';
+    this.log = opts.log ?? (() => {});
+    this.latency =
+      typeof opts.simulateLatency === 'function' ? opts.simulateLatency : opts.simulateLatency ? latencyFromDistance : null;
+  }
+
+  loadTable(ep: Endpoint): Promise<void> {
+    if (this.table !== null) return Promise.resolve();
+    if (this.tableLoading === null) {
+      this.tableLoading = (async () => {
+        const a = adminClient(ep, this.user, this.opts.internalSecret);
+        try {
+          const raw = (await a.call('COMMAND')) as unknown[];
+          const info = parseInfo(String(await a.call('INFO', 'server')));
+          if (info.redis_version) this.serverVersion = info.redis_version;
+          this.table = new CommandTable(raw);
+        } finally {
+          a.disconnect();
+        }
+      })();
+      this.tableLoading.catch((e: Error) => {
+        this.log(`gateway: cannot read the command table from ${ep.host}:${ep.port}: ${e.message}`);
+        this.tableLoading = null;
+      });
+    }
+    return this.tableLoading;
+  }
+
+  lookupPassword(password: string): Tenant | undefined {
+    return this.opts.directory.byPassword(password);
+  }
+
+  tenantState(t: Tenant): TenantState {
+    let ts = this.tenants.get(t.id);
+    if (ts === undefined) {
+      ts = new TenantState(t, this.user, this.opts.internalSecret, this.opts.monitorIntervalMs ?? 100);
+      this.tenants.set(t.id, ts);
+    } else {
+      ts.update(t);
+    }
+    return ts;
+  }
+
+  private delay(region: string, epRegion: string): number {
+    return this.latency === null || region === epRegion ? 0 : this.latency(region, epRegion);
+  }
+
+  private makeUpstream(ep: Endpoint, proto: 2 | 3, ts: TenantState, delayMs: number, owner: ReplySink | null,
+                       onClose: (u: Upstream) => void): Upstream {
+    return new Upstream({
+      endpoint: ep,
+      user: this.user,
+      secret: this.opts.internalSecret,
+      proto,
+      delayMs,
+      pinnedTo: owner,
+      oomText: () => ts.quotaText(),
+      onClose,
+      log: this.log,
+    });
+  }
+
+  shared(region: string, ep: Endpoint, proto: 2 | 3, ts: TenantState, epRegion: string): Upstream {
+    // One per client region so that a simulated delay is that region's own.
+    const key = `${region}|${ep.host}:${ep.port}|${proto}`;
+    let up = this.sharedUps.get(key);
+    if (up === undefined || up.closed) {
+      up = this.makeUpstream(ep, proto, ts, this.delay(region, epRegion), null, (u) => {
+        if (this.sharedUps.get(key) === u) this.sharedUps.delete(key);
+      });
+      this.sharedUps.set(key, up);
+    }
+    return up;
+  }
+
+  pinned(region: string, ep: Endpoint, proto: 2 | 3, ts: TenantState, epRegion: string, owner: ReplySink): Upstream {
+    const up = this.makeUpstream(ep, proto, ts, this.delay(region, epRegion), owner, (u) => this.pinnedUps.delete(u));
+    this.pinnedUps.add(up);
+    return up;
+  }
+
+  sessionClosed(s: Session): void {
+    this.sessions.delete(s);
+  }
+
+  nextClientId(): number {
+    return ++this.clientIds;
+  }
+
+  /** Once a second: day rollover, tenant records, idle shared connections. */
+  tick(): void {
+    const byId = this.opts.directory.byId;
+    for (const [id, ts] of this.tenants) {
+      ts.tick();
+      if (byId !== undefined && ts.clients.size > 0) {
+        const t = byId.call(this.opts.directory, id);
+        if (t === undefined) {
+          for (const c of [...ts.clients]) c.kick('database deleted');
+        } else ts.update(t);
+      }
+    }
+  }
+
+  disconnect(tenantId: string): void {
+    const ts = this.tenants.get(tenantId);
+    if (ts !== undefined) for (const c of [...ts.clients]) c.kick('disconnected by the platform');
+  }
+
+  closeAll(): void {
+    for (const s of [...this.sessions]) s.close();
+    for (const u of [...this.sharedUps.values()]) u.close();
+    for (const u of [...this.pinnedUps]) u.close();
+    for (const ts of this.tenants.values()) ts.stopMonitor();
+  }
+}
+
+export async function startGateway(opts: GatewayOptions): Promise<GatewayHandle> {
+  const host = opts.host ?? '127.0.0.1';
+  const core = new Core(opts);
+  const servers: net.Server[] = [];
+  const endpoints: Record<string, Endpoint> = {};
+  try {
+    for (const region of opts.regions) {
+      const server = net.createServer({noDelay: true}, (sock) => {
+        sock.setKeepAlive(true);
+        core.sessions.add(new Session(core, region, sock));
+      });
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(opts.port?.(region) ?? 0, host, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+      servers.push(server);
+      endpoints[region] = {host, port: (server.address() as net.AddressInfo).port};
+    }
+  } catch (e) {
+    for (const s of servers) s.close();
+    throw e;
+  }
+  const timer = setInterval(() => core.tick(), 1000);
+  timer.unref();
+  return {
+    endpoints,
+    usage(tenantId: string): Usage {
+      const ts = core.tenants.get(tenantId);
+      if (ts === undefined) {
+        return {connections: 0, commandsToday: 0, bandwidthTodayBytes: 0, dataSizeBytes: null, replicationLagMs: {}};
+      }
+      return ts.usage();
+    },
+    async probe(t: Tenant) {
+      const ts = core.tenantState(t);
+      await ts.sample();
+      const u = ts.usage();
+      if (ts.clients.size === 0) ts.stopMonitor();
+      return {dataSizeBytes: u.dataSizeBytes, replicationLagMs: u.replicationLagMs};
+    },
+    disconnect(tenantId: string) {
+      core.disconnect(tenantId);
+    },
+    async close() {
+      clearInterval(timer);
+      core.closeAll();
+      await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
+    },
+  };
+}

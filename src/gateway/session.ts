@@ -1,0 +1,867 @@
+// One client connection: authentication, the transaction/pinning state machine, plan limits,
+// and routing of each command to the right upstream. Replies for a client always come from one
+// upstream at a time: before a command goes elsewhere (or is answered here), the session waits
+// for the replies still owed, so pipelined order holds without reordering buffers.
+import * as net from 'node:net';
+import {arityOk, CACHE_REFUSED, CommandInfo, CommandTable, Route, Special} from './commands';
+import {bulk, encodeCommand, errorReply, MAX_ARGS_KEPT, parseIntAt, RequestParser} from './resp';
+import {ClosableClient, TenantState} from './tenant';
+import {Endpoint, Tenant} from './types';
+import {ReplySink, Upstream} from './upstream';
+
+export interface SessionHost {
+  readonly table: CommandTable | null;
+  loadTable(ep: Endpoint): Promise<void>;
+  serverVersion: string;
+  lookupPassword(password: string): Tenant | undefined;
+  tenantState(t: Tenant): TenantState;
+  shared(region: string, ep: Endpoint, proto: 2 | 3, ts: TenantState, epRegion: string): Upstream;
+  pinned(region: string, ep: Endpoint, proto: 2 | 3, ts: TenantState, epRegion: string, owner: ReplySink): Upstream;
+  sessionClosed(s: Session): void;
+  nextClientId(): number;
+}
+
+// Reasons a session stops reading its parsed commands.
+const W_REPLIES = 1; // replies still owed by another upstream / before a local answer
+const W_RATE = 2;
+const W_DRAIN = 4; // client is not reading its replies
+const W_UPDRAIN = 8; // backend is not taking our writes
+const W_ASYNC = 16; // waiting for the command table or the virtual database
+const OUTPUT_HARD_LIMIT = 512 * 1024 * 1024;
+
+const OK = Buffer.from('+OK\r\n');
+const NOAUTH = errorReply('NOAUTH Authentication required.');
+const WRONGPASS = errorReply('WRONGPASS invalid username-password pair or user is disabled.');
+const EXECABORT = errorReply('EXECABORT Transaction discarded because of previous errors.');
+const DISCARD_CMD = encodeCommand(['DISCARD']);
+const SELECT_BAD = encodeCommand(['SELECT', '-1']);
+
+export class Session implements ReplySink, ClosableClient {
+  readonly id: number;
+  private readonly parser = new RequestParser();
+  private ts: TenantState | null = null;
+  private proto: 2 | 3 = 2;
+  private name: string | null = null;
+  private db = 0;
+  private pinnedUp: Upstream | null = null;
+  private inMulti = false;
+  private multiFailed = false;
+  private watching = false;
+  private sticky = false; // connection-level state lives on the pinned connection (tracking...)
+  private passthrough = false; // Pub/Sub: the pinned connection talks to the client directly
+  private sent = 0;
+  private recv = 0;
+  private current: Upstream | null = null;
+  private lastWriteSeq = 0;
+  private needEpoch = 0;
+  private blocked = 0;
+  private processing = false;
+  private closed = false;
+  private rateTimer: NodeJS.Timeout | null = null;
+  // Contiguous frames bound for one upstream, written together.
+  private runUp: Upstream | null = null;
+  private runBuf: Buffer | null = null;
+  private runStart = 0;
+  private runEnd = 0;
+  private runCount = 0;
+  // Cached routes, valid for one tenant version and protocol.
+  private routeKey = '';
+  private upPrimary: Upstream | null = null;
+  private upRead: Upstream | null = null;
+
+  constructor(
+    private readonly host: SessionHost,
+    readonly region: string,
+    private readonly sock: net.Socket,
+  ) {
+    this.id = host.nextClientId();
+    sock.on('data', (c: Buffer) => this.onData(c));
+    sock.on('drain', () => this.onClientDrain());
+    sock.on('error', () => this.close());
+    sock.on('close', () => this.close());
+  }
+
+  get tenantId(): string | null {
+    return this.ts?.tenant.id ?? null;
+  }
+
+  private get outstanding(): number {
+    return this.sent - this.recv;
+  }
+
+  kick(reason: string): void {
+    void reason;
+    this.close();
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.closed) return;
+    if (this.ts !== null) this.ts.bandwidthToday += chunk.length;
+    this.parser.push(chunk);
+    this.process();
+  }
+
+  private process(): void {
+    if (this.processing || this.closed) return;
+    this.processing = true;
+    try {
+      while (!this.closed && this.blocked === 0) {
+        const r = this.parser.next();
+        if (r === 0) break;
+        if (r < 0) {
+          this.protocolError(`ERR ${this.parser.error}`);
+          break;
+        }
+        let consumed: boolean;
+        try {
+          consumed = this.handle();
+        } catch (e) {
+          if (!(e instanceof NoBackend)) throw e;
+          this.fail(`ERR ${e.message}`);
+          consumed = true;
+        }
+        if (!consumed) break;
+        this.parser.advance();
+      }
+      this.flushRun();
+    } finally {
+      this.processing = false;
+    }
+  }
+
+  // ---- replies ---------------------------------------------------------------------------
+
+  deliver(bytes: Buffer, complete: number, from: Upstream): void {
+    if (this.closed) return;
+    if (bytes.length > 0) {
+      if (this.ts !== null) this.ts.bandwidthToday += bytes.length;
+      if (!this.sock.write(bytes)) this.clientCongested(from);
+    }
+    if (complete > 0) {
+      this.recv += complete;
+      if (this.lastWriteSeq !== 0 && this.recv >= this.lastWriteSeq && this.ts !== null) {
+        this.needEpoch = this.ts.epoch + 1;
+        this.lastWriteSeq = 0;
+      }
+      if (this.sent === this.recv) {
+        this.current = null;
+        if (this.blocked & W_REPLIES) {
+          this.blocked &= ~W_REPLIES;
+          this.process();
+        }
+      }
+    }
+  }
+
+  upstreamLost(from: Upstream, reason: string): void {
+    void reason;
+    if (from === this.pinnedUp) this.pinnedUp = null;
+    if (this.ts !== null && from === this.upRead && from !== this.upPrimary) {
+      this.ts.replicaFailed(this.region);
+    }
+    // Replies owed by a dead backend cannot be produced: end the connection as Redis would.
+    this.close();
+  }
+
+  private clientCongested(from: Upstream): void {
+    if (this.sock.writableLength > OUTPUT_HARD_LIMIT) {
+      this.close();
+      return;
+    }
+    this.blocked |= W_DRAIN;
+    this.sock.pause();
+    if (from.pinnedTo === this) from.sock.pause();
+  }
+
+  private onClientDrain(): void {
+    if (!(this.blocked & W_DRAIN)) return;
+    this.blocked &= ~W_DRAIN;
+    this.sock.resume();
+    if (this.pinnedUp !== null && !this.pinnedUp.closed) this.pinnedUp.sock.resume();
+    this.process();
+  }
+
+  private write(bytes: Buffer | string): void {
+    if (this.closed) return;
+    const b = typeof bytes === 'string' ? Buffer.from(bytes) : bytes;
+    if (this.ts !== null) this.ts.bandwidthToday += b.length;
+    if (!this.sock.write(b) && this.sock.writableLength > OUTPUT_HARD_LIMIT) this.close();
+  }
+
+  // ---- the state machine ----------------------------------------------------------------
+
+  /** Wait until no reply is owed; true when already so. */
+  private quiet(): boolean {
+    if (this.sent === this.recv || this.passthrough) return true;
+    this.flushRun();
+    this.blocked |= W_REPLIES;
+    return false;
+  }
+
+  /** Answer an error here; inside MULTI it also dooms the transaction, as Redis does. */
+  private fail(text: string): void {
+    if (this.inMulti) this.multiFailed = true;
+    this.write(errorReply(text));
+  }
+
+  private handle(): boolean {
+    const p = this.parser;
+    if (p.oversize > 0) {
+      if (!this.quiet()) return false;
+      this.fail(`ERR max request size exceeded. Limit: ${p.maxRequestBytes} bytes, Actual: ${p.oversize} bytes`);
+      return true;
+    }
+    const ts = this.ts;
+    if (ts === null) return this.handleUnauthenticated();
+    const table = this.host.table;
+    if (table === null) {
+      this.fail('ERR no backend is reachable for this database');
+      return true;
+    }
+    let top = table.lookupRaw(p.nameKey());
+    let info = top;
+    if (top !== null && top.subcommands !== null && p.frameArgc >= 2) {
+      info = top.subcommands.get(p.argString(1).toLowerCase()) ?? top;
+    }
+    const special = top === null ? Special.None : top.special;
+    const cache = ts.tenant.kind === 'cache';
+
+    if (cache && this.db === 1 && special !== Special.Select && special !== Special.Auth &&
+        special !== Special.Hello && special !== Special.Quit && special !== Special.Reset) {
+      return this.virtualCommand(info);
+    }
+    if (info !== null && top !== null) {
+      if (info.refused) return this.refuse(info.display);
+      if (cache && CACHE_REFUSED.has(top.name)) return this.refuse(top.display);
+      if (!arityOk(info.arity, p.frameArgc) && special !== Special.None && special !== Special.Client) {
+        if (!this.quiet()) return false;
+        this.fail(`ERR wrong number of arguments for '${info.name.replace('|', ' ')}' command`);
+        return true;
+      }
+    }
+    switch (special) {
+      case Special.Auth:
+        return this.auth();
+      case Special.Hello:
+        return this.hello();
+      case Special.Quit:
+        if (!this.quiet()) return false;
+        this.write(OK);
+        this.sock.end();
+        this.closed = true;
+        this.host.sessionClosed(this);
+        this.cleanup();
+        return true;
+      case Special.Reset:
+        return this.reset();
+      case Special.Select:
+        return this.select();
+      case Special.Client:
+        if (!this.inMulti && !this.passthrough) {
+          const handled = this.clientCommand(info!);
+          if (handled !== null) return handled;
+        }
+        break;
+      default:
+        break;
+    }
+    // Limits: refused commands do not count towards usage.
+    if (special === Special.None || special === Special.Multi || special === Special.Exec ||
+        special === Special.Watch || special === Special.Subscribe || special === Special.Client) {
+      const err = ts.dailyLimitError() ?? (info !== null && info.denyoom && ts.overCapacity ? ts.quotaText() : null);
+      if (err !== null) {
+        if (!this.quiet()) return false;
+        this.fail(err);
+        return true;
+      }
+    }
+    switch (special) {
+      case Special.Multi:
+        return this.forwardPinned(() => {
+          this.inMulti = true;
+          this.multiFailed = false;
+        });
+      case Special.Exec:
+      case Special.Discard:
+        return this.endTransaction(special);
+      case Special.Watch:
+        return this.forwardPinned(() => {
+          if (!this.inMulti) this.watching = true;
+        });
+      case Special.Unwatch:
+        if (this.pinnedUp === null) {
+          if (!this.quiet() || !this.admit()) return false;
+          this.write(OK);
+          return true;
+        }
+        return this.forwardPinned(() => {
+          if (!this.inMulti) this.watching = false;
+        });
+      case Special.Subscribe:
+        if (this.inMulti) return this.forwardPinned(null);
+        if (!this.passthrough) {
+          if (!this.quiet()) return false;
+          const up = this.ensurePinned();
+          up.passthrough = true;
+          this.passthrough = true;
+        }
+        return this.forwardPinned(null);
+      default:
+        break;
+    }
+    return this.route(info);
+  }
+
+  /** Charge one command to the tenant; false = over the rate, retried later. */
+  private admit(): boolean {
+    const ts = this.ts!;
+    const wait = ts.takeToken();
+    if (wait > 0) {
+      this.flushRun();
+      this.blocked |= W_RATE;
+      this.rateTimer = setTimeout(() => {
+        this.rateTimer = null;
+        this.blocked &= ~W_RATE;
+        this.process();
+      }, wait);
+      return false;
+    }
+    ts.commandsToday++;
+    return true;
+  }
+
+  private refuse(display: string): boolean {
+    if (!this.quiet()) return false;
+    this.fail(`ERR Command is not available: '${display}'`);
+    return true;
+  }
+
+  private route(info: CommandInfo | null): boolean {
+    let up: Upstream;
+    let write = true;
+    if (this.passthrough || this.inMulti || this.watching || this.sticky) {
+      up = this.ensurePinned();
+    } else if (info === null) {
+      up = this.primaryUp();
+    } else if (info.route === Route.Read) {
+      up = this.readUp();
+      write = false;
+    } else if (info.route === Route.Pinned) {
+      up = this.ensurePinned();
+    } else {
+      up = this.primaryUp();
+    }
+    return this.forward(up, write);
+  }
+
+  private forward(up: Upstream, write: boolean): boolean {
+    if (!this.passthrough && this.current !== null && this.current !== up && this.sent !== this.recv) {
+      this.flushRun();
+      this.blocked |= W_REPLIES;
+      return false;
+    }
+    if (up.congested) {
+      this.flushRun();
+      this.blocked |= W_UPDRAIN;
+      up.onDrain(() => {
+        this.blocked &= ~W_UPDRAIN;
+        this.process();
+      });
+      return false;
+    }
+    if (!this.admit()) return false;
+    const p = this.parser;
+    const counted = this.passthrough ? 0 : 1;
+    if (p.inline !== null) {
+      this.flushRun();
+      up.send(p.inline, this, counted);
+    } else {
+      const buf = p.buf!;
+      const start = p.pos;
+      if (this.runUp === up && this.runBuf === buf && this.runEnd === start) {
+        this.runEnd = start + p.frameLen;
+        this.runCount += counted;
+      } else {
+        this.flushRun();
+        this.runUp = up;
+        this.runBuf = buf;
+        this.runStart = start;
+        this.runEnd = start + p.frameLen;
+        this.runCount = counted;
+      }
+    }
+    if (counted) {
+      this.sent++;
+      this.current = up;
+      if (write) this.lastWriteSeq = this.sent;
+    }
+    return true;
+  }
+
+  private flushRun(): void {
+    if (this.runUp === null) return;
+    const up = this.runUp;
+    this.runUp = null;
+    if (!up.closed) up.send(this.runBuf!.subarray(this.runStart, this.runEnd), this, this.runCount);
+    this.runBuf = null;
+  }
+
+  private forwardPinned(after: (() => void) | null): boolean {
+    const ok = this.forward(this.ensurePinned(), true);
+    if (ok && after !== null) after();
+    return ok;
+  }
+
+  private forwardBytes(up: Upstream, bytes: Buffer): boolean {
+    if (this.current !== null && this.current !== up && this.sent !== this.recv) {
+      this.flushRun();
+      this.blocked |= W_REPLIES;
+      return false;
+    }
+    if (!this.admit()) return false;
+    this.flushRun();
+    up.send(bytes, this, 1);
+    this.sent++;
+    this.current = up;
+    return true;
+  }
+
+  private endTransaction(which: Special): boolean {
+    const label = which === Special.Exec ? 'EXEC' : 'DISCARD';
+    if (!this.inMulti) {
+      if (this.pinnedUp !== null) {
+        return this.forwardPinned(() => {
+          this.watching = false;
+        });
+      }
+      if (!this.quiet() || !this.admit()) return false;
+      this.write(errorReply(`ERR ${label} without MULTI`));
+      return true;
+    }
+    if (which === Special.Exec && this.multiFailed) {
+      if (!this.quiet() || !this.admit()) return false;
+      this.pinnedUp!.sendDiscarded(DISCARD_CMD);
+      this.inMulti = false;
+      this.multiFailed = false;
+      this.watching = false;
+      this.write(EXECABORT);
+      return true;
+    }
+    return this.forwardPinned(() => {
+      this.inMulti = false;
+      this.multiFailed = false;
+      this.watching = false;
+    });
+  }
+
+  // ---- upstream choice -------------------------------------------------------------------
+
+  private refreshRoutes(): void {
+    const ts = this.ts!;
+    const key = `${ts.version}:${this.proto}`;
+    if (key === this.routeKey && this.upPrimary !== null && !this.upPrimary.closed &&
+        (this.upRead === null || !this.upRead.closed)) return;
+    this.routeKey = key;
+    const t = ts.tenant;
+    if (t.kind === 'managed') {
+      this.upPrimary = this.host.shared(this.region, t.primary, this.proto, ts, t.primaryRegion);
+      const replica = this.region !== t.primaryRegion ? t.replicas[this.region] : undefined;
+      this.upRead = replica === undefined ? null : this.host.shared(this.region, replica, this.proto, ts, this.region);
+    } else {
+      const ep = t.backends[this.region];
+      this.upPrimary = ep === undefined ? null : this.host.shared(this.region, ep, this.proto, ts, this.region);
+      this.upRead = null;
+    }
+  }
+
+  private primaryEndpoint(): [Endpoint, string] | null {
+    const t = this.ts!.tenant;
+    if (t.kind === 'managed') return [t.primary, t.primaryRegion];
+    const ep = t.backends[this.region];
+    return ep === undefined ? null : [ep, this.region];
+  }
+
+  private primaryUp(): Upstream {
+    if (this.pinnedUp !== null && !this.pinnedUp.closed) return this.pinnedUp;
+    this.refreshRoutes();
+    if (this.upPrimary === null) throw new NoBackend();
+    return this.upPrimary;
+  }
+
+  private readUp(): Upstream {
+    this.refreshRoutes();
+    if (this.upRead !== null && this.ts!.replicaUsable(this.region, this.needEpoch)) return this.upRead;
+    return this.primaryUp();
+  }
+
+  private ensurePinned(): Upstream {
+    if (this.pinnedUp !== null && !this.pinnedUp.closed) return this.pinnedUp;
+    const target = this.primaryEndpoint();
+    if (target === null) throw new NoBackend();
+    this.pinnedUp = this.host.pinned(this.region, target[0], this.proto, this.ts!, target[1], this);
+    return this.pinnedUp;
+  }
+
+  private dropPinned(): void {
+    if (this.pinnedUp !== null) {
+      const up = this.pinnedUp;
+      this.pinnedUp = null;
+      if (this.current === up) {
+        // Replies it still owed will never arrive.
+        this.recv = this.sent;
+        this.current = null;
+      }
+      up.close();
+    }
+    this.inMulti = false;
+    this.multiFailed = false;
+    this.watching = false;
+    this.sticky = false;
+    this.passthrough = false;
+  }
+
+  // ---- commands answered here ------------------------------------------------------------
+
+  private handleUnauthenticated(): boolean {
+    const name = this.parser.nameKey().toLowerCase();
+    if (name === 'auth') return this.auth();
+    if (name === 'hello') return this.hello();
+    if (name === 'quit') {
+      this.write(OK);
+      this.sock.end();
+      this.close();
+      return true;
+    }
+    this.write(NOAUTH);
+    return true;
+  }
+
+  private credentials(user: Buffer | null, pass: Buffer): Tenant | undefined {
+    if (user !== null && user.toString() !== 'default') return undefined;
+    return this.host.lookupPassword(pass.toString());
+  }
+
+  /** Binds the connection to a tenant; false when the connection was refused and closed. */
+  private attach(t: Tenant): boolean {
+    const ts = this.host.tenantState(t);
+    if (this.ts === ts) return true;
+    const limit = t.plan?.maxConnections;
+    if (limit !== undefined && ts.clients.size >= limit) {
+      this.write(errorReply('ERR max concurrent connections exceeded'));
+      this.sock.end();
+      this.close();
+      return false;
+    }
+    if (this.ts !== null) {
+      this.ts.clients.delete(this);
+      this.dropPinned();
+    }
+    this.ts = ts;
+    this.routeKey = '';
+    this.needEpoch = 0;
+    this.lastWriteSeq = 0;
+    ts.clients.add(this);
+    this.parser.authenticated = true;
+    this.parser.maxRequestBytes = ts.maxRequestBytes;
+    ts.startMonitor();
+    if (this.host.table === null) {
+      const ep = t.kind === 'managed' ? t.primary : this.primaryEndpoint()?.[0] ?? Object.values(t.backends)[0];
+      if (ep !== undefined) {
+        this.blocked |= W_ASYNC;
+        this.host.loadTable(ep).then(
+          () => {
+            this.blocked &= ~W_ASYNC;
+            this.process();
+          },
+          () => this.close(),
+        );
+      }
+    }
+    return true;
+  }
+
+  private auth(): boolean {
+    if (!this.quiet()) return false;
+    const p = this.parser;
+    if (p.frameArgc < 2 || p.frameArgc > 3) {
+      this.fail("ERR wrong number of arguments for 'auth' command");
+      return true;
+    }
+    if (this.inMulti) {
+      this.fail('ERR Command not allowed inside a transaction');
+      return true;
+    }
+    const t = p.frameArgc === 2 ? this.credentials(null, p.arg(1)) : this.credentials(p.arg(1), p.arg(2));
+    if (t === undefined) {
+      this.write(WRONGPASS);
+      return true;
+    }
+    if (this.attach(t)) this.write(OK);
+    return true;
+  }
+
+  private hello(): boolean {
+    if (!this.quiet()) return false;
+    const p = this.parser;
+    if (this.inMulti) {
+      this.fail('ERR Command not allowed inside a transaction');
+      return true;
+    }
+    let proto: number = this.proto;
+    if (p.frameArgc >= 2) {
+      const v = p.arg(1);
+      proto = parseIntAt(v, 0, v.length);
+      if (Number.isNaN(proto)) {
+        this.fail('ERR Protocol version is not an integer or out of range');
+        return true;
+      }
+      if (proto !== 2 && proto !== 3) {
+        this.fail('NOPROTO unsupported protocol version');
+        return true;
+      }
+    }
+    let user: Buffer | null = null;
+    let pass: Buffer | null = null;
+    let setname: string | null = null;
+    for (let i = 2; i < p.frameArgc; i++) {
+      if (i >= MAX_ARGS_KEPT) {
+        this.fail('ERR syntax error');
+        return true;
+      }
+      const opt = p.argString(i).toLowerCase();
+      if (opt === 'auth' && i + 2 < p.frameArgc) {
+        user = p.arg(i + 1);
+        pass = p.arg(i + 2);
+        i += 2;
+      } else if (opt === 'setname' && i + 1 < p.frameArgc) {
+        setname = p.argString(i + 1);
+        i += 1;
+      } else {
+        this.fail(`ERR Syntax error in HELLO option '${p.argString(i)}'`);
+        return true;
+      }
+    }
+    if (pass === null && this.ts === null) {
+      this.write(errorReply('NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time'));
+      return true;
+    }
+    if (pass !== null) {
+      const t = this.credentials(user, pass);
+      if (t === undefined) {
+        this.write(WRONGPASS);
+        return true;
+      }
+      if (!this.attach(t)) return true;
+    }
+    if (setname !== null) {
+      if (!validName(setname)) {
+        this.fail('ERR Client names cannot contain spaces, newlines or special characters.');
+        return true;
+      }
+      this.name = setname === '' ? null : setname;
+    }
+    if (proto !== this.proto) {
+      this.proto = proto as 2 | 3;
+      this.routeKey = '';
+      if (this.pinnedUp !== null) this.pinnedUp.sendDiscarded(encodeCommand(['HELLO', String(proto)]));
+    }
+    this.write(this.helloReply());
+    return true;
+  }
+
+  private helloReply(): string {
+    const v = this.host.serverVersion;
+    const pairs = [
+      '$6\r\nserver\r\n$5\r\nredis\r\n',
+      `$7\r\nversion\r\n${bulk(v, 2)}`,
+      `$5\r\nproto\r\n:${this.proto}\r\n`,
+      `$2\r\nid\r\n:${this.id}\r\n`,
+      '$4\r\nmode\r\n$10\r\nstandalone\r\n',
+      '$4\r\nrole\r\n$6\r\nmaster\r\n',
+      '$7\r\nmodules\r\n*0\r\n',
+    ];
+    return (this.proto === 3 ? '%7\r\n' : '*14\r\n') + pairs.join('');
+  }
+
+  private select(): boolean {
+    const p = this.parser;
+    const v = p.arg(1);
+    const n = parseIntAt(v, 0, v.length);
+    if (this.inMulti) {
+      // Queued like Redis does, so EXEC reports an out-of-range index in its own reply.
+      return this.forwardBytes(this.ensurePinned(), n === 0 || Number.isNaN(n) ? p.frameBytes() : SELECT_BAD);
+    }
+    if (!this.quiet() || !this.admit()) return false;
+    if (Number.isNaN(n)) {
+      this.fail('ERR value is not an integer or out of range');
+    } else if (n === 0 || (n === 1 && this.ts!.tenant.kind === 'cache')) {
+      this.db = n;
+      this.write(OK);
+    } else {
+      this.fail('ERR DB index is out of range');
+    }
+    return true;
+  }
+
+  private reset(): boolean {
+    if (!this.quiet()) return false;
+    this.dropPinned();
+    this.proto = 2;
+    this.routeKey = '';
+    this.name = null;
+    this.db = 0;
+    this.write('+RESET\r\n');
+    return true;
+  }
+
+  /** CLIENT subcommands; null = route normally. */
+  private clientCommand(info: CommandInfo): boolean | null {
+    const sub = info.name;
+    const p = this.parser;
+    if (sub === 'client|setname' || sub === 'client|getname' || sub === 'client|setinfo') {
+      if (!this.quiet() || !this.admit()) return false;
+      if (sub === 'client|getname') {
+        this.write(bulk(this.name, this.proto));
+      } else if (sub === 'client|setname') {
+        const n = p.argString(2);
+        if (!validName(n)) this.fail('ERR Client names cannot contain spaces, newlines or special characters.');
+        else {
+          this.name = n === '' ? null : n;
+          this.write(OK);
+        }
+      } else {
+        this.write(OK);
+      }
+      return true;
+    }
+    if (sub === 'client|reply') {
+      // Redis stops replying on that connection; only a connection that is not counted
+      // can follow it.
+      if (!this.quiet()) return false;
+      this.ensurePinned().passthrough = true;
+      this.passthrough = true;
+      return null;
+    }
+    // ID, INFO, TRACKING, CACHING, ...: state of one server connection from now on.
+    if (!this.quiet()) return false;
+    this.ensurePinned();
+    this.sticky = true;
+    return null;
+  }
+
+  private virtualCommand(info: CommandInfo | null): boolean {
+    const p = this.parser;
+    if (!this.quiet()) return false;
+    if (info === null) {
+      const rest: string[] = [];
+      for (let i = 1; i < Math.min(p.frameArgc, MAX_ARGS_KEPT); i++) rest.push(`'${p.argString(i)}' `);
+      this.fail(`ERR unknown command '${p.argString(0)}', with args beginning with: ${rest.join('').slice(0, 128)}`);
+      return true;
+    }
+    if (!arityOk(info.arity, p.frameArgc)) {
+      this.fail(`ERR wrong number of arguments for '${info.name.replace('|', ' ')}' command`);
+      return true;
+    }
+    const ts = this.ts!;
+    const err = ts.dailyLimitError();
+    if (err !== null) {
+      this.fail(err);
+      return true;
+    }
+    if (!this.admit()) return false;
+    const tenant = ts.tenant;
+    if (tenant.kind !== 'cache') return true;
+    const args = allArgs(p.frameBytes());
+    let result: null | string | Promise<null | string>;
+    try {
+      result = tenant.virtualDb.accept(args, {region: this.region, tenant, command: info.name, flags: info.flags});
+    } catch (e) {
+      result = `ERR ${(e as Error).message}`;
+    }
+    if (result === null || typeof result === 'string') {
+      this.write(result === null ? OK : errorReply(result));
+      return true;
+    }
+    this.blocked |= W_ASYNC;
+    result.then(
+      (r) => this.write(r === null ? OK : errorReply(r)),
+      (e: Error) => this.write(errorReply(`ERR ${e.message}`)),
+    ).finally(() => {
+      this.blocked &= ~W_ASYNC;
+      this.process();
+    });
+    return true;
+  }
+
+  private protocolError(text: string): void {
+    // Redis answers the earlier commands, then the error, then closes.
+    this.flushRun();
+    const finish = () => {
+      this.write(errorReply(text));
+      this.sock.end();
+      this.close();
+    };
+    if (this.sent === this.recv || this.passthrough) finish();
+    else {
+      this.blocked |= W_REPLIES;
+      const check = setInterval(() => {
+        if (this.closed) clearInterval(check);
+        else if (this.sent === this.recv) {
+          clearInterval(check);
+          finish();
+        }
+      }, 5);
+    }
+  }
+
+  close(): void {
+    if (this.closed) {
+      return;
+    }
+    this.closed = true;
+    this.host.sessionClosed(this);
+    this.cleanup();
+    this.sock.destroy();
+  }
+
+  private cleanup(): void {
+    if (this.rateTimer !== null) clearTimeout(this.rateTimer);
+    this.rateTimer = null;
+    if (this.ts !== null) this.ts.clients.delete(this);
+    // A pinned connection goes with its client: Redis drops its MULTI, WATCH, subscriptions
+    // and blocked commands, so nothing half-done survives the client.
+    if (this.pinnedUp !== null) this.pinnedUp.close();
+    this.pinnedUp = null;
+  }
+}
+
+class NoBackend extends Error {
+  constructor() {
+    super('no backend for this region');
+  }
+}
+export {NoBackend};
+
+function validName(n: string): boolean {
+  for (let i = 0; i < n.length; i++) {
+    const c = n.charCodeAt(i);
+    if (c < 33 || c > 126) return false;
+  }
+  return true;
+}
+
+/** Every argument of one RESP request frame (copies: the virtual database may keep them). */
+export function allArgs(frame: Buffer): Buffer[] {
+  const out: Buffer[] = [];
+  let p = frame.indexOf(13);
+  const n = parseIntAt(frame, 1, p);
+  p += 2;
+  for (let i = 0; i < n; i++) {
+    const cr = frame.indexOf(13, p);
+    const len = parseIntAt(frame, p + 1, cr);
+    const s = cr + 2;
+    out.push(Buffer.from(frame.subarray(s, s + len)));
+    p = s + len + 2;
+  }
+  return out;
+}

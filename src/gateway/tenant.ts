@@ -1,0 +1,295 @@
+// Per-tenant state shared by all its client connections in every region: usage counters, the
+// commands-per-second bucket, and what the monitor last learnt from its redis-servers
+// (replication progress for read routing, memory for the data-size quota).
+import Redis from 'ioredis';
+import {Endpoint, Limits, Tenant, Usage} from './types';
+
+const DAY_MS = 86_400_000;
+const DEFAULT_REQUEST_LIMIT = 10 * 1024 * 1024;
+
+export interface ClosableClient {
+  kick(reason: string): void;
+}
+
+interface Sample {
+  epoch: number;
+  offset: number;
+  at: number;
+}
+
+export function parseInfo(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of text.split('\r\n')) {
+    const i = line.indexOf(':');
+    if (i > 0 && line[0] !== '#') out[line.slice(0, i)] = line.slice(i + 1);
+  }
+  return out;
+}
+
+export function adminClient(ep: Endpoint, user: string, secret: string): Redis {
+  const r = new Redis({
+    host: ep.host,
+    port: ep.port,
+    username: user,
+    password: secret,
+    lazyConnect: false,
+    enableReadyCheck: false,
+    maxRetriesPerRequest: 0,
+    commandTimeout: 1000,
+    connectTimeout: 1000,
+    retryStrategy: (n) => Math.min(n * 100, 1000),
+  });
+  r.on('error', () => {}); // failures are seen as failed samples
+  return r;
+}
+
+export class TenantState {
+  tenant: Tenant;
+  /** Bumped when the tenant record changes, so sessions recompute cached routes. */
+  version = 0;
+  readonly clients = new Set<ClosableClient>();
+
+  private day = Math.floor(Date.now() / DAY_MS);
+  commandsToday = 0;
+  bandwidthToday = 0;
+
+  private tokens: number;
+  private refilledAt = Date.now();
+
+  // Monitor output.
+  epoch = 0;
+  private readonly safeEpoch = new Map<string, number>();
+  private readonly replicaUp = new Map<string, boolean>();
+  private readonly lag = new Map<string, number | null>();
+  usedMemory: number | null = null;
+  overCapacity = false;
+  private samples: Sample[] = [];
+  private monitorTimer: NodeJS.Timeout | null = null;
+  private monitorRunning = false;
+  private admins = new Map<string, Redis>();
+  private appliedPolicy: string | null = null;
+  private appliedMaxmemory: number | null = null;
+
+  constructor(
+    tenant: Tenant,
+    private readonly user: string,
+    private readonly secret: string,
+    private readonly intervalMs: number,
+  ) {
+    this.tenant = tenant;
+    this.tokens = this.limits?.maxCommandsPerSecond ?? 0;
+  }
+
+  get limits(): Limits | undefined {
+    return this.tenant.plan;
+  }
+
+  get maxRequestBytes(): number {
+    return this.limits?.maxRequestSizeBytes ?? DEFAULT_REQUEST_LIMIT;
+  }
+
+  update(t: Tenant): void {
+    if (JSON.stringify(t, (k, v) => (k === 'virtualDb' ? undefined : v)) !==
+        JSON.stringify(this.tenant, (k, v) => (k === 'virtualDb' ? undefined : v))) {
+      this.version++;
+    }
+    this.tenant = t;
+  }
+
+  private rollDay(): void {
+    const d = Math.floor(Date.now() / DAY_MS);
+    if (d !== this.day) {
+      this.day = d;
+      this.commandsToday = 0;
+      this.bandwidthToday = 0;
+    }
+  }
+
+  /** Called once a second by the gateway (cheap enough to keep the hot path free of clocks). */
+  tick(): void {
+    this.rollDay();
+  }
+
+  /** The error a command gets from the daily limits, or null. */
+  dailyLimitError(): string | null {
+    const l = this.limits;
+    if (l === undefined) return null;
+    if (l.maxDailyCommands !== null && this.commandsToday >= l.maxDailyCommands) {
+      return `ERR max daily request limit exceeded. Limit: ${l.maxDailyCommands}, Usage: ${this.commandsToday}.`;
+    }
+    if (this.bandwidthToday >= l.maxDailyBandwidthBytes) {
+      return `ERR max daily bandwidth limit exceeded. Limit: ${l.maxDailyBandwidthBytes} bytes, Usage: ${this.bandwidthToday} bytes.`;
+    }
+    return null;
+  }
+
+  quotaText(): string {
+    const l = this.limits;
+    const threshold = l?.maxDataSizeBytes ?? 0;
+    const usage = Math.max(this.usedMemory ?? threshold, threshold);
+    return `ERR DB capacity quota exceeded. Threshold: ${threshold} bytes, Usage: ${usage} bytes.`;
+  }
+
+  /** 0 when a command may run now, else ms to wait (commands over the rate are delayed). */
+  takeToken(): number {
+    const l = this.limits;
+    if (l === undefined || l.maxCommandsPerSecond <= 0) return 0;
+    if (this.tokens >= 1) {
+      this.tokens--;
+      return 0;
+    }
+    const now = Date.now();
+    const rate = l.maxCommandsPerSecond;
+    this.tokens = Math.min(rate, this.tokens + ((now - this.refilledAt) * rate) / 1000);
+    this.refilledAt = now;
+    if (this.tokens >= 1) {
+      this.tokens--;
+      return 0;
+    }
+    return Math.max(1, Math.ceil(((1 - this.tokens) * 1000) / rate));
+  }
+
+  /** May a read on a connection whose last write is `needEpoch` go to the region's replica? */
+  replicaUsable(region: string, needEpoch: number): boolean {
+    if (this.replicaUp.get(region) !== true) return false;
+    return (this.safeEpoch.get(region) ?? 0) >= needEpoch;
+  }
+
+  replicaFailed(region: string): void {
+    this.replicaUp.set(region, false);
+    this.lag.set(region, null);
+  }
+
+  usage(): Usage {
+    this.rollDay();
+    const lag: Record<string, number | null> = {};
+    if (this.tenant.kind === 'managed') {
+      for (const r of Object.keys(this.tenant.replicas)) {
+        if (r !== this.tenant.primaryRegion) lag[r] = this.lag.get(r) ?? null;
+      }
+    }
+    return {
+      connections: this.clients.size,
+      commandsToday: this.commandsToday,
+      bandwidthTodayBytes: this.bandwidthToday,
+      dataSizeBytes: this.usedMemory,
+      replicationLagMs: lag,
+    };
+  }
+
+  startMonitor(): void {
+    if (this.monitorTimer !== null || this.monitorRunning || this.tenant.kind !== 'managed') return;
+    const loop = async () => {
+      this.monitorTimer = null;
+      if (this.clients.size === 0) {
+        this.stopMonitor();
+        return;
+      }
+      this.monitorRunning = true;
+      try {
+        await this.sample();
+      } finally {
+        this.monitorRunning = false;
+      }
+      if (this.clients.size > 0 && !this.stopped) this.monitorTimer = setTimeout(loop, this.intervalMs);
+      else this.stopMonitor();
+    };
+    this.stopped = false;
+    this.monitorTimer = setTimeout(loop, 0);
+  }
+
+  private stopped = false;
+
+  stopMonitor(): void {
+    this.stopped = true;
+    if (this.monitorTimer !== null) clearTimeout(this.monitorTimer);
+    this.monitorTimer = null;
+    for (const a of this.admins.values()) a.disconnect();
+    this.admins.clear();
+  }
+
+  private admin(ep: Endpoint): Redis {
+    const key = `${ep.host}:${ep.port}`;
+    let a = this.admins.get(key);
+    if (a === undefined) {
+      a = adminClient(ep, this.user, this.secret);
+      this.admins.set(key, a);
+    }
+    return a;
+  }
+
+  /** One round of INFO on the primary then on every replica. */
+  async sample(): Promise<void> {
+    const t = this.tenant;
+    if (t.kind !== 'managed') return;
+    const epoch = ++this.epoch;
+    const at = Date.now();
+    let primary: Record<string, string>;
+    try {
+      primary = parseInfo(String(await this.admin(t.primary).call('INFO', 'replication', 'memory', 'keyspace')));
+    } catch {
+      return;
+    }
+    const offset = Number(primary.master_repl_offset ?? 0);
+    this.usedMemory = Number(primary.used_memory ?? 0);
+    const threshold = t.plan.maxDataSizeBytes;
+    this.overCapacity = !t.eviction && this.usedMemory >= threshold;
+    this.samples.push({epoch, offset, at});
+    if (this.samples.length > 600) this.samples.splice(0, this.samples.length - 600);
+    await Promise.all([this.applyPolicy(t.primary, t.eviction, threshold, primary), ...Object.entries(t.replicas)
+      .filter(([r]) => r !== t.primaryRegion)
+      .map(([r, ep]) => this.sampleReplica(r, ep))]);
+  }
+
+  private async sampleReplica(region: string, ep: Endpoint): Promise<void> {
+    let info: Record<string, string>;
+    try {
+      info = parseInfo(String(await this.admin(ep).call('INFO', 'replication')));
+    } catch {
+      this.replicaFailed(region);
+      return;
+    }
+    if (info.master_link_status !== 'up') {
+      this.replicaFailed(region);
+      return;
+    }
+    const off = Number(info.slave_repl_offset ?? -1);
+    let best = this.safeEpoch.get(region) ?? 0;
+    let bestAt = -1;
+    for (const s of this.samples) {
+      if (s.offset <= off && s.epoch >= best) {
+        best = s.epoch;
+        bestAt = s.at;
+      }
+    }
+    this.safeEpoch.set(region, best);
+    this.replicaUp.set(region, true);
+    const latest = this.samples[this.samples.length - 1];
+    if (latest !== undefined && off >= latest.offset) this.lag.set(region, 0);
+    else if (bestAt >= 0) this.lag.set(region, Date.now() - bestAt);
+    else this.lag.set(region, latest ? Date.now() - (this.samples[0]?.at ?? latest.at) : null);
+  }
+
+  // Eviction on: Redis evicts keys with a TTL at random (volatile-random) and, when none is
+  // left, any key at random (allkeys-random). Redis has no single policy for "TTL keys first",
+  // so the monitor switches between the two as the keyspace changes.
+  private async applyPolicy(ep: Endpoint, eviction: boolean, threshold: number, info: Record<string, string>): Promise<void> {
+    const ks = /expires=(\d+)/.exec(info.db0 ?? '');
+    const expires = ks ? Number(ks[1]) : 0;
+    const policy = !eviction ? 'noeviction' : expires > 0 ? 'volatile-random' : 'allkeys-random';
+    const maxmemory = Number(info.maxmemory ?? NaN);
+    if (policy === this.appliedPolicy && maxmemory === threshold && info.maxmemory_policy === policy) return;
+    if (info.maxmemory_policy === policy && maxmemory === threshold) {
+      this.appliedPolicy = policy;
+      this.appliedMaxmemory = threshold;
+      return;
+    }
+    try {
+      await this.admin(ep).call('CONFIG', 'SET', 'maxmemory', String(threshold), 'maxmemory-policy', policy);
+      this.appliedPolicy = policy;
+      this.appliedMaxmemory = threshold;
+    } catch {
+      // retried on the next sample
+    }
+  }
+}

@@ -1,0 +1,112 @@
+// The gateway's contract with the process that hosts it (the control plane) and with the
+// regional cache. The gateway knows nothing of HTTP or SQLite: the host hands it a directory
+// it keeps current, and reads usage back.
+
+export interface Endpoint {
+  host: string;
+  port: number;
+}
+
+/** Plan limits the gateway enforces; the same fields as `Plan` in src/api/types.ts, so a Plan
+ *  record can be passed as is. */
+export interface Limits {
+  maxDataSizeBytes: number;
+  maxConnections: number;
+  maxCommandsPerSecond: number;
+  maxDailyCommands: number | null; // null = unlimited
+  maxDailyBandwidthBytes: number;
+  maxRequestSizeBytes: number;
+}
+
+export interface ManagedTenant {
+  kind: 'managed';
+  id: string;
+  plan: Limits;
+  eviction: boolean;
+  primaryRegion: string;
+  primary: Endpoint;
+  /** The copy in each read region (replicas). The primary region may be omitted. */
+  replicas: Record<string, Endpoint>;
+}
+
+/**
+ * Database 1 of an organization's regional cache. After `SELECT 1` every command the client
+ * sends that is well formed (framing, a command Redis knows, the right arity: the gateway checks
+ * these first and answers Redis's own errors) is handed to `accept`, one at a time and in the
+ * order the client sent them; the gateway waits for the answer before it looks at the next one.
+ * Return null to answer `+OK`, or an error text without the leading '-' (e.g.
+ * "ERR Command is not available: 'MULTI'") to answer that error. A thrown error or rejected
+ * promise answers `-ERR <message>`. `args[0]` is the command name as the client spelt it.
+ */
+export interface VirtualDb {
+  accept(args: Buffer[], ctx: VirtualDbContext): null | string | Promise<null | string>;
+}
+
+export interface VirtualDbContext {
+  region: string; // the gateway endpoint the client is connected to
+  tenant: CacheTenant;
+  command: string; // lower-case name ("set"; "client|setname" style is not used here)
+  flags: ReadonlySet<string>; // the command's flags from Redis's COMMAND table ("write", ...)
+}
+
+export interface CacheTenant {
+  kind: 'cache';
+  id: string; // unique among all tenants (managed and cache), e.g. "cache-<org>"
+  org: string;
+  /** Database 0 in each region: the region's own cache redis-server. A client of a region
+   *  that has none here gets its reads and writes refused with an error. */
+  backends: Record<string, Endpoint>;
+  virtualDb: VirtualDb;
+  /** Optional limits; without them only Redis's protocol limits and a 10 MB request size apply. */
+  plan?: Limits;
+}
+
+export type Tenant = ManagedTenant | CacheTenant;
+
+export interface Directory {
+  /** The tenant whose current password this is. Called on every AUTH / HELLO AUTH, so a reset
+   *  password stops working for new connections as soon as the directory forgets it. */
+  byPassword(password: string): Tenant | undefined;
+  /** Current record of a tenant, used about once a second to pick up plan, eviction and
+   *  region changes for connected clients. Returning undefined (deleted) closes its clients. */
+  byId?(id: string): Tenant | undefined;
+}
+
+/** Simulated round trip between two regions in ms (0 = none). */
+export type LatencyFn = (fromRegion: string, toRegion: string) => number;
+
+export interface GatewayOptions {
+  host?: string; // default 127.0.0.1
+  regions: string[];
+  port?: (region: string) => number; // 0 / absent = ephemeral; see GatewayHandle.endpoints
+  /** Password of ACL user "redfly" on every redis-server behind the gateway. */
+  internalSecret: string;
+  internalUser?: string; // default "redfly"
+  directory: Directory;
+  /** true = delay derived from the distance between regions (data/regions.json). */
+  simulateLatency?: boolean | LatencyFn;
+  /** How often the gateway samples replication offsets and memory of tenants that have clients.
+   *  Default 100 ms. */
+  monitorIntervalMs?: number;
+  log?: (msg: string) => void;
+}
+
+export interface Usage {
+  connections: number;
+  commandsToday: number;
+  bandwidthTodayBytes: number;
+  /** Last sampled used_memory of the primary (null when the tenant has not been sampled). */
+  dataSizeBytes: number | null;
+  /** Per read region; null when the replica is down or not yet sampled. */
+  replicationLagMs: Record<string, number | null>;
+}
+
+export interface GatewayHandle {
+  endpoints: Record<string, Endpoint>;
+  usage(tenantId: string): Usage;
+  /** Sample a tenant's backends now (data size, replication lag), whether or not it has clients. */
+  probe(tenant: Tenant): Promise<Pick<Usage, 'dataSizeBytes' | 'replicationLagMs'>>;
+  /** Close every client connection of a tenant (password reset, deletion). */
+  disconnect(tenantId: string): void;
+  close(): Promise<void>;
+}

@@ -1,0 +1,264 @@
+// A connection from the gateway to one redis-server, authenticated with the internal secret.
+// Shared upstreams carry many clients' commands (one FIFO of owners); a pinned upstream belongs
+// to one client. Replies are scanned only to know whose they are, and forwarded as slices of
+// the bytes Redis sent.
+import * as net from 'node:net';
+import {encodeCommand, ReplyScanner} from './resp';
+import {Endpoint} from './types';
+
+/** Whoever waits for replies on an upstream. */
+export interface ReplySink {
+  /** `bytes` continue the reply stream of this sink; `complete` replies ended in them. */
+  deliver(bytes: Buffer, complete: number, from: Upstream): void;
+  /** The upstream broke with replies still owed to this sink. */
+  upstreamLost(from: Upstream, reason: string): void;
+}
+
+const OOM_PREFIX = Buffer.from("-OOM command not allowed when used memory > 'maxmemory'.");
+
+/** Setup commands (AUTH, HELLO) and internal ones whose replies nobody reads. */
+class Discard implements ReplySink {
+  constructor(private readonly onError: (text: string) => void) {}
+  deliver(bytes: Buffer): void {
+    if (bytes.length > 0 && bytes[0] === 45 /* '-' */) this.onError(bytes.toString('utf8').trim());
+  }
+  upstreamLost(): void {}
+}
+
+// Writes to every upstream in one event-loop turn go out together: many clients' commands in
+// one syscall, and Redis reads them in one go.
+const corked: Upstream[] = [];
+let flushScheduled = false;
+function flushCorked(): void {
+  flushScheduled = false;
+  for (let i = 0; i < corked.length; i++) corked[i].uncork();
+  corked.length = 0;
+}
+
+export interface UpstreamOptions {
+  endpoint: Endpoint;
+  user: string;
+  secret: string;
+  proto: 2 | 3;
+  /** Simulated round trip added to each request (ms). */
+  delayMs: number;
+  pinnedTo: ReplySink | null;
+  /** Rewrites Redis's OOM error (the data-size quota) into the service's text. */
+  oomText: () => string;
+  onClose: (u: Upstream) => void;
+  log: (msg: string) => void;
+}
+
+export class Upstream {
+  readonly sock: net.Socket;
+  readonly endpoint: Endpoint;
+  readonly pinnedTo: ReplySink | null;
+  /** Passthrough: every reply frame goes to the pinned owner, nothing is counted (Pub/Sub). */
+  passthrough = false;
+  closed = false;
+  private owners: (ReplySink | null)[] = [];
+  private counts: number[] = [];
+  private head = 0;
+  private readonly scanner = new ReplyScanner();
+  private carry: Buffer | null = null;
+  private isCorked = false;
+  private readonly drainWaiters = new Set<() => void>();
+  private readonly delayMs: number;
+  private readonly oomText: () => string;
+  private readonly onCloseCb: (u: Upstream) => void;
+
+  constructor(opts: UpstreamOptions) {
+    this.endpoint = opts.endpoint;
+    this.pinnedTo = opts.pinnedTo;
+    this.delayMs = opts.delayMs;
+    this.oomText = opts.oomText;
+    this.onCloseCb = opts.onClose;
+    this.sock = net.connect({host: opts.endpoint.host, port: opts.endpoint.port, noDelay: true});
+    this.sock.setKeepAlive(true);
+    this.sock.on('data', (c: Buffer) => this.onData(c));
+    this.sock.on('drain', () => {
+      const ws = [...this.drainWaiters];
+      this.drainWaiters.clear();
+      for (const w of ws) w();
+    });
+    this.sock.on('error', (e) => this.fail(`backend ${opts.endpoint.host}:${opts.endpoint.port}: ${e.message}`));
+    this.sock.on('close', () => this.fail('backend connection closed'));
+    const setupFailed = new Discard((text) => {
+      opts.log(`gateway: backend ${opts.endpoint.port} refused setup: ${text}`);
+      this.sock.destroy();
+    });
+    // Queued before the socket connects; net.Socket holds writes until then.
+    this.send(encodeCommand(['AUTH', opts.user, opts.secret]), setupFailed, 1);
+    if (opts.proto === 3) this.send(encodeCommand(['HELLO', '3']), setupFailed, 1);
+  }
+
+  /** Forward request bytes; `n` replies will be owed to `owner`. */
+  send(bytes: Buffer, owner: ReplySink | null, n: number): void {
+    if (n > 0) {
+      const last = this.owners.length - 1;
+      if (last >= this.head && this.owners[last] === owner) this.counts[last] += n;
+      else {
+        this.owners.push(owner);
+        this.counts.push(n);
+      }
+    }
+    if (this.delayMs > 0) {
+      setTimeout(() => {
+        if (!this.closed) this.sock.write(bytes);
+      }, this.delayMs);
+      return;
+    }
+    if (!this.isCorked) {
+      this.isCorked = true;
+      this.sock.cork();
+      corked.push(this);
+      if (!flushScheduled) {
+        flushScheduled = true;
+        setImmediate(flushCorked);
+      }
+    }
+    this.sock.write(bytes);
+  }
+
+  /** Internal command whose reply is dropped. */
+  sendDiscarded(bytes: Buffer): void {
+    this.send(bytes, null, 1);
+  }
+
+  uncork(): void {
+    this.isCorked = false;
+    this.sock.uncork();
+  }
+
+  /** Backpressure towards a client that writes faster than this backend takes. */
+  get congested(): boolean {
+    return this.sock.writableLength > 1024 * 1024;
+  }
+
+  onDrain(fn: () => void): void {
+    this.drainWaiters.add(fn);
+  }
+
+  /** Replies still owed (for tests and leak checks). */
+  get pending(): number {
+    let n = 0;
+    for (let i = this.head; i < this.counts.length; i++) n += this.counts[i];
+    return n;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.sock.destroy();
+    this.onCloseCb(this);
+  }
+
+  private fail(reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.sock.destroy();
+    this.onCloseCb(this);
+    const seen = new Set<ReplySink>();
+    for (let i = this.head; i < this.owners.length; i++) {
+      const o = this.owners[i];
+      if (o !== null && !seen.has(o)) {
+        seen.add(o);
+        o.upstreamLost(this, reason);
+      }
+    }
+    if (this.pinnedTo !== null && !seen.has(this.pinnedTo)) this.pinnedTo.upstreamLost(this, reason);
+    this.owners = [];
+    this.counts = [];
+    this.head = 0;
+  }
+
+  private onData(chunk: Buffer): void {
+    let data = chunk;
+    if (this.carry !== null) {
+      data = Buffer.concat([this.carry, chunk]);
+      this.carry = null;
+    }
+    const sc = this.scanner;
+    let p = 0;
+    let segStart = 0;
+    let cur: ReplySink | null | undefined = undefined; // undefined = no segment open
+    let curCount = 0;
+    for (;;) {
+      const e = sc.scan(data, p);
+      if (e < 0) {
+        const stop = sc.stopAt;
+        if (stop > p) {
+          // The unfinished reply belongs to whoever is at the head now.
+          const owner = this.headOwner();
+          if (cur === undefined) segStart = p;
+          else if (owner !== cur) {
+            this.emit(cur, data.subarray(segStart, p), curCount);
+            segStart = p;
+            curCount = 0;
+          }
+          cur = owner;
+        }
+        if (cur !== undefined) this.emit(cur, data.subarray(segStart, stop), curCount);
+        if (stop < data.length) this.carry = data.subarray(stop);
+        return;
+      }
+      let owner: ReplySink | null;
+      let counted = true;
+      if (this.passthrough || (sc.push && this.pinnedTo !== null)) {
+        owner = this.pinnedTo;
+        counted = false;
+      } else if (this.head < this.owners.length) {
+        owner = this.owners[this.head];
+      } else {
+        // A reply nobody asked for (e.g. a push on a shared connection): drop it.
+        owner = null;
+        counted = false;
+      }
+      if (owner !== cur) {
+        if (cur !== undefined) this.emit(cur, data.subarray(segStart, p), curCount);
+        segStart = p;
+        curCount = 0;
+        cur = owner;
+      }
+      if (counted) {
+        curCount++;
+        if (--this.counts[this.head] === 0) this.advanceHead();
+      }
+      if (sc.lineStart >= 0 && data[p] === 45 && this.isOom(data, p, e)) {
+        this.emit(cur, data.subarray(segStart, p), 0);
+        this.emit(cur, Buffer.from(`-${this.oomText()}\r\n`), curCount);
+        curCount = 0;
+        segStart = e;
+      }
+      p = e;
+    }
+  }
+
+  private emit(owner: ReplySink | null, bytes: Buffer, complete: number): void {
+    if (owner === null || (bytes.length === 0 && complete === 0)) return;
+    owner.deliver(bytes, complete, this);
+  }
+
+  private headOwner(): ReplySink | null {
+    if (this.passthrough) return this.pinnedTo;
+    return this.head < this.owners.length ? this.owners[this.head] : this.pinnedTo;
+  }
+
+  private advanceHead(): void {
+    this.head++;
+    if (this.head === this.owners.length) {
+      this.owners.length = 0;
+      this.counts.length = 0;
+      this.head = 0;
+    } else if (this.head > 1024 && this.head * 2 > this.owners.length) {
+      this.owners = this.owners.slice(this.head);
+      this.counts = this.counts.slice(this.head);
+      this.head = 0;
+    }
+  }
+
+  private isOom(data: Buffer, s: number, e: number): boolean {
+    if (e - s < OOM_PREFIX.length) return false;
+    return data.compare(OOM_PREFIX, 0, OOM_PREFIX.length, s, s + OOM_PREFIX.length) === 0;
+  }
+}
