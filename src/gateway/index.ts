@@ -135,7 +135,7 @@ class Core implements SessionHost {
     for (const s of [...this.sessions]) s.close();
     for (const u of [...this.sharedUps.values()]) u.close();
     for (const u of [...this.pinnedUps]) u.close();
-    for (const ts of this.tenants.values()) ts.stopMonitor();
+    for (const ts of this.tenants.values()) ts.shutdown();
   }
 }
 

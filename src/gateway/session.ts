@@ -35,6 +35,8 @@ const WRONGPASS = errorReply('WRONGPASS invalid username-password pair or user i
 const EXECABORT = errorReply('EXECABORT Transaction discarded because of previous errors.');
 const DISCARD_CMD = encodeCommand(['DISCARD']);
 const SELECT_BAD = encodeCommand(['SELECT', '-1']);
+const PER_CONNECTION_CLIENT = new Set(['client|id', 'client|info', 'client|tracking', 'client|caching',
+  'client|getredir', 'client|trackinginfo', 'client|no-touch']);
 
 export class Session implements ReplySink, ClosableClient {
   readonly id: number;
@@ -138,6 +140,7 @@ export class Session implements ReplySink, ClosableClient {
       if (!this.sock.write(bytes)) this.clientCongested(from);
     }
     if (complete > 0) {
+      this.guarded = null;
       this.recv += complete;
       if (this.lastWriteSeq !== 0 && this.recv >= this.lastWriteSeq && this.ts !== null) {
         this.needEpoch = this.ts.epoch + 1;
@@ -258,7 +261,7 @@ export class Session implements ReplySink, ClosableClient {
         return this.select();
       case Special.Client:
         if (!this.inMulti && !this.passthrough) {
-          const handled = this.clientCommand(info!);
+          const handled = this.clientCommand();
           if (handled !== null) return handled;
         }
         break;
@@ -336,6 +339,24 @@ export class Session implements ReplySink, ClosableClient {
     return true;
   }
 
+  /** A write near the data-size limit with eviction on, kept until Redis accepts it. */
+  private guarded: {bytes: Buffer; up: Upstream; tries: number} | null = null;
+
+  retryOom(from: Upstream): boolean {
+    const g = this.guarded;
+    if (g === null || g.up !== from || g.tries >= 3 || this.ts === null) return false;
+    g.tries++;
+    this.ts.evictAnyKey().then(
+      () => {
+        if (!this.closed && !from.closed) from.send(g.bytes, this, 1);
+      },
+      () => {
+        if (!this.closed && !from.closed) from.send(g.bytes, this, 1);
+      },
+    );
+    return true;
+  }
+
   private route(info: CommandInfo | null): boolean {
     let up: Upstream;
     let write = true;
@@ -351,6 +372,17 @@ export class Session implements ReplySink, ClosableClient {
     } else {
       up = this.primaryUp();
     }
+    if (info !== null && info.denyoom && !this.inMulti && !this.passthrough && this.ts!.evictionGuard) {
+      // When Redis runs out of keys with a TTL it refuses the write; the gateway then switches
+      // eviction to any key and sends the write again. One at a time, so order holds.
+      if (!this.quiet()) return false;
+      if (!this.forward(up, true)) return false;
+      this.flushRun();
+      this.guarded = {bytes: Buffer.from(this.parser.frameBytes()), up, tries: 0};
+      this.blocked |= W_REPLIES;
+      return true;
+    }
+    this.guarded = null;
     return this.forward(up, write);
   }
 
@@ -715,11 +747,14 @@ export class Session implements ReplySink, ClosableClient {
   }
 
   /** CLIENT subcommands; null = route normally. */
-  private clientCommand(info: CommandInfo): boolean | null {
-    const sub = info.name;
+  private clientCommand(): boolean | null {
     const p = this.parser;
+    if (p.frameArgc < 2) return null;
+    // By the name sent, not the table: SETINFO is newer than Redis 7.0 and still sent by clients.
+    const sub = `client|${p.argString(1).toLowerCase()}`;
     if (sub === 'client|setname' || sub === 'client|getname' || sub === 'client|setinfo') {
-      if (!this.quiet() || !this.admit()) return false;
+      // Like AUTH and HELLO, the library's own handshake (SETINFO) is not charged to the user.
+      if (!this.quiet() || (sub !== 'client|setinfo' && !this.admit())) return false;
       if (sub === 'client|getname') {
         this.write(bulk(this.name, this.proto));
       } else if (sub === 'client|setname') {
@@ -743,6 +778,7 @@ export class Session implements ReplySink, ClosableClient {
       return null;
     }
     // ID, INFO, TRACKING, CACHING, ...: state of one server connection from now on.
+    if (!PER_CONNECTION_CLIENT.has(sub)) return null;
     if (!this.quiet()) return false;
     this.ensurePinned();
     this.sticky = true;

@@ -149,6 +149,20 @@ export class TenantState {
     return Math.max(1, Math.ceil(((1 - this.tokens) * 1000) / rate));
   }
 
+  /** Near the data-size limit with eviction on: writes are checked one by one (see Session). */
+  get evictionGuard(): boolean {
+    const t = this.tenant;
+    return t.kind === 'managed' && t.eviction && this.usedMemory !== null && this.usedMemory >= t.plan.maxDataSizeBytes * 0.8;
+  }
+
+  /** Redis found no key with a TTL left to evict: fall back to any key at once. */
+  async evictAnyKey(): Promise<void> {
+    const t = this.tenant;
+    if (t.kind !== 'managed') return;
+    await this.admin(t.primary).call('CONFIG', 'SET', 'maxmemory-policy', 'allkeys-random');
+    this.appliedPolicy = 'allkeys-random';
+  }
+
   /** May a read on a connection whose last write is `needEpoch` go to the region's replica? */
   replicaUsable(region: string, needEpoch: number): boolean {
     if (this.replicaUp.get(region) !== true) return false;
@@ -208,7 +222,16 @@ export class TenantState {
     this.admins.clear();
   }
 
+  private dead = false;
+
+  /** Gateway shutdown: stop and never reconnect. */
+  shutdown(): void {
+    this.dead = true;
+    this.stopMonitor();
+  }
+
   private admin(ep: Endpoint): Redis {
+    if (this.dead) throw new Error('gateway closed');
     const key = `${ep.host}:${ep.port}`;
     let a = this.admins.get(key);
     if (a === undefined) {

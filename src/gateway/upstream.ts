@@ -12,6 +12,8 @@ export interface ReplySink {
   deliver(bytes: Buffer, complete: number, from: Upstream): void;
   /** The upstream broke with replies still owed to this sink. */
   upstreamLost(from: Upstream, reason: string): void;
+  /** Redis refused a write for memory; true = the sink retries it, drop this reply. */
+  retryOom?(from: Upstream): boolean;
 }
 
 const OOM_PREFIX = Buffer.from("-OOM command not allowed when used memory > 'maxmemory'.");
@@ -225,8 +227,10 @@ export class Upstream {
         if (--this.counts[this.head] === 0) this.advanceHead();
       }
       if (sc.lineStart >= 0 && data[p] === 45 && this.isOom(data, p, e)) {
-        this.emit(cur, data.subarray(segStart, p), 0);
-        this.emit(cur, Buffer.from(`-${this.oomText()}\r\n`), curCount);
+        const before = counted ? curCount - 1 : curCount;
+        this.emit(cur, data.subarray(segStart, p), before);
+        const retried = counted && cur !== null && cur.retryOom !== undefined && cur.retryOom(this);
+        if (!retried) this.emit(cur, Buffer.from(`-${this.oomText()}\r\n`), curCount - before);
         curCount = 0;
         segStart = e;
       }
