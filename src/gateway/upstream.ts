@@ -206,11 +206,15 @@ export class Upstream {
       }
       let owner: ReplySink | null;
       let counted = true;
-      if (this.passthrough || (sc.push && this.pinnedTo !== null)) {
+      if (sc.push && this.pinnedTo !== null) {
         owner = this.pinnedTo;
         counted = false;
       } else if (this.head < this.owners.length) {
+        // Before passthrough traffic: the replies to this connection's own AUTH/HELLO.
         owner = this.owners[this.head];
+      } else if (this.passthrough) {
+        owner = this.pinnedTo;
+        counted = false;
       } else {
         // A reply nobody asked for (e.g. a push on a shared connection): drop it.
         owner = null;
@@ -244,7 +248,6 @@ export class Upstream {
   }
 
   private headOwner(): ReplySink | null {
-    if (this.passthrough) return this.pinnedTo;
     return this.head < this.owners.length ? this.owners[this.head] : this.pinnedTo;
   }
 
