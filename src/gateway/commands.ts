@@ -34,6 +34,8 @@ export interface CommandInfo {
   special: Special;
   refused: boolean;
   denyoom: boolean;
+  /** May change data: a later read on the same connection must see it. */
+  writes: boolean;
   subcommands: Map<string, CommandInfo> | null;
 }
 
@@ -121,6 +123,7 @@ function build(raw: RawEntry, parent: string | null): CommandInfo {
     special: parent === null ? SPECIAL[name] ?? Special.None : Special.None,
     refused,
     denyoom: flags.has('denyoom'),
+    writes: flags.has('write') || flags.has('may_replicate') || PINNED.has(top),
     subcommands: null,
   };
   if (subsRaw.length > 0) {

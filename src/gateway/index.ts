@@ -92,6 +92,10 @@ class Core implements SessionHost {
     if (up === undefined || up.closed) {
       up = this.makeUpstream(ep, proto, ts, this.delay(region, epRegion), null, (u) => {
         if (this.sharedUps.get(key) === u) this.sharedUps.delete(key);
+        // A replica that drops us: its region reads from the primary until the monitor sees
+        // it healthy again.
+        const t = ts.tenant;
+        if (t.kind === 'managed' && epRegion !== t.primaryRegion && !this.closing) ts.replicaFailed(epRegion);
       });
       this.sharedUps.set(key, up);
     }
@@ -131,7 +135,10 @@ class Core implements SessionHost {
     if (ts !== undefined) for (const c of [...ts.clients]) c.kick('disconnected by the platform');
   }
 
+  private closing = false;
+
   closeAll(): void {
+    this.closing = true;
     for (const s of [...this.sessions]) s.close();
     for (const u of [...this.sharedUps.values()]) u.close();
     for (const u of [...this.pinnedUps]) u.close();

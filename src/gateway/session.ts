@@ -369,8 +369,10 @@ export class Session implements ReplySink, ClosableClient {
       write = false;
     } else if (info.route === Route.Pinned) {
       up = this.ensurePinned();
+      write = info.writes;
     } else {
       up = this.primaryUp();
+      write = info.writes;
     }
     if (info !== null && info.denyoom && !this.inMulti && !this.passthrough && this.ts!.evictionGuard) {
       // When Redis runs out of keys with a TTL it refuses the write; the gateway then switches

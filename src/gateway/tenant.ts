@@ -34,6 +34,7 @@ export function adminClient(ep: Endpoint, user: string, secret: string): Redis {
     password: secret,
     lazyConnect: false,
     enableReadyCheck: false,
+    connectionName: 'redfly-monitor',
     maxRetriesPerRequest: 0,
     commandTimeout: 1000,
     connectTimeout: 1000,

@@ -92,6 +92,8 @@ export class Upstream {
     // Queued before the socket connects; net.Socket holds writes until then.
     this.send(encodeCommand(['AUTH', opts.user, opts.secret]), setupFailed, 1);
     if (opts.proto === 3) this.send(encodeCommand(['HELLO', '3']), setupFailed, 1);
+    // Named so an operator (and a test) can tell the gateway's connections apart in CLIENT LIST.
+    this.send(encodeCommand(['CLIENT', 'SETNAME', opts.pinnedTo === null ? 'redfly-shared' : 'redfly-pinned']), setupFailed, 1);
   }
 
   /** Forward request bytes; `n` replies will be owed to `owner`. */

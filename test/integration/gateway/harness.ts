@@ -183,12 +183,12 @@ export function raw(port: number, payload: Buffer | string, until?: (got: string
   });
 }
 
-export async function clientCount(port: number): Promise<number> {
+/** Connections the gateway holds on a redis-server, by kind ('pinned' | 'shared' | 'monitor'). */
+export async function clientCount(port: number, kind = 'pinned'): Promise<number> {
   const a = admin(port);
   try {
     const list = String(await a.call('CLIENT', 'LIST', 'TYPE', 'normal'));
-    // minus this admin connection itself
-    return list.trim().split('\n').filter((l) => l.length > 0).length - 1;
+    return list.split('\n').filter((l) => l.includes(` name=redfly-${kind} `)).length;
   } finally {
     a.disconnect();
   }
