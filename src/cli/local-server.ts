@@ -1,0 +1,352 @@
+// Starting, stopping and inspecting the local redfly server (control plane + its redis-server
+// processes) from the CLI. The CLI never imports server code: the server is a child process,
+// dist/control/main.js, found relative to this file, and everything else goes through files
+// under $REDFLY_HOME (server.json, local-credentials.json, pidfiles) and GET /healthz.
+import {spawn} from 'node:child_process';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+export const DEFAULT_PORT = 4780;
+const START_TIMEOUT_MS = 60_000;
+const STOP_TIMEOUT_MS = 20_000;
+
+export interface LocalCredentials {
+  apiUrl: string;
+  token: string;
+}
+
+export interface ServerInfo {
+  pid: number;
+  apiUrl: string;
+  port: number;
+  startedAt: string;
+}
+
+export interface LocalServerStatus {
+  running: boolean;
+  /** /healthz answered 200: the server has brought its databases back and serves requests. */
+  healthy: boolean;
+  pid?: number;
+  apiUrl?: string;
+  port?: number;
+  startedAt?: string;
+  home: string;
+}
+
+export interface StartResult {
+  apiUrl: string;
+  pid: number;
+  alreadyRunning: boolean;
+  /** foreground only: settles with the server's exit code */
+  exited?: Promise<number>;
+}
+
+export interface StopResult {
+  wasRunning: boolean;
+  pid?: number;
+  /** redis-server processes found through pidfiles and stopped because their server was gone */
+  orphansStopped: number;
+}
+
+export class LocalServerError extends Error {
+  constructor(
+    message: string,
+    readonly code: 'port_in_use' | 'start_failed' | 'start_timeout' | 'stop_failed',
+  ) {
+    super(message);
+    this.name = 'LocalServerError';
+  }
+}
+
+export function redflyHome(): string {
+  return path.resolve(process.env.REDFLY_HOME || path.join(os.homedir(), '.redfly'));
+}
+
+export function readLocalCredentials(home: string): LocalCredentials | undefined {
+  const v = readJson<LocalCredentials>(path.join(home, 'local-credentials.json'));
+  return v && typeof v.apiUrl === 'string' && typeof v.token === 'string' ? v : undefined;
+}
+
+export function readServerInfo(home: string): ServerInfo | undefined {
+  const v = readJson<ServerInfo>(path.join(home, 'server.json'));
+  return v && Number.isInteger(v.pid) && typeof v.apiUrl === 'string' ? v : undefined;
+}
+
+export async function localServerStatus(home: string): Promise<LocalServerStatus> {
+  const info = readServerInfo(home);
+  if (!info || !alive(info.pid)) return {running: false, healthy: false, home};
+  return {running: true, healthy: (await healthz(info.apiUrl)) === 200, ...info, home};
+}
+
+export async function startLocalServer(options: {
+  home: string;
+  port?: number;
+  foreground?: boolean;
+}): Promise<StartResult> {
+  const home = path.resolve(options.home);
+  const port = options.port ?? DEFAULT_PORT;
+  const current = await localServerStatus(home);
+  if (current.running && current.apiUrl && current.pid) {
+    await waitHealthy(current.apiUrl, () => alive(current.pid!));
+    return {apiUrl: current.apiUrl, pid: current.pid, alreadyRunning: true};
+  }
+  if (port !== 0 && !(await portFree(port))) {
+    throw new LocalServerError(
+      `port ${port} on 127.0.0.1 is already in use by another program; start the server on another one with --port`,
+      'port_in_use',
+    );
+  }
+  fs.mkdirSync(home, {recursive: true, mode: 0o700});
+  const logFile = path.join(home, 'server.log');
+  const logStart = fileSize(logFile);
+  const args = [serverEntry(), '--port', String(port), '--home', home];
+
+  if (options.foreground) {
+    const child = spawn(process.execPath, args, {stdio: 'inherit'});
+    const exited = new Promise<number>((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0))));
+    // Ctrl-C reaches the child through the terminal's process group; SIGTERM to us is passed on.
+    const forward = () => child.kill('SIGTERM');
+    process.on('SIGTERM', forward);
+    void exited.then(() => process.off('SIGTERM', forward));
+    const info = await waitForServerInfo(home, child.pid!, exited, logFile, logStart);
+    return {apiUrl: info.apiUrl, pid: child.pid!, alreadyRunning: false, exited};
+  }
+
+  const out = fs.openSync(logFile, 'a', 0o600);
+  const child = spawn(process.execPath, args, {detached: true, stdio: ['ignore', out, out]});
+  fs.closeSync(out);
+  const exited = new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? 1)));
+  child.unref();
+  try {
+    const info = await waitForServerInfo(home, child.pid!, exited, logFile, logStart);
+    return {apiUrl: info.apiUrl, pid: child.pid!, alreadyRunning: false};
+  } catch (err) {
+    // Lost a race with another `start` for the same home: use the server that won.
+    const now = await localServerStatus(home);
+    if (now.running && now.healthy && now.apiUrl && now.pid) return {apiUrl: now.apiUrl, pid: now.pid, alreadyRunning: true};
+    if (alive(child.pid!)) child.kill('SIGTERM');
+    throw err;
+  }
+}
+
+export async function stopLocalServer(home: string): Promise<StopResult> {
+  home = path.resolve(home);
+  const info = readServerInfo(home);
+  let wasRunning = false;
+  if (info && alive(info.pid) && isOurServer(info.pid)) {
+    wasRunning = true;
+    process.kill(info.pid, 'SIGTERM');
+    // The server stops its redis-server processes before it exits.
+    if (!(await waitGone(info.pid, STOP_TIMEOUT_MS))) {
+      process.kill(info.pid, 'SIGKILL');
+      await waitGone(info.pid, 5000);
+    }
+  }
+  fs.rmSync(path.join(home, 'server.json'), {force: true});
+  // Whatever the server could not stop (it was killed, it crashed) is found through pidfiles.
+  const orphansStopped = await stopOrphanRedis(home);
+  return {wasRunning, pid: info?.pid, orphansStopped};
+}
+
+// ---- internals
+
+function serverEntry(): string {
+  const besideUs = path.resolve(__dirname, '..', 'control', 'main.js');
+  if (fs.existsSync(besideUs)) return besideUs;
+  // running from src/ (tests under ts-jest): the built server
+  const built = path.resolve(__dirname, '..', '..', 'dist', 'control', 'main.js');
+  if (fs.existsSync(built)) return built;
+  throw new LocalServerError(`the server entry ${besideUs} is missing; run npm run build`, 'start_failed');
+}
+
+async function waitForServerInfo(
+  home: string,
+  pid: number,
+  exited: Promise<number>,
+  logFile: string,
+  logStart: number,
+): Promise<ServerInfo> {
+  let exitCode: number | null = null;
+  void exited.then((c) => (exitCode = c));
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    if (exitCode !== null) {
+      const said = serverMessages(logFile, logStart);
+      throw new LocalServerError(said || `the server exited with code ${exitCode}; see ${logFile}`, 'start_failed');
+    }
+    const info = readServerInfo(home);
+    if (info && info.pid === pid && (await healthz(info.apiUrl)) === 200) return info;
+    await sleep(50);
+  }
+  throw new LocalServerError(`the server did not answer within ${START_TIMEOUT_MS / 1000}s; see ${logFile}`, 'start_timeout');
+}
+
+async function waitHealthy(apiUrl: string, stillAlive: () => boolean): Promise<void> {
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  while (Date.now() < deadline && stillAlive()) {
+    if ((await healthz(apiUrl)) === 200) return;
+    await sleep(50);
+  }
+}
+
+/** The lines the server printed itself (not its JSON request log) since `from`. */
+function serverMessages(logFile: string, from: number): string {
+  try {
+    const fd = fs.openSync(logFile, 'r');
+    const size = fs.fstatSync(fd).size;
+    const buf = Buffer.alloc(Math.max(0, size - from));
+    fs.readSync(fd, buf, 0, buf.length, from);
+    fs.closeSync(fd);
+    return buf
+      .toString('utf8')
+      .split('\n')
+      .filter((l) => l.trim() && !l.startsWith('{'))
+      .join('\n')
+      .trim();
+  } catch {
+    return '';
+  }
+}
+
+async function healthz(apiUrl: string): Promise<number | null> {
+  try {
+    const res = await fetch(`${apiUrl.replace(/\/+$/, '')}/healthz`, {signal: AbortSignal.timeout(2000)});
+    await res.arrayBuffer();
+    return res.status;
+  } catch {
+    return null;
+  }
+}
+
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.once('error', () => resolve(false));
+    srv.listen({port, host: '127.0.0.1', exclusive: true}, () => srv.close(() => resolve(true)));
+  });
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  try {
+    // an exited child not yet reaped by its parent is gone for our purposes
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat[stat.lastIndexOf(')') + 2] !== 'Z';
+  } catch {
+    return true;
+  }
+}
+
+function commandOf(pid: number): string | null {
+  try {
+    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+  } catch {
+    try {
+      return require('node:child_process').execFileSync('ps', ['-o', 'command=', '-p', String(pid)], {encoding: 'utf8'});
+    } catch {
+      return null;
+    }
+  }
+}
+
+/** A recycled pid must not get our SIGTERM: the recorded server is a node running control/main.js. */
+function isOurServer(pid: number): boolean {
+  const cmd = commandOf(pid);
+  return cmd === null || cmd.includes('main.js');
+}
+
+async function waitGone(pid: number, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (alive(pid)) {
+    if (Date.now() > deadline) return false;
+    await sleep(25);
+  }
+  return true;
+}
+
+/** The provisioner keeps each process in <home>/data/<database>/<region>/ with redis.pid there. */
+async function stopOrphanRedis(home: string): Promise<number> {
+  const dataDir = path.join(home, 'data');
+  const victims: number[] = [];
+  for (const db of subdirs(dataDir)) {
+    for (const region of subdirs(path.join(dataDir, db))) {
+      const dir = path.join(dataDir, db, region);
+      const pid = Number(readText(path.join(dir, 'redis.pid'))?.trim());
+      if (Number.isInteger(pid) && pid > 1 && alive(pid) && isRedisIn(pid, dir)) victims.push(pid);
+    }
+  }
+  await Promise.all(
+    victims.map(async (pid) => {
+      try {
+        process.kill(pid, 'SIGTERM');
+      } catch {
+        return;
+      }
+      if (!(await waitGone(pid, 5000))) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+        await waitGone(pid, 2000);
+      }
+    }),
+  );
+  return victims.length;
+}
+
+function isRedisIn(pid: number, dir: string): boolean {
+  const cmd = commandOf(pid);
+  if (!cmd || !cmd.includes('redis-server')) return false;
+  try {
+    return fs.realpathSync(`/proc/${pid}/cwd`) === fs.realpathSync(dir);
+  } catch {
+    return !fs.existsSync('/proc/self'); // no /proc (macOS): the command name has to do
+  }
+}
+
+function subdirs(dir: string): string[] {
+  try {
+    return fs
+      .readdirSync(dir, {withFileTypes: true})
+      .filter((d) => d.isDirectory())
+      .map((d) => d.name);
+  } catch {
+    return [];
+  }
+}
+
+function readText(file: string): string | undefined {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+function readJson<T>(file: string): T | undefined {
+  const text = readText(file);
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    return undefined;
+  }
+}
+
+function fileSize(file: string): number {
+  try {
+    return fs.statSync(file).size;
+  } catch {
+    return 0;
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -1,0 +1,51 @@
+import {Command, Flags} from '@oclif/core';
+
+export default class ServerStart extends Command {
+  static summary = 'Start the local redfly server (provisioning API and redis-server processes)';
+  static description =
+    'Runs in the background by default and prints the API URL once it answers. State (records, data, ' +
+    'logs, credentials) lives in $REDFLY_HOME (default ~/.redfly); databases recorded there get their ' +
+    'processes back. With --foreground the server runs in this terminal until Ctrl-C.';
+  static examples = [
+    '<%= config.bin %> <%= command.id %>',
+    '<%= config.bin %> <%= command.id %> --port 4781',
+    'REDFLY_HOME=/tmp/redfly-test <%= config.bin %> <%= command.id %> --port 0 --json',
+    '<%= config.bin %> <%= command.id %> --foreground',
+  ];
+  static enableJsonFlag = true;
+  static flags = {
+    port: Flags.integer({summary: 'port of the API on 127.0.0.1 (0 = any free port)', default: 4780, min: 0, max: 65535}),
+    foreground: Flags.boolean({summary: 'run in this terminal instead of the background', default: false}),
+  };
+
+  async run(): Promise<{apiUrl: string; pid: number; home: string; alreadyRunning: boolean; logFile: string}> {
+    const {flags} = await this.parse(ServerStart);
+    const {redflyHome, startLocalServer, LocalServerError} = await import('../../cli/local-server');
+    const {join} = await import('node:path');
+    const home = redflyHome();
+    const logFile = join(home, 'server.log');
+    try {
+      const started = await startLocalServer({home, port: flags.port, foreground: flags.foreground});
+      const result = {apiUrl: started.apiUrl, pid: started.pid, home, alreadyRunning: started.alreadyRunning, logFile};
+      if (started.alreadyRunning) this.log(`The redfly server is already running at ${started.apiUrl} (pid ${started.pid}).`);
+      else if (!flags.foreground) this.log(`redfly server running at ${started.apiUrl} (pid ${started.pid})`);
+      if (!flags.foreground || started.alreadyRunning) {
+        this.log(`State: ${home}   Log: ${logFile}   Stop it with: ${this.config.bin} server stop`);
+        return result;
+      }
+      this.logToStderr('Press Ctrl-C to stop.');
+      const code = await started.exited!;
+      if (code !== 0) this.exit(code);
+      return result;
+    } catch (err) {
+      if (err instanceof LocalServerError) {
+        this.error(err.message, {
+          exit: 1,
+          code: err.code,
+          suggestions: err.code === 'port_in_use' ? [`${this.config.bin} server start --port 4781`] : [`see ${logFile}`],
+        });
+      }
+      throw err;
+    }
+  }
+}

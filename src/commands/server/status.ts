@@ -1,0 +1,85 @@
+import {Command} from '@oclif/core';
+
+interface ProcessLine {
+  database: string;
+  region: string;
+  role: string;
+  port: number;
+  state: string;
+  restarts: number;
+}
+
+export interface ServerStatusResult {
+  running: boolean;
+  healthy: boolean;
+  apiUrl: string | null;
+  pid: number | null;
+  startedAt: string | null;
+  home: string;
+  databases: number | null;
+  processes: {total: number; running: number; notRunning: ProcessLine[]} | null;
+}
+
+export default class ServerStatus extends Command {
+  static summary = 'Show whether the local redfly server runs, its URL, its databases and the health of their processes';
+  static description = 'Reads $REDFLY_HOME/server.json, checks the process and /healthz, then asks the API with the local credentials.';
+  static examples = ['<%= config.bin %> <%= command.id %>', '<%= config.bin %> <%= command.id %> --json'];
+  static enableJsonFlag = true;
+
+  async run(): Promise<ServerStatusResult> {
+    await this.parse(ServerStatus);
+    const {redflyHome, localServerStatus, readLocalCredentials} = await import('../../cli/local-server');
+    const home = redflyHome();
+    const s = await localServerStatus(home);
+    const result: ServerStatusResult = {
+      running: s.running,
+      healthy: s.healthy,
+      apiUrl: s.apiUrl ?? null,
+      pid: s.pid ?? null,
+      startedAt: s.startedAt ?? null,
+      home,
+      databases: null,
+      processes: null,
+    };
+    if (!s.running) {
+      this.log(`The redfly server is not running (state in ${home}). Start it with: ${this.config.bin} server start`);
+      return result;
+    }
+    this.log(`redfly server running at ${s.apiUrl} (pid ${s.pid}, since ${s.startedAt})`);
+    const creds = readLocalCredentials(home);
+    if (!s.healthy || !creds) {
+      this.log(s.healthy ? 'No local credentials found.' : 'Starting: bringing databases back...');
+      return result;
+    }
+    try {
+      const dbs = await allDatabases(s.apiUrl!, creds.token);
+      const lines: ProcessLine[] = dbs.flatMap((d) =>
+        (d.processes ?? []).map((p) => ({database: d.name, region: p.region, role: p.role, port: p.port, state: p.state, restarts: p.restarts})),
+      );
+      const notRunning = lines.filter((l) => l.state !== 'running');
+      result.databases = dbs.length;
+      result.processes = {total: lines.length, running: lines.length - notRunning.length, notRunning};
+      this.log(`Databases: ${dbs.length}`);
+      this.log(`Processes: ${lines.length - notRunning.length} of ${lines.length} running`);
+      for (const l of notRunning) this.log(`  ${l.database} ${l.role} in ${l.region} (port ${l.port}): ${l.state}, ${l.restarts} restart(s)`);
+    } catch (err) {
+      this.warn(`could not list databases: ${(err as Error).message}`);
+    }
+    return result;
+  }
+}
+
+async function allDatabases(apiUrl: string, token: string) {
+  type Db = import('../../api/types').Database;
+  const out: Db[] = [];
+  let cursor: string | null = null;
+  do {
+    const url = `${apiUrl}/v1/databases?limit=1000${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+    const res = await fetch(url, {headers: {authorization: `Bearer ${token}`}, signal: AbortSignal.timeout(10_000)});
+    const body = (await res.json()) as import('../../api/types').DatabaseList & {error?: {message: string}};
+    if (!res.ok) throw new Error(body.error?.message ?? `HTTP ${res.status}`);
+    out.push(...body.databases);
+    cursor = body.nextCursor;
+  } while (cursor);
+  return out;
+}
