@@ -187,8 +187,7 @@ export class RedflyClient {
   // ---- transport ----
   private http(): AxiosInstance {
     if (!this.axiosInstance) {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const axios: typeof import('axios').default = require('axios');
+      const axios = requireAxios();
       const headers: Record<string, string> = {Accept: 'application/json'};
       if (this.options.token) headers.Authorization = `Bearer ${this.options.token}`;
       if (this.options.userAgent) headers['User-Agent'] = this.options.userAgent;
@@ -200,6 +199,7 @@ export class RedflyClient {
         validateStatus: () => true,
         transitional: {clarifyTimeoutError: true, silentJSONParsing: true, forcedJSONParsing: true},
         maxRedirects: 0,
+        adapter: 'http',
       });
     }
     return this.axiosInstance;
@@ -259,6 +259,29 @@ export class RedflyClient {
             ? 'host not found'
             : e.message || code;
     return new NetworkError(`Could not reach the redfly API at ${this.apiUrl} (${reason})`, this.apiUrl, code);
+  }
+}
+
+/**
+ * axios probes fetch, Request, Response, ReadableStream and FormData when it is imported, to prepare its
+ * fetch adapter. In Node those globals are lazy getters that load undici, about 20 ms of a CLI
+ * call. This client uses the http adapter, so the probe sees them absent; they are put back
+ * untouched (still lazy) right after.
+ */
+function requireAxios(): typeof import('axios').default {
+  const names = ['fetch', 'Request', 'Response', 'ReadableStream', 'FormData'];
+  const saved = names.map((name) => [name, Object.getOwnPropertyDescriptor(globalThis, name)] as const);
+  try {
+    for (const name of names) {
+      Object.defineProperty(globalThis, name, {value: undefined, configurable: true, writable: true});
+    }
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return require('axios');
+  } finally {
+    for (const [name, descriptor] of saved) {
+      if (descriptor) Object.defineProperty(globalThis, name, descriptor);
+      else delete (globalThis as Record<string, unknown>)[name];
+    }
   }
 }
 

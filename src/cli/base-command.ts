@@ -3,7 +3,7 @@
 import {Command, Errors, Flags, Interfaces} from '@oclif/core';
 import type {RedflyClient} from '../api/client';
 import {describeFailure, type Failure} from './failures';
-import {isInteractive} from './terminal';
+import {isInteractive, stdoutIsStyled} from './terminal';
 import type {Target} from './credentials';
 
 export type CommandFlags<T extends typeof Command> = Interfaces.InferredFlags<
@@ -76,6 +76,15 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       });
     }
     return this.client;
+  }
+
+  /**
+   * One JSON document on stdout. oclif colourizes it token by token even when piped (several ms
+   * for a list); plain JSON is what a script reads, so colour is kept for terminals only.
+   */
+  public logJson(json: unknown): void {
+    if (stdoutIsStyled()) super.logJson(json);
+    else process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
   }
 
   /** Notes for a person (stderr), silent with --json. */

@@ -19,7 +19,8 @@ export interface Target {
 }
 
 export function home(): string {
-  return process.env.REDFLY_HOME || path.join(os.homedir(), '.redfly');
+  // Same rule as local-server's redflyHome(), without loading that module for remote APIs.
+  return path.resolve(process.env.REDFLY_HOME || path.join(os.homedir(), '.redfly'));
 }
 
 export function loginFile(dir = home()): string {
@@ -67,7 +68,7 @@ export function readJson<T extends object>(file: string, valid: (v: T) => boolea
 
 /** What this module needs from ./local-server (owned by the control plane). */
 interface LocalServerModule {
-  localServerStatus(home: string): {running: boolean} | Promise<{running: boolean}>;
+  readServerInfo(home: string): {pid: number; apiUrl: string} | undefined;
   startLocalServer(options: {home: string; port?: number; foreground?: boolean}): Promise<{apiUrl: string; pid: number}>;
   readLocalCredentials(home: string): SavedLogin | undefined | null;
 }
@@ -104,8 +105,10 @@ function localTokenFor(dir: string, apiUrl: string): string | undefined {
 async function ensureLocalServer(dir: string, notice: (line: string) => void): Promise<SavedLogin> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const local = require('./local-server') as LocalServerModule;
-  const status = await local.localServerStatus(dir);
-  if (!status.running) {
+  // A live pid is enough to go ahead: probing /healthz on every command would cost a round trip
+  // (and loading fetch); a server that is up but unwell surfaces as the request's own error.
+  const info = local.readServerInfo(dir);
+  if (!info || !pidAlive(info.pid)) {
     if (process.env.REDFLY_AUTOSTART === '0') {
       throw new CliFailure(
         `No redfly API is configured and the local server (state in ${dir}) is not running`,
@@ -123,4 +126,13 @@ async function ensureLocalServer(dir: string, notice: (line: string) => void): P
     ]);
   }
   return creds;
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }

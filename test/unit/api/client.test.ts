@@ -24,9 +24,6 @@ function db(overrides: Partial<Database> = {}): Database {
   };
 }
 
-// nock only passes the code through when it is given an Error instance.
-const netError = (code: string, message: string) => Object.assign(new Error(message), {code});
-
 const client = (extra: Partial<ConstructorParameters<typeof RedflyClient>[0]> = {}) =>
   new RedflyClient({apiUrl: API, token: 'tok', retryDelayMs: 1, ...extra});
 
@@ -153,14 +150,46 @@ describe('errors', () => {
   });
 });
 
+/**
+ * A real loopback server that answers from a script, so that dropped connections are real
+ * socket resets rather than a mock's emulation.
+ */
+async function scriptedServer(script: Array<'reset' | [number, unknown]>) {
+  const seen: http.IncomingMessage[] = [];
+  const server = http.createServer((req, res) => {
+    seen.push(req);
+    req.resume();
+    const step = script.shift();
+    if (!step || step === 'reset') {
+      req.socket.destroy();
+      return;
+    }
+    res.writeHead(step[0], {'content-type': 'application/json'});
+    res.end(JSON.stringify(step[1]));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  nock.enableNetConnect('127.0.0.1');
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    url,
+    seen,
+    close: async () => {
+      nock.disableNetConnect();
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}
+
 describe('retries', () => {
-  it('retries a GET after connection failures and 5xx, then succeeds', async () => {
-    const scope = nock(API)
-      .get('/v1/regions').replyWithError(netError('ECONNRESET', 'socket hang up'))
-      .get('/v1/regions').reply(503, {error: {code: 'redis_unavailable', message: 'later'}})
-      .get('/v1/regions').reply(200, [{code: 'mad'}]);
-    await expect(client().listRegions()).resolves.toEqual([{code: 'mad'}]);
-    scope.done();
+  it('retries a GET after a dropped connection and a 5xx, then succeeds', async () => {
+    const server = await scriptedServer(['reset', [503, {error: {code: 'redis_unavailable', message: 'later'}}], [200, [{code: 'mad'}]]]);
+    try {
+      await expect(client({apiUrl: server.url}).listRegions()).resolves.toEqual([{code: 'mad'}]);
+      expect(server.seen).toHaveLength(3);
+    } finally {
+      await server.close();
+    }
   });
 
   it('stops after the configured attempts and reports the last failure', async () => {
@@ -175,33 +204,32 @@ describe('retries', () => {
     scope.done();
   });
 
-  it('does not retry PATCH on a connection failure', async () => {
-    const scope = nock(API).patch('/v1/databases/x').once().replyWithError(netError('ECONNRESET', 'x'));
-    await expect(client().updateDatabase('x', {})).rejects.toBeInstanceOf(NetworkError);
-    scope.done();
+  it('does not retry PATCH on a dropped connection', async () => {
+    const server = await scriptedServer(['reset', [200, {}]]);
+    try {
+      await expect(client({apiUrl: server.url}).updateDatabase('x', {})).rejects.toBeInstanceOf(NetworkError);
+      expect(server.seen).toHaveLength(1);
+    } finally {
+      await server.close();
+    }
   });
 
   it('sends an Idempotency-Key on create and reuses the same key on retry', async () => {
-    const keys: string[] = [];
     const body = {org: 'personal', primaryRegion: 'mad', plan: 'free'};
-    const scope = nock(API)
-      .post('/v1/databases', body)
-      .reply(function () {
-        keys.push(String(this.req.headers['idempotency-key']));
-        return [502, {error: {code: 'internal', message: 'x'}}];
-      })
-      .post('/v1/databases', body)
-      .replyWithError(netError('ECONNREFUSED', 'refused'))
-      .post('/v1/databases', body)
-      .reply(function () {
-        keys.push(String(this.req.headers['idempotency-key']));
-        return [201, db({status: 'provisioning'})];
-      });
-    await expect(client().createDatabase(body)).resolves.toMatchObject({status: 'provisioning'});
-    scope.done();
-    expect(keys).toHaveLength(2);
-    expect(keys[0]).toMatch(/^[0-9a-f-]{36}$/);
-    expect(keys[1]).toBe(keys[0]);
+    const server = await scriptedServer([
+      [502, {error: {code: 'internal', message: 'x'}}],
+      'reset',
+      [201, db({status: 'provisioning'})],
+    ]);
+    try {
+      await expect(client({apiUrl: server.url}).createDatabase(body)).resolves.toMatchObject({status: 'provisioning'});
+      const keys = server.seen.map((req) => req.headers['idempotency-key']);
+      expect(keys).toHaveLength(3);
+      expect(keys[0]).toMatch(/^[0-9a-f-]{36}$/);
+      expect(new Set(keys).size).toBe(1);
+    } finally {
+      await server.close();
+    }
   });
 
   it('uses the caller-provided idempotency key', async () => {

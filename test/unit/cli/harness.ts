@@ -15,10 +15,6 @@ const oclifHandle = require('@oclif/core/handle') as {
   Exit: {exit: (code?: number) => void};
 };
 
-// Jest's cleanup of globals left by nock in an earlier test file prints a DeprecationWarning on
-// stderr in the middle of a test; it is not something the CLI printed.
-process.noDeprecation = true;
-
 export const API = 'http://api.redfly.test';
 const ROOT = path.resolve(__dirname, '../../..');
 
@@ -64,7 +60,15 @@ export async function run(
   }
   const exitCode = exited ?? (typeof process.exitCode === 'number' ? process.exitCode : 0);
   process.exitCode = undefined;
-  return {stdout, stderr, exitCode};
+  return {stdout, stderr: withoutJestWarnings(stderr), exitCode};
+}
+
+/**
+ * Jest's cleanup of globals left by nock in an earlier test file makes Node print a
+ * DeprecationWarning on stderr in the middle of a test; that is not the CLI's output.
+ */
+function withoutJestWarnings(text: string): string {
+  return text.replace(/\(node:\d+\) \[JEST-01\][\s\S]*?See https:\/\/jestjs\.io\S*\n(\(Use `node --trace-deprecation[^\n]*\n)?/g, '');
 }
 
 /** A fresh REDFLY_HOME and API target per test; nock refuses anything not faked. */

@@ -1,0 +1,142 @@
+#!/usr/bin/env node
+// Bundles the compiled CLI (dist/commands/**, dist/cli, dist/api) with @oclif/core and axios into
+// one file, dist/cli/bundle.js, because resolving and compiling a few hundred small modules at
+// every start costs more than the command itself. The bundle exports COMMANDS, which oclif
+// loads through the "explicit" command strategy in package.json. Modules only some commands
+// need (prompts, tables) stay outside and load from node_modules on demand.
+'use strict';
+const fs = require('node:fs');
+const path = require('node:path');
+const esbuild = require('esbuild');
+
+const ROOT = path.resolve(__dirname, '..');
+const DIST = path.join(ROOT, 'dist');
+
+function commandFiles(dir, prefix = []) {
+  const out = [];
+  for (const entry of fs.readdirSync(dir, {withFileTypes: true})) {
+    if (entry.isDirectory()) out.push(...commandFiles(path.join(dir, entry.name), [...prefix, entry.name]));
+    else if (entry.name.endsWith('.js')) out.push({id: [...prefix, entry.name.slice(0, -3)].join(':'), file: path.join(dir, entry.name)});
+  }
+  return out;
+}
+
+/**
+ * axios and follow-redirects require https and http2 at import but use them only for https
+ * URLs and HTTP/2; a proxy loads the real module on first property access instead.
+ */
+function lazyBuiltins(names) {
+  const filter = new RegExp(`^(node:)?(${names.join('|')})$`);
+  return {
+    name: 'lazy-builtins',
+    setup(build) {
+      build.onResolve({filter}, (args) =>
+        args.importer.includes(`${path.sep}node_modules${path.sep}`)
+          ? {path: args.path.replace(/^node:/, ''), namespace: 'lazy-builtin'}
+          : undefined,
+      );
+      build.onLoad({filter: /.*/, namespace: 'lazy-builtin'}, (args) => ({
+        contents: `let real;
+const load = () => (real ??= require('node:${args.path}'));
+module.exports = new Proxy({}, {
+  get: (_, key) => load()[key],
+  has: (_, key) => key in load(),
+  ownKeys: () => Reflect.ownKeys(load()),
+  getOwnPropertyDescriptor: (_, key) => {
+    const d = Object.getOwnPropertyDescriptor(load(), key);
+    return d && {...d, configurable: true};
+  },
+});`,
+        loader: 'js',
+      }));
+    },
+  };
+}
+
+/**
+ * oclif sorts the manifest's command ids with localeCompare, whose first call builds an ICU
+ * collator (about 8 ms of every start). Command ids are lowercase ASCII, where plain code-point
+ * order is the same order.
+ */
+function ordinalCommandSort() {
+  const needle = '.sort((a, b) => a.id.localeCompare(b.id))';
+  return {
+    name: 'ordinal-command-sort',
+    setup(build) {
+      build.onLoad({filter: /@oclif[\\/]core[\\/]lib[\\/]config[\\/]plugin\.js$/}, (args) => {
+        const source = fs.readFileSync(args.path, 'utf8');
+        if (!source.includes(needle)) {
+          console.warn('bundle-cli: oclif plugin.js changed; command sort left as is');
+          return undefined;
+        }
+        return {contents: source.replace(needle, '.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))'), loader: 'js'};
+      });
+    },
+  };
+}
+
+async function main() {
+  const commands = commandFiles(path.join(DIST, 'commands'));
+  const entry = [
+    "'use strict';",
+    "const oclif = require('@oclif/core');",
+    // Getters: oclif reads COMMANDS[id] for the one command it runs, so only that command's
+    // modules are evaluated.
+    'const COMMANDS = {};',
+    ...commands.map(
+      ({id, file}) =>
+        `Object.defineProperty(COMMANDS, ${JSON.stringify(id)}, {enumerable: true, get: () => require(${JSON.stringify(file)}).default});`,
+    ),
+    'exports.COMMANDS = COMMANDS;',
+    'exports.run = (dir) => oclif.execute({dir});',
+    "exports.handle = (error) => require('@oclif/core/handle').handle(error);",
+  ].join('\n');
+  const result = await esbuild.build({
+    stdin: {contents: entry, resolveDir: DIST, sourcefile: 'cli-entry.js', loader: 'js'},
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    minify: !process.env.NO_MINIFY,
+    keepNames: true,
+    legalComments: 'none',
+    outfile: path.join(DIST, 'cli', 'bundle.js'),
+    // typescript/ts-node/tsx: oclif only reaches for them in development mode.
+    external: ['typescript', 'ts-node', 'tsx', '@inquirer/prompts', 'cli-table3'],
+    // axios requires form-data (and through it mime-db, 140 KB) for multipart bodies, which the
+    // API never takes; Node's own FormData stands in.
+    alias: {'form-data': path.join(__dirname, 'form-data-stub.js')},
+    plugins: [lazyBuiltins(['https', 'http2']), ordinalCommandSort()],
+    metafile: true,
+    logLevel: 'warning',
+  });
+  const bytes = fs.statSync(path.join(DIST, 'cli', 'bundle.js')).size;
+  console.log(`bundled ${commands.length} commands into dist/cli/bundle.js (${Math.round(bytes / 1024)} KB)`);
+  if (process.env.BUNDLE_META) fs.writeFileSync(process.env.BUNDLE_META, JSON.stringify(result.metafile));
+}
+
+/**
+ * Runs the built CLI once so bin/run.js writes dist/cli/bundle.js.cache (V8 code cache) that
+ * ships with the package. The command fails fast on a closed port; that run still compiles the
+ * start-up path (oclif, parsing, the API client) that every command shares.
+ */
+function warmCache() {
+  const {spawnSync} = require('node:child_process');
+  fs.rmSync(path.join(DIST, 'cli', 'bundle.js.cache'), {force: true});
+  spawnSync(process.execPath, [path.join(ROOT, 'bin', 'run.js'), 'redis', 'list', '--json'], {
+    env: {...process.env, REDFLY_API_URL: 'http://127.0.0.1:1', REDFLY_ACCESS_TOKEN: 'warm-up'},
+    stdio: 'ignore',
+  });
+  const ok = fs.existsSync(path.join(DIST, 'cli', 'bundle.js.cache'));
+  console.log(ok ? 'wrote dist/cli/bundle.js.cache' : 'warning: no code cache written');
+}
+
+if (process.argv.includes('--warm-cache')) {
+  warmCache();
+  return;
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
