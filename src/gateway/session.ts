@@ -6,7 +6,7 @@ import * as net from 'node:net';
 import {arityOk, CACHE_REFUSED, CommandInfo, CommandTable, Route, Special} from './commands';
 import {bulk, encodeCommand, errorReply, MAX_ARGS_KEPT, parseIntAt, RequestParser} from './resp';
 import {ClosableClient, TenantState} from './tenant';
-import {Endpoint, Tenant} from './types';
+import {CacheTenant, Endpoint, Tenant, VirtualDbResult} from './types';
 import {ReplySink, Upstream} from './upstream';
 
 export interface SessionHost {
@@ -67,9 +67,10 @@ export class Session implements ReplySink, ClosableClient {
   private runEnd = 0;
   private runCount = 0;
   // Cached routes, valid for one tenant version and protocol.
-  private routeKey = '';
+  private routeKey = -1;
   private upPrimary: Upstream | null = null;
   private upRead: Upstream | null = null;
+  private cacheEp: Endpoint | null = null;
 
   constructor(
     private readonly host: SessionHost,
@@ -229,13 +230,21 @@ export class Session implements ReplySink, ClosableClient {
     const special = top === null ? Special.None : top.special;
     const cache = ts.tenant.kind === 'cache';
 
-    if (cache && this.db === 1 && special !== Special.Select && special !== Special.Auth &&
-        special !== Special.Hello && special !== Special.Quit && special !== Special.Reset) {
-      return this.virtualCommand(info);
+    if (cache && this.db === 1 && special !== Special.Auth && special !== Special.Hello &&
+        special !== Special.Quit && special !== Special.Reset) {
+      return this.virtualCommand();
     }
     if (info !== null && top !== null) {
       if (info.refused) return this.refuse(info.display);
-      if (cache && CACHE_REFUSED.has(top.name)) return this.refuse(top.display);
+      if (cache) {
+        const t = ts.tenant as CacheTenant;
+        const text = t.refuse ? t.refuse(p.argString(0)) : CACHE_REFUSED.has(top.name) ? cacheRefusalText(top.name) : null;
+        if (text !== null) {
+          if (!this.quiet()) return false;
+          this.fail(text);
+          return true;
+        }
+      }
       if (!arityOk(info.arity, p.frameArgc) && special !== Special.None && special !== Special.Client) {
         if (!this.quiet()) return false;
         this.fail(`ERR wrong number of arguments for '${info.name.replace('|', ' ')}' command`);
@@ -492,7 +501,7 @@ export class Session implements ReplySink, ClosableClient {
 
   private refreshRoutes(): void {
     const ts = this.ts!;
-    const key = `${ts.version}:${this.proto}`;
+    const key = ts.version * 4 + this.proto;
     if (key === this.routeKey && this.upPrimary !== null && !this.upPrimary.closed &&
         (this.upRead === null || !this.upRead.closed)) return;
     this.routeKey = key;
@@ -502,8 +511,8 @@ export class Session implements ReplySink, ClosableClient {
       const replica = this.region !== t.primaryRegion ? t.replicas[this.region] : undefined;
       this.upRead = replica === undefined ? null : this.host.shared(this.region, replica, this.proto, ts, this.region);
     } else {
-      const ep = t.backends[this.region];
-      this.upPrimary = ep === undefined ? null : this.host.shared(this.region, ep, this.proto, ts, this.region);
+      const ep = this.cacheEp;
+      this.upPrimary = ep === null ? null : this.host.shared(this.region, ep, this.proto, ts, this.region);
       this.upRead = null;
     }
   }
@@ -511,8 +520,7 @@ export class Session implements ReplySink, ClosableClient {
   private primaryEndpoint(): [Endpoint, string] | null {
     const t = this.ts!.tenant;
     if (t.kind === 'managed') return [t.primary, t.primaryRegion];
-    const ep = t.backends[this.region];
-    return ep === undefined ? null : [ep, this.region];
+    return this.cacheEp === null ? null : [this.cacheEp, this.region];
   }
 
   private primaryUp(): Upstream {
@@ -591,25 +599,46 @@ export class Session implements ReplySink, ClosableClient {
       this.dropPinned();
     }
     this.ts = ts;
-    this.routeKey = '';
+    this.routeKey = -1;
     this.needEpoch = 0;
     this.lastWriteSeq = 0;
     ts.clients.add(this);
     this.parser.authenticated = true;
     this.parser.maxRequestBytes = ts.maxRequestBytes;
     ts.startMonitor();
-    if (this.host.table === null) {
-      const ep = t.kind === 'managed' ? t.primary : this.primaryEndpoint()?.[0] ?? Object.values(t.backends)[0];
-      if (ep !== undefined) {
-        this.blocked |= W_ASYNC;
-        this.host.loadTable(ep).then(
+    this.cacheEp = null;
+    if (t.kind === 'cache') {
+      // The region's cache may be started on first use: wait for it (and the table) before
+      // reading further commands.
+      this.blocked |= W_ASYNC;
+      Promise.resolve()
+        .then(() => t.backend(this.region))
+        .then(async (ep) => {
+          if (this.ts !== ts) return;
+          this.cacheEp = ep;
+          this.routeKey = -1;
+          await this.host.loadTable(ep);
+        })
+        .then(
           () => {
             this.blocked &= ~W_ASYNC;
             this.process();
           },
-          () => this.close(),
+          (e: Error) => {
+            this.write(errorReply(`ERR the regional cache is not available here: ${e.message}`));
+            this.sock.end();
+            this.close();
+          },
         );
-      }
+    } else if (this.host.table === null) {
+      this.blocked |= W_ASYNC;
+      this.host.loadTable(t.primary).then(
+        () => {
+          this.blocked &= ~W_ASYNC;
+          this.process();
+        },
+        () => this.close(),
+      );
     }
     return true;
   }
@@ -696,7 +725,7 @@ export class Session implements ReplySink, ClosableClient {
     }
     if (proto !== this.proto) {
       this.proto = proto as 2 | 3;
-      this.routeKey = '';
+      this.routeKey = -1;
       if (this.pinnedUp !== null) this.pinnedUp.sendDiscarded(encodeCommand(['HELLO', String(proto)]));
     }
     this.write(this.helloReply());
@@ -741,7 +770,7 @@ export class Session implements ReplySink, ClosableClient {
     if (!this.quiet()) return false;
     this.dropPinned();
     this.proto = 2;
-    this.routeKey = '';
+    this.routeKey = -1;
     this.name = null;
     this.db = 0;
     this.write('+RESET\r\n');
@@ -787,19 +816,9 @@ export class Session implements ReplySink, ClosableClient {
     return null;
   }
 
-  private virtualCommand(info: CommandInfo | null): boolean {
+  private virtualCommand(): boolean {
     const p = this.parser;
     if (!this.quiet()) return false;
-    if (info === null) {
-      const rest: string[] = [];
-      for (let i = 1; i < Math.min(p.frameArgc, MAX_ARGS_KEPT); i++) rest.push(`'${p.argString(i)}' `);
-      this.fail(`ERR unknown command '${p.argString(0)}', with args beginning with: ${rest.join('').slice(0, 128)}`);
-      return true;
-    }
-    if (!arityOk(info.arity, p.frameArgc)) {
-      this.fail(`ERR wrong number of arguments for '${info.name.replace('|', ' ')}' command`);
-      return true;
-    }
     const ts = this.ts!;
     const err = ts.dailyLimitError();
     if (err !== null) {
@@ -810,25 +829,36 @@ export class Session implements ReplySink, ClosableClient {
     const tenant = ts.tenant;
     if (tenant.kind !== 'cache') return true;
     const args = allArgs(p.frameBytes());
-    let result: null | string | Promise<null | string>;
+    let result: VirtualDbResult | Promise<VirtualDbResult>;
     try {
-      result = tenant.virtualDb.accept(args, {region: this.region, tenant, command: info.name, flags: info.flags});
+      result = tenant.virtualDb.accept(args, {region: this.region, tenant});
     } catch (e) {
-      result = `ERR ${(e as Error).message}`;
+      this.write(errorReply(`ERR ${(e as Error).message}`));
+      return true;
     }
-    if (result === null || typeof result === 'string') {
-      this.write(result === null ? OK : errorReply(result));
+    if (!(result instanceof Promise)) {
+      this.virtualReply(result);
       return true;
     }
     this.blocked |= W_ASYNC;
     result.then(
-      (r) => this.write(r === null ? OK : errorReply(r)),
+      (r) => this.virtualReply(r),
       (e: Error) => this.write(errorReply(`ERR ${e.message}`)),
     ).finally(() => {
       this.blocked &= ~W_ASYNC;
       this.process();
     });
     return true;
+  }
+
+  private virtualReply(r: VirtualDbResult): void {
+    if ('connection' in r) {
+      // Not expected for the commands passed in (the gateway keeps AUTH/HELLO/QUIT/RESET).
+      this.write(errorReply('ERR unexpected connection command'));
+      return;
+    }
+    if (r.select !== undefined) this.db = r.select;
+    this.write(r.reply);
   }
 
   private protocolError(text: string): void {
@@ -871,6 +901,10 @@ export class Session implements ReplySink, ClosableClient {
     if (this.pinnedUp !== null) this.pinnedUp.close();
     this.pinnedUp = null;
   }
+}
+
+function cacheRefusalText(name: string): string {
+  return `ERR Command is not available on the regional cache: '${name.toUpperCase()}'`;
 }
 
 class NoBackend extends Error {

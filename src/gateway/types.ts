@@ -31,32 +31,37 @@ export interface ManagedTenant {
 
 /**
  * Database 1 of an organization's regional cache. After `SELECT 1` every command the client
- * sends that is well formed (framing, a command Redis knows, the right arity: the gateway checks
- * these first and answers Redis's own errors) is handed to `accept`, one at a time and in the
- * order the client sent them; the gateway waits for the answer before it looks at the next one.
- * Return null to answer `+OK`, or an error text without the leading '-' (e.g.
- * "ERR Command is not available: 'MULTI'") to answer that error. A thrown error or rejected
- * promise answers `-ERR <message>`. `args[0]` is the command name as the client spelt it.
+ * sends (except AUTH, HELLO, QUIT and RESET, which the gateway answers as in database 0) is
+ * handed to `accept`, one at a time and in the order the client sent them; the gateway waits for
+ * the answer before it looks at the next command of that client. Framing, Redis's protocol
+ * limits, the request size, the daily limits and the rate are applied before.
+ *  - `{reply}`: RESP bytes for the client (the same in RESP2 and RESP3), e.g. `+OK\r\n`;
+ *    `select: 0 | 1` also switches the connection's database (SELECT is passed here too).
+ *  - `{connection: true}`: a connection command; the gateway answers it as in database 0.
+ * A thrown error or rejected promise answers `-ERR <message>`.
  */
+export type VirtualDbResult = {reply: Buffer; select?: 0 | 1} | {connection: true};
+
 export interface VirtualDb {
-  accept(args: Buffer[], ctx: VirtualDbContext): null | string | Promise<null | string>;
+  accept(args: Buffer[], ctx: VirtualDbContext): VirtualDbResult | Promise<VirtualDbResult>;
 }
 
 export interface VirtualDbContext {
   region: string; // the gateway endpoint the client is connected to
   tenant: CacheTenant;
-  command: string; // lower-case name ("set"; "client|setname" style is not used here)
-  flags: ReadonlySet<string>; // the command's flags from Redis's COMMAND table ("write", ...)
 }
 
 export interface CacheTenant {
   kind: 'cache';
-  id: string; // unique among all tenants (managed and cache), e.g. "cache-<org>"
+  id: string; // unique among all tenants (managed and cache), e.g. "cache:<org>"
   org: string;
-  /** Database 0 in each region: the region's own cache redis-server. A client of a region
-   *  that has none here gets its reads and writes refused with an error. */
-  backends: Record<string, Endpoint>;
+  /** Database 0 in a region: the region's own cache redis-server (may start it on first use).
+   *  Called once per client connection, after AUTH. Rejecting closes that connection. */
+  backend(region: string): Endpoint | Promise<Endpoint>;
   virtualDb: VirtualDb;
+  /** The error text for a command the cache never runs (database 0), or null. Default: the
+   *  list of src/gateway/commands.ts CACHE_REFUSED with the same wording. */
+  refuse?(name: string): string | null;
   /** Optional limits; without them only Redis's protocol limits and a 10 MB request size apply. */
   plan?: Limits;
 }
