@@ -35,6 +35,7 @@ const WRONGPASS = errorReply('WRONGPASS invalid username-password pair or user i
 const EXECABORT = errorReply('EXECABORT Transaction discarded because of previous errors.');
 const DISCARD_CMD = encodeCommand(['DISCARD']);
 const SELECT_BAD = encodeCommand(['SELECT', '-1']);
+const WAIT_BUMP = encodeCommand(['PUBLISH', '__redfly__:wait', '']);
 const PER_CONNECTION_CLIENT = new Set(['client|id', 'client|info', 'client|tracking', 'client|caching',
   'client|getredir', 'client|trackinginfo', 'client|no-touch']);
 
@@ -382,6 +383,15 @@ export class Session implements ReplySink, ClosableClient {
     } else {
       up = this.primaryUp();
       write = info.writes;
+    }
+    if (info !== null && info.name === 'wait' && !this.inMulti && !this.passthrough) {
+      // WAIT counts replicas that reached the calling connection's last write. This client's
+      // writes may have gone through a shared connection, so first make its own connection's
+      // last write the newest one (a PUBLISH nobody receives replicates and moves the offset).
+      if (!this.quiet()) return false;
+      this.flushRun();
+      up.sendDiscarded(WAIT_BUMP);
+      return this.forward(up, false);
     }
     if (info !== null && info.denyoom && !this.inMulti && !this.passthrough && this.ts!.evictionGuard) {
       // When Redis runs out of keys with a TTL it refuses the write; the gateway then switches

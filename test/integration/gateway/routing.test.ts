@@ -93,6 +93,20 @@ test('read-your-writes on one connection while the replica is held back', async 
   await until(async () => (await connect('ams').get('ryw')) === '20');
 });
 
+test("WAIT counts the replicas that have this connection's writes", async () => {
+  const r = connect('ams');
+  await r.set('w', '1');
+  expect(await r.call('WAIT', '2', '2000')).toBe(2);
+  await holdBack(db.replicas.ams.port, 3000);
+  try {
+    await r.set('w', '2');
+    expect(await r.call('WAIT', '2', '300')).toBe(1);
+  } finally {
+    await release(db.replicas.ams.port);
+  }
+  expect(await r.call('WAIT', '2', '2000')).toBe(2);
+});
+
 test('a region without a copy reads from the primary', async () => {
   const r = connect('ord');
   await r.set('ord-key', 'v');
