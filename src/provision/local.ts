@@ -33,6 +33,9 @@ export class ReconcileError extends Error {
 
 interface DbState {
   desired: DesiredDatabase;
+  /** Bumped by every password or limits change; a process whose config was written at an older
+   *  version (it was restarting meanwhile) gets the change applied live once it answers. */
+  version: number;
   procs: Map<string, SupervisedRedis>; // by region
   /** Settles when the primary started by the current ensure() answers. */
   primaryReady: Promise<void>;
@@ -59,6 +62,7 @@ export class LocalProvisioner implements Provisioner {
     return this.withLock(id, async () => {
       const state = this.known(id);
       state.desired = {...state.desired, maxmemoryBytes, eviction};
+      state.version++;
       await applyLimits(this.running(state), this.opts.internalSecret, maxmemoryBytes, eviction);
     });
   }
@@ -67,6 +71,7 @@ export class LocalProvisioner implements Provisioner {
     return this.withLock(id, async () => {
       const state = this.known(id);
       state.desired = {...state.desired, password};
+      state.version++;
       await applyPassword(this.running(state), this.opts.internalSecret, password);
     });
   }
@@ -138,8 +143,13 @@ export class LocalProvisioner implements Provisioner {
     let state = this.dbs.get(db.id);
     const previous = state?.desired;
     if (!state) {
-      state = {desired: db, procs: new Map(), primaryReady: Promise.resolve()};
+      state = {desired: db, version: 0, procs: new Map(), primaryReady: Promise.resolve()};
       this.dbs.set(db.id, state);
+      // Processes of this database left by an earlier run would hold its recorded ports.
+      await stopOrphans(this.opts.home, db.id, this.ownPids());
+    }
+    if (previous && (previous.password !== db.password || previous.maxmemoryBytes !== db.maxmemoryBytes || previous.eviction !== db.eviction)) {
+      state.version++;
     }
     state.desired = {...db, processes: db.processes.map((p) => ({...p}))};
 
@@ -193,6 +203,7 @@ export class LocalProvisioner implements Provisioner {
   private async createProc(state: DbState, spec: ProcessSpec): Promise<SupervisedRedis> {
     const id = state.desired.id;
     const portIsOurs = spec.port === 0;
+    let renderedVersion = -1;
     const port = portIsOurs ? await this.newPort() : spec.port;
     this.reservedPorts.add(port);
     const proc: SupervisedRedis = new SupervisedRedis({
@@ -204,8 +215,9 @@ export class LocalProvisioner implements Provisioner {
       internalSecret: this.opts.internalSecret,
       portIsOurs,
       binary: () => this.binary(),
-      renderConfig: (p) =>
-        renderConfig({
+      renderConfig: (p) => {
+        renderedVersion = state.version;
+        return renderConfig({
           port: p,
           dir: proc.opts.dir,
           password: state.desired.password,
@@ -213,12 +225,21 @@ export class LocalProvisioner implements Provisioner {
           maxmemoryBytes: state.desired.maxmemoryBytes,
           eviction: state.desired.eviction,
           defaultUserEnabled: spec.role === 'primary',
-        }),
+        });
+      },
       newPort: async () => {
         this.reservedPorts.delete(proc.port);
         const next = await this.newPort();
         this.reservedPorts.add(next);
         return next;
+      },
+      onRunning: async (self) => {
+        // setPassword/setLimits skip processes that are not running; from now on they include
+        // this one, and a change made while it was starting is caught up here.
+        if (renderedVersion === state.version) return;
+        const d = state.desired;
+        await applyPassword([self], this.opts.internalSecret, d.password);
+        await applyLimits([self], this.opts.internalSecret, d.maxmemoryBytes, d.eviction);
       },
       afterStart: async (self, client, initial, wait) => {
         if (self.role === 'primary') return;

@@ -21,6 +21,24 @@ function check(opts: WaitOptions): void {
   if (Date.now() > opts.deadline) throw new ProcessStartError(`${opts.describe} did not become ready in time`);
 }
 
+/** The call's reply, or abort()'s error as soon as it has one (the process exited while
+ *  something else that holds its port leaves the call unanswered). */
+function guarded<T>(call: Promise<T>, opts: WaitOptions): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setInterval(() => {
+      const err = opts.abort();
+      if (err) {
+        clearInterval(timer);
+        reject(err);
+      }
+    }, POLL_MS);
+    call.then(
+      (v) => (clearInterval(timer), resolve(v)),
+      (e) => (clearInterval(timer), reject(e)),
+    );
+  });
+}
+
 /**
  * Waits until the process answers PING as the internal user, and checks that the answering
  * server is really our child (its process_id), not some other server that owns the port.
@@ -31,16 +49,16 @@ export async function waitForPing(port: number, secret: string, pid: number, opt
     check(opts);
     let client: RespClient;
     try {
-      client = await RespClient.connect(port);
+      client = await RespClient.connect(port, 1000, 1000);
     } catch {
       await sleep(POLL_MS);
       continue;
     }
     try {
-      await client.call('AUTH', INTERNAL_USER, secret);
+      await guarded(client.call('AUTH', INTERNAL_USER, secret), opts);
       for (;;) {
         try {
-          await client.call('PING');
+          await guarded(client.call('PING'), opts);
           break;
         } catch (err) {
           if (!/^LOADING/.test((err as Error).message)) throw err;
@@ -48,7 +66,7 @@ export async function waitForPing(port: number, secret: string, pid: number, opt
           await sleep(POLL_MS * 5);
         }
       }
-      const info = parseInfo(String(await client.call('INFO', 'server')));
+      const info = parseInfo(String(await guarded(client.call('INFO', 'server'), opts)));
       if (Number(info.process_id) !== pid) {
         client.close();
         throw new ProcessStartError(`port ${port} is served by another process (pid ${info.process_id})`, true);
@@ -71,7 +89,7 @@ export async function waitForSync(client: RespClient, opts: WaitOptions): Promis
     check(opts);
     let info: Record<string, string>;
     try {
-      info = parseInfo(String(await client.call('INFO', 'replication')));
+      info = parseInfo(String(await guarded(client.call('INFO', 'replication'), opts)));
     } catch (err) {
       check(opts);
       throw err;

@@ -69,14 +69,18 @@ export class RespClient {
   private pending: {resolve: (v: RespValue) => void; reject: (e: Error) => void}[] = [];
   private failure: Error | null = null;
 
-  private constructor(private readonly socket: net.Socket) {
+  private constructor(
+    private readonly socket: net.Socket,
+    private readonly callTimeoutMs: number,
+  ) {
     socket.on('data', (chunk) => this.onData(chunk));
     socket.on('error', (err) => this.fail(err));
     socket.on('close', () => this.fail(new Error('connection closed')));
   }
 
-  /** Connects to 127.0.0.1:port; rejects at once when nothing listens there. */
-  static connect(port: number, timeoutMs = 2000): Promise<RespClient> {
+  /** Connects to 127.0.0.1:port; rejects at once when nothing listens there. A call with no
+   *  reply within callTimeoutMs (something that is not Redis holds the port) fails the client. */
+  static connect(port: number, timeoutMs = 2000, callTimeoutMs = 5000): Promise<RespClient> {
     return new Promise((resolve, reject) => {
       const socket = net.connect({host: '127.0.0.1', port});
       socket.setNoDelay(true);
@@ -91,7 +95,7 @@ export class RespClient {
       socket.once('connect', () => {
         clearTimeout(timer);
         socket.removeAllListeners('error');
-        resolve(new RespClient(socket));
+        resolve(new RespClient(socket, callTimeoutMs));
       });
     });
   }
@@ -99,7 +103,15 @@ export class RespClient {
   call(...args: (string | number)[]): Promise<RespValue> {
     if (this.failure) return Promise.reject(this.failure);
     return new Promise((resolve, reject) => {
-      this.pending.push({resolve, reject});
+      const timer = setTimeout(() => {
+        this.fail(new Error(`no reply to ${String(args[0])} within ${this.callTimeoutMs} ms`));
+        this.socket.destroy();
+      }, this.callTimeoutMs);
+      const done = () => clearTimeout(timer);
+      this.pending.push({
+        resolve: (v) => (done(), resolve(v)),
+        reject: (e) => (done(), reject(e)),
+      });
       this.socket.write(encode(args));
     });
   }

@@ -33,6 +33,8 @@ export interface SupervisedOptions {
    *  for a start requested by ensure(), false for a restart by supervision. */
   afterStart: (proc: SupervisedRedis, client: RespClient, initial: boolean, wait: WaitOptions) => Promise<void>;
   onEvent: (health: ProcessHealth, message: string) => void;
+  /** Called each time the process enters the running state. */
+  onRunning?: (proc: SupervisedRedis) => Promise<void>;
 }
 
 function describeExit(code: number | null, signal: NodeJS.Signals | null): string {
@@ -108,6 +110,7 @@ export class SupervisedRedis {
     try {
       await this.launch(true);
       this.state = 'running';
+      await this.opts.onRunning?.(this);
     } catch (err) {
       if (!this.stopping) this.state = 'failed';
       throw err;
@@ -190,7 +193,9 @@ export class SupervisedRedis {
       if (this.stopping) return new ProcessStoppedError(this.label);
       if (this.exitOfCurrent === null || this.child !== child) return null;
       const output = (readFrom(logfilePath(dir), logOffset) + readFrom(stderrFile, 0)).trim();
-      const tail = output.split('\n').slice(-4).join(' | ');
+      // "1234:M 24 Nov 2026 03:34:31.367 # Failed listening..." -> "Failed listening..."
+      const lines = output.split('\n').map((l) => l.replace(/^\d+:[A-Z] \d+ \w+ \d+ [\d:.]+ [#*.-] /, ''));
+      const tail = lines.slice(-2).join(' | ');
       const portInUse = /Address already in use/i.test(output);
       return new ProcessStartError(
         `${this.label} (port ${this.port}) ${this.exitOfCurrent} during start-up${tail ? `: ${tail}` : ''}`,
@@ -268,6 +273,7 @@ export class SupervisedRedis {
     }
     this.restarts++;
     this.state = 'running';
+    await this.opts.onRunning?.(this).catch(() => undefined);
     this.opts.onEvent(this.health(), `${this.label} ${how}, restarted`);
   }
 }

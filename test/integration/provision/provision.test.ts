@@ -1,7 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {LocalProvisioner} from '../../../src/provision/local';
-import {RedisServerMissingError} from '../../../src/provision/errors';
+import * as net from 'node:net';
+import {ProcessStartError, RedisServerMissingError, UnsupportedChangeError} from '../../../src/provision/errors';
 import type {ProcessSpec} from '../../../src/provision/types';
 import {closeClients, connected, desired, eventually, isAlive, killEverythingUnder, redisPidsUnder, SECRET, tempHome} from './helpers';
 
@@ -163,5 +164,32 @@ describe('without redis-server', () => {
     expect(err.message).toMatch(/apt-get install redis-server/);
     expect(err.message).toMatch(/brew install redis/);
     expect(fs.existsSync(path.join(home, 'data', 'dbmissing'))).toBe(false);
+  });
+});
+
+describe('changes that cannot be made', () => {
+  test('moving the primary to another region is refused and the database keeps running', async () => {
+    const db = desired('dbprimarymove', []);
+    const specs = await provisioner.ensure(db);
+    const moved = {...db, processes: [{region: 'ams', role: 'primary' as const, port: 0}, {region: 'mad', role: 'replica' as const, port: specs[0].port}]};
+    await expect(provisioner.ensure(moved)).rejects.toBeInstanceOf(UnsupportedChangeError);
+    expect(await (await connected(specs[0].port, db.password)).ping()).toBe('PONG');
+    await provisioner.destroy(db.id);
+  });
+
+  test('a recorded port taken by another program gives a clear error, not a hang', async () => {
+    const squatter = net.createServer();
+    await new Promise<void>((resolve) => squatter.listen(0, '127.0.0.1', resolve));
+    const port = (squatter.address() as net.AddressInfo).port;
+    try {
+      const db = desired('dbportinuse', []);
+      const err = await provisioner.ensure({...db, processes: [{region: 'mad', role: 'primary', port}]}).catch((e) => e);
+      expect(err).toBeInstanceOf(ProcessStartError);
+      expect(err.message).toMatch(/Address already in use/);
+      expect(provisioner.health(db.id)[0].state).toBe('failed');
+      await provisioner.destroy(db.id);
+    } finally {
+      squatter.close();
+    }
   });
 });
