@@ -221,6 +221,13 @@ export class DatabaseService {
     const rec = this.store.getDatabase(databaseId);
     if (!rec || rec.status === 'deleting') return;
     this.log.info({databaseId, region: health.region, role: health.role, state: health.state}, message);
+    // A restarted process may have had to move to another port: the URL must follow it.
+    const known = rec.processes.find((p) => p.region === health.region);
+    if (known && health.port && known.port !== health.port) {
+      this.store.updateDatabase(databaseId, {
+        processes: rec.processes.map((p) => (p.region === health.region ? {...p, port: health.port} : p)),
+      });
+    }
     if (health.state === 'failed') {
       this.store.updateDatabase(databaseId, {status: 'failed', statusMessage: message});
     } else if (health.state === 'running' && rec.status === 'failed' && this.lanes.queued(databaseId) === 0) {

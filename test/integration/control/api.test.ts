@@ -1,6 +1,6 @@
-// The API contract against the real store (SQLite in a temp folder) with the app in-process:
-// validation, auth, visibility, paging, idempotency, OpenAPI. Processes are faked here; the
-// other files in this folder use real redis-server processes.
+// The API contract with the app in-process over real sockets, the real store (SQLite in a temp
+// folder) and the real provisioner (redis-server processes): validation, auth, visibility,
+// paging, idempotency, OpenAPI. lifecycle/restart tests run the server as a separate process.
 import {mkdtempSync, rmSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
@@ -9,8 +9,9 @@ import {buildApp} from '../../../src/control/app';
 import {ensureLocalCredentials} from '../../../src/control/bootstrap';
 import {loadCatalogue} from '../../../src/control/catalogue';
 import type {DatabaseService} from '../../../src/control/databases';
+import {LocalProvisioner} from '../../../src/provision';
 import {openStore, Store} from '../../../src/store';
-import {FakeProvisioner} from './fake-provisioner';
+import {redisPidsUnder} from './helpers';
 
 let home: string;
 let store: Store;
@@ -18,16 +19,22 @@ let app: FastifyInstance;
 let databases: DatabaseService;
 let token: string;
 let base: string;
-const provisioner = new FakeProvisioner();
+let provisioner: LocalProvisioner;
+const secret = 'test-internal-secret-0123456789';
 
 beforeAll(async () => {
   home = mkdtempSync(join(tmpdir(), 'redfly-api-'));
   store = openStore(home);
+  provisioner = new LocalProvisioner({
+    home,
+    internalSecret: secret,
+    events: {onProcessEvent: (id, h, m) => databases?.onProcessEvent(id, h, m)},
+  });
   ({app, databases} = await buildApp({
     store,
     provisioner,
     catalogue: loadCatalogue(home),
-    adminAuth: (_id, password) => ({password}),
+    adminAuth: () => ({username: 'redfly', password: secret}),
   }));
   // Real sockets (fastify's inject needs an ESM-only module that jest cannot load).
   base = await app.listen({port: 0, host: '127.0.0.1'});
@@ -37,6 +44,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await app?.close();
+  await databases?.lanes.idle();
+  await provisioner?.stopAll();
   store?.close();
   rmSync(home, {recursive: true, force: true});
 });
@@ -60,7 +69,7 @@ async function call(
 }
 
 async function waitForStatus(id: string, status: string): Promise<Json> {
-  for (let i = 0; i < 200; i++) {
+  for (let i = 0; i < 1000; i++) {
     const r = await call('GET', `/v1/databases/${id}`);
     if (r.body.status === status) return r.body;
     await new Promise((res) => setTimeout(res, 10));
@@ -129,7 +138,7 @@ describe('creating databases', () => {
     expect(ready.privateUrl).toMatch(new RegExp(`^redis://default:[A-Za-z0-9]{32}@127\\.0\\.0\\.1:${primaryPort}$`));
     expect(ready.processes.map((p: Json) => `${p.role}:${p.region}`).sort()).toEqual(['primary:mad', 'replica:ams', 'replica:cdg']);
     expect((await call('GET', '/v1/databases/first-db')).body.id).toBe(r.body.id);
-    expect(provisioner.dbs.get(r.body.id)?.maxmemoryBytes).toBe(104857600);
+    expect(redisPidsUnder(home).length).toBe(3);
   });
 
   test('a name is generated when absent', async () => {
@@ -188,14 +197,28 @@ describe('creating databases', () => {
     await waitForStatus(a.body.id, 'ready');
   });
 
-  test('a provisioning failure shows as failed with a message', async () => {
-    provisioner.failNextEnsure = 'port 1 exploded';
-    const r = await call('POST', '/v1/databases', {org: 'personal', primaryRegion: 'mad', plan: 'free'});
-    const failed = await waitForStatus(r.body.id, 'failed');
-    expect(failed.statusMessage).toMatch(/port 1 exploded/);
-    // an update (even an empty one) retries
-    await call('PATCH', `/v1/databases/${r.body.id}`, {});
-    await waitForStatus(r.body.id, 'ready');
+  test('a provisioning failure shows as failed with a message, and an update retries it', async () => {
+    // a second app on the same records whose provisioner cannot find redis-server
+    const broken = new LocalProvisioner({home, internalSecret: secret, redisServerPath: join(home, 'no-redis-server')});
+    const other = await buildApp({store, provisioner: broken, catalogue: loadCatalogue(home), adminAuth: () => ({password: secret})});
+    const otherBase = await other.app.listen({port: 0, host: '127.0.0.1'});
+    try {
+      const res = await fetch(`${otherBase}/v1/databases`, {
+        method: 'POST',
+        headers: {authorization: `Bearer ${token}`, 'content-type': 'application/json'},
+        body: JSON.stringify({org: 'personal', name: 'doomed', primaryRegion: 'mad', plan: 'free'}),
+      });
+      expect(res.status).toBe(201);
+      await other.databases.lanes.idle();
+    } finally {
+      await other.app.close();
+    }
+    const failed = await waitForStatus('doomed', 'failed');
+    expect(failed.statusMessage).toMatch(/redis-server was not found/);
+    // the working server retries on any update
+    await call('PATCH', '/v1/databases/doomed', {});
+    await waitForStatus('doomed', 'ready');
+    await call('DELETE', '/v1/databases/doomed');
   });
 });
 
@@ -223,7 +246,6 @@ describe('updating, resetting, deleting', () => {
   test('a plan change on a ready database answers when the new limit is applied', async () => {
     const r = await call('PATCH', '/v1/databases/first-db', {plan: '200mb', eviction: true});
     expect(r.body).toMatchObject({status: 'ready', plan: '200mb', eviction: true});
-    expect(provisioner.dbs.get(r.body.id)).toMatchObject({maxmemoryBytes: 209715200, eviction: true});
   });
 
   test('reset password changes the URL', async () => {
@@ -231,7 +253,6 @@ describe('updating, resetting, deleting', () => {
     const r = await call('POST', '/v1/databases/first-db/reset-password');
     expect(r.status).toBe(200);
     expect(r.body.privateUrl).not.toBe(before.privateUrl);
-    expect(provisioner.dbs.get(before.id)?.password).toBe(new URL(r.body.privateUrl).password);
   });
 
   test('delete: 202 deleting, then gone; a second delete is 404', async () => {
@@ -241,7 +262,7 @@ describe('updating, resetting, deleting', () => {
     await databases.lanes.idle();
     expectError(await call('GET', `/v1/databases/${r.body.id}`), 404, 'not_found');
     expectError(await call('DELETE', '/v1/databases/first-db'), 404, 'not_found');
-    expect(provisioner.calls).toContain(`destroy ${r.body.id}`);
+    expect(redisPidsUnder(join(home, 'data', r.body.id))).toEqual([]);
   });
 });
 

@@ -1,0 +1,135 @@
+// Supervision and restarts against a real server process: databases come back after a server
+// stop/start and after the server itself is killed; a redis-server killed with SIGKILL comes
+// back on its port with its data.
+import {
+  api,
+  cleanup,
+  Clients,
+  eventually,
+  Json,
+  passwordOf,
+  pidOnPort,
+  portOf,
+  redisPidsUnder,
+  startServer,
+  tempHome,
+  TestServer,
+  waitForStatus,
+} from './helpers';
+import {localServerStatus, stopLocalServer} from '../../../src/cli/local-server';
+
+const home = tempHome('restart');
+let s: TestServer;
+const clients = new Clients();
+let withReplicas: Json;
+let single: Json;
+
+beforeAll(async () => {
+  s = await startServer(home);
+  const a = await api(s, 'POST', '/v1/databases', {org: 'personal', name: 'sessions', primaryRegion: 'ams', readRegions: ['mad', 'syd'], plan: '200mb'});
+  const b = await api(s, 'POST', '/v1/databases', {org: 'personal', name: 'lonely', primaryRegion: 'ord', plan: 'free'});
+  withReplicas = await waitForStatus(s, a.body.id, 'ready');
+  single = await waitForStatus(s, b.body.id, 'ready');
+  await clients.open(withReplicas.privateUrl).set('user:1', 'ana');
+  await clients.open(single.privateUrl).set('solo', 'here');
+  await clients.closeAll();
+});
+afterEach(() => clients.closeAll());
+afterAll(async () => {
+  await clients.closeAll();
+  await cleanup(home);
+});
+
+async function readOn(db: Json, region: string, key: string): Promise<string | null> {
+  return clients.port(portOf(db, region), passwordOf(db)).get(key);
+}
+
+test('a replica killed with SIGKILL comes back on its port with its data', async () => {
+  const port = portOf(withReplicas, 'syd');
+  const pid = pidOnPort(home, port)!;
+  expect(pid).toBeDefined();
+  process.kill(pid, 'SIGKILL');
+  const back = await eventually('syd replica restarted', async () => {
+    const r = await api(s, 'GET', `/v1/databases/${withReplicas.id}`);
+    const p = r.body.processes.find((x: Json) => x.region === 'syd');
+    const newPid = pidOnPort(home, port);
+    return p.state === 'running' && p.restarts >= 1 && newPid && newPid !== pid ? r.body : undefined;
+  });
+  expect(back.processes.find((x: Json) => x.region === 'syd').lastExit).toMatch(/SIGKILL/);
+  expect(back.statusMessage).toMatch(/syd/);
+  await eventually('data on the restarted replica', async () => ((await readOn(back, 'syd', 'user:1')) === 'ana' ? true : undefined));
+});
+
+test('a primary killed with SIGKILL comes back with every acknowledged write', async () => {
+  const primary = clients.open(withReplicas.privateUrl);
+  for (let i = 0; i < 200; i++) await primary.set(`k${i}`, String(i));
+  const port = portOf(withReplicas, 'ams');
+  const pid = pidOnPort(home, port)!;
+  process.kill(pid, 'SIGKILL');
+  await eventually('primary restarted', async () => {
+    const r = await api(s, 'GET', `/v1/databases/${withReplicas.id}`);
+    const p = r.body.processes.find((x: Json) => x.region === 'ams');
+    return p.state === 'running' && p.restarts >= 1 && pidOnPort(home, port) ? true : undefined;
+  });
+  await clients.closeAll();
+  const again = clients.open(withReplicas.privateUrl);
+  expect(await again.get('k199')).toBe('199');
+  expect(await again.get('user:1')).toBe('ana');
+  // replicas follow the restarted primary
+  expect(await again.set('after-crash', 'yes')).toBe('OK');
+  await eventually('replica sees writes after the crash', async () => ((await readOn(withReplicas, 'mad', 'after-crash')) === 'yes' ? true : undefined));
+});
+
+test('server stop leaves no process; start brings every database back on its ports', async () => {
+  const before = (await api(s, 'GET', '/v1/databases')).body.databases;
+  await clients.closeAll();
+  const stopped = await stopLocalServer(home);
+  expect(stopped.wasRunning).toBe(true);
+  expect(redisPidsUnder(home)).toEqual([]);
+  expect((await localServerStatus(home)).running).toBe(false);
+
+  s = await startServer(home);
+  const after = (await api(s, 'GET', '/v1/databases')).body.databases;
+  expect(after.map((d: Json) => [d.name, d.status])).toEqual(before.map((d: Json) => [d.name, 'ready']));
+  for (const d of after) {
+    const old = before.find((b: Json) => b.id === d.id);
+    expect(d.privateUrl).toBe(old.privateUrl);
+    expect(d.processes.every((p: Json) => p.state === 'running')).toBe(true);
+  }
+  expect(await clients.open(withReplicas.privateUrl).get('user:1')).toBe('ana');
+  expect(await readOn(withReplicas, 'syd', 'k10')).toBe('10');
+  expect(await clients.open(single.privateUrl).get('solo')).toBe('here');
+});
+
+test('after the server itself is killed, stop reaps its orphans and start reconciles', async () => {
+  await clients.closeAll();
+  const orphans = redisPidsUnder(home);
+  expect(orphans.length).toBe(4);
+  process.kill(s.pid, 'SIGKILL');
+  await eventually('server gone', async () => ((await localServerStatus(home)).running ? undefined : true));
+  // its redis-server processes outlive it...
+  expect(redisPidsUnder(home).sort()).toEqual(orphans.sort());
+  // ...until stop finds them through their pidfiles
+  const r = await stopLocalServer(home);
+  expect(r).toMatchObject({wasRunning: false, orphansStopped: 4});
+  expect(redisPidsUnder(home)).toEqual([]);
+
+  s = await startServer(home);
+  const dbs = (await api(s, 'GET', '/v1/databases')).body.databases;
+  expect(dbs.map((d: Json) => d.status)).toEqual(['ready', 'ready']);
+  expect(await clients.open(single.privateUrl).get('solo')).toBe('here');
+});
+
+test('a start while the server is killed mid-flight also stops leftover processes itself', async () => {
+  await clients.closeAll();
+  process.kill(s.pid, 'SIGKILL');
+  await eventually('server gone', async () => ((await localServerStatus(home)).running ? undefined : true));
+  const leftovers = redisPidsUnder(home);
+  expect(leftovers.length).toBe(4);
+  s = await startServer(home);
+  // the old processes were replaced by supervised ones on the same ports
+  const now = redisPidsUnder(home);
+  expect(now.length).toBe(4);
+  expect(now.filter((p) => leftovers.includes(p))).toEqual([]);
+  expect(await clients.open(withReplicas.privateUrl).get('user:1')).toBe('ana');
+});
