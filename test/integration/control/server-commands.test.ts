@@ -1,0 +1,80 @@
+// `redfly server start|status|stop` as a user runs them: the built bin/run.js with REDFLY_HOME
+// pointing at a temp folder.
+import {execFile} from 'node:child_process';
+import {existsSync, statSync} from 'node:fs';
+import {createServer, Server} from 'node:net';
+import {join} from 'node:path';
+import {api, cleanup, Json, redisPidsUnder, tempHome, waitForStatus} from './helpers';
+
+const BIN = join(__dirname, '..', '..', '..', 'bin', 'run.js');
+const home = tempHome('commands');
+let blocker: Server | undefined;
+
+function redfly(args: string[], env: Record<string, string> = {}): Promise<{code: number; stdout: string; stderr: string}> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [BIN, ...args], {env: {...process.env, REDFLY_HOME: home, ...env}, timeout: 60_000}, (err, stdout, stderr) =>
+      resolve({code: err ? ((err as {code?: number}).code ?? 1) : 0, stdout, stderr}),
+    );
+  });
+}
+
+afterAll(async () => {
+  blocker?.close();
+  await cleanup(home);
+});
+
+test('start, status and stop with --json', async () => {
+  const started = await redfly(['server', 'start', '--port', '0', '--json']);
+  expect(started.code).toBe(0);
+  const info: Json = JSON.parse(started.stdout);
+  expect(info).toMatchObject({home, alreadyRunning: false});
+  expect(info.apiUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+  expect((await fetch(`${info.apiUrl}/healthz`)).status).toBe(200);
+
+  const creds = join(home, 'local-credentials.json');
+  expect(statSync(creds).mode & 0o777).toBe(0o600);
+  expect(statSync(join(home, 'internal-secret')).mode & 0o777).toBe(0o600);
+  const s = {home, apiUrl: info.apiUrl, token: require(creds).token, pid: info.pid};
+  const created = await api(s, 'POST', '/v1/databases', {org: 'personal', primaryRegion: 'lhr', readRegions: ['iad'], plan: 'free'});
+  await waitForStatus(s, created.body.id, 'ready');
+
+  const again = await redfly(['server', 'start', '--port', '0', '--json']);
+  expect(JSON.parse(again.stdout)).toMatchObject({apiUrl: info.apiUrl, pid: info.pid, alreadyRunning: true});
+
+  const status = await redfly(['server', 'status', '--json']);
+  expect(JSON.parse(status.stdout)).toMatchObject({
+    running: true,
+    healthy: true,
+    apiUrl: info.apiUrl,
+    databases: 1,
+    processes: {total: 2, running: 2, notRunning: []},
+  });
+  const human = await redfly(['server', 'status']);
+  expect(human.stdout).toContain(info.apiUrl);
+  expect(human.stdout).toMatch(/Databases: 1/);
+  expect(human.stdout).toMatch(/Processes: 2 of 2 running/);
+
+  const stopped = await redfly(['server', 'stop', '--json']);
+  expect(JSON.parse(stopped.stdout)).toMatchObject({stopped: true, pid: info.pid});
+  expect(redisPidsUnder(home)).toEqual([]);
+  expect(existsSync(join(home, 'server.json'))).toBe(false);
+  const after = await redfly(['server', 'status']);
+  expect(after.stdout).toMatch(/not running/);
+});
+
+test('a taken port is a clear error naming the port', async () => {
+  blocker = createServer();
+  const port = await new Promise<number>((resolve) => blocker!.listen(0, '127.0.0.1', () => resolve((blocker!.address() as {port: number}).port)));
+  const r = await redfly(['server', 'start', '--port', String(port)]);
+  expect(r.code).toBe(1);
+  expect(r.stderr).toContain(`port ${port}`);
+  expect(r.stderr).toMatch(/--port/);
+});
+
+test('a missing redis-server is a clear error that says how to install it', async () => {
+  const r = await redfly(['server', 'start', '--port', '0'], {REDFLY_REDIS_SERVER: join(home, 'no-such-redis-server')});
+  expect(r.code).toBe(1);
+  expect(r.stderr).toMatch(/redis-server was not found/);
+  expect(r.stderr).toMatch(/apt-get install redis-server/);
+  expect(existsSync(join(home, 'server.json'))).toBe(false);
+});
