@@ -9,6 +9,7 @@ import {ProcessStoppedError, UnsupportedChangeError} from './errors';
 import {applyLimits, applyPassword} from './live';
 import {stopOrphans} from './orphans';
 import {findFreePort} from './ports';
+import {adminCommands} from './resp';
 import {waitForSync} from './readiness';
 import {SupervisedRedis} from './supervised';
 import type {DesiredDatabase, ProcessHealth, ProcessSpec, Provisioner, ProvisionerEvents} from './types';
@@ -58,9 +59,12 @@ export class LocalProvisioner implements Provisioner {
     return this.withLock(db.id, () => this.doEnsure(db));
   }
 
+  /** A database this provisioner does not run is left alone: nothing runs to change, and the
+   *  caller's next ensure() starts it with the new values. Same for setPassword. */
   setLimits(id: string, maxmemoryBytes: number, eviction: boolean): Promise<void> {
     return this.withLock(id, async () => {
-      const state = this.known(id);
+      const state = this.dbs.get(id);
+      if (!state) return;
       state.desired = {...state.desired, maxmemoryBytes, eviction};
       state.version++;
       await applyLimits(this.running(state), this.opts.internalSecret, maxmemoryBytes, eviction);
@@ -69,7 +73,8 @@ export class LocalProvisioner implements Provisioner {
 
   setPassword(id: string, password: string): Promise<void> {
     return this.withLock(id, async () => {
-      const state = this.known(id);
+      const state = this.dbs.get(id);
+      if (!state) return;
       state.desired = {...state.desired, password};
       state.version++;
       await applyPassword(this.running(state), this.opts.internalSecret, password);
@@ -234,6 +239,14 @@ export class LocalProvisioner implements Provisioner {
         return next;
       },
       onRunning: async (self) => {
+        // A primary that had to move to another port on restart takes its replicas along
+        // (REPLICAOF to the same address is a no-op for the others).
+        if (self.role === 'primary') {
+          const replicas = this.running(state).filter((p) => p.role === 'replica');
+          await Promise.allSettled(
+            replicas.map((r) => adminCommands(r.port, this.opts.internalSecret, [['REPLICAOF', '127.0.0.1', self.port]])),
+          );
+        }
         // setPassword/setLimits skip processes that are not running; from now on they include
         // this one, and a change made while it was starting is caught up here.
         if (renderedVersion === state.version) return;
@@ -285,12 +298,6 @@ export class LocalProvisioner implements Provisioner {
       this.binaryPath.catch(() => (this.binaryPath = null));
     }
     return this.binaryPath;
-  }
-
-  private known(id: string): DbState {
-    const state = this.dbs.get(id);
-    if (!state) throw new Error(`unknown database ${id}: ensure() it first`);
-    return state;
   }
 
   private running(state: DbState): SupervisedRedis[] {

@@ -90,3 +90,14 @@ test('a process that keeps dying is given up as failed, and ensure() brings it b
   const replica = await connected(port('ams'), db.password);
   expect(await replica.get('key:99')).toBe('value:99');
 });
+
+test('a password reset while a process is being restarted is in force once it is back', async () => {
+  const before = healthOf('mad');
+  process.kill(before.pid!, 'SIGKILL');
+  await eventually(() => healthOf('mad').pid !== before.pid, 'the kill to be noticed');
+  await provisioner.setPassword(db.id, 'password-after-crash');
+  await eventually(() => healthOf('mad').state === 'running' && healthOf('mad').restarts === before.restarts + 1, 'mad to be restarted');
+  await expect(connected(port('mad'), db.password)).rejects.toThrow(/WRONGPASS/);
+  expect(await (await connected(port('mad'), 'password-after-crash')).get('key:99')).toBe('value:99');
+  expect(await (await connected(port('ams'), 'password-after-crash')).ping()).toBe('PONG');
+});
