@@ -3,6 +3,7 @@
 // replica is down.
 import Redis from 'ioredis';
 import {GatewayHandle} from '../../../src/gateway';
+import {latencyFromDistance} from '../../../src/gateway/latency';
 import {admin, Cluster, gateway, MemoryDirectory, startDatabase, stopDatabase, tempRoot, until} from './harness';
 
 let db: Cluster;
@@ -133,4 +134,38 @@ test('a replica that is down: its region reads from the primary', async () => {
   const r = connect('syd');
   for (let i = 0; i < 10; i++) expect(await r.get('down-key')).toBe('after');
   expect(gw.usage('route').replicationLagMs.syd).toBeNull();
+});
+
+test('replication lag is reported per region', async () => {
+  const w = connect('mad');
+  await w.set('lag', '0');
+  await until(() => gw.usage('route').replicationLagMs.ams === 0);
+  await holdBack(db.replicas.ams.port, 3000);
+  try {
+    await w.set('lag', '1');
+    await until(() => (gw.usage('route').replicationLagMs.ams ?? 0) > 100);
+  } finally {
+    await release(db.replicas.ams.port);
+  }
+  await until(() => gw.usage('route').replicationLagMs.ams === 0);
+  const u = gw.usage('route');
+  expect(u.dataSizeBytes).toBeGreaterThan(0);
+  expect(u.connections).toBeGreaterThanOrEqual(1);
+});
+
+test('simulated latency: writes from a replica region pay the trip to the primary', async () => {
+  expect(latencyFromDistance('mad', 'ams')).toBeGreaterThan(10);
+  expect(latencyFromDistance('mad', 'syd')).toBeGreaterThan(latencyFromDistance('mad', 'ams'));
+  const slow = await gateway(dir, ['mad', 'ams'], {simulateLatency: (from, to) => (from !== to ? 300 : 0)});
+  try {
+    const r = new Redis({port: slow.endpoints.ams.port, host: '127.0.0.1', password: 'pw-route', maxRetriesPerRequest: 0});
+    clients.push(r);
+    await r.ping();
+    const t0 = Date.now();
+    await r.set('far', 'x');
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(300);
+    await until(async () => (await connect('ams').get('far')) === 'x');
+  } finally {
+    await slow.close();
+  }
 });
