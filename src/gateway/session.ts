@@ -28,6 +28,7 @@ const W_DRAIN = 4; // client is not reading its replies
 const W_UPDRAIN = 8; // backend is not taking our writes
 const W_ASYNC = 16; // waiting for the command table or the virtual database
 const OUTPUT_HARD_LIMIT = 512 * 1024 * 1024;
+const INPUT_PAUSE_BYTES = 1024 * 1024;
 
 const OK = Buffer.from('+OK\r\n');
 const NOAUTH = errorReply('NOAUTH Authentication required.');
@@ -103,7 +104,15 @@ export class Session implements ReplySink, ClosableClient {
     if (this.ts !== null) this.ts.bandwidthToday += chunk.length;
     this.parser.push(chunk);
     this.process();
+    // While commands wait (rate limit, earlier replies, a slow backend) stop reading, so a
+    // client cannot make the gateway buffer without bound.
+    if (this.blocked !== 0 && !this.readPaused && this.parser.buffered > INPUT_PAUSE_BYTES) {
+      this.readPaused = true;
+      this.sock.pause();
+    }
   }
+
+  private readPaused = false;
 
   private process(): void {
     if (this.processing || this.closed) return;
@@ -130,6 +139,10 @@ export class Session implements ReplySink, ClosableClient {
       this.flushRun();
     } finally {
       this.processing = false;
+    }
+    if (this.readPaused && this.blocked === 0 && !this.closed) {
+      this.readPaused = false;
+      this.sock.resume();
     }
   }
 
@@ -174,6 +187,7 @@ export class Session implements ReplySink, ClosableClient {
       return;
     }
     this.blocked |= W_DRAIN;
+    this.readPaused = true;
     this.sock.pause();
     if (from.pinnedTo === this) from.sock.pause();
   }
@@ -181,7 +195,6 @@ export class Session implements ReplySink, ClosableClient {
   private onClientDrain(): void {
     if (!(this.blocked & W_DRAIN)) return;
     this.blocked &= ~W_DRAIN;
-    this.sock.resume();
     if (this.pinnedUp !== null && !this.pinnedUp.closed) this.pinnedUp.sock.resume();
     this.process();
   }
