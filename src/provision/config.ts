@@ -31,7 +31,8 @@ const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex
 export const DEFAULT_USER_RULES = '~* &* +@all -@admin';
 
 function quote(s: string): string {
-  return `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+  const escaped = s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n').replace(/\r/g, '\\r');
+  return `"${escaped}"`;
 }
 
 export function renderConfig(c: ProcessConfig): string {
