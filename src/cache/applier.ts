@@ -8,6 +8,7 @@ import {LogEntry, RegionCounters, ReplayLog} from './log';
 import {asText, encodeCommand, parseInfo, Reply, ReplyError, RespConnection} from './resp';
 
 export const CURSOR_KEY = 'redfly:replay:cursor';
+const APPLIER_NAME = 'redfly-applier';
 
 export interface ApplierOptions {
   batchEntries: number;
@@ -106,10 +107,11 @@ export class RegionApplier {
 
   private async connect(): Promise<void> {
     this.state = 'connecting';
-    const conn = await this.backend.connect();
-    this.conn = conn;
+    const conn = await this.backend.connect((c) => (this.conn = c));
+    if (this.stopped) throw new Error('stopped');
     const info = parseInfo(asText(await conn.call('INFO', 'server')));
     const runId = info.run_id ?? null;
+    await this.fenceOldAppliers(conn);
     await conn.call('SELECT', '1');
     const stored = await conn.call('GET', CURSOR_KEY);
     await conn.call('SELECT', '0');
@@ -126,6 +128,24 @@ export class RegionApplier {
     this.runId = runId;
     const last = this.log.state(this.org).lastSeq;
     if (this.cursor > last) this.cursor = last; // the log was reset under an old backend
+  }
+
+  /**
+   * A batch written by an earlier applier of this region (before a restart of the server, or
+   * before this connection was re-established) may still sit unread in the backend's socket
+   * buffer, e.g. while the process is stopped. Closing those connections discards it, so the
+   * cursor read next is final and nothing is applied twice.
+   */
+  private async fenceOldAppliers(conn: RespConnection): Promise<void> {
+    await conn.call('CLIENT', 'SETNAME', APPLIER_NAME);
+    const me = Number(await conn.call('CLIENT', 'ID'));
+    const list = asText(await conn.call('CLIENT', 'LIST', 'TYPE', 'normal'));
+    for (const line of list.split('\n')) {
+      const id = /(?:^|\s)id=(\d+)/.exec(line);
+      if (id && Number(id[1]) !== me && new RegExp(`\\sname=${APPLIER_NAME}(\\s|$)`).test(line)) {
+        await conn.call('CLIENT', 'KILL', 'ID', id[1]).catch(() => undefined);
+      }
+    }
   }
 
   private async applyLoop(): Promise<void> {

@@ -99,8 +99,11 @@ export class Backend {
     return alive(this.pid);
   }
 
-  async connect(): Promise<RespConnection> {
+  /** An authenticated connection. `opened` sees it before AUTH is answered, so a caller can
+   *  close it while a stopped (SIGSTOP) process never answers. */
+  async connect(opened?: (conn: RespConnection) => void): Promise<RespConnection> {
     const conn = await RespConnection.connect(this.port);
+    opened?.(conn);
     try {
       await conn.call('AUTH', CACHE_INTERNAL_USER, this.secret);
     } catch (err) {

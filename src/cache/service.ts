@@ -9,7 +9,7 @@ import {Backend, BackendAddress, BackendPool} from './backend';
 import {CommandTable} from './commands';
 import {ReplayLog} from './log';
 import {prepareDb1} from './policy';
-import {encodeCommand, parseInfo, asText} from './resp';
+import {encodeCommand, parseInfo, asText, RespConnection} from './resp';
 import {CacheConfig, CacheRegionStatus, CacheStatus} from './types';
 
 export type Db1Result =
@@ -312,16 +312,17 @@ export class CacheService {
 }
 
 async function backendFigures(b: Backend): Promise<{keys: number; memory: number}> {
-  const conn = await b.connect();
   // A stopped (SIGSTOP) backend never answers: the caller gives up after a while, and this
   // timer makes sure the connection does not outlive that.
-  const timer = setTimeout(() => conn.close(), 2000);
+  let conn: RespConnection | null = null;
+  const timer = setTimeout(() => conn?.close(), 2000);
   try {
-    const info = parseInfo(asText(await conn.call('INFO')));
+    const c = await b.connect((opened) => (conn = opened));
+    const info = parseInfo(asText(await c.call('INFO')));
     const db0 = /keys=(\d+)/.exec(info.db0 ?? '');
     return {keys: db0 ? Number(db0[1]) : 0, memory: Number(info.used_memory ?? 0)};
   } finally {
     clearTimeout(timer);
-    conn.close();
+    (conn as RespConnection | null)?.close();
   }
 }
