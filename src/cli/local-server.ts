@@ -106,10 +106,16 @@ export async function startLocalServer(options: {
   if (options.foreground) {
     const child = spawn(process.execPath, args, {stdio: 'inherit'});
     const exited = new Promise<number>((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0))));
-    // Ctrl-C reaches the child through the terminal's process group; SIGTERM to us is passed on.
+    // Ctrl-C reaches the child through the terminal's process group: we only wait for it to
+    // finish stopping its processes. SIGTERM to us is passed on.
     const forward = () => child.kill('SIGTERM');
+    const waitForChild = () => undefined;
     process.on('SIGTERM', forward);
-    void exited.then(() => process.off('SIGTERM', forward));
+    process.on('SIGINT', waitForChild);
+    void exited.then(() => {
+      process.off('SIGTERM', forward);
+      process.off('SIGINT', waitForChild);
+    });
     const info = await waitForServerInfo(home, child.pid!, exited, logFile, logStart);
     return {apiUrl: info.apiUrl, pid: child.pid!, alreadyRunning: false, exited};
   }

@@ -301,6 +301,11 @@ export class DatabaseService {
       });
       this.log.info({databaseId: id, ms: Date.now() - started}, 'database ready');
     } catch (err) {
+      if ((err as {code?: string}).code === 'process_stopped') {
+        // The server is shutting down: the record stays as it is and the next start finishes it.
+        this.log.info({databaseId: id}, 'provisioning interrupted by shutdown');
+        return;
+      }
       this.log.error({databaseId: id, err: errMessage(err)}, 'provisioning failed');
       this.store.updateDatabase(id, {status: 'failed', statusMessage: `provisioning failed: ${errMessage(err)}`});
     }

@@ -93,6 +93,8 @@ async function main(): Promise<number> {
       log.info({signal}, 'stopping');
       await app.close().catch(() => undefined);
       await provisioner.stopAll().catch((err) => log.error({err: (err as Error).message}, 'stopAll failed'));
+      // let interrupted jobs record their outcome before the records close
+      await Promise.race([databases!.lanes.idle(), new Promise((r) => setTimeout(r, 2000))]);
       store.close();
       rmSync(serverJson, {force: true});
       log.info('stopped');
