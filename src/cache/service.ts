@@ -13,7 +13,9 @@ import {encodeCommand, parseInfo, asText, RespConnection} from './resp';
 import {CacheConfig, CacheRegionStatus, CacheStatus} from './types';
 
 export type Db1Result =
-  | {reply: Buffer; select?: 0 | 1} // RESP bytes for the client (same in RESP2 and RESP3)
+  // RESP bytes for the client (same in RESP2 and RESP3); `seq` is the log position of a command
+  // that will be replayed.
+  | {reply: Buffer; select?: 0 | 1; seq?: number}
   | {connection: true}; // AUTH/HELLO/QUIT/RESET: answer as in database 0
 
 const OK = Buffer.from('+OK\r\n');
@@ -192,7 +194,7 @@ export class CacheService {
         this.events.emit('appended', org, seq);
         for (const a of this.appliersOf(org)) a.notify();
         if (this.log.state(org).bytes > this.config.backlogMaxBytes) this.trim(org);
-        return {reply: OK};
+        return {reply: OK, seq};
       }
     }
   }
