@@ -53,6 +53,18 @@ export async function buildApp(opts: AppOptions): Promise<ControlApp> {
     log: app.log,
   });
 
+  // JSON bodies, where an empty body counts as none: `curl -X POST -H 'content-type:
+  // application/json'` on reset-password must not be a 400. Malformed JSON is the one bad_json.
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', {parseAs: 'string'}, (_req, body, done) => {
+    const text = (body as string).trim();
+    if (text === '') return done(null, undefined);
+    try {
+      done(null, JSON.parse(text));
+    } catch (err) {
+      done(new ApiError(400, 'bad_json', `malformed JSON in the request body: ${(err as Error).message}`), undefined);
+    }
+  });
   app.decorateRequest('token', null);
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id);
@@ -60,7 +72,7 @@ export async function buildApp(opts: AppOptions): Promise<ControlApp> {
 
   await app.register(swagger, {
     openapi: {
-      openapi: '3.0.3',
+      openapi: '3.1.0',
       info: {
         title: 'redfly provisioning API',
         version: '1.0.0',

@@ -169,9 +169,12 @@ describe('creating databases', () => {
     expect(store.countDatabases(['personal'])).toBe(before);
   });
 
-  test('malformed JSON is 400 bad_json', async () => {
+  test('malformed JSON is 400 bad_json; a missing body where one is needed is 400', async () => {
     const r = await call('POST', '/v1/databases', '{"org": "personal",');
     expectError(r, 400, 'bad_json');
+    expect(r.body.error.message).toMatch(/JSON/);
+    expectError(await call('POST', '/v1/databases', ''), 400, 'invalid_request');
+    expectError(await call('POST', '/v1/databases', '[1,2]'), 400, 'invalid_request');
   });
 
   test('a taken name is 409', async () => {
@@ -250,7 +253,8 @@ describe('updating, resetting, deleting', () => {
 
   test('reset password changes the URL', async () => {
     const before = (await call('GET', '/v1/databases/first-db')).body;
-    const r = await call('POST', '/v1/databases/first-db/reset-password');
+    // an empty JSON body (curl -H 'content-type: application/json' -X POST) counts as none
+    const r = await call('POST', '/v1/databases/first-db/reset-password', '');
     expect(r.status).toBe(200);
     expect(r.body.privateUrl).not.toBe(before.privateUrl);
   });

@@ -1,7 +1,7 @@
 // A database's life against a real server process and real redis-server processes: create with
 // two read regions, use it with a standard driver, change regions, plan and eviction, reset the
 // password, read stats, delete. What is asserted is what a user of the URL would see.
-import {existsSync} from 'node:fs';
+import {existsSync, readFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {
   api,
@@ -25,6 +25,7 @@ const home = tempHome('lifecycle');
 let s: TestServer;
 const clients = new Clients();
 let db: Json;
+const secretsSeen = new Set<string>();
 
 beforeAll(async () => {
   s = await startServer(home);
@@ -46,6 +47,7 @@ test('create with two read regions: the URL works, writes reach every replica', 
   expect(created.status).toBe(201);
   expect(created.body.status).toBe('provisioning');
   db = await waitForStatus(s, created.body.id, 'ready');
+  secretsSeen.add(passwordOf(db));
   expect(db.processes.map((p: Json) => [p.role, p.region, p.state])).toEqual([
     ['primary', 'mad', 'running'],
     ['replica', 'ams', 'running'],
@@ -120,6 +122,7 @@ test('reset password: the old one stops working at once, the new one works every
   await expect(clients.port(portOf(db, 'mad'), oldPassword).ping()).rejects.toThrow(/WRONGPASS|NOAUTH/);
   await expect(clients.port(portOf(db, 'ams'), oldPassword).ping()).rejects.toThrow(/WRONGPASS|NOAUTH/);
   db = r.body;
+  secretsSeen.add(passwordOf(db));
   expect(await clients.open(db.privateUrl).get('greeting')).toBe('hola');
   expect(await clients.port(portOf(db, 'fra'), passwordOf(db)).get('greeting')).toBe('hola');
 });
@@ -137,4 +140,11 @@ test('delete: the record, the processes and the data are gone; a second delete i
   expect(again.status).toBe(404);
   expect(again.body.error.code).toBe('not_found');
   expect((await api(s, 'GET', '/v1/databases')).body.databases).toEqual([]);
+});
+
+test('the server log has the requests but no password, token or internal secret', () => {
+  const log = readFileSync(join(home, 'server.log'), 'utf8');
+  expect(log).toMatch(/reset-password/);
+  expect(secretsSeen.size).toBe(2);
+  for (const secret of [...secretsSeen, s.token, internalSecret(home)]) expect(log).not.toContain(secret);
 });

@@ -1,0 +1,54 @@
+// The SQLite store on its own: migrations, constraints and cascades that the API relies on.
+import {rmSync} from 'node:fs';
+import {join} from 'node:path';
+import {DatabaseRecord, NameTakenError, openStore} from '../../../src/store';
+import {tempHome} from './helpers';
+
+const home = tempHome('store');
+afterAll(() => rmSync(home, {recursive: true, force: true}));
+
+const record = (id: string, name: string, at: string): DatabaseRecord => ({
+  id,
+  name,
+  org: 'acme',
+  plan: 'free',
+  primaryRegion: 'mad',
+  readRegions: ['ams'],
+  eviction: false,
+  status: 'provisioning',
+  statusMessage: null,
+  password: 'secret',
+  processes: [
+    {region: 'mad', role: 'primary', port: 0},
+    {region: 'ams', role: 'replica', port: 0},
+  ],
+  createdAt: at,
+  updatedAt: at,
+});
+
+test('records survive a reopen; migrations run once', () => {
+  const a = openStore(home);
+  a.createOrg({slug: 'acme', name: 'Acme', type: 'shared', cachePassword: 'c', createdAt: new Date().toISOString()});
+  a.createToken({id: 'tok_1', name: 't', secretSha256: 'h1', orgs: ['acme'], createdAt: new Date().toISOString()});
+  a.insertDatabase(record('id1', 'one', '2026-01-01T00:00:00.000Z'), {key: 'k', tokenId: 'tok_1', requestSha256: 'r'});
+  a.close();
+  const b = openStore(join(home));
+  expect(b.getDatabaseByName('one')).toMatchObject({id: 'id1', readRegions: ['ams'], processes: [{role: 'primary'}, {role: 'replica'}]});
+  expect(b.findTokenBySecretHash('h1')?.orgs).toEqual(['acme']);
+  expect(b.getOrg('acme')?.cachePassword).toBe('c');
+  b.close();
+});
+
+test('a taken name is NameTakenError and writes nothing; delete cascades to processes and keys', () => {
+  const st = openStore(home);
+  expect(() => st.insertDatabase(record('id2', 'one', '2026-01-02T00:00:00.000Z'))).toThrow(NameTakenError);
+  expect(st.getDatabase('id2')).toBeUndefined();
+  const updated = st.updateDatabase('id1', {status: 'ready', processes: [{region: 'mad', role: 'primary', port: 21000}]});
+  expect(updated).toMatchObject({status: 'ready', processes: [{port: 21000}]});
+  expect(st.findIdempotency('k', 'tok_1')).toEqual({requestSha256: 'r', databaseId: 'id1'});
+  st.deleteDatabase('id1');
+  expect(st.getDatabase('id1')).toBeUndefined();
+  expect(st.findIdempotency('k', 'tok_1')).toBeUndefined();
+  expect(st.updateDatabase('id1', {status: 'failed'})).toBeUndefined();
+  st.close();
+});
