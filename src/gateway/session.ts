@@ -163,6 +163,10 @@ export class Session implements ReplySink, ClosableClient {
       }
       if (this.sent === this.recv) {
         this.current = null;
+        if (this.fatal !== null) {
+          this.finishFatal();
+          return;
+        }
         if (this.blocked & W_REPLIES) {
           this.blocked &= ~W_REPLIES;
           this.process();
@@ -252,7 +256,7 @@ export class Session implements ReplySink, ClosableClient {
       if (info.refused) return this.refuse(info.display);
       if (cache) {
         const t = ts.tenant as CacheTenant;
-        const text = t.refuse ? t.refuse(p.argString(0)) : CACHE_REFUSED.has(top.name) ? cacheRefusalText(top.name) : null;
+        const text = t.refuse ? t.refuse(top.name) : CACHE_REFUSED.has(top.name) ? cacheRefusalText(top.name) : null;
         if (text !== null) {
           if (!this.quiet()) return false;
           this.fail(text);
@@ -272,11 +276,7 @@ export class Session implements ReplySink, ClosableClient {
         return this.hello();
       case Special.Quit:
         if (!this.quiet()) return false;
-        this.write(OK);
-        this.sock.end();
-        this.closed = true;
-        this.host.sessionClosed(this);
-        this.cleanup();
+        this.endWith(OK);
         return true;
       case Special.Reset:
         return this.reset();
@@ -592,9 +592,7 @@ export class Session implements ReplySink, ClosableClient {
     if (name === 'auth') return this.auth();
     if (name === 'hello') return this.hello();
     if (name === 'quit') {
-      this.write(OK);
-      this.sock.end();
-      this.close();
+      this.endWith(OK);
       return true;
     }
     this.write(NOAUTH);
@@ -612,9 +610,7 @@ export class Session implements ReplySink, ClosableClient {
     if (this.ts === ts) return true;
     const limit = t.plan?.maxConnections;
     if (limit !== undefined && ts.clients.size >= limit) {
-      this.write(errorReply('ERR max concurrent connections exceeded'));
-      this.sock.end();
-      this.close();
+      this.endWith(errorReply('ERR max concurrent connections exceeded'));
       return false;
     }
     if (this.ts !== null) {
@@ -648,9 +644,7 @@ export class Session implements ReplySink, ClosableClient {
             this.process();
           },
           (e: Error) => {
-            this.write(errorReply(`ERR the regional cache is not available here: ${e.message}`));
-            this.sock.end();
-            this.close();
+            this.endWith(errorReply(`ERR the regional cache is not available here: ${e.message}`));
           },
         );
     } else if (this.host.table === null) {
@@ -887,22 +881,25 @@ export class Session implements ReplySink, ClosableClient {
   private protocolError(text: string): void {
     // Redis answers the earlier commands, then the error, then closes.
     this.flushRun();
-    const finish = () => {
-      this.write(errorReply(text));
-      this.sock.end();
-      this.close();
-    };
-    if (this.sent === this.recv || this.passthrough) finish();
-    else {
-      this.blocked |= W_REPLIES;
-      const check = setInterval(() => {
-        if (this.closed) clearInterval(check);
-        else if (this.sent === this.recv) {
-          clearInterval(check);
-          finish();
-        }
-      }, 5);
-    }
+    this.fatal = text;
+    if (this.sent === this.recv || this.passthrough) this.finishFatal();
+    else this.blocked |= W_REPLIES;
+  }
+
+  private fatal: string | null = null;
+
+  private finishFatal(): void {
+    this.endWith(errorReply(this.fatal!));
+  }
+
+  /** Last words, then close once they are flushed (or after 5 s if the client does not read). */
+  private endWith(bytes: Buffer): void {
+    this.write(bytes);
+    this.closed = true;
+    this.host.sessionClosed(this);
+    this.cleanup();
+    this.sock.end();
+    setTimeout(() => this.sock.destroy(), 5000).unref();
   }
 
   close(): void {
