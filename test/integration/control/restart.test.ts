@@ -16,6 +16,7 @@ import {
   TestServer,
   waitForStatus,
 } from './helpers';
+import {join} from 'node:path';
 import {localServerStatus, stopLocalServer} from '../../../src/cli/local-server';
 
 const home = tempHome('restart');
@@ -132,4 +133,43 @@ test('a start while the server is killed mid-flight also stops leftover processe
   expect(now.length).toBe(4);
   expect(now.filter((p) => leftovers.includes(p))).toEqual([]);
   expect(await clients.open(withReplicas.privateUrl).get('user:1')).toBe('ana');
+});
+
+test('work cut short by a stop is finished by the next start: a half-made create, a half-done delete', async () => {
+  await clients.closeAll();
+  await stopLocalServer(home);
+  // what the records look like when the server dies between accepting a request and finishing it
+  const {openStore} = await import('../../../src/store');
+  const store = openStore(home);
+  const now = new Date().toISOString();
+  store.insertDatabase({
+    id: 'halfmade0000001',
+    name: 'half-made',
+    org: 'personal',
+    plan: 'free',
+    primaryRegion: 'gru',
+    readRegions: ['scl'],
+    eviction: false,
+    status: 'provisioning',
+    statusMessage: null,
+    password: 'p'.repeat(32),
+    processes: [
+      {region: 'gru', role: 'primary', port: 0},
+      {region: 'scl', role: 'replica', port: 0},
+    ],
+    createdAt: now,
+    updatedAt: now,
+  });
+  store.updateDatabase(single.id, {status: 'deleting'});
+  store.close();
+
+  s = await startServer(home);
+  const made = await waitForStatus(s, 'half-made', 'ready');
+  expect(new URL(made.privateUrl).port).not.toBe('0');
+  expect(await clients.open(made.privateUrl).ping()).toBe('PONG');
+  await eventually('half-deleted database gone', async () =>
+    (await api(s, 'GET', `/v1/databases/${single.id}`)).status === 404 ? true : undefined,
+  );
+  expect(redisPidsUnder(join(home, 'data', single.id))).toEqual([]);
+  expect((await api(s, 'GET', '/v1/databases')).body.databases.map((d: Json) => d.name).sort()).toEqual(['half-made', 'sessions']);
 });
