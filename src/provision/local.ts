@@ -208,7 +208,16 @@ export class LocalProvisioner implements Provisioner {
   private async createProc(state: DbState, spec: ProcessSpec): Promise<SupervisedRedis> {
     const id = state.desired.id;
     const portIsOurs = spec.port === 0;
-    let renderedVersion = -1;
+    let appliedVersion = -1; // the password/limits version this process has (config or live)
+    const catchUp = async (self: SupervisedRedis): Promise<void> => {
+      while (appliedVersion !== state.version) {
+        const version = state.version;
+        const d = state.desired;
+        await applyPassword([self], this.opts.internalSecret, d.password);
+        await applyLimits([self], this.opts.internalSecret, d.maxmemoryBytes, d.eviction);
+        appliedVersion = version;
+      }
+    };
     const port = portIsOurs ? await this.newPort() : spec.port;
     this.reservedPorts.add(port);
     const proc: SupervisedRedis = new SupervisedRedis({
@@ -221,7 +230,7 @@ export class LocalProvisioner implements Provisioner {
       portIsOurs,
       binary: () => this.binary(),
       renderConfig: (p) => {
-        renderedVersion = state.version;
+        appliedVersion = state.version;
         return renderConfig({
           port: p,
           dir: proc.opts.dir,
@@ -238,24 +247,22 @@ export class LocalProvisioner implements Provisioner {
         this.reservedPorts.add(next);
         return next;
       },
-      onRunning: async (self) => {
-        // A primary that had to move to another port on restart takes its replicas along
-        // (REPLICAOF to the same address is a no-op for the others).
-        if (self.role === 'primary') {
-          const replicas = this.running(state).filter((p) => p.role === 'replica');
-          await Promise.allSettled(
-            replicas.map((r) => adminCommands(r.port, this.opts.internalSecret, [['REPLICAOF', '127.0.0.1', self.port]])),
-          );
-        }
-        // setPassword/setLimits skip processes that are not running; from now on they include
-        // this one, and a change made while it was starting is caught up here.
-        if (renderedVersion === state.version) return;
-        const d = state.desired;
-        await applyPassword([self], this.opts.internalSecret, d.password);
-        await applyLimits([self], this.opts.internalSecret, d.maxmemoryBytes, d.eviction);
-      },
+      // setPassword/setLimits reach running processes only; one that was (re)starting meanwhile
+      // catches up here, before it counts as running, and once more right after in case a
+      // change slipped in between.
       afterStart: async (self, client, initial, wait) => {
-        if (self.role === 'primary') return;
+        await catchUp(self);
+        if (self.role === 'primary') {
+          // A primary that had to move to another port on restart takes its replicas along
+          // (REPLICAOF to the address they already use is a no-op).
+          if (!initial) {
+            const replicas = this.running(state).filter((p) => p.role === 'replica');
+            await Promise.allSettled(
+              replicas.map((r) => adminCommands(r.port, this.opts.internalSecret, [['REPLICAOF', '127.0.0.1', self.port]])),
+            );
+          }
+          return;
+        }
         // A replica is started without `replicaof` in its config: Redis would only connect on
         // its next once-a-second replication cron, while a runtime REPLICAOF connects at once.
         if (initial) await state.primaryReady;
@@ -267,6 +274,7 @@ export class LocalProvisioner implements Provisioner {
         // background; a replica requested by ensure() counts only once it is in sync.
         if (initial) await waitForSync(client, wait);
       },
+      onRunning: catchUp,
       onEvent: (health, message) => {
         try {
           this.opts.events?.onProcessEvent?.(id, health, message);

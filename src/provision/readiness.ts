@@ -49,7 +49,9 @@ export async function waitForPing(port: number, secret: string, pid: number, opt
     check(opts);
     let client: RespClient;
     try {
-      client = await RespClient.connect(port, 1000, 1000);
+      // No short call timeout: guarded() stops waiting as soon as our child exits, and a
+      // loaded machine may take a while to answer.
+      client = await RespClient.connect(port, 1000, 10_000);
     } catch {
       await sleep(POLL_MS);
       continue;

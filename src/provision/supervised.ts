@@ -110,7 +110,7 @@ export class SupervisedRedis {
     try {
       await this.launch(true);
       this.state = 'running';
-      await this.opts.onRunning?.(this);
+      await this.opts.onRunning?.(this).catch(() => undefined);
     } catch (err) {
       if (!this.stopping) this.state = 'failed';
       throw err;
@@ -273,7 +273,7 @@ export class SupervisedRedis {
     }
     this.restarts++;
     this.state = 'running';
-    await this.opts.onRunning?.(this).catch(() => undefined);
     this.opts.onEvent(this.health(), `${this.label} ${how}, restarted`);
+    await this.opts.onRunning?.(this).catch(() => undefined);
   }
 }
