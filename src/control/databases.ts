@@ -241,7 +241,7 @@ export class DatabaseService {
    *  deletions are finished. */
   async reconcile(): Promise<void> {
     const all = this.store.allDatabases();
-    const keep = all.filter((r) => r.status !== 'deleting' && r.processes.length > 0);
+    const keep = all.filter((r) => r.status !== 'deleting');
     try {
       await this.provisioner.reconcile(keep.map((r) => this.desired(r)));
     } catch (err) {
@@ -251,9 +251,10 @@ export class DatabaseService {
     for (const rec of keep) {
       const health = safeHealth(this.provisioner, rec.id);
       // A record cut short before its first ready has port 0: learn the ports the processes got.
-      if (health.length > 0 && rec.processes.some((p) => p.port === 0)) {
+      const wanted = this.desired(rec).processes;
+      if (health.length > 0 && (wanted.length !== rec.processes.length || wanted.some((p) => p.port === 0))) {
         this.store.updateDatabase(rec.id, {
-          processes: rec.processes.map((p) => ({...p, port: health.find((h) => h.region === p.region)?.port ?? p.port})),
+          processes: wanted.map((p) => ({...p, port: health.find((h) => h.region === p.region)?.port ?? p.port})),
         });
       }
       const bad = health.filter((h) => h.state === 'failed' || h.state === 'stopped');
@@ -282,7 +283,11 @@ export class DatabaseService {
       // a plan removed from the operator's catalogue keeps the database running at its last size
       maxmemoryBytes: plan?.maxDataSizeBytes ?? 0,
       eviction: rec.eviction,
-      processes: rec.processes.map((p): ProcessSpec => ({region: p.region, role: p.role, port: p.port})),
+      // From the wanted regions, not the process rows: rows written by an earlier ensure() that
+      // finished after this change was accepted may still list the old set.
+      processes: withPorts(rec.primaryRegion, rec.readRegions, rec.processes).map(
+        (p): ProcessSpec => ({region: p.region, role: p.role, port: p.port}),
+      ),
     };
   }
 

@@ -246,6 +246,19 @@ describe('updating, resetting, deleting', () => {
     expect(ready.processes.map((p: Json) => p.region).sort()).toEqual(['ams', 'mad']);
   });
 
+  test('an update accepted while the create is still provisioning is not lost', async () => {
+    const c = await call('POST', '/v1/databases', {org: 'personal', name: 'hasty', primaryRegion: 'mad', plan: 'free'});
+    const u = await call('PATCH', '/v1/databases/hasty', {readRegions: ['ams', 'syd'], plan: '200mb'});
+    expect(u.body).toMatchObject({status: 'updating', readRegions: ['ams', 'syd'], plan: '200mb'});
+    const ready = await waitForStatus(c.body.id, 'ready');
+    expect(ready.processes.map((p: Json) => `${p.role}:${p.region}:${p.state}`)).toEqual([
+      'primary:mad:running',
+      'replica:ams:running',
+      'replica:syd:running',
+    ]);
+    await call('DELETE', '/v1/databases/hasty');
+  });
+
   test('a plan change on a ready database answers when the new limit is applied', async () => {
     const r = await call('PATCH', '/v1/databases/first-db', {plan: '200mb', eviction: true});
     expect(r.body).toMatchObject({status: 'ready', plan: '200mb', eviction: true});
