@@ -40,6 +40,15 @@ const NON_DETERMINISTIC: Record<string, string> = {
   hgetex: 'relative hash-field expirations are not supported; use HPEXPIREAT',
 };
 
+// Neither reads nor writes, and meaningless to acknowledge without running them.
+const NOT_IN_DB1: Record<string, string> = {
+  watch: 'transactions are not available',
+  unwatch: 'transactions are not available',
+  fcall: 'scripts are not available',
+  fcall_ro: 'scripts are not available',
+  function: 'scripts are not available',
+};
+
 export type Prepared =
   | {kind: 'replay'; name: string; args: Buffer[]} // log it, answer +OK
   | {kind: 'ack'} // +OK, nothing to replay (a read has no effect in any region)
@@ -84,10 +93,14 @@ export function prepareDb1(args: Buffer[], ctx: PolicyContext): Prepared {
   if (lower === 'echo') return {kind: 'echo', message: args[1]};
   if (NON_DETERMINISTIC[lower]) return {kind: 'error', message: db1Refusal(name, NON_DETERMINISTIC[lower])};
 
+  if (spec.flags.has('admin')) return {kind: 'error', message: db1Refusal(name, 'server management is not available')};
+  if (spec.flags.has('pubsub')) return {kind: 'error', message: db1Refusal(name, 'Pub/Sub is not available')};
+  if (NOT_IN_DB1[lower]) return {kind: 'error', message: db1Refusal(name, NOT_IN_DB1[lower])};
   const isWrite = spec.flags.has('write');
   if (!isWrite) {
-    if (spec.flags.has('readonly')) return {kind: 'ack'};
-    return {kind: 'error', message: db1Refusal(name, 'only commands on data are replayed')};
+    // Reads and introspection (INFO, which clients send while connecting) are acknowledged like
+    // any well-formed command, as Fly's database 1 did; they change nothing, so nothing is logged.
+    return {kind: 'ack'};
   }
   const rewrite = REWRITES[lower];
   const out = rewrite ? rewrite(args, ctx, spec) : validateGeneric(lower, args);

@@ -80,11 +80,21 @@ test.each([
   expect(cache.lastSeq(ORG)).toBe(seq);
 });
 
-test('server, connection and scripting commands are refused in database 1', async () => {
-  for (const args of [['INFO'], ['WAIT', '1', '0'], ['WATCH', 'k'], ['FCALL', 'f', '0'], ['DEBUG', 'SLEEP', '0'], ['SHUTDOWN']]) {
+test('server management, transactions and scripts are refused in database 1', async () => {
+  const seq = cache.lastSeq(ORG);
+  for (const args of [['WATCH', 'k'], ['FCALL', 'f', '0'], ['FUNCTION', 'FLUSH'], ['DEBUG', 'SLEEP', '0'], ['SHUTDOWN'], ['ACL', 'SETUSER', 'x'], ['SSUBSCRIBE', 'c']]) {
     const reply = await send(cache, ORG, 'mad', ...args);
+    expect(reply).toMatch(/^-ERR /);
     expect(reply).toContain(`'${args[0]}'`);
   }
+  expect(cache.lastSeq(ORG)).toBe(seq);
+});
+
+test('INFO (sent by clients while connecting) is acknowledged and not replayed', async () => {
+  const seq = cache.lastSeq(ORG);
+  expect(await send(cache, ORG, 'mad', 'INFO')).toBe('+OK');
+  expect(await send(cache, ORG, 'mad', 'INFO', 'server')).toBe('+OK');
+  expect(cache.lastSeq(ORG)).toBe(seq);
 });
 
 test('a command larger than the size limit is refused with the hosted service\'s text', async () => {

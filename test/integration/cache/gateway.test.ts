@@ -1,0 +1,118 @@
+// The regional cache through the region gateway, with real clients: ioredis, node-redis and
+// redis-cli connect to a region's endpoint with the organization's cache password.
+import {execFile} from 'node:child_process';
+import {randomBytes} from 'node:crypto';
+import Redis from 'ioredis';
+import {createClient} from 'redis';
+import {CacheService, cacheTenant} from '../../../src/cache';
+import {startGateway, GatewayHandle, Tenant} from '../../../src/gateway';
+import {REGIONS, rmrf, tempDir} from './helpers';
+
+const SECRET = randomBytes(16).toString('hex');
+const PASSWORDS: Record<string, string> = {acme: 'acme-cache-pw', other: 'other-cache-pw'};
+
+let dir: string;
+let cache: CacheService;
+let gw: GatewayHandle;
+const clients: Redis[] = [];
+
+beforeAll(async () => {
+  dir = tempDir();
+  cache = await CacheService.open({stateDir: dir, regions: REGIONS, internalSecret: SECRET});
+  const tenants = new Map<string, Tenant>(Object.entries(PASSWORDS).map(([org, pw]) => [pw, cacheTenant(cache, org)]));
+  gw = await startGateway({
+    regions: REGIONS,
+    internalSecret: SECRET,
+    directory: {byPassword: (pw) => tenants.get(pw), byId: (id) => [...tenants.values()].find((t) => t.id === id)},
+  });
+});
+
+afterAll(async () => {
+  for (const c of clients) c.disconnect();
+  await gw?.close();
+  await cache?.close();
+  rmrf(dir);
+});
+
+function ioredis(region: string, org = 'acme', db = 0): Redis {
+  const ep = gw.endpoints[region];
+  const c = new Redis({host: ep.host, port: ep.port, password: PASSWORDS[org], db, maxRetriesPerRequest: 1});
+  clients.push(c);
+  return c;
+}
+
+function redisCli(region: string, db: number, ...args: string[]): Promise<string> {
+  const ep = gw.endpoints[region];
+  return new Promise((resolve, reject) => {
+    execFile(
+      'redis-cli',
+      ['-h', ep.host, '-p', String(ep.port), '--user', 'default', '--pass', PASSWORDS.acme, '--no-auth-warning', '-n', String(db), ...args],
+      {timeout: 10000},
+      (err, stdout, stderr) => (err ? reject(new Error(stderr || err.message)) : resolve(stdout.trim())),
+    );
+  });
+}
+
+test('database 0 through the gateway is region-local', async () => {
+  await ioredis('mad').set('only-in-mad', '1');
+  expect(await ioredis('mad').get('only-in-mad')).toBe('1');
+  expect(await ioredis('ams').get('only-in-mad')).toBeNull();
+  expect(await ioredis('syd').get('only-in-mad')).toBeNull();
+});
+
+test('ioredis: SELECT 1, SET gets OK, and the value appears in every region', async () => {
+  const c = ioredis('ams', 'acme', 1);
+  expect(await c.set('pushed', 'everywhere', 'EX', 600)).toBe('OK');
+  expect(await c.del('only-in-mad')).toBe('OK' as unknown as number); // db 1 answers +OK to everything it accepts
+  await c.select(0);
+  await cache.waitApplied('acme');
+  for (const r of REGIONS) {
+    expect(await ioredis(r).get('pushed')).toBe('everywhere');
+    expect(await ioredis(r).exists('only-in-mad')).toBe(0);
+  }
+  const expiries = await Promise.all(REGIONS.map((r) => ioredis(r).call('PEXPIRETIME', 'pushed')));
+  expect(new Set(expiries).size).toBe(1);
+});
+
+test('node-redis with database 1 in the URL fans out a hash', async () => {
+  const ep = gw.endpoints.syd;
+  const c = createClient({url: `redis://default:${PASSWORDS.acme}@${ep.host}:${ep.port}/1`});
+  await c.connect();
+  try {
+    expect(await c.sendCommand(['HSET', 'profile', 'name', 'Ada'])).toBe('OK');
+    await expect(c.sendCommand(['HSET', 'profile', 'name'])).rejects.toThrow("wrong number of arguments for 'hset' command");
+  } finally {
+    await c.quit();
+  }
+  await cache.waitApplied('acme');
+  for (const r of REGIONS) expect(await ioredis(r).hgetall('profile')).toEqual({name: 'Ada'});
+});
+
+test('redis-cli -n 1 pushes a command to every region; refused commands name themselves', async () => {
+  expect(await redisCli('mad', 1, 'RPUSH', 'queue', 'a', 'b')).toBe('OK');
+  expect(await redisCli('mad', 1, 'SPOP', 'set')).toContain("'SPOP'");
+  expect(await redisCli('mad', 1, 'MULTI')).toBe("ERR Command is not available on the regional cache: 'MULTI'");
+  expect(await redisCli('mad', 0, 'SUBSCRIBE', 'news')).toContain("'SUBSCRIBE'");
+  expect(await redisCli('mad', 0, 'DBSIZE')).toContain("'DBSIZE'");
+  await cache.waitApplied('acme');
+  for (const r of REGIONS) expect(await redisCli(r, 0, 'LRANGE', 'queue', '0', '-1')).toBe('a\nb');
+});
+
+test('a malformed database-1 command gets an error and is not replayed', async () => {
+  const before = cache.lastSeq('acme');
+  const c = ioredis('mad', 'acme', 1);
+  await expect(c.call('SET', 'k', 'v', 'EX', 'soon')).rejects.toThrow('value is not an integer');
+  await expect(c.call('NOPE')).rejects.toThrow("unknown command 'NOPE'");
+  expect(cache.lastSeq('acme')).toBe(before);
+});
+
+test('another organization sees none of it, in any region or database', async () => {
+  const o = ioredis('ams', 'other', 1);
+  expect(await o.set('theirs', 'x')).toBe('OK');
+  await cache.waitApplied('other');
+  for (const r of REGIONS) {
+    expect(await ioredis(r, 'other').get('pushed')).toBeNull();
+    expect(await ioredis(r, 'acme').get('theirs')).toBeNull();
+    expect(await ioredis(r, 'other').get('theirs')).toBe('x');
+  }
+});
