@@ -167,6 +167,26 @@ describe('node-redis', () => {
   });
 });
 
+test('node-redis RESP3 client-side caching: invalidation pushes reach the client', async () => {
+  const cached = createClient({url: `redis://default:pw-clients@127.0.0.1:${ams}`, RESP: 3, clientSideCache: {ttl: 0, maxEntries: 0}});
+  const other = createClient({url: `redis://default:pw-clients@127.0.0.1:${mad}`, RESP: 3});
+  clients.push({disconnect: () => cached.destroy()}, {disconnect: () => other.destroy()});
+  await cached.connect();
+  await other.connect();
+  await other.set('csc', '1');
+  await new Promise((res) => setTimeout(res, 100));
+  expect(await cached.get('csc')).toBe('1');
+  expect(await cached.get('csc')).toBe('1'); // served from the client's cache
+  await other.set('csc', '2');
+  // The server's invalidation push (out of band) drops the cached value.
+  let seen: string | null = null;
+  for (let i = 0; i < 50 && seen !== '2'; i++) {
+    seen = await cached.get('csc');
+    if (seen !== '2') await new Promise((res) => setTimeout(res, 20));
+  }
+  expect(seen).toBe('2');
+});
+
 describe('redis-cli', () => {
   test('commands, a transaction piped in, RESP3 and errors', async () => {
     const auth = ['-a', 'pw-clients', '--no-auth-warning'];
