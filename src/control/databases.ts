@@ -33,6 +33,8 @@ export class DatabaseService {
   private readonly log: FastifyBaseLogger;
   private readonly host: string;
   readonly lanes = new Lanes();
+  /** converge() jobs queued per database: only the last one may declare the database ready. */
+  private readonly converges = new Map<string, number>();
 
   constructor(opts: DatabaseServiceOptions) {
     this.store = opts.store;
@@ -140,7 +142,7 @@ export class DatabaseService {
       throw err;
     }
     this.log.info({databaseId: rec.id, name: rec.name, org: rec.org}, 'database created');
-    void this.lanes.run(rec.id, () => this.converge(rec.id));
+    this.queueConverge(rec.id);
     return {db: rec, replayed: false};
   }
 
@@ -183,7 +185,7 @@ export class DatabaseService {
       statusMessage: null,
     })!;
     this.log.info({databaseId: rec.id, readRegions, plan, eviction}, 'database update accepted');
-    void this.lanes.run(rec.id, () => this.converge(rec.id, limitsChanged));
+    this.queueConverge(rec.id, limitsChanged);
     return updated;
   }
 
@@ -291,6 +293,17 @@ export class DatabaseService {
     };
   }
 
+  private queueConverge(id: string, applyLimits = false): void {
+    this.converges.set(id, (this.converges.get(id) ?? 0) + 1);
+    void this.lanes
+      .run(id, () => this.converge(id, applyLimits))
+      .finally(() => {
+        const left = (this.converges.get(id) ?? 1) - 1;
+        if (left > 0) this.converges.set(id, left);
+        else this.converges.delete(id);
+      });
+  }
+
   private async converge(id: string, applyLimits = false): Promise<void> {
     const rec = this.store.getDatabase(id);
     if (!rec || rec.status === 'deleting') return;
@@ -299,7 +312,7 @@ export class DatabaseService {
       const specs = await this.provisioner.ensure(this.desired(rec));
       if (applyLimits) await this.provisioner.setLimits(id, this.desired(rec).maxmemoryBytes, rec.eviction);
       // Another change queued behind this one keeps the record in "updating".
-      const settled = this.lanes.queued(id) <= 1;
+      const settled = (this.converges.get(id) ?? 1) <= 1;
       this.store.updateDatabase(id, {
         processes: specs.map((s) => ({region: s.region, role: s.role, port: s.port})),
         ...(settled ? {status: 'ready', statusMessage: null} : {}),

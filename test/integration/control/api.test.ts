@@ -259,6 +259,22 @@ describe('updating, resetting, deleting', () => {
     await call('DELETE', '/v1/databases/hasty');
   });
 
+  test('a password reset while the create is provisioning: ready, with the new password', async () => {
+    const c = await call('POST', '/v1/databases', {org: 'personal', name: 'reset-early', primaryRegion: 'mad', readRegions: ['ams'], plan: 'free'});
+    const r = await call('POST', '/v1/databases/reset-early/reset-password');
+    expect(r.status).toBe(200);
+    const ready = await waitForStatus(c.body.id, 'ready');
+    expect(ready.privateUrl.split('@')[0]).toBe(r.body.privateUrl.split('@')[0]);
+    const {default: Redis} = await import('ioredis');
+    const client = new Redis(ready.privateUrl, {maxRetriesPerRequest: 1});
+    try {
+      expect(await client.ping()).toBe('PONG');
+    } finally {
+      client.disconnect();
+    }
+    await call('DELETE', '/v1/databases/reset-early');
+  });
+
   test('a plan change on a ready database answers when the new limit is applied', async () => {
     const r = await call('PATCH', '/v1/databases/first-db', {plan: '200mb', eviction: true});
     expect(r.body).toMatchObject({status: 'ready', plan: '200mb', eviction: true});
