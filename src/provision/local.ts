@@ -153,18 +153,21 @@ export class LocalProvisioner implements Provisioner {
       // Processes of this database left by an earlier run would hold its recorded ports.
       await stopOrphans(this.opts.home, db.id, this.ownPids());
     }
-    if (previous && (previous.password !== db.password || previous.maxmemoryBytes !== db.maxmemoryBytes || previous.eviction !== db.eviction)) {
-      state.version++;
-    }
-    state.desired = {...db, processes: db.processes.map((p) => ({...p}))};
-
     const primarySpec = db.processes.find((p) => p.role === 'primary')!;
+    // Checked before anything changes: moving the primary would stop it and delete its data.
     for (const proc of state.procs.values()) {
       const spec = db.processes.find((p) => p.region === proc.region);
+      if (proc.role === 'primary' && proc.region !== primarySpec.region) {
+        throw new UnsupportedChangeError(`the primary region of ${db.id} is ${proc.region} and cannot change`);
+      }
       if (spec && spec.role !== proc.role) {
         throw new UnsupportedChangeError(`the ${proc.role} in ${proc.region} cannot become a ${spec.role}`);
       }
     }
+    if (previous && (previous.password !== db.password || previous.maxmemoryBytes !== db.maxmemoryBytes || previous.eviction !== db.eviction)) {
+      state.version++;
+    }
+    state.desired = {...db, processes: db.processes.map((p) => ({...p}))};
 
     // Live changes to processes that keep running; processes started below read state.desired.
     const keep = this.running(state);

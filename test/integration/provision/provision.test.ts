@@ -173,7 +173,12 @@ describe('changes that cannot be made', () => {
     const specs = await provisioner.ensure(db);
     const moved = {...db, processes: [{region: 'ams', role: 'primary' as const, port: 0}, {region: 'mad', role: 'replica' as const, port: specs[0].port}]};
     await expect(provisioner.ensure(moved)).rejects.toBeInstanceOf(UnsupportedChangeError);
-    expect(await (await connected(specs[0].port, db.password)).ping()).toBe('PONG');
+    const elsewhere = {...db, processes: [{region: 'syd', role: 'primary' as const, port: 0}]};
+    await expect(provisioner.ensure(elsewhere)).rejects.toBeInstanceOf(UnsupportedChangeError);
+    const primary = await connected(specs[0].port, db.password);
+    expect(await primary.ping()).toBe('PONG');
+    expect(provisioner.health(db.id).map((h) => h.region)).toEqual(['mad']);
+    expect(fs.existsSync(path.join(home, 'data', db.id, 'syd'))).toBe(false);
     await provisioner.destroy(db.id);
   });
 
