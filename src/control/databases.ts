@@ -311,8 +311,9 @@ export class DatabaseService {
     try {
       const specs = await this.provisioner.ensure(this.desired(rec));
       if (applyLimits) await this.provisioner.setLimits(id, this.desired(rec).maxmemoryBytes, rec.eviction);
-      // Another change queued behind this one keeps the record in "updating".
-      const settled = (this.converges.get(id) ?? 1) <= 1;
+      // Another change queued behind this one keeps the record in "updating"; a delete accepted
+      // meanwhile keeps it "deleting".
+      const settled = (this.converges.get(id) ?? 1) <= 1 && this.store.getDatabase(id)?.status !== 'deleting';
       this.store.updateDatabase(id, {
         processes: specs.map((s) => ({region: s.region, role: s.role, port: s.port})),
         ...(settled ? {status: 'ready', statusMessage: null} : {}),
@@ -325,6 +326,7 @@ export class DatabaseService {
         return;
       }
       this.log.error({databaseId: id, err: errMessage(err)}, 'provisioning failed');
+      if (this.store.getDatabase(id)?.status === 'deleting') return;
       this.store.updateDatabase(id, {status: 'failed', statusMessage: `provisioning failed: ${errMessage(err)}`});
     }
   }

@@ -275,6 +275,20 @@ describe('updating, resetting, deleting', () => {
     await call('DELETE', '/v1/databases/reset-early');
   });
 
+  test('a delete accepted while the create is provisioning: never shown ready again, then gone', async () => {
+    const c = await call('POST', '/v1/databases', {org: 'personal', name: 'short-lived', primaryRegion: 'mad', readRegions: ['ams'], plan: 'free'});
+    expect((await call('DELETE', '/v1/databases/short-lived')).status).toBe(202);
+    const seen = new Set<string>();
+    for (;;) {
+      const r = await call('GET', `/v1/databases/${c.body.id}`);
+      if (r.status === 404) break;
+      seen.add(r.body.status);
+      await new Promise((res) => setTimeout(res, 2));
+    }
+    expect([...seen]).toEqual(['deleting']);
+    expect(redisPidsUnder(join(home, 'data', c.body.id))).toEqual([]);
+  });
+
   test('a plan change on a ready database answers when the new limit is applied', async () => {
     const r = await call('PATCH', '/v1/databases/first-db', {plan: '200mb', eviction: true});
     expect(r.body).toMatchObject({status: 'ready', plan: '200mb', eviction: true});
