@@ -29,6 +29,7 @@ const W_UPDRAIN = 8; // backend is not taking our writes
 const W_ASYNC = 16; // waiting for the command table or the virtual database
 const OUTPUT_HARD_LIMIT = 512 * 1024 * 1024;
 const INPUT_PAUSE_BYTES = 1024 * 1024;
+const MAX_IN_FLIGHT = 1024;
 
 const OK = Buffer.from('+OK\r\n');
 const NOAUTH = errorReply('NOAUTH Authentication required.');
@@ -422,6 +423,12 @@ export class Session implements ReplySink, ClosableClient {
 
   private forward(up: Upstream, write: boolean): boolean {
     if (!this.passthrough && this.current !== null && this.current !== up && this.sent !== this.recv) {
+      this.flushRun();
+      this.blocked |= W_REPLIES;
+      return false;
+    }
+    if (this.sent - this.recv >= MAX_IN_FLIGHT && !this.passthrough) {
+      // A client that pipelines without reading cannot make the gateway hold unbounded replies.
       this.flushRun();
       this.blocked |= W_REPLIES;
       return false;
