@@ -76,7 +76,8 @@ export function readServerInfo(home: string): ServerInfo | undefined {
 
 export async function localServerStatus(home: string): Promise<LocalServerStatus> {
   const info = readServerInfo(home);
-  if (!info || !alive(info.pid)) return {running: false, healthy: false, home};
+  // server.json outlives a crashed server; its pid may since belong to another program
+  if (!info || !alive(info.pid) || !isOurServer(info.pid)) return {running: false, healthy: false, home};
   return {running: true, healthy: (await healthz(info.apiUrl)) === 200, ...info, home};
 }
 

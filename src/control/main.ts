@@ -121,7 +121,10 @@ function runningServer(home: string): {pid: number; apiUrl: string} | null {
   try {
     const info = JSON.parse(readFileSync(file, 'utf8')) as {pid: number; apiUrl: string};
     process.kill(info.pid, 0);
-    return info.pid === process.pid ? null : info;
+    if (info.pid === process.pid) return null;
+    // after a crash the recorded pid may belong to some other program by now
+    const cmdline = existsSync(`/proc/${info.pid}/cmdline`) ? readFileSync(`/proc/${info.pid}/cmdline`, 'utf8') : 'main.js';
+    return cmdline.includes('main.js') ? info : null;
   } catch {
     return null; // stale: the server it describes is gone
   }

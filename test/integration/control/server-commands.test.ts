@@ -1,7 +1,7 @@
 // `redfly server start|status|stop` as a user runs them: the built bin/run.js with REDFLY_HOME
 // pointing at a temp folder.
 import {execFile} from 'node:child_process';
-import {existsSync, statSync} from 'node:fs';
+import {existsSync, statSync, writeFileSync} from 'node:fs';
 import {createServer, Server} from 'node:net';
 import {join} from 'node:path';
 import {api, cleanup, Json, redisPidsUnder, tempHome, waitForStatus} from './helpers';
@@ -77,4 +77,14 @@ test('a missing redis-server is a clear error that says how to install it', asyn
   expect(r.stderr).toMatch(/redis-server was not found/);
   expect(r.stderr).toMatch(/apt-get install redis-server/);
   expect(existsSync(join(home, 'server.json'))).toBe(false);
+});
+
+test('a stale server.json whose pid now belongs to another program does not block a start', async () => {
+  // this test process stands in for "some other program" holding the recorded pid
+  writeFileSync(join(home, 'server.json'), JSON.stringify({pid: process.pid, apiUrl: 'http://127.0.0.1:9', port: 9, startedAt: 'x'}));
+  expect(JSON.parse((await redfly(['server', 'status', '--json'])).stdout).running).toBe(false);
+  const started = await redfly(['server', 'start', '--port', '0', '--json']);
+  expect(started.code).toBe(0);
+  expect(JSON.parse(started.stdout).pid).not.toBe(process.pid);
+  expect(JSON.parse((await redfly(['server', 'stop', '--json'])).stdout).stopped).toBe(true);
 });
