@@ -73,6 +73,23 @@ export async function startRedis(root: string, opts: {password: string; replicaO
   throw new Error(`redis-server on ${port} did not start`);
 }
 
+/** Starts a stopped process again on its port with its config (and waits for replication). */
+export async function restartRedis(r: RedisProc): Promise<void> {
+  r.proc = spawn('redis-server', [path.join(r.dir, 'redis.conf')], {stdio: 'ignore'});
+  for (let i = 0; i < 100; i++) {
+    try {
+      const c = admin(r.port);
+      const info = String(await c.call('INFO', 'replication'));
+      c.disconnect();
+      if (!info.includes('role:slave') || info.includes('master_link_status:up')) return;
+    } catch {
+      // not up yet
+    }
+    await new Promise((res) => setTimeout(res, 100));
+  }
+  throw new Error(`redis-server on ${r.port} did not come back`);
+}
+
 export function admin(port: number): Redis {
   const r = new Redis({port, host: '127.0.0.1', username: 'redfly', password: SECRET, lazyConnect: false, maxRetriesPerRequest: 0, retryStrategy: () => null});
   r.on('error', () => {});

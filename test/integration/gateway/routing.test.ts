@@ -4,7 +4,7 @@
 import Redis from 'ioredis';
 import {GatewayHandle} from '../../../src/gateway';
 import {latencyFromDistance} from '../../../src/gateway/latency';
-import {admin, Cluster, gateway, MemoryDirectory, startDatabase, stopDatabase, tempRoot, until} from './harness';
+import {admin, Cluster, gateway, MemoryDirectory, restartRedis, startDatabase, stopDatabase, tempRoot, until} from './harness';
 
 let db: Cluster;
 let gw: GatewayHandle;
@@ -134,6 +134,18 @@ test('a replica that is down: its region reads from the primary', async () => {
   const r = connect('syd');
   for (let i = 0; i < 10; i++) expect(await r.get('down-key')).toBe('after');
   expect(gw.usage('route').replicationLagMs.syd).toBeNull();
+  // Back: syd's reads return to its replica (a read that the held-back replica answers stale).
+  await restartRedis(db.replicas.syd);
+  await until(() => gw.usage('route').replicationLagMs.syd === 0);
+  await holdBack(db.replicas.syd.port, 3000);
+  try {
+    const p = admin(db.primary.port);
+    await p.set('down-key', 'newest');
+    p.disconnect();
+    expect(await connect('syd').get('down-key')).toBe('after');
+  } finally {
+    await release(db.replicas.syd.port);
+  }
 });
 
 test('replication lag is reported per region', async () => {
