@@ -1,0 +1,53 @@
+import {Flags} from '@oclif/core';
+import type {CacheRegionStatus, CacheStatus} from '../../../api/cache';
+import {BaseCommand} from '../../../cli/base-command';
+
+export default class RedisCacheStatus extends BaseCommand<typeof RedisCacheStatus> {
+  static summary = "Show an organization's regional cache: keys, memory and replay lag per region";
+  static description =
+    'Lag is how far a region is behind on database-1 commands (entries, and how long the oldest has waited). Dropped counts commands removed from the bounded backlog before a region applied them. A region is idle until an app first connects there.';
+  static examples = ['<%= config.bin %> <%= command.id %>', '<%= config.bin %> <%= command.id %> --org acme --json'];
+
+  static flags = {
+    org: Flags.string({char: 'o', summary: 'organization slug', env: 'REDFLY_ORG'}),
+  };
+
+  async run(): Promise<CacheStatus> {
+    const api = await this.api();
+    const [{getCacheStatus}, {resolveCacheOrg}] = await Promise.all([import('../../../api/cache'), import('../../../cache/cli')]);
+    const org = await resolveCacheOrg(api, this.flags.org, {canPrompt: this.canPrompt(), note: (l) => this.note(l)});
+    const status = await getCacheStatus(api, org);
+    if (!this.jsonEnabled()) {
+      const [{table}, {bytes}] = await Promise.all([import('../../../cli/render'), import('../../../cli/format')]);
+      const active = status.regions.filter((r) => r.state !== 'idle');
+      const idle = status.regions.length - active.length;
+      if (active.length > 0) {
+        this.log(
+          table(active, [
+            {header: 'REGION', get: (r) => r.region},
+            {header: 'STATE', get: (r) => r.state},
+            {header: 'KEYS', get: (r) => (r.keys === null ? 'unknown' : r.keys.toLocaleString('en-US'))},
+            {header: 'MEMORY', get: (r) => `${r.memoryBytes === null ? 'unknown' : bytes(r.memoryBytes)} of ${bytes(r.maxmemoryBytes)}`},
+            {header: 'REPLAY LAG', get: lagText},
+            {header: 'DROPPED', get: (r) => String(r.dropped)},
+            {header: 'REPLAY ERRORS', get: (r) => String(r.replayErrors)},
+          ]),
+        );
+      } else {
+        this.log('No region has been used yet.');
+      }
+      const b = status.backlog;
+      this.log(
+        `\nDatabase 1: ${status.lastSeq.toLocaleString('en-US')} commands accepted; backlog ${b.entries.toLocaleString('en-US')} entries, ` +
+          `${bytes(b.bytes)} of ${bytes(b.maxBytes)}, kept up to ${Math.round(b.maxAgeMs / 60000)} min`,
+      );
+      if (idle > 0) this.log(`${idle} other region${idle === 1 ? '' : 's'} idle (the cache starts there on first connection)`);
+    }
+    return status;
+  }
+}
+
+function lagText(r: CacheRegionStatus): string {
+  if (r.lagEntries === 0) return 'none';
+  return `${r.lagEntries.toLocaleString('en-US')} entries, ${r.lagMs.toLocaleString('en-US')} ms`;
+}

@@ -1,0 +1,36 @@
+import {Flags} from '@oclif/core';
+import {BaseCommand} from '../../../cli/base-command';
+
+export interface CacheUrlJson {
+  org: string;
+  region: string;
+  url: string;
+}
+
+export default class RedisCacheUrl extends BaseCommand<typeof RedisCacheUrl> {
+  static summary = "Print the URL of an organization's regional cache in one region";
+  static description =
+    'The URL an app running in that region would receive (FLY_REDIS_CACHE_URL). Database 0 is local to the region; after SELECT 1, commands are replayed in every region.';
+  static examples = [
+    '<%= config.bin %> <%= command.id %> --org personal --region mad',
+    '<%= config.bin %> <%= command.id %> --region ams --json',
+  ];
+
+  static flags = {
+    org: Flags.string({char: 'o', summary: 'organization slug', env: 'REDFLY_ORG'}),
+    region: Flags.string({char: 'r', summary: 'region code of the app', env: 'REDFLY_REGION'}),
+  };
+
+  async run(): Promise<CacheUrlJson> {
+    const api = await this.api();
+    const [{getCacheInfo}, {resolveCacheOrg, resolveCacheRegion}] = await Promise.all([
+      import('../../../api/cache'),
+      import('../../../cache/cli'),
+    ]);
+    const ask = {canPrompt: this.canPrompt(), note: (line: string) => this.note(line)};
+    const org = await resolveCacheOrg(api, this.flags.org, ask);
+    const region = await resolveCacheRegion(await getCacheInfo(api, org), this.flags.region, ask);
+    this.log(region.url);
+    return {org, region: region.region, url: region.url};
+  }
+}
