@@ -43,13 +43,21 @@ function freePort(avoid: ReadonlySet<number>): Promise<number> {
   });
 }
 
+/** A live redis-server with this pid: not a zombie, and not some other program that was given
+ *  the pid of a backend that died (pids are reused). */
 function alive(pid: number | null): boolean {
   if (!pid) return false;
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    if (stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z') return false;
+    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('redis-server');
+  } catch {
+    return !fs.existsSync('/proc/self'); // no /proc (macOS): trust kill(0)
   }
 }
 
