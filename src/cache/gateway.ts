@@ -20,3 +20,44 @@ export function cacheTenant(cache: CacheService, org: string): CacheTenant {
     refuse: (name) => cacheRefusal(name),
   };
 }
+
+/**
+ * The cache half of the gateway's directory. The host combines it with its managed databases:
+ *   byPassword: (pw) => managed.byPassword(pw) ?? cacheTenants.byPassword(pw)
+ *   byId:       (id) => managed.byId(id) ?? cacheTenants.byId(id)
+ * `orgOfPassword` maps a cache password to its organization (kept in memory by the host: it is
+ * called on every AUTH); `orgExists` lets a deleted organization's clients be closed.
+ */
+export class CacheTenants {
+  private readonly tenants = new Map<string, CacheTenant>();
+
+  constructor(
+    private readonly cache: CacheService,
+    private readonly orgOfPassword: (password: string) => string | undefined,
+    private readonly orgExists: (org: string) => boolean,
+  ) {}
+
+  byPassword(password: string): CacheTenant | undefined {
+    const org = this.orgOfPassword(password);
+    return org === undefined ? undefined : this.tenant(org);
+  }
+
+  byId(id: string): CacheTenant | undefined {
+    if (!id.startsWith('cache:')) return undefined;
+    const org = id.slice('cache:'.length);
+    if (!this.orgExists(org)) {
+      this.tenants.delete(org);
+      return undefined;
+    }
+    return this.tenant(org);
+  }
+
+  private tenant(org: string): CacheTenant {
+    let t = this.tenants.get(org);
+    if (!t) {
+      t = cacheTenant(this.cache, org);
+      this.tenants.set(org, t);
+    }
+    return t;
+  }
+}

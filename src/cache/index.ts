@@ -3,7 +3,7 @@ export {CacheService, errorReply} from './service';
 export type {Db1Result} from './service';
 export {cacheRefusal, CACHE_UNSUPPORTED} from './policy';
 export {CACHE_INTERNAL_USER} from './backend';
-export {cacheTenant, cacheTenantId} from './gateway';
+export {cacheTenant, cacheTenantId, CacheTenants} from './gateway';
 export type {BackendAddress} from './backend';
 export type {AppliedEvent} from './applier';
 export * from './types';

@@ -1,15 +1,15 @@
 // The regional cache through the region gateway, with real clients: ioredis, node-redis and
 // redis-cli connect to a region's endpoint with the organization's cache password.
 import {execFile} from 'node:child_process';
-import {randomBytes} from 'node:crypto';
+import {createHash, randomBytes} from 'node:crypto';
 import Redis from 'ioredis';
 import {createClient} from 'redis';
-import {CacheService, cacheTenant} from '../../../src/cache';
+import {CacheService, CacheTenants} from '../../../src/cache';
 import {startGateway, GatewayHandle, Tenant} from '../../../src/gateway';
 import {REGIONS, rmrf, tempDir} from './helpers';
 
 const SECRET = randomBytes(16).toString('hex');
-const PASSWORDS: Record<string, string> = {acme: 'acme-cache-pw', other: 'other-cache-pw'};
+const PASSWORDS: Record<string, string> = {acme: 'acme-cache-pw', other: 'other-cache-pw', late: 'late-cache-pw'};
 
 let dir: string;
 let cache: CacheService;
@@ -19,11 +19,12 @@ const clients: Redis[] = [];
 beforeAll(async () => {
   dir = tempDir();
   cache = await CacheService.open({stateDir: dir, regions: REGIONS, internalSecret: SECRET});
-  const tenants = new Map<string, Tenant>(Object.entries(PASSWORDS).map(([org, pw]) => [pw, cacheTenant(cache, org)]));
+  const orgOf = new Map(Object.entries(PASSWORDS).map(([org, pw]) => [pw, org]));
+  const tenants = new CacheTenants(cache, (pw) => orgOf.get(pw), (org) => org in PASSWORDS);
   gw = await startGateway({
     regions: REGIONS,
     internalSecret: SECRET,
-    directory: {byPassword: (pw) => tenants.get(pw), byId: (id) => [...tenants.values()].find((t) => t.id === id)},
+    directory: {byPassword: (pw): Tenant | undefined => tenants.byPassword(pw), byId: (id) => tenants.byId(id)},
   });
 });
 
@@ -114,5 +115,24 @@ test('another organization sees none of it, in any region or database', async ()
     expect(await ioredis(r, 'other').get('pushed')).toBeNull();
     expect(await ioredis(r, 'acme').get('theirs')).toBeNull();
     expect(await ioredis(r, 'other').get('theirs')).toBe('x');
+  }
+});
+
+test('a region used for the first time starts with what database 1 pushed before', async () => {
+  const mad = ioredis('mad', 'late', 1);
+  for (let i = 0; i < 20; i++) expect(await mad.rpush('history', String(i))).toBe('OK' as unknown as number);
+  await cache.waitApplied('late');
+  expect(cache.startedRegions('late')).toEqual(['mad']);
+  // No waiting: the first client in syd is served once the retained backlog is applied there.
+  expect(await ioredis('syd', 'late').lrange('history', 0, -1)).toEqual(Array.from({length: 20}, (_, i) => String(i)));
+});
+
+test('a 5 MB value set through database 1 arrives intact in every region', async () => {
+  const value = randomBytes(5 * 1024 * 1024);
+  const sum = createHash('sha256').update(value).digest('hex');
+  expect(await ioredis('ams', 'acme', 1).set('blob', value)).toBe('OK');
+  await cache.waitApplied('acme');
+  for (const r of REGIONS) {
+    expect(createHash('sha256').update((await ioredis(r).getBuffer('blob'))!).digest('hex')).toBe(sum);
   }
 });
