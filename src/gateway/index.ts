@@ -121,12 +121,16 @@ class Core implements SessionHost {
     const byId = this.opts.directory.byId;
     for (const [id, ts] of this.tenants) {
       ts.tick();
-      if (byId !== undefined && ts.clients.size > 0) {
-        const t = byId.call(this.opts.directory, id);
-        if (t === undefined) {
-          for (const c of [...ts.clients]) c.kick('database deleted');
-        } else ts.update(t);
-      }
+      if (byId === undefined) continue;
+      const t = byId.call(this.opts.directory, id);
+      if (t === undefined) {
+        // Deleted: its clients go, and so does its state once they have.
+        for (const c of [...ts.clients]) c.kick('database deleted');
+        if (ts.clients.size === 0) {
+          ts.shutdown();
+          this.tenants.delete(id);
+        }
+      } else if (ts.clients.size > 0) ts.update(t);
     }
   }
 

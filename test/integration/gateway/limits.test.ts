@@ -231,3 +231,13 @@ test('MULTI: a command refused by the gateway makes EXEC fail with EXECABORT', a
     (d) => d.includes('range'));
   expect(sel.data).toBe('+OK\r\n+OK\r\n+QUEUED\r\n+QUEUED\r\n*2\r\n+OK\r\n-ERR DB index is out of range\r\n');
 });
+
+test('a database deleted from the directory loses its connections', async () => {
+  await database('gone', {});
+  const r = connect('gone');
+  expect(await r.ping()).toBe('PONG');
+  dir.delete('gone');
+  await until(() => r.status !== 'ready', 5000);
+  const res = await raw(port, '*2\r\n$4\r\nAUTH\r\n$7\r\npw-gone\r\n', (d) => d.includes('\r\n'));
+  expect(res.data).toBe('-WRONGPASS invalid username-password pair or user is disabled.\r\n');
+});
