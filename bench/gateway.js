@@ -135,6 +135,7 @@ async function main() {
   const gw = await startGateway({regions: ['mad'], internalSecret: SECRET, directory: {byPassword: (pw) => (pw === PASSWORD ? tenant : undefined)}});
   const gwPort = gw.endpoints.mad.port;
   const results = []; // {target, load, test, rps, p50, p99, cpuRedis, cpuGw}
+  const loadBefore = os.loadavg().map((x) => x.toFixed(2)).join(' ');
   const loads = [
     {name: '-c 50 -P 1', args: ['-t', 'set,get', '-c', '50', '-n', String(N1), '-P', '1', '-r', '100000', '-d', '64'], n: N1},
     {name: '-c 50 -P 16', args: ['-t', 'set,get', '-c', '50', '-n', String(N16), '-P', '16', '-r', '100000', '-d', '64'], n: N16},
@@ -143,7 +144,8 @@ async function main() {
   try {
     for (let rep = 1; rep <= REPS; rep++) {
       for (const load of loads) {
-        for (const target of ['direct', 'gateway']) {
+        // Alternate which goes first: this machine's speed drifts within a run.
+        for (const target of rep % 2 ? ['direct', 'gateway'] : ['gateway', 'direct']) {
           const port = target === 'direct' ? direct.port : gwPort;
           const redisPid = target === 'direct' ? direct.proc.pid : behind.proc.pid;
           const r0 = procCpuMs(redisPid);
@@ -167,7 +169,8 @@ async function main() {
     behind.proc.kill('SIGKILL');
     fs.rmSync(root, {recursive: true, force: true});
   }
-  console.log(`\nredis-benchmark, ${REPS} reps, medians; -d 64 -r 100000; redis ${execFileSync('redis-server', ['--version']).toString().split(' ')[2]}, node ${process.version}, ${os.cpus().length} cores`);
+  console.log(`\nload average before/after: ${loadBefore} / ${os.loadavg().map((x) => x.toFixed(2)).join(' ')} (other processes share these cores)`);
+  console.log(`redis-benchmark, ${REPS} reps, medians; -d 64 -r 100000; redis ${execFileSync('redis-server', ['--version']).toString().split(' ')[2]}, node ${process.version}, ${os.cpus().length} cores`);
   console.log('load          test  direct rps  gateway rps  ratio  p50 direct/gw ms  p99 direct/gw ms  p50 overhead us  redis cpu us/cmd direct/gw  gateway cpu us/cmd');
   for (const load of loads) {
     const tests = [...new Set(results.filter((r) => r.load === load.name).map((r) => r.test))];
