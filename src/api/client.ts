@@ -59,10 +59,17 @@ export class RedflyClient {
   readonly apiUrl: string;
   private readonly options: Required<Omit<ClientOptions, 'token' | 'userAgent'>> & ClientOptions;
   private axiosInstance?: AxiosInstance;
+  /** Cancels what is still in flight (e.g. the siblings of a failed parallel request). */
+  private readonly inFlight = new AbortController();
 
   constructor(options: ClientOptions) {
     this.apiUrl = options.apiUrl.replace(/\/+$/, '');
     this.options = {...DEFAULTS, ...options};
+  }
+
+  /** Abandons every request still running or waiting to be retried. */
+  close(): void {
+    this.inFlight.abort();
   }
 
   // ---- catalogue and identity ----
@@ -220,32 +227,46 @@ export class RedflyClient {
           params: query,
           data: spec.body,
           headers: spec.headers,
+          signal: this.inFlight.signal,
         });
       } catch (error) {
         const mapped = this.networkError(error);
         // A timeout means the server is there but slow: sending again would only add load.
         if (mayRetry && !(mapped instanceof TimeoutError)) {
-          await sleep(this.backoff(attempt));
+          await this.pause(attempt);
           continue;
         }
         throw mapped;
       }
       if (response.status < 400) return response.data as T;
       if (mayRetry && response.status >= 500) {
-        await sleep(this.backoff(attempt));
+        await this.pause(attempt);
         continue;
       }
       throw apiError(response);
     }
   }
 
-  private backoff(attempt: number): number {
+  /** Exponential backoff with jitter; ends early (throwing) when the client is closed. */
+  private async pause(attempt: number): Promise<void> {
     const base = this.options.retryDelayMs * 2 ** attempt;
-    return base + Math.floor(Math.random() * (base / 2));
+    const ms = base + Math.floor(Math.random() * (base / 2));
+    const signal = this.inFlight.signal;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', done);
+        resolve();
+      }
+      signal.addEventListener('abort', done);
+    });
+    if (signal.aborted) throw new NetworkError('Request abandoned', this.apiUrl, 'ECANCELED');
   }
 
   private networkError(error: unknown): NetworkError {
     const e = error as {code?: string; message?: string};
+    if (e.code === 'ERR_CANCELED') return new NetworkError('Request abandoned', this.apiUrl, 'ECANCELED');
     if (e.code === 'ETIMEDOUT' || e.code === 'ECONNABORTED') {
       return new TimeoutError(this.apiUrl, this.options.timeoutMs);
     }

@@ -92,6 +92,12 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     this.logToStderr(message);
   }
 
+  public async finally(error: Error | undefined): Promise<void> {
+    // Requests started in parallel with one that failed must not outlive the command.
+    this.client?.close();
+    await super.finally(error);
+  }
+
   public async catch(error: Error & {oclif?: {exit?: number}}): Promise<void> {
     const failure: Failure = describeFailure(error, this.target?.source);
     // oclif/core#1423: with --json oclif would otherwise exit 1 whatever the error said.

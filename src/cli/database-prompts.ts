@@ -58,7 +58,8 @@ export const EVICTION_EXPLAINED =
   'Eviction: when the database is full, remove keys (those with a TTL first) instead of refusing writes. Useful for caches; can be changed later.';
 
 export function askEviction(current = false): Promise<boolean> {
-  return prompts.confirm({message: `${EVICTION_EXPLAINED}\n  Enable eviction?`, default: current});
+  prompts.say(EVICTION_EXPLAINED);
+  return prompts.confirm({message: 'Enable eviction?', default: current});
 }
 
 export function confirmDelete(db: Database): Promise<boolean> {

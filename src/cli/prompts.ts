@@ -31,6 +31,11 @@ function lib(): typeof import('@inquirer/prompts') {
   return require('@inquirer/prompts');
 }
 
+/** A line of explanation before a question, on the same stream as the prompts. */
+export function say(text: string): void {
+  context().output.write(`${text}\n`);
+}
+
 export function select<T>(config: {message: string; choices: Choice<T>[]; default?: T; pageSize?: number}): Promise<T> {
   return lib().select<T>({pageSize: 15, ...config}, context());
 }

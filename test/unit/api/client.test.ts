@@ -232,6 +232,22 @@ describe('retries', () => {
     }
   });
 
+  it('close() abandons a request waiting for its retry', async () => {
+    const server = await scriptedServer(['reset', 'reset', 'reset']);
+    try {
+      const c = client({apiUrl: server.url, retryDelayMs: 200});
+      const pending = c.listRegions().catch((e) => e);
+      await new Promise((r) => setTimeout(r, 50));
+      c.close();
+      const error = await pending;
+      expect(error).toBeInstanceOf(NetworkError);
+      expect(error.causeCode).toBe('ECANCELED');
+      expect(server.seen).toHaveLength(1);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('uses the caller-provided idempotency key', async () => {
     const scope = nock(API, {reqheaders: {'idempotency-key': 'my-key'}}).post('/v1/databases').reply(201, db());
     await client().createDatabase({org: 'o', primaryRegion: 'mad', plan: 'free'}, {idempotencyKey: 'my-key'});

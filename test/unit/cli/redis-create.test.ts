@@ -139,7 +139,7 @@ describe('redis create', () => {
 
     const evictionQ = confirm.mock.calls[0][0];
     expect(evictionQ.default).toBe(false);
-    expect(evictionQ.message).toContain('Eviction');
+    expect(evictionQ.message).toBe('Enable eviction?');
     scope.done();
   });
 

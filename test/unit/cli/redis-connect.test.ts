@@ -1,0 +1,61 @@
+import './oclif-env';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import RedisConnect from '../../../src/commands/redis/connect';
+import {api, db, run, useFakeApi} from './harness';
+
+describe('redis connect', () => {
+  const {home} = useFakeApi();
+
+  /** A stand-in redis-cli that records how it was called. */
+  function fakeRedisCli(exitCode = 0): string {
+    const file = path.join(home(), 'redis-cli');
+    fs.writeFileSync(
+      file,
+      `#!/bin/sh\nprintf '%s\\n' "$@" > "${home()}/args"\nprintf '%s' "$REDISCLI_AUTH" > "${home()}/auth"\nexit ${exitCode}\n`,
+      {mode: 0o755},
+    );
+    return file;
+  }
+
+  it('runs redis-cli on the primary, the password in REDISCLI_AUTH rather than on the command line', async () => {
+    process.env.REDFLY_REDIS_CLI = fakeRedisCli();
+    const scope = api().get('/v1/databases/my-cache').reply(200, db({privateUrl: 'redis://default:s%40cret@127.0.0.1:7001'}));
+    const {exitCode} = await run(RedisConnect, ['my-cache']);
+    expect(exitCode).toBe(0);
+    expect(fs.readFileSync(path.join(home(), 'args'), 'utf8')).toBe('-u\nredis://default@127.0.0.1:7001\n');
+    expect(fs.readFileSync(path.join(home(), 'auth'), 'utf8')).toBe('s@cret');
+    scope.done();
+  });
+
+  it('--region picks that region\'s endpoint; an unknown one lists the database\'s regions', async () => {
+    process.env.REDFLY_REDIS_CLI = fakeRedisCli();
+    const withEndpoints = db({readRegions: ['ams'], endpoints: {mad: 'redis://default:p@10.0.0.1:1', ams: 'redis://default:p@10.0.0.2:2'}});
+    const scope = api().get('/v1/databases/my-cache').twice().reply(200, withEndpoints);
+    expect((await run(RedisConnect, ['my-cache', '-r', 'ams'])).exitCode).toBe(0);
+    expect(fs.readFileSync(path.join(home(), 'args'), 'utf8')).toBe('-u\nredis://default@10.0.0.2:2\n');
+    const bad = await run(RedisConnect, ['my-cache', '-r', 'syd']);
+    expect(bad.exitCode).toBe(2);
+    expect(bad.stderr).toContain('my-cache has no copy in region "syd". Its regions: mad, ams');
+    scope.done();
+  });
+
+  it('passes redis-cli\'s exit status on', async () => {
+    process.env.REDFLY_REDIS_CLI = fakeRedisCli(3);
+    const scope = api().get('/v1/databases/my-cache').reply(200, db());
+    expect((await run(RedisConnect, ['my-cache'])).exitCode).toBe(3);
+    scope.done();
+  });
+
+  it('without redis-cli: says how to install it and prints the URL', async () => {
+    process.env.REDFLY_REDIS_CLI = path.join(home(), 'no-such-redis-cli');
+    const scope = api().get('/v1/databases/my-cache').reply(200, db());
+    const {stdout, stderr, exitCode} = await run(RedisConnect, ['my-cache']);
+    expect(exitCode).toBe(1);
+    expect(stdout).toBe('redis://default:secret@127.0.0.1:7001\n');
+    expect(stderr).toContain('redis-cli was not found in your PATH');
+    expect(stderr).toContain('sudo apt-get install redis-tools');
+    expect(stderr).toContain('brew install redis');
+    scope.done();
+  });
+});
