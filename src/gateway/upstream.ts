@@ -171,6 +171,10 @@ export class Upstream {
       }
     }
     if (this.pinnedTo !== null && !seen.has(this.pinnedTo)) this.pinnedTo.upstreamLost(this, reason);
+    // Whoever waited for this connection to drain would wait forever: let it go on (elsewhere).
+    const ws = [...this.drainWaiters];
+    this.drainWaiters.clear();
+    for (const w of ws) w();
     this.owners = [];
     this.counts = [];
     this.head = 0;
