@@ -475,8 +475,11 @@ export class Session implements ReplySink, ClosableClient {
     if (this.runUp === null) return;
     const up = this.runUp;
     this.runUp = null;
-    if (!up.closed) up.send(this.runBuf!.subarray(this.runStart, this.runEnd), this, this.runCount);
+    const bytes = this.runBuf!.subarray(this.runStart, this.runEnd);
     this.runBuf = null;
+    // The backend broke while these commands were being collected: their replies are lost.
+    if (up.closed) this.close();
+    else up.send(bytes, this, this.runCount);
   }
 
   private forwardPinned(after: (() => void) | null): boolean {
