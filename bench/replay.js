@@ -18,14 +18,16 @@ const BIG_RATE = Number(process.env.BIG_RATE || 20);
 const SECONDS = Number(process.env.SECONDS || 10);
 const REGIONS = (process.env.REGIONS || 'mad,ams,syd,iad,nrt').split(',');
 const ORG = 'bench';
+let tmpRoot = '';
+const cacheRef = {current: null};
 
-function loadCache() {
+function load(entry) {
   // Inside the project (tmp/ is git-ignored) so that better-sqlite3 resolves from node_modules.
   fs.mkdirSync(path.join(ROOT, 'tmp'), {recursive: true});
-  const out = path.join(ROOT, 'tmp', `bench-replay-${process.pid}.js`);
+  const out = path.join(ROOT, 'tmp', `bench-replay-${path.basename(path.dirname(entry))}-${process.pid}.js`);
   process.on('exit', () => fs.rmSync(out, {force: true}));
   require('esbuild').buildSync({
-    entryPoints: [path.join(ROOT, 'src/cache/index.ts')],
+    entryPoints: [path.join(ROOT, entry)],
     bundle: true,
     platform: 'node',
     format: 'cjs',
@@ -44,7 +46,7 @@ function pct(sorted, p) {
 
 const fmt = (ms) => `${ms.toFixed(2)} ms`;
 
-async function phase(cache, label, rate, makeArgs) {
+async function phase(cache, label, rate, makeArgs, sendVia) {
   const okAt = new Map(); // seq -> +OK time (ms, high resolution)
   const remaining = new Map(); // seq -> regions still to apply
   const doneAt = new Map(); // seq -> applied in every region
@@ -72,12 +74,11 @@ async function phase(cache, label, rate, makeArgs) {
       const region = REGIONS[i % REGIONS.length];
       const sentAt = performance.now();
       inflight++;
-      cache.accept(ORG, region, makeArgs(i)).then((r) => {
+      sendVia(region, makeArgs(i)).then((seq) => {
         inflight--;
         const now = performance.now();
         okLatency.push(now - sentAt);
-        if (r.seq === undefined) throw new Error(`not accepted: ${r.reply}`);
-        okAt.set(r.seq, performance.timeOrigin + now);
+        okAt.set(seq, performance.timeOrigin + now);
       });
     }
     await new Promise((r) => setTimeout(r, 1));
@@ -99,7 +100,7 @@ async function phase(cache, label, rate, makeArgs) {
       `${started.size} regions`,
   );
   console.log(`  +OK -> applied in every region: p50 ${fmt(pct(lat, 50))}  p99 ${fmt(pct(lat, 99))}  max ${fmt(lat[lat.length - 1])}  (n=${lat.length})`);
-  console.log(`  accept -> +OK (validate + durable log): p50 ${fmt(pct(okLatency, 50))}  p99 ${fmt(pct(okLatency, 99))}`);
+  console.log(`  send -> +OK: p50 ${fmt(pct(okLatency, 50))}  p99 ${fmt(pct(okLatency, 99))}`);
   return {p50: pct(lat, 50), p99: pct(lat, 99), max: lat[lat.length - 1]};
 }
 
@@ -139,30 +140,86 @@ async function baseline(cache, mod) {
 
 async function main() {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'redfly-bench-replay-'));
-  const {CacheService} = loadCache();
-  const cache = await CacheService.open({
+  tmpRoot = tmp;
+  const {CacheService, CacheTenants} = load('src/cache/index.ts');
+  const cache = (cacheRef.current = await CacheService.open({
     stateDir: path.join(tmp, 'state'),
     regions: REGIONS,
     maxmemoryBytes: 256 * 1024 * 1024,
     backlogMaxBytes: 512 * 1024 * 1024,
-  });
+  }));
   try {
     await cache.ensureOrg(ORG);
     console.log(`bench:replay — ${REGIONS.length} regions (${REGIONS.join(', ')}), node ${process.version}, ${os.cpus().length} CPUs`);
     await baseline(cache);
+    // In-process: the library entry point the gateway calls (validate, rewrite, durable log).
+    const direct = async (region, args) => {
+      const r = await cache.accept(ORG, region, args);
+      if (r.seq === undefined) throw new Error(`not accepted: ${r.reply}`);
+      return r.seq;
+    };
     const small = Buffer.from('v'.repeat(64));
-    const s = await phase(cache, `small SET ... EX 3600 at ${RATE}/s`, RATE, (i) => [
-      Buffer.from('SET'),
-      Buffer.from(`key:${i % 5000}`),
-      small,
-      Buffer.from('EX'),
-      Buffer.from('3600'),
-    ]);
+    const smallArgs = (i) => [Buffer.from('SET'), Buffer.from(`key:${i % 5000}`), small, Buffer.from('EX'), Buffer.from('3600')];
+    const s = await phase(cache, `small SET ... EX 3600 at ${RATE}/s, in process`, RATE, smallArgs, direct);
     const mb = Buffer.alloc(1024 * 1024, 'm');
-    const big = await phase(cache, `1 MB SET at ${BIG_RATE}/s`, BIG_RATE, (i) => [Buffer.from('SET'), Buffer.from(`big:${i % 20}`), mb]);
-    console.log(`target p99 <= 50 ms for small commands: ${s.p99 <= 50 ? 'met' : 'NOT met'} (p99 ${fmt(s.p99)}); 1 MB p99 ${fmt(big.p99)}`);
+    const bigArgs = (i) => [Buffer.from('SET'), Buffer.from(`big:${i % 20}`), mb];
+    const big = await phase(cache, `1 MB SET at ${BIG_RATE}/s, in process`, BIG_RATE, bigArgs, direct);
+
+    // End to end: ioredis clients in db 1 through the region gateway; the time runs from the
+    // client receiving +OK. The log position of each command is taken where the gateway calls
+    // the cache (one client per region, so commands of a region are accepted in send order).
+    const {startGateway} = load('src/gateway/index.ts');
+    const Redis = require('ioredis');
+    const secret = 'bench-secret';
+    await cache.close({stopBackends: true});
+    const cache2 = await CacheService.open({
+      stateDir: path.join(tmpRoot, 'state2'),
+      regions: REGIONS,
+      internalSecret: secret,
+      maxmemoryBytes: 256 * 1024 * 1024,
+      backlogMaxBytes: 512 * 1024 * 1024,
+    });
+    cacheRef.current = cache2;
+    await cache2.ensureOrg(ORG);
+    const seqs = Object.fromEntries(REGIONS.map((r) => [r, []]));
+    const tenants = new CacheTenants(cache2, (pw) => (pw === 'bench-pw' ? ORG : undefined), () => true);
+    const directory = {
+      byPassword: (pw) => {
+        const t = tenants.byPassword(pw);
+        if (!t) return t;
+        const accept = t.virtualDb.accept;
+        return {...t, virtualDb: {accept: async (args, ctx) => {
+          const r = await accept(args, ctx);
+          if (r.seq !== undefined) seqs[ctx.region].push(r.seq);
+          return r;
+        }}};
+      },
+    };
+    const gw = await startGateway({regions: REGIONS, internalSecret: secret, directory});
+    const clients = {};
+    try {
+      for (const r of REGIONS) {
+        const ep = gw.endpoints[r];
+        clients[r] = new Redis({host: ep.host, port: ep.port, password: 'bench-pw', db: 1});
+        await clients[r].ping();
+      }
+      const viaGateway = async (region, args) => {
+        const reply = await clients[region].call(...args.map((a, j) => (j === 0 ? a.toString() : a)));
+        if (reply !== 'OK') throw new Error(`unexpected ${reply}`);
+        return seqs[region].shift();
+      };
+      const g = await phase(cache2, `small SET ... EX 3600 at ${RATE}/s, ioredis through the gateway`, RATE, smallArgs, viaGateway);
+      const gb = await phase(cache2, `1 MB SET at ${BIG_RATE}/s, ioredis through the gateway`, BIG_RATE, bigArgs, viaGateway);
+      console.log(
+        `target p99 <= 50 ms for small commands: in process ${s.p99 <= 50 ? 'met' : 'NOT met'} (${fmt(s.p99)}), ` +
+          `through the gateway ${g.p99 <= 50 ? 'met' : 'NOT met'} (${fmt(g.p99)}); 1 MB p99 ${fmt(big.p99)} / ${fmt(gb.p99)}`,
+      );
+    } finally {
+      for (const c of Object.values(clients)) c.disconnect();
+      await gw.close();
+    }
   } finally {
-    await cache.close();
+    await cacheRef.current.close();
     fs.rmSync(tmp, {recursive: true, force: true});
   }
 }

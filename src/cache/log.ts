@@ -7,6 +7,36 @@
 import Database from 'better-sqlite3';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import {Worker} from 'node:worker_threads';
+
+// Checkpoints copy the WAL into the database file and are the only fsync with
+// synchronous=NORMAL. Done on the main thread (SQLite's default, every 4 MB of WAL) they would
+// stall the event loop that also serves the gateway, for tens of ms with large values. A worker
+// thread with its own connection checkpoints instead; WAL lets the main thread keep appending.
+const CHECKPOINT_WORKER = `
+const {workerData, parentPort} = require('node:worker_threads');
+const Database = require(workerData.driver);
+const db = new Database(workerData.file);
+db.pragma('busy_timeout = 1000');
+setInterval(() => {
+  try { db.pragma('wal_checkpoint(PASSIVE)'); } catch (err) { parentPort.postMessage(String(err)); }
+}, 200);
+`;
+
+function startCheckpointer(file: string, onFailure: () => void): Worker | null {
+  try {
+    const worker = new Worker(CHECKPOINT_WORKER, {eval: true, workerData: {file, driver: require.resolve('better-sqlite3')}});
+    worker.unref();
+    worker.on('error', onFailure);
+    worker.on('exit', (code) => {
+      if (code !== 1) return; // terminate() on close
+      onFailure();
+    });
+    return worker;
+  } catch {
+    return null;
+  }
+}
 
 export interface LogEntry {
   seq: number;
@@ -75,9 +105,50 @@ CREATE TABLE IF NOT EXISTS backends (
 );
 `;
 
+// The newest entries of each organization stay in memory, so the appliers of every region read
+// what was just appended without going back to SQLite (and without copying large values out of
+// it once per region); a region that is far behind reads from SQLite.
+const TAIL_MAX_BYTES = 32 * 1024 * 1024;
+const TAIL_MAX_ENTRIES = 20_000;
+
+class Tail {
+  entries: LogEntry[] = [];
+  bytes = 0;
+
+  push(e: LogEntry): void {
+    this.entries.push(e);
+    this.bytes += e.payload.length;
+    while (this.entries.length > 1 && (this.bytes > TAIL_MAX_BYTES || this.entries.length > TAIL_MAX_ENTRIES)) {
+      this.bytes -= this.entries.shift()!.payload.length;
+    }
+  }
+
+  /** Entries after `afterSeq` when the tail reaches back that far, else null. */
+  after(afterSeq: number, maxEntries: number, maxBytes: number): LogEntry[] | null {
+    const first = this.entries[0];
+    if (!first || first.seq > afterSeq + 1) return null;
+    let i = afterSeq + 1 - first.seq;
+    const out: LogEntry[] = [];
+    let bytes = 0;
+    for (; i < this.entries.length && out.length < maxEntries; i++) {
+      const e = this.entries[i];
+      if (out.length > 0 && bytes + e.payload.length > maxBytes) break;
+      out.push(e);
+      bytes += e.payload.length;
+    }
+    return out;
+  }
+
+  dropUpTo(seq: number): void {
+    while (this.entries.length > 0 && this.entries[0].seq <= seq) this.bytes -= this.entries.shift()!.payload.length;
+  }
+}
+
 export class ReplayLog {
   private readonly db: Database.Database;
   private readonly orgs = new Map<string, OrgLogState>();
+  private readonly tails = new Map<string, Tail>();
+  private readonly checkpointer: Worker | null;
   private readonly stmts;
 
   constructor(file: string, durability: 'process' | 'machine' = 'process') {
@@ -85,6 +156,11 @@ export class ReplayLog {
     this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma(`synchronous = ${durability === 'machine' ? 'FULL' : 'NORMAL'}`);
+    this.checkpointer = startCheckpointer(file, () => {
+      // Without the worker, checkpoint here as SQLite does by default.
+      if (this.db.open) this.db.pragma('wal_autocheckpoint = 1000');
+    });
+    if (this.checkpointer) this.db.pragma('wal_autocheckpoint = 0');
     this.db.exec(SCHEMA);
     this.stmts = {
       insert: this.db.prepare(
@@ -148,6 +224,15 @@ export class ReplayLog {
   /** Appends one entry durably and returns its sequence number. */
   append(org: string, acceptedAt: number, region: string, name: string, payload: Buffer): number {
     const seq = this.db.transaction(this.appendTx)(org, acceptedAt, region, name, payload);
+    let tail = this.tails.get(org);
+    if (!tail) {
+      tail = new Tail();
+      this.tails.set(org, tail);
+    }
+    // Only contiguous runs: after a restart the tail starts at the first entry appended then.
+    if (tail.entries.length > 0 && tail.entries[tail.entries.length - 1].seq !== seq - 1) tail = new Tail();
+    this.tails.set(org, tail);
+    tail.push({seq, acceptedAt, payload});
     const s = this.state(org);
     s.lastSeq = seq;
     s.bytes += payload.length;
@@ -158,6 +243,8 @@ export class ReplayLog {
   /** Entries after `afterSeq`, in order, at most `maxEntries` and about `maxBytes` (always at
    *  least one entry when there is one, however large). */
   read(org: string, afterSeq: number, maxEntries: number, maxBytes: number): LogEntry[] {
+    const fromTail = this.tails.get(org)?.after(afterSeq, maxEntries, maxBytes);
+    if (fromTail) return fromTail;
     const out: LogEntry[] = [];
     let bytes = 0;
     for (const row of this.stmts.read.iterate(org, afterSeq) as IterableIterator<{seq: number; accepted_at: number; payload: Buffer}>) {
@@ -194,6 +281,7 @@ export class ReplayLog {
       this.stmts.deleteUpTo.run(org, cut);
       this.stmts.upsertOrg.run({org, ...next});
     })();
+    this.tails.get(org)?.dropUpTo(cut);
     Object.assign(s, next);
     return removed;
   }
@@ -207,6 +295,7 @@ export class ReplayLog {
       this.db.prepare('DELETE FROM backends WHERE org = ?').run(org);
     })();
     this.orgs.delete(org);
+    this.tails.delete(org);
   }
 
   regionCounters(org: string, region: string): RegionCounters {
@@ -235,6 +324,7 @@ export class ReplayLog {
   }
 
   close(): void {
+    void this.checkpointer?.terminate();
     this.db.close();
   }
 }
