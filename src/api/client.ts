@@ -137,6 +137,8 @@ export class RedflyClient {
     return this.request({
       method: 'POST',
       path: `/v1/databases/${enc(idOrName)}/reset-password`,
+      // An empty JSON object rather than no body: servers may insist on application/json.
+      body: {},
       retryable: false,
     });
   }

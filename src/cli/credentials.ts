@@ -116,8 +116,10 @@ async function ensureLocalServer(dir: string, notice: (line: string) => void): P
         ['redfly server start', 'redfly auth login --api-url <url> (for a remote API)'],
       );
     }
+    // REDFLY_SERVER_PORT: where an autostarted server listens (default 4780; 0 = any free port).
+    const port = process.env.REDFLY_SERVER_PORT ? Number(process.env.REDFLY_SERVER_PORT) : undefined;
     notice(`Starting the local redfly server in the background (state in ${dir})...`);
-    await local.startLocalServer({home: dir});
+    await local.startLocalServer({home: dir, ...(Number.isInteger(port) ? {port} : {})});
   }
   const creds = local.readLocalCredentials(dir);
   if (!creds) {

@@ -25,15 +25,10 @@ export default class RedisConnect extends BaseCommand<typeof RedisConnect> {
     const db = await (await this.api()).getDatabase(this.args.database);
     const url = endpointFor(db, this.flags.region);
     const {spawn} = await import('node:child_process');
-    const parsed = new URL(url);
-    const password = decodeURIComponent(parsed.password);
-    parsed.password = '';
+    const {args, env} = redisCliInvocation(url);
     const bin = process.env.REDFLY_REDIS_CLI || 'redis-cli';
     const code = await new Promise<number | 'missing'>((resolve, reject) => {
-      const child = spawn(bin, ['-u', parsed.toString()], {
-        stdio: 'inherit',
-        env: {...process.env, ...(password ? {REDISCLI_AUTH: password} : {})},
-      });
+      const child = spawn(bin, args, {stdio: 'inherit', env: {...process.env, ...env}});
       child.on('error', (error: NodeJS.ErrnoException) => (error.code === 'ENOENT' ? resolve('missing') : reject(error)));
       child.on('exit', (status, signal) => resolve(status ?? (signal ? 1 : 0)));
     });
@@ -47,6 +42,22 @@ export default class RedisConnect extends BaseCommand<typeof RedisConnect> {
     // redis-cli's own status, so that `echo PING | redfly redis connect db` can be scripted.
     if (code !== 0) process.exitCode = code;
   }
+}
+
+/**
+ * redis-cli -u <url> with the credentials taken out: the password travels in REDISCLI_AUTH
+ * (not visible in `ps`, no warning printed), a user other than "default" as --user. (redis-cli
+ * ignores REDISCLI_AUTH when the URL names a user, hence both are removed from the URL.)
+ */
+export function redisCliInvocation(url: string): {args: string[]; env: Record<string, string>} {
+  const parsed = new URL(url);
+  const user = decodeURIComponent(parsed.username);
+  const password = decodeURIComponent(parsed.password);
+  parsed.username = '';
+  parsed.password = '';
+  const args = ['-u', parsed.toString()];
+  if (user && user !== 'default') args.push('--user', user);
+  return {args, env: password ? {REDISCLI_AUTH: password} : {}};
 }
 
 export function endpointFor(db: Database, region?: string): string {

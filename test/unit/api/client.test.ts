@@ -71,7 +71,7 @@ describe('requests', () => {
       .post('/v1/orgs/acme/tokens', {name: 'ci'}).reply(201, {id: 't2', token: 'secret'})
       .patch('/v1/databases/x', {plan: '200mb'}).reply(200, db())
       .delete('/v1/databases/x').reply(202, db({status: 'deleting'}))
-      .post('/v1/databases/x/reset-password').reply(200, db())
+      .post('/v1/databases/x/reset-password', {}).reply(200, db())
       .get('/v1/databases/x/stats').reply(200, {id: 'x'});
     const c = client();
     await c.health();

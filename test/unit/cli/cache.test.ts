@@ -1,8 +1,11 @@
 import './oclif-env';
+import * as http from 'node:http';
+import type {AddressInfo} from 'node:net';
+import nock from 'nock';
 import RedisCacheEnv from '../../../src/commands/redis/cache/env';
 import RedisCacheStatus from '../../../src/commands/redis/cache/status';
 import RedisCacheUrl from '../../../src/commands/redis/cache/url';
-import {api, apiError, ORGS, run, useFakeApi} from './harness';
+import {API, api, apiError, ORGS, run, useFakeApi} from './harness';
 
 const URL_MAD = 'redis://default:cachepw@127.0.0.1:41001';
 const URL_AMS = 'redis://default:cachepw@127.0.0.1:41002';
@@ -162,5 +165,36 @@ describe('redis cache status', () => {
     expect(exitCode).toBe(1);
     expect(stderr).toContain('invalid access token');
     scope.done();
+  });
+});
+
+describe.each([
+  ['redis cache url', RedisCacheUrl, ['--org', 'personal', '--region', 'mad']],
+  ['redis cache env', RedisCacheEnv, ['--org', 'personal', '--region', 'mad']],
+  ['redis cache status', RedisCacheStatus, ['--org', 'personal']],
+] as const)('%s when the server fails', (_name, Cmd, argv) => {
+  useFakeApi();
+
+  it('500: the server message with its request id, exit 1; --json: one error document', async () => {
+    nock(API).persist().get(/.*/).reply(500, apiError('internal', 'disk full'));
+    const plain = await run(Cmd, [...argv]);
+    expect(plain.exitCode).toBe(1);
+    expect(plain.stdout).toBe('');
+    expect(plain.stderr).toContain('disk full (request id req-test)');
+    const json = await run(Cmd, [...argv, '--json']);
+    expect(json.exitCode).toBe(1);
+    expect(JSON.parse(json.stdout)).toEqual({error: {code: 'internal', message: expect.stringContaining('disk full')}});
+  });
+
+  it('network down: names the URL it could not reach, exit 1', async () => {
+    const server = http.createServer();
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    await new Promise<void>((r) => server.close(() => r()));
+    nock.enableNetConnect('127.0.0.1');
+    process.env.REDFLY_API_URL = url;
+    const result = await run(Cmd, [...argv]);
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain(`Could not reach the redfly API at ${url} (connection refused)`);
   });
 });

@@ -23,7 +23,7 @@ describe('redis connect', () => {
     const scope = api().get('/v1/databases/my-cache').reply(200, db({privateUrl: 'redis://default:s%40cret@127.0.0.1:7001'}));
     const {exitCode} = await run(RedisConnect, ['my-cache']);
     expect(exitCode).toBe(0);
-    expect(fs.readFileSync(path.join(home(), 'args'), 'utf8')).toBe('-u\nredis://default@127.0.0.1:7001\n');
+    expect(fs.readFileSync(path.join(home(), 'args'), 'utf8')).toBe('-u\nredis://127.0.0.1:7001\n');
     expect(fs.readFileSync(path.join(home(), 'auth'), 'utf8')).toBe('s@cret');
     scope.done();
   });
@@ -33,7 +33,7 @@ describe('redis connect', () => {
     const withEndpoints = db({readRegions: ['ams'], endpoints: {mad: 'redis://default:p@10.0.0.1:1', ams: 'redis://default:p@10.0.0.2:2'}});
     const scope = api().get('/v1/databases/my-cache').twice().reply(200, withEndpoints);
     expect((await run(RedisConnect, ['my-cache', '-r', 'ams'])).exitCode).toBe(0);
-    expect(fs.readFileSync(path.join(home(), 'args'), 'utf8')).toBe('-u\nredis://default@10.0.0.2:2\n');
+    expect(fs.readFileSync(path.join(home(), 'args'), 'utf8')).toBe('-u\nredis://10.0.0.2:2\n');
     const bad = await run(RedisConnect, ['my-cache', '-r', 'syd']);
     expect(bad.exitCode).toBe(2);
     expect(bad.stderr).toContain('my-cache has no copy in region "syd". Its regions: mad, ams');
