@@ -90,6 +90,22 @@ export class Backend {
   child: ChildProcess | null = null;
   starting: Promise<void> | null = null;
   stopping = false;
+  restarts = 0;
+  private nextStartAt = 0;
+
+  /** Supervision backs off (up to 30 s) while a process keeps dying or failing to start. */
+  mayRestart(now: number): boolean {
+    return now >= this.nextStartAt;
+  }
+
+  noteRestart(now: number, lastUpAt: number | null): void {
+    // A process that ran for a minute is healthy again: start over with no delay.
+    if (lastUpAt !== null && now - lastUpAt > 60_000) this.restarts = 0;
+    this.restarts++;
+    this.nextStartAt = now + Math.min(30_000, 100 * 2 ** Math.min(this.restarts, 9));
+  }
+
+  upSince: number | null = null;
 
   constructor(
     readonly org: string,
@@ -233,6 +249,7 @@ export class BackendPool {
       const deadline = Date.now() + 5000;
       while (!exited && Date.now() < deadline) {
         if (await this.isOurs(b)) {
+          b.upSince = Date.now();
           this.log.saveBackend({org: b.org, region: b.region, port: b.port, secret: b.secret, pid: b.pid} satisfies BackendRecord);
           return;
         }
@@ -247,10 +264,13 @@ export class BackendPool {
   }
 
   private supervise(): void {
+    const now = Date.now();
     for (const b of this.backends.values()) {
-      if (!b.stopping && !b.starting && b.pid !== null && !b.running) {
-        this.start(b).catch(() => undefined);
-      }
+      if (b.stopping || b.starting || b.running || !b.mayRestart(now)) continue;
+      // pid null: an earlier restart failed; keep trying, with the same backoff.
+      b.noteRestart(now, b.upSince);
+      b.upSince = null;
+      this.start(b).catch(() => undefined);
     }
   }
 
