@@ -34,9 +34,11 @@ export function askPrimaryRegion(regions: Region[], lastUsed?: string): Promise<
 }
 
 export function askReplicaRegions(regions: Region[], primary: string, current: string[] = []): Promise<string[]> {
+  // Nearest to the primary first: the usual reason for a replica is a neighbouring audience.
+  const {ordered} = orderRegions(regions, primary);
   return prompts.checkbox({
     message: 'Optionally, choose replica regions (can be changed later):',
-    choices: regions
+    choices: ordered
       .filter((r) => r.code !== primary)
       .map((r) => ({name: `${r.name} (${r.code})`, value: r.code, checked: current.includes(r.code)})),
   });

@@ -50,11 +50,15 @@ describe('prompts', () => {
 
   it('checkbox returns the ticked values, preselected ones included', async () => {
     const answer = askReplicaRegions(REGIONS, 'mad', ['ams']);
-    // cursor on ams (ticked already), down to fra, tick it
-    await type(DOWN, SPACE, ENTER);
-    await expect(answer).resolves.toEqual(['ams', 'fra']);
-    expect(plain(screen)).toContain('can be changed later');
-    expect(plain(screen)).not.toContain('(mad)');
+    // nearest to Madrid first: Frankfurt, then Amsterdam (already ticked), then Sydney
+    await tick();
+    const shown = plain(screen);
+    expect(shown.indexOf('(fra)')).toBeLessThan(shown.indexOf('(ams)'));
+    expect(shown.indexOf('(ams)')).toBeLessThan(shown.indexOf('(syd)'));
+    expect(shown).toContain('can be changed later');
+    expect(shown).not.toContain('(mad)');
+    await type(SPACE, ENTER);
+    await expect(answer).resolves.toEqual(['fra', 'ams']);
   });
 
   it('input validates and re-asks until the name is acceptable; blank is accepted', async () => {
