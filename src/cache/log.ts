@@ -108,14 +108,17 @@ CREATE TABLE IF NOT EXISTS backends (
 // The newest entries of each organization stay in memory, so the appliers of every region read
 // what was just appended without going back to SQLite (and without copying large values out of
 // it once per region); a region that is far behind reads from SQLite.
-const TAIL_MAX_BYTES = 32 * 1024 * 1024;
+const TAIL_MAX_BYTES = 16 * 1024 * 1024;
 const TAIL_MAX_ENTRIES = 20_000;
+const TAIL_IDLE_MS = 30_000; // an organization with no new command for this long drops its tail
 
 class Tail {
   entries: LogEntry[] = [];
   bytes = 0;
+  lastAppend = Date.now();
 
   push(e: LogEntry): void {
+    this.lastAppend = Date.now();
     this.entries.push(e);
     this.bytes += e.payload.length;
     while (this.entries.length > 1 && (this.bytes > TAIL_MAX_BYTES || this.entries.length > TAIL_MAX_ENTRIES)) {
@@ -284,6 +287,12 @@ export class ReplayLog {
     this.tails.get(org)?.dropUpTo(cut);
     Object.assign(s, next);
     return removed;
+  }
+
+  /** Frees the in-memory tail of organizations that have been quiet for a while (their appliers
+   *  have long read it; a region that comes later reads SQLite). */
+  dropIdleTails(now: number): void {
+    for (const [org, tail] of this.tails) if (now - tail.lastAppend > TAIL_IDLE_MS) this.tails.delete(org);
   }
 
   /** Forgets an organization entirely (it was deleted). */

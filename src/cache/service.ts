@@ -230,6 +230,7 @@ export class CacheService {
 
   private housekeeping(): void {
     for (const org of this.log.knownOrgs()) this.trim(org);
+    this.log.dropIdleTails(Date.now());
     for (const a of this.appliers.values()) a.flushCounters();
   }
 
@@ -318,6 +319,7 @@ async function backendFigures(b: Backend): Promise<{keys: number; memory: number
   // timer makes sure the connection does not outlive that.
   let conn: RespConnection | null = null;
   const timer = setTimeout(() => conn?.close(), 2000);
+  timer.unref();
   try {
     const c = await b.connect((opened) => (conn = opened));
     const info = parseInfo(asText(await c.call('INFO')));
