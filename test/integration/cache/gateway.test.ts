@@ -4,7 +4,8 @@ import {execFile} from 'node:child_process';
 import {createHash, randomBytes} from 'node:crypto';
 import Redis from 'ioredis';
 import {createClient} from 'redis';
-import {CacheService, CacheTenants} from '../../../src/cache';
+import {CacheService, CacheTenants, CACHE_UNSUPPORTED} from '../../../src/cache';
+import {RespConnection} from '../../../src/cache/resp';
 import {startGateway, GatewayHandle, Tenant} from '../../../src/gateway';
 import {REGIONS, rmrf, tempDir} from './helpers';
 
@@ -135,4 +136,24 @@ test('a 5 MB value set through database 1 arrives intact in every region', async
   for (const r of REGIONS) {
     expect(createHash('sha256').update((await ioredis(r).getBuffer('blob'))!).digest('hex')).toBe(sum);
   }
+});
+
+test('every unsupported command is refused by name in database 0 and in database 1', async () => {
+  const ep = gw.endpoints.ams;
+  const conn = await RespConnection.connect(ep.port, ep.host);
+  const before = cache.lastSeq('acme');
+  try {
+    expect(await conn.call('AUTH', PASSWORDS.acme)).toBe('OK');
+    for (const db of ['0', '1']) {
+      expect(await conn.call('SELECT', db)).toBe('OK');
+      for (const name of CACHE_UNSUPPORTED) {
+        // Enough arguments for any of them; refusal comes before the arity check.
+        const reply = conn.call(name.toUpperCase(), 'a', 'b', 'c', 'd', 'e', 'f', 'g');
+        await expect(reply).rejects.toThrow(`'${name.toUpperCase()}'`);
+      }
+    }
+  } finally {
+    conn.close();
+  }
+  expect(cache.lastSeq('acme')).toBe(before);
 });
