@@ -3,6 +3,7 @@
 // backend's own database 1), so a batch and its cursor are applied together or not at all:
 // delivery is exactly-once per region however the applier, the server or the backend stop. A
 // backend that comes back empty (it is volatile) has no cursor and replays the retained backlog.
+import {createHmac} from 'node:crypto';
 import {Backend} from './backend';
 import {LogEntry, RegionCounters, ReplayLog} from './log';
 import {asText, encodeCommand, parseInfo, Reply, ReplyError, RespConnection} from './resp';
@@ -52,7 +53,10 @@ export class RegionApplier {
     private readonly onApplied: (e: AppliedEvent) => void,
   ) {
     this.counters = log.regionCounters(org, region);
+    this.cursorKey = log.secret('cursor-hmac');
   }
+
+  private readonly cursorKey: string;
 
   start(): void {
     this.loop ??= this.run();
@@ -115,8 +119,8 @@ export class RegionApplier {
     await conn.call('SELECT', '1');
     const stored = await conn.call('GET', CURSOR_KEY);
     await conn.call('SELECT', '0');
-    const recorded = stored === null ? null : Number(asText(stored));
-    if (recorded !== null && Number.isSafeInteger(recorded)) {
+    const recorded = stored === null ? null : this.verifyCursor(asText(stored));
+    if (recorded !== null) {
       this.cursor = recorded;
     } else if (runId !== null && runId === this.runId) {
       // Same process, but its cursor is gone: someone flushed it. Keep going from where we were
@@ -178,8 +182,21 @@ export class RegionApplier {
     this.cursor = upTo;
   }
 
+  // The cursor is signed: a client could write into the backend's database 1 (COPY ... DB 1),
+  // and a forged or stale cursor would make the region skip or repeat commands. An unsigned
+  // value counts as no cursor.
+  private signCursor(seq: number): string {
+    const mac = createHmac('sha256', this.cursorKey).update(`${this.org}\u0000${this.region}\u0000${seq}`).digest('hex');
+    return `${seq}:${mac.slice(0, 32)}`;
+  }
+
+  private verifyCursor(text: string): number | null {
+    const seq = Number(text.slice(0, text.indexOf(':')));
+    return Number.isSafeInteger(seq) && seq >= 0 && this.signCursor(seq) === text ? seq : null;
+  }
+
   private cursorUpdate(seq: number): Buffer {
-    return Buffer.concat([SELECT_1, encodeCommand(['SET', CURSOR_KEY, String(seq)]), SELECT_0]);
+    return Buffer.concat([SELECT_1, encodeCommand(['SET', CURSOR_KEY, this.signCursor(seq)]), SELECT_0]);
   }
 
   private async applyBatch(batch: LogEntry[]): Promise<void> {

@@ -5,6 +5,7 @@
 // the call returns, so it survives a crash of the server process; 'machine' durability adds an
 // fsync per commit for power loss at a cost in throughput.
 import Database from 'better-sqlite3';
+import {randomBytes} from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {Worker} from 'node:worker_threads';
@@ -94,6 +95,10 @@ CREATE TABLE IF NOT EXISTS regions (
   replay_errors INTEGER NOT NULL,
   last_error TEXT,
   PRIMARY KEY (org, region)
+);
+CREATE TABLE IF NOT EXISTS meta (
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS backends (
   org TEXT NOT NULL,
@@ -200,6 +205,15 @@ export class ReplayLog {
         trimmed: Number(r.trimmed),
       });
     }
+  }
+
+  /** A random key kept with the log, e.g. to sign the replay cursors stored in the backends. */
+  secret(name: string): string {
+    const row = this.db.prepare('SELECT value FROM meta WHERE key = ?').get(name) as {value: string} | undefined;
+    if (row) return row.value;
+    const value = randomBytes(32).toString('hex');
+    this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run(name, value);
+    return value;
   }
 
   state(org: string): OrgLogState {

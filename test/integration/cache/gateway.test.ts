@@ -157,3 +157,29 @@ test('every unsupported command is refused by name in database 0 and in database
   }
   expect(cache.lastSeq('acme')).toBe(before);
 });
+
+test("a client cannot move a region's replay cursor (COPY ... DB 1 into the hidden database)", async () => {
+  const w = ioredis('mad', 'acme', 1);
+  for (let i = 0; i < 10; i++) await w.incr('guarded');
+  await cache.waitApplied('acme');
+  // Through the gateway, database 0: plant a cursor that would replay everything again.
+  const mad = ioredis('mad');
+  await mad.set('fake', '0');
+  await mad.call('COPY', 'fake', 'redfly:replay:cursor', 'DB', '1', 'REPLACE').catch(() => undefined);
+  // Make the applier reconnect and read the cursor again.
+  const {port} = cache.processOf('acme', 'mad')!;
+  const admin = await RespConnection.connect(port);
+  try {
+    await admin.call('AUTH', 'redfly', SECRET);
+    const list = String(await admin.call('CLIENT', 'LIST'));
+    for (const line of list.split('\n')) {
+      const id = /^id=(\d+) .*name=redfly-applier/.exec(line);
+      if (id) await admin.call('CLIENT', 'KILL', 'ID', id[1]);
+    }
+  } finally {
+    admin.close();
+  }
+  await w.incr('guarded');
+  await cache.waitApplied('acme');
+  for (const r of REGIONS) expect(await ioredis(r).get('guarded')).toBe('11');
+});
