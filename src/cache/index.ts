@@ -6,4 +6,5 @@ export {CACHE_INTERNAL_USER} from './backend';
 export {cacheTenant, cacheTenantId, CacheTenants} from './gateway';
 export type {BackendAddress} from './backend';
 export type {AppliedEvent} from './applier';
+export {cacheConfigFromEnv} from './config';
 export * from './types';
