@@ -38,6 +38,7 @@ const EXECABORT = errorReply('EXECABORT Transaction discarded because of previou
 const DISCARD_CMD = encodeCommand(['DISCARD']);
 const SELECT_BAD = encodeCommand(['SELECT', '-1']);
 const WAIT_BUMP = encodeCommand(['PUBLISH', '__redfly__:wait', '']);
+const PING_CMD = encodeCommand(['PING']);
 const PER_CONNECTION_CLIENT = new Set(['client|id', 'client|info', 'client|tracking', 'client|caching',
   'client|getredir', 'client|trackinginfo', 'client|no-touch']);
 
@@ -53,7 +54,18 @@ export class Session implements ReplySink, ClosableClient {
   private multiFailed = false;
   private watching = false;
   private sticky = false; // connection-level state lives on the pinned connection (tracking...)
-  private passthrough = false; // Pub/Sub: the pinned connection talks to the client directly
+  private passthrough = false; // CLIENT REPLY: the pinned connection talks to the client directly
+  private subscribed = false; // Pub/Sub: messages arrive out of band on the pinned connection
+  private markers = 0; // PINGs sent after (un)subscribe commands, not yet answered
+  private readonly marker: ReplySink = {
+    // The reply to the PING that follows an (un)subscribe: every confirmation is in by now.
+    deliver: (_b, complete) => {
+      if (complete === 0) return;
+      this.markers -= complete;
+      this.settle();
+    },
+    upstreamLost: () => {},
+  };
   private sent = 0;
   private recv = 0;
   private current: Upstream | null = null;
@@ -162,17 +174,21 @@ export class Session implements ReplySink, ClosableClient {
         this.needEpoch = this.ts.epoch + 1;
         this.lastWriteSeq = 0;
       }
-      if (this.sent === this.recv) {
-        this.current = null;
-        if (this.fatal !== null) {
-          this.finishFatal();
-          return;
-        }
-        if (this.blocked & W_REPLIES) {
-          this.blocked &= ~W_REPLIES;
-          this.process();
-        }
-      }
+      if (this.sent === this.recv) this.current = null;
+      this.settle();
+    }
+  }
+
+  /** Every reply owed has arrived: go on with what waited for that. */
+  private settle(): void {
+    if (this.sent !== this.recv || this.markers !== 0 || this.closed) return;
+    if (this.fatal !== null) {
+      this.finishFatal();
+      return;
+    }
+    if (this.blocked & W_REPLIES) {
+      this.blocked &= ~W_REPLIES;
+      this.process();
     }
   }
 
@@ -215,7 +231,7 @@ export class Session implements ReplySink, ClosableClient {
 
   /** Wait until no reply is owed; true when already so. */
   private quiet(): boolean {
-    if (this.sent === this.recv || this.passthrough) return true;
+    if ((this.sent === this.recv && this.markers === 0) || this.passthrough) return true;
     this.flushRun();
     this.blocked |= W_REPLIES;
     return false;
@@ -325,18 +341,32 @@ export class Session implements ReplySink, ClosableClient {
           if (!this.inMulti) this.watching = false;
         });
       case Special.Subscribe:
-        if (this.inMulti) return this.forwardPinned(null);
-        if (!this.passthrough) {
-          if (!this.quiet()) return false;
-          const up = this.ensurePinned();
-          up.passthrough = true;
-          this.passthrough = true;
-        }
-        return this.forwardPinned(null);
+        return this.subscribe();
       default:
         break;
     }
     return this.route(info);
+  }
+
+  private subscribe(): boolean {
+    if (this.inMulti || this.passthrough) return this.forwardPinned(null);
+    const up = this.ensurePinned();
+    if (this.current !== null && this.current !== up && this.sent !== this.recv) {
+      this.flushRun();
+      this.blocked |= W_REPLIES;
+      return false;
+    }
+    if (!this.admit()) return false;
+    // Confirmations come as Pub/Sub frames, one per channel, so the command itself is not
+    // counted; a PING behind it tells when they are all in.
+    this.flushRun();
+    up.pubsub = true;
+    this.subscribed = true;
+    up.send(this.parser.frameBytes(), this, 0);
+    up.send(PING_CMD, this.marker, 1);
+    this.markers++;
+    this.current = up;
+    return true;
   }
 
   /** Charge one command to the tenant; false = over the rate, retried later. */
@@ -384,7 +414,7 @@ export class Session implements ReplySink, ClosableClient {
   private route(info: CommandInfo | null): boolean {
     let up: Upstream;
     let write = true;
-    if (this.passthrough || this.inMulti || this.watching || this.sticky) {
+    if (this.passthrough || this.inMulti || this.watching || this.sticky || this.subscribed) {
       up = this.ensurePinned();
     } else if (info === null) {
       up = this.primaryUp();
@@ -593,6 +623,8 @@ export class Session implements ReplySink, ClosableClient {
     this.watching = false;
     this.sticky = false;
     this.passthrough = false;
+    this.subscribed = false;
+    this.markers = 0;
   }
 
   // ---- commands answered here ------------------------------------------------------------
@@ -892,7 +924,7 @@ export class Session implements ReplySink, ClosableClient {
     // Redis answers the earlier commands, then the error, then closes.
     this.flushRun();
     this.fatal = text;
-    if (this.sent === this.recv || this.passthrough) this.finishFatal();
+    if ((this.sent === this.recv && this.markers === 0) || this.passthrough) this.finishFatal();
     else this.blocked |= W_REPLIES;
   }
 

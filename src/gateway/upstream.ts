@@ -55,8 +55,11 @@ export class Upstream {
   readonly sock: net.Socket;
   readonly endpoint: Endpoint;
   readonly pinnedTo: ReplySink | null;
-  /** Passthrough: every reply frame goes to the pinned owner, nothing is counted (Pub/Sub). */
+  /** Passthrough: every reply frame goes to the pinned owner, nothing is counted (CLIENT REPLY). */
   passthrough = false;
+  /** Subscribed: Pub/Sub messages and (un)subscribe confirmations go to the pinned owner
+   *  uncounted; every other reply is still matched to its request. */
+  pubsub = false;
   closed = false;
   private owners: (ReplySink | null)[] = [];
   private counts: number[] = [];
@@ -193,6 +196,14 @@ export class Upstream {
     let curCount = 0;
     for (;;) {
       const e = sc.scan(data, p);
+      if (e < 0 && this.pubsub && this.pinnedTo !== null) {
+        // Whether a reply is a message can only be told from its start, so on a subscribed
+        // connection an unfinished one waits whole for the rest of its bytes.
+        if (cur !== undefined) this.emit(cur, data.subarray(segStart, p), curCount);
+        if (p < data.length) this.carry = data.subarray(p);
+        sc.reset();
+        return;
+      }
       if (e < 0) {
         const stop = sc.stopAt;
         if (stop > p) {
@@ -212,7 +223,7 @@ export class Upstream {
       }
       let owner: ReplySink | null;
       let counted = true;
-      if (sc.push && this.pinnedTo !== null) {
+      if (this.pinnedTo !== null && (sc.push || (this.pubsub && isPubsubFrame(data, p)))) {
         owner = this.pinnedTo;
         counted = false;
       } else if (this.head < this.owners.length) {
@@ -274,4 +285,19 @@ export class Upstream {
     if (e - s < OOM_PREFIX.length) return false;
     return data.compare(OOM_PREFIX, 0, OOM_PREFIX.length, s, s + OOM_PREFIX.length) === 0;
   }
+}
+
+const PUBSUB_KINDS = new Set(['message', 'pmessage', 'smessage', 'subscribe', 'psubscribe', 'ssubscribe',
+  'unsubscribe', 'punsubscribe', 'sunsubscribe']);
+
+/** A RESP2 Pub/Sub frame: `*3` or `*4` whose first element names a message or confirmation.
+ *  (RESP3 sends these as pushes, recognised by their type.) */
+function isPubsubFrame(data: Buffer, p: number): boolean {
+  if (data[p] !== 42 /* '*' */ || (data[p + 1] !== 51 && data[p + 1] !== 52) || data[p + 2] !== 13) return false;
+  if (data[p + 4] !== 36 /* '$' */) return false;
+  const cr = data.indexOf(13, p + 5);
+  if (cr < 0 || cr - (p + 5) > 2) return false;
+  const len = Number(data.toString('latin1', p + 5, cr));
+  if (!(len >= 7 && len <= 12)) return false;
+  return PUBSUB_KINDS.has(data.toString('latin1', cr + 2, cr + 2 + len));
 }

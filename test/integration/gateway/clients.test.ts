@@ -4,7 +4,7 @@
 import Redis from 'ioredis';
 import {createClient, RESP_TYPES} from 'redis';
 import {GatewayHandle} from '../../../src/gateway';
-import {Cluster, gateway, MemoryDirectory, redisCli, startDatabase, stopDatabase, tempRoot} from './harness';
+import {Cluster, gateway, MemoryDirectory, redisCli, startDatabase, stopDatabase, tempRoot, until} from './harness';
 
 let db: Cluster;
 let gw: GatewayHandle;
@@ -128,6 +128,33 @@ describe('ioredis', () => {
     expect(await got).toEqual(['news', 'hi']);
     await sub.unsubscribe('news');
     expect(await sub.ping()).toBe('PONG');
+  });
+
+  test('Pub/Sub: big messages, patterns, and ordered replies on the same connection afterwards', async () => {
+    const sub = io();
+    const pub = io(mad);
+    const big = 'm'.repeat(1024 * 1024);
+    const got: string[] = [];
+    sub.on('message', (ch, msg) => got.push(`${ch}:${msg.length}`));
+    sub.on('pmessage', (pat, ch, msg) => got.push(`${pat}|${ch}:${msg}`));
+    await sub.subscribe('big', 'small');
+    await sub.psubscribe('sm*');
+    await pub.publish('big', big);
+    await pub.publish('small', 'x');
+    await until(() => got.length === 3);
+    expect(got).toEqual([`big:${big.length}`, 'small:1', 'sm*|small:x']);
+    // (ioredis's argument-less unsubscribe() never resolves while patterns remain, even
+    // against redis-server itself, so the channels are named.)
+    await sub.unsubscribe('big', 'small');
+    await sub.punsubscribe('sm*');
+    // Back in normal mode on the same connection: forwarded and locally answered replies keep
+    // their order in one pipeline.
+    await sub.set('after-sub', 'v');
+    const res = (await sub.pipeline().get('after-sub').select(0).config('GET', 'x').get('after-sub').exec())!;
+    expect(res[0]).toEqual([null, 'v']);
+    expect(res[1]).toEqual([null, 'OK']);
+    expect(String(res[2][0])).toContain("Command is not available: 'CONFIG'");
+    expect(res[3]).toEqual([null, 'v']);
   });
 });
 
