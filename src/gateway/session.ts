@@ -103,10 +103,6 @@ export class Session implements ReplySink, ClosableClient {
     return this.ts?.tenant.id ?? null;
   }
 
-  private get outstanding(): number {
-    return this.sent - this.recv;
-  }
-
   kick(reason: string): void {
     void reason;
     this.close();
