@@ -69,7 +69,11 @@ export class CacheService {
       log,
     );
     const service = new CacheService(config, log, pool);
-    for (const b of await pool.adopt()) service.startApplier(b);
+    for (const b of await pool.adopt()) {
+      // A region the platform no longer serves: its cache goes with it.
+      if (config.regions.includes(b.region)) service.startApplier(b);
+      else await pool.stop(b);
+    }
     service.trimTimer = setInterval(() => service.housekeeping(), 1000);
     service.trimTimer.unref();
     return service;
