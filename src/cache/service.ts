@@ -326,7 +326,7 @@ async function backendFigures(b: Backend): Promise<{keys: number; memory: number
   timer.unref();
   try {
     const c = await b.connect((opened) => (conn = opened));
-    const info = parseInfo(asText(await c.call('INFO')));
+    const info = parseInfo(asText(await c.call('INFO', 'memory', 'keyspace')));
     const db0 = /keys=(\d+)/.exec(info.db0 ?? '');
     return {keys: db0 ? Number(db0[1]) : 0, memory: Number(info.used_memory ?? 0)};
   } finally {
