@@ -88,7 +88,12 @@ async function main() {
         `Object.defineProperty(COMMANDS, ${JSON.stringify(id)}, {enumerable: true, get: () => require(${JSON.stringify(file)}).default});`,
     ),
     'exports.COMMANDS = COMMANDS;',
-    'exports.run = (dir) => oclif.execute({dir});',
+    // Commands come from this bundle, never from TypeScript sources: without this, NODE_ENV=
+    // development or test makes oclif look for typescript/ts-node and warn on every command.
+    'exports.run = (dir) => {',
+    '  oclif.settings.enableAutoTranspile = false;',
+    '  return oclif.execute({dir});',
+    '};',
     "exports.handle = (error) => require('@oclif/core/handle').handle(error);",
   ].join('\n');
   const result = await esbuild.build({
