@@ -181,3 +181,20 @@ test('simulated latency: writes from a replica region pay the trip to the primar
     await slow.close();
   }
 });
+
+test('usage counts connections, commands and bytes of all regions together; probe samples an idle database', async () => {
+  await until(() => gw.usage('route').connections === 0);
+  const before = gw.usage('route');
+  const a = connect('mad');
+  const b = connect('ams');
+  await a.set('u', 'x'.repeat(1000));
+  await b.get('u');
+  expect(gw.usage('route').connections).toBe(2);
+  const after = gw.usage('route');
+  // ioredis also sends INFO on connect: at least the SET and the GET were counted.
+  expect(after.commandsToday).toBeGreaterThanOrEqual(before.commandsToday + 2);
+  expect(after.bandwidthTodayBytes).toBeGreaterThanOrEqual(before.bandwidthTodayBytes + 2000);
+  const probed = await gw.probe(db.tenant);
+  expect(probed.dataSizeBytes).toBeGreaterThan(0);
+  expect(Object.keys(probed.replicationLagMs).sort()).toEqual(['ams', 'syd']);
+});
