@@ -64,6 +64,21 @@ describe('auth', () => {
     scope.done();
   });
 
+  it('flags and env win over the saved login; the saved token goes only to its own API', async () => {
+    fs.writeFileSync(path.join(home(), 'config.json'), JSON.stringify({apiUrl: REMOTE, token: 'rf_remote'}));
+    const scope = api().get('/v1/whoami').reply(200, me);
+    expect((await run(AuthWhoami, [])).stdout).toContain(`API: ${API}`);
+    scope.done();
+
+    delete process.env.REDFLY_ACCESS_TOKEN;
+    const remote = nock(REMOTE, {reqheaders: {authorization: 'Bearer rf_remote'}}).get('/v1/whoami').reply(200, me);
+    expect((await run(AuthWhoami, ['--api-url', REMOTE])).exitCode).toBe(0);
+    remote.done();
+    const other = nock(API, {badheaders: ['authorization']}).get('/v1/whoami').reply(401, apiError('unauthorized', 'no token'));
+    expect((await run(AuthWhoami, [])).exitCode).toBe(1);
+    other.done();
+  });
+
   it('whoami prints the API, token and organizations', async () => {
     const scope = api().get('/v1/whoami').reply(200, me);
     const {stdout} = await run(AuthWhoami, []);

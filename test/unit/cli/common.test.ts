@@ -9,6 +9,9 @@ import AuthLogin from '../../../src/commands/auth/login';
 import AuthWhoami from '../../../src/commands/auth/whoami';
 import OrgsCreate from '../../../src/commands/orgs/create';
 import OrgsList from '../../../src/commands/orgs/list';
+import RedisCacheEnv from '../../../src/commands/redis/cache/env';
+import RedisCacheStatus from '../../../src/commands/redis/cache/status';
+import RedisCacheUrl from '../../../src/commands/redis/cache/url';
 import RedisConnect from '../../../src/commands/redis/connect';
 import RedisCreate from '../../../src/commands/redis/create';
 import RedisDelete from '../../../src/commands/redis/delete';
@@ -56,6 +59,9 @@ const CASES: Case[] = [
   {name: 'redis plans', Cmd: RedisPlans, argv: [], json: true},
   {name: 'redis reset', Cmd: RedisReset, argv: ['my-cache'], json: true, missing: {argv: [], flags: ['database']}},
   {name: 'redis connect', Cmd: RedisConnect, argv: ['my-cache'], json: false, missing: {argv: [], flags: ['database']}},
+  {name: 'redis cache url', Cmd: RedisCacheUrl, argv: ['-o', 'personal', '-r', 'mad'], json: true},
+  {name: 'redis cache env', Cmd: RedisCacheEnv, argv: ['-o', 'personal', '-r', 'mad'], json: true},
+  {name: 'redis cache status', Cmd: RedisCacheStatus, argv: ['-o', 'personal'], json: true},
   {name: 'orgs list', Cmd: OrgsList, argv: [], json: true},
   {name: 'orgs create', Cmd: OrgsCreate, argv: ['acme'], json: true, missing: {argv: [], flags: ['slug']}},
   {name: 'regions list', Cmd: RegionsList, argv: [], json: true},
