@@ -198,6 +198,18 @@ test('SELECT, refused commands, NOAUTH and WRONGPASS texts', async () => {
     [['REPLICAOF', 'NO', 'ONE'], 'REPLICAOF'],
     [['BGSAVE'], 'BGSAVE'],
     [['DEBUG', 'SLEEP', '0'], 'DEBUG'],
+    [['SAVE'], 'SAVE'],
+    [['BGREWRITEAOF'], 'BGREWRITEAOF'],
+    [['SLAVEOF', 'NO', 'ONE'], 'SLAVEOF'],
+    [['SYNC'], 'SYNC'],
+    [['PSYNC', '?', '-1'], 'PSYNC'],
+    [['MODULE', 'LIST'], 'MODULE'],
+    [['CLUSTER', 'INFO'], 'CLUSTER'],
+    [['FAILOVER'], 'FAILOVER'],
+    [['MIGRATE', 'h', '1', 'k', '0', '1'], 'MIGRATE'],
+    [['CLIENT', 'PAUSE', '10'], 'CLIENT PAUSE'],
+    [['CLIENT', 'NO-EVICT', 'on'], 'CLIENT NO-EVICT'],
+    [['ACL', 'SETUSER', 'x'], 'ACL'],
   ] as [string[], string | null][]) {
     const p = r.call(cmd[0], ...cmd.slice(1));
     if (name === null) expect(await p).toBe('OK');
