@@ -282,6 +282,12 @@ export class Session implements ReplySink, ClosableClient {
         return true;
       }
     }
+    if (info !== null && info.name === 'acl|whoami' && !this.inMulti && !this.passthrough) {
+      // The user authenticated as "default"; the backend would name the gateway's own user.
+      if (!this.quiet() || !this.admit()) return false;
+      this.write(bulk('default', this.proto));
+      return true;
+    }
     switch (special) {
       case Special.Auth:
         return this.auth();

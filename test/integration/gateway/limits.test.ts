@@ -215,7 +215,7 @@ test('SELECT, refused commands, NOAUTH and WRONGPASS texts', async () => {
     if (name === null) expect(await p).toBe('OK');
     else await expect(p).rejects.toThrow(`ERR Command is not available: '${name}'`);
   }
-  expect(await r.call('ACL', 'WHOAMI')).toBe('redfly');
+  expect(await r.call('ACL', 'WHOAMI')).toBe('default');
 });
 
 test('a reset password stops working for new connections at once', async () => {
