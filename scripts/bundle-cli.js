@@ -122,22 +122,41 @@ async function main() {
 
 /**
  * Runs the built CLI once so bin/run.js writes dist/cli/bundle.js.cache (V8 code cache) that
- * ships with the package. The command fails fast on a closed port; that run still compiles the
- * start-up path (oclif, parsing, the API client) that every command shares.
+ * ships with the package. It lists databases from a stand-in API on a loopback port chosen by
+ * the system, so the cache holds the code of a successful call (oclif, parsing, the API client,
+ * JSON output) that most commands share.
  */
-function warmCache() {
-  const {spawnSync} = require('node:child_process');
-  fs.rmSync(path.join(DIST, 'cli', 'bundle.js.cache'), {force: true});
-  spawnSync(process.execPath, [path.join(ROOT, 'bin', 'run.js'), 'redis', 'list', '--json'], {
-    env: {...process.env, REDFLY_API_URL: 'http://127.0.0.1:1', REDFLY_ACCESS_TOKEN: 'warm-up'},
-    stdio: 'ignore',
+async function warmCache() {
+  const http = require('node:http');
+  const {spawn} = require('node:child_process');
+  const cache = path.join(DIST, 'cli', 'bundle.js.cache');
+  fs.rmSync(cache, {force: true});
+  const server = http.createServer((req, res) => {
+    res.writeHead(200, {'content-type': 'application/json'});
+    res.end(JSON.stringify({databases: [], nextCursor: null}));
   });
-  const ok = fs.existsSync(path.join(DIST, 'cli', 'bundle.js.cache'));
-  console.log(ok ? 'wrote dist/cli/bundle.js.cache' : 'warning: no code cache written');
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const apiUrl = `http://127.0.0.1:${server.address().port}`;
+  try {
+    await new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'run.js'), 'redis', 'list', '--json'], {
+        env: {...process.env, REDFLY_API_URL: apiUrl, REDFLY_ACCESS_TOKEN: 'warm-up'},
+        stdio: 'ignore',
+      });
+      child.on('error', reject);
+      child.on('exit', resolve);
+    });
+  } finally {
+    server.close();
+  }
+  console.log(fs.existsSync(cache) ? 'wrote dist/cli/bundle.js.cache' : 'warning: no code cache written');
 }
 
 if (process.argv.includes('--warm-cache')) {
-  warmCache();
+  warmCache().catch((error) => {
+    console.error(error);
+    process.exit(1);
+  });
   return;
 }
 
