@@ -59,6 +59,7 @@ class Core implements SessionHost {
     let ts = this.tenants.get(t.id);
     if (ts === undefined) {
       ts = new TenantState(t, this.user, this.opts.internalSecret, this.opts.monitorIntervalMs ?? 100);
+      ts.seed(this.opts.usageSeed?.(t.id));
       this.tenants.set(t.id, ts);
     } else {
       ts.update(t);
@@ -182,7 +183,8 @@ export async function startGateway(opts: GatewayOptions): Promise<GatewayHandle>
     usage(tenantId: string): Usage {
       const ts = core.tenants.get(tenantId);
       if (ts === undefined) {
-        return {connections: 0, commandsToday: 0, bandwidthTodayBytes: 0, dataSizeBytes: null, replicationLagMs: {}};
+        return {day: new Date().toISOString().slice(0, 10), connections: 0, commandsToday: 0, bandwidthTodayBytes: 0,
+          dataSizeBytes: null, replicationLagMs: {}};
       }
       return ts.usage();
     },

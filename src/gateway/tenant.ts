@@ -2,10 +2,12 @@
 // commands-per-second bucket, and what the monitor last learnt from its redis-servers
 // (replication progress for read routing, memory for the data-size quota).
 import Redis from 'ioredis';
-import {Endpoint, Limits, Tenant, Usage} from './types';
+import {Endpoint, Limits, Tenant, Usage, UsageSeed} from './types';
 
 const DAY_MS = 86_400_000;
 const DEFAULT_REQUEST_LIMIT = 10 * 1024 * 1024;
+
+const dayString = (day: number): string => new Date(day * DAY_MS).toISOString().slice(0, 10);
 
 export interface ClosableClient {
   kick(reason: string): void;
@@ -79,6 +81,12 @@ export class TenantState {
   ) {
     this.tenant = tenant;
     this.tokens = this.limits?.maxCommandsPerSecond ?? 0;
+  }
+
+  seed(s: UsageSeed | undefined): void {
+    if (s === undefined || s.day !== dayString(this.day)) return;
+    this.commandsToday = Math.max(this.commandsToday, s.commandsToday);
+    this.bandwidthToday = Math.max(this.bandwidthToday, s.bandwidthTodayBytes);
   }
 
   get limits(): Limits | undefined {
@@ -184,6 +192,7 @@ export class TenantState {
       }
     }
     return {
+      day: dayString(this.day),
       connections: this.clients.size,
       commandsToday: this.commandsToday,
       bandwidthTodayBytes: this.bandwidthToday,

@@ -94,9 +94,19 @@ export interface GatewayOptions {
    *  Default 100 ms. */
   monitorIntervalMs?: number;
   log?: (msg: string) => void;
+  /** Today's usage saved by the host before a restart, so that daily limits survive it. Called
+   *  once per tenant when the gateway first sees it; ignored unless `day` is today (UTC). */
+  usageSeed?: (tenantId: string) => UsageSeed | undefined;
+}
+
+export interface UsageSeed {
+  day: string; // "YYYY-MM-DD", UTC
+  commandsToday: number;
+  bandwidthTodayBytes: number;
 }
 
 export interface Usage {
+  day: string; // "YYYY-MM-DD" (UTC) the daily counters belong to
   connections: number;
   commandsToday: number;
   bandwidthTodayBytes: number;

@@ -253,3 +253,19 @@ test('a database deleted from the directory loses its connections', async () => 
   const res = await raw(port, '*2\r\n$4\r\nAUTH\r\n$7\r\npw-gone\r\n', (d) => d.includes('\r\n'));
   expect(res.data).toBe('-WRONGPASS invalid username-password pair or user is disabled.\r\n');
 });
+
+test('daily usage saved before a restart is carried over', async () => {
+  await database('seeded', {maxDailyCommands: 100});
+  const today = new Date().toISOString().slice(0, 10);
+  const seeded = await gateway(dir, ['mad'], {
+    usageSeed: (id) => (id === 'seeded' ? {day: today, commandsToday: 100, bandwidthTodayBytes: 5} : undefined),
+  });
+  try {
+    const r = new Redis({port: seeded.endpoints.mad.port, host: '127.0.0.1', password: 'pw-seeded', maxRetriesPerRequest: 0, enableReadyCheck: false});
+    clients.push(r);
+    await expect(r.get('k')).rejects.toThrow('ERR max daily request limit exceeded. Limit: 100, Usage: 100.');
+    expect(seeded.usage('seeded')).toMatchObject({day: today, commandsToday: 100});
+  } finally {
+    await seeded.close();
+  }
+});
