@@ -88,6 +88,17 @@ describe('redis create', () => {
     scope.done();
   });
 
+  it('refuses a malformed name and contradictory eviction flags (exit 2, nothing created)', async () => {
+    const scope = catalogue();
+    const bad = await run(RedisCreate, ['-n', 'My Cache', '-r', 'mad', '--no-replicas', '--plan', 'free']);
+    expect(bad.exitCode).toBe(2);
+    expect(bad.stderr).toContain('Invalid name "My Cache"');
+    scope.done();
+    const both = await run(RedisCreate, ['-r', 'mad', '--no-replicas', '--plan', 'free', '--enable-eviction', '--disable-eviction']);
+    expect(both.exitCode).toBe(2);
+    expect(both.stderr).toContain('--disable-eviction=true cannot also be provided when using --enable-eviction');
+  });
+
   it('refuses an unknown primary region and plan before asking anything', async () => {
     const scope = catalogue();
     const {stderr, exitCode} = await run(RedisCreate, ['-r', 'xxx', '--no-replicas', '--plan', 'free'], {interactive: true});
