@@ -253,7 +253,7 @@ export class Session implements ReplySink, ClosableClient {
       this.fail('ERR no backend is reachable for this database');
       return true;
     }
-    let top = table.lookupRaw(p.nameKey());
+    const top = this.lookupName(table);
     let info = top;
     if (top !== null && top.subcommands !== null && p.frameArgc >= 2) {
       info = top.subcommands.get(p.argString(1).toLowerCase()) ?? top;
@@ -393,6 +393,32 @@ export class Session implements ReplySink, ClosableClient {
     if (!this.quiet()) return false;
     this.fail(`ERR Command is not available: '${display}'`);
     return true;
+  }
+
+  // The last command name's bytes: pipelines mostly repeat a name, and comparing a few bytes is
+  // cheaper than making a string to look it up.
+  private readonly lastName = Buffer.alloc(16);
+  private lastNameLen = -1;
+  private lastTop: CommandInfo | null = null;
+
+  private lookupName(table: CommandTable): CommandInfo | null {
+    const p = this.parser;
+    if (p.inline !== null) return table.lookupRaw(p.nameKey());
+    const len = p.argLen[0];
+    const buf = p.buf!;
+    const s = p.pos + p.argOff[0];
+    if (len === this.lastNameLen) {
+      let i = 0;
+      while (i < len && buf[s + i] === this.lastName[i]) i++;
+      if (i === len) return this.lastTop;
+    }
+    const top = table.lookupRaw(p.nameKey());
+    if (len <= 16) {
+      buf.copy(this.lastName, 0, s, s + len);
+      this.lastNameLen = len;
+      this.lastTop = top;
+    }
+    return top;
   }
 
   /** A write near the data-size limit with eviction on, kept until Redis accepts it. */
