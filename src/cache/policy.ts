@@ -353,9 +353,14 @@ const INT_ARGS: Record<string, number[]> = {
   setbit: [2], expireat: [2], pexpireat: [2],
 };
 const FLOAT_ARGS: Record<string, number[]> = {incrbyfloat: [2], hincrbyfloat: [3], zincrby: [2]};
+// Commands taking field/value (or key/value) pairs from this argument on: an odd count passes the
+// arity check of the command table but fails in Redis.
+const PAIRS_FROM: Record<string, number> = {hset: 2, hmset: 2, mset: 1, msetnx: 1};
 const BLOCKING_TIMEOUT_LAST = new Set(['blpop', 'brpop', 'brpoplpush', 'blmove', 'bzpopmin', 'bzpopmax']);
 
 function validateGeneric(lower: string, args: Buffer[]): Buffer[] | string {
+  const pairsFrom = PAIRS_FROM[lower];
+  if (pairsFrom !== undefined && (args.length - pairsFrom) % 2 === 1) return arityError(lower);
   for (const i of INT_ARGS[lower] ?? []) if (parseInt64(args[i]) === null) return NOT_INT;
   for (const i of FLOAT_ARGS[lower] ?? []) if (!isFloat(args[i])) return 'ERR value is not a valid float';
   if (lower === 'setrange' && (parseInt64(args[2]) ?? 0n) < 0n) return 'ERR offset is out of range';

@@ -60,6 +60,11 @@ test.each([
   [['INCRBY', 'k', 'one'], '-ERR value is not an integer or out of range'],
   [['ZADD', 'z', 'high', 'm'], '-ERR value is not a valid float'],
   [['XADD', 's', '*', 'f'], "-ERR wrong number of arguments for 'xadd' command"],
+  [['HSET', 'h', 'f1', 'v1', 'f2'], "-ERR wrong number of arguments for 'hset' command"],
+  [['MSET', 'a', '1', 'b'], "-ERR wrong number of arguments for 'mset' command"],
+  [['LINSERT', 'l', 'MIDDLE', 'p', 'v'], '-ERR syntax error'],
+  [['SETBIT', 'b', '7', '2'], '-ERR bit is not an integer or out of range'],
+  [['FLUSHALL', 'LATER'], '-ERR syntax error'],
   [['COPY', 'a', 'b', 'DB', '1'], "-ERR Command is not available in database 1: 'COPY' (only database 0 is replayed; COPY ... DB is refused)"],
 ])('malformed %j gets an error and is not replayed', async (args, error) => {
   const seq = cache.lastSeq(ORG);
