@@ -98,7 +98,9 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     await super.finally(error);
   }
 
-  public async catch(error: Error & {oclif?: {exit?: number}}): Promise<void> {
+  public async catch(error: Error & {oclif?: {exit?: number}; code?: unknown}): Promise<void> {
+    // this.exit(n) is not a failure: let oclif end the process with that code.
+    if (error.code === 'EEXIT') throw error;
     const failure: Failure = describeFailure(error, this.target?.source);
     // oclif/core#1423: with --json oclif would otherwise exit 1 whatever the error said.
     process.exitCode = failure.exit;
