@@ -22,8 +22,9 @@ function commandFiles(dir, prefix = []) {
 }
 
 /**
- * axios and follow-redirects require https and http2 at import but use them only for https
- * URLs and HTTP/2; a proxy loads the real module on first property access instead.
+ * axios, follow-redirects and https-proxy-agent require https, http2, tls and crypto at import
+ * but use them only for https URLs, HTTP/2, proxies and multipart bodies; a proxy loads the
+ * real module on first property access instead.
  */
 function lazyBuiltins(names) {
   const filter = new RegExp(`^(node:)?(${names.join('|')})$`);
@@ -39,7 +40,8 @@ function lazyBuiltins(names) {
         contents: `let real;
 const load = () => (real ??= require('node:${args.path}'));
 module.exports = new Proxy({}, {
-  get: (_, key) => load()[key],
+  // __importDefault asks for __esModule at import time; answering it must not load the module.
+  get: (_, key) => (key === '__esModule' ? undefined : load()[key]),
   has: (_, key) => key in load(),
   ownKeys: () => Reflect.ownKeys(load()),
   getOwnPropertyDescriptor: (_, key) => {
@@ -111,7 +113,7 @@ async function main() {
     // axios requires form-data (and through it mime-db, 140 KB) for multipart bodies, which the
     // API never takes; Node's own FormData stands in.
     alias: {'form-data': path.join(__dirname, 'form-data-stub.js')},
-    plugins: [lazyBuiltins(['https', 'http2']), ordinalCommandSort()],
+    plugins: [lazyBuiltins(['https', 'http2', 'tls', 'crypto']), ordinalCommandSort()],
     metafile: true,
     logLevel: 'warning',
   });
