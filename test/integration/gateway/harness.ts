@@ -155,8 +155,18 @@ export async function stopDatabase(c: Cluster | undefined): Promise<void> {
   await Promise.all([stopRedis(c.primary), ...Object.values(c.replicas).map(stopRedis)]);
 }
 
+const roots: string[] = [];
+// Registered by each test file that imports the harness; redis-servers hold no files open there
+// (no persistence), so the folders can go even if a server is still being stopped.
+afterAll(() => {
+  for (const r of roots.splice(0)) fs.rmSync(r, {recursive: true, force: true});
+});
+
+/** A temp folder for this test file's redis-servers, removed when the test process exits. */
 export function tempRoot(): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), 'redfly-gw-'));
+  const r = fs.mkdtempSync(path.join(os.tmpdir(), 'redfly-gw-'));
+  roots.push(r);
+  return r;
 }
 
 export async function gateway(dir: MemoryDirectory, regions: string[], extra: Partial<GatewayOptions> = {}): Promise<GatewayHandle> {
