@@ -1,6 +1,7 @@
 // The bundle loads https and tls only when a URL needs them (see scripts/bundle-cli.js); this
-// proves an https API still works through the built CLI.
-import {execFileSync} from 'node:child_process';
+// proves an https API still works through the built CLI. fixtures/loopback-*.pem: a self-signed
+// certificate for 127.0.0.1 made for this test only (openssl req -x509 -days 36500), so the
+// test needs no openssl at run time.
 import * as fs from 'node:fs';
 import * as https from 'node:https';
 import type {AddressInfo} from 'node:net';
@@ -14,9 +15,8 @@ let url: string;
 beforeAll(async () => {
   assertBuilt();
   dir = tempHome('redfly-https-');
-  const key = path.join(dir, 'key.pem');
-  const cert = path.join(dir, 'cert.pem');
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], {stdio: 'ignore'});
+  const key = path.join(__dirname, 'fixtures', 'loopback-key.pem');
+  const cert = path.join(__dirname, 'fixtures', 'loopback-cert.pem');
   server = https.createServer({key: fs.readFileSync(key), cert: fs.readFileSync(cert)}, (req, res) => {
     res.writeHead(req.headers.authorization === 'Bearer tls-token' ? 200 : 401, {'content-type': 'application/json'});
     res.end(JSON.stringify([{code: 'mad', name: 'Madrid, Spain', latitude: 40.4, longitude: -3.7}]));
@@ -31,7 +31,7 @@ afterAll(async () => {
 });
 
 it('talks to an https API', async () => {
-  const env = cliEnv(dir, {NODE_EXTRA_CA_CERTS: path.join(dir, 'cert.pem')});
+  const env = cliEnv(dir, {NODE_EXTRA_CA_CERTS: path.join(__dirname, 'fixtures', 'loopback-cert.pem')});
   const result = ok(await redfly(['regions', 'list', '--json', '--api-url', url, '-t', 'tls-token'], {env}));
   expect(JSON.parse(result.stdout)[0].code).toBe('mad');
 });
