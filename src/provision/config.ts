@@ -1,5 +1,5 @@
 // redis.conf for one process, generated from the desired state at every (re)start, so a restart
-// after setPassword/setLimits comes back with the current password and limits.
+// after setLimits comes back with the current limits.
 import {createHash} from 'node:crypto';
 
 export const INTERNAL_USER = 'redfly';
@@ -7,28 +7,21 @@ export const INTERNAL_USER = 'redfly';
 export interface ProcessConfig {
   port: number;
   dir: string; // data folder: AOF, log, pidfile
-  password: string; // user "default"
-  internalSecret: string; // user "redfly", also used for replication
+  internalSecret: string; // user "redfly": the gateway, the control plane and replication
   maxmemoryBytes: number;
   eviction: boolean;
-  /** Replicas start with user "default" disabled and get it enabled once REPLICAOF is accepted,
-   *  so no client can write to a replica while it is briefly a standalone server at start-up. */
-  defaultUserEnabled: boolean;
 }
 
 export const pidfilePath = (dir: string): string => `${dir}/redis.pid`;
 export const logfilePath = (dir: string): string => `${dir}/redis.log`;
 export const configPath = (dir: string): string => `${dir}/redis.conf`;
 
-// The gateway issue replaces this with TTL-first eviction (volatile-random, then allkeys-random).
-export const evictionPolicy = (eviction: boolean): string => (eviction ? 'allkeys-random' : 'noeviction');
+// Keys with a TTL are evicted first; the gateway switches the primary to allkeys-random while
+// no key with a TTL is left (it owns the policy while the database has clients).
+export const evictionPolicy = (eviction: boolean): string => (eviction ? 'volatile-random' : 'noeviction');
 
-// ACL rules use the SHA-256 form so the database password is not stored in clear in the file.
+// ACL rules use the SHA-256 form so the secret is not stored in clear in the file.
 const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex');
-
-// Server and client management (CONFIG, SHUTDOWN, REPLICAOF, DEBUG, MONITOR, ACL, SAVE, ...) is
-// for the platform only; a database user gets everything else.
-export const DEFAULT_USER_RULES = '~* &* +@all -@admin';
 
 function quote(s: string): string {
   const escaped = s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n').replace(/\r/g, '\\r');
@@ -69,7 +62,9 @@ export function renderConfig(c: ProcessConfig): string {
     'replica-read-only yes',
     `masteruser ${INTERNAL_USER}`,
     `masterauth ${quote(c.internalSecret)}`,
-    `user default reset ${c.defaultUserEnabled ? 'on' : 'off'} #${sha256(c.password)} ${DEFAULT_USER_RULES}`,
+    // Clients reach the data only through the gateway, which authenticates them by the database
+    // password and talks to this process as the internal user: "default" has no password and is off.
+    'user default reset off',
     `user ${INTERNAL_USER} reset on #${sha256(c.internalSecret)} ~* &* +@all`,
     '',
   ].join('\n');

@@ -13,16 +13,3 @@ export async function applyLimits(procs: SupervisedRedis[], secret: string, maxm
     ),
   );
 }
-
-export async function applyPassword(procs: SupervisedRedis[], secret: string, password: string): Promise<void> {
-  // resetpass drops every old password; killing the user's connections makes the change
-  // effective at once even for clients that authenticated with the old one.
-  await Promise.all(
-    procs.map((p) =>
-      adminCommands(p.port, secret, [
-        ['ACL', 'SETUSER', 'default', 'resetpass', `>${password}`],
-        ['CLIENT', 'KILL', 'USER', 'default'],
-      ]),
-    ),
-  );
-}

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import {checkRedisServer} from './binary';
 import {renderConfig} from './config';
 import {ProcessStoppedError, UnsupportedChangeError} from './errors';
-import {applyLimits, applyPassword} from './live';
+import {applyLimits} from './live';
 import {stopOrphans} from './orphans';
 import {findFreePort} from './ports';
 import {adminCommands} from './resp';
@@ -34,7 +34,7 @@ export class ReconcileError extends Error {
 
 interface DbState {
   desired: DesiredDatabase;
-  /** Bumped by every password or limits change; a process whose config was written at an older
+  /** Bumped by every limits change; a process whose config was written at an older
    *  version (it was restarting meanwhile) gets the change applied live once it answers. */
   version: number;
   procs: Map<string, SupervisedRedis>; // by region
@@ -71,13 +71,13 @@ export class LocalProvisioner implements Provisioner {
     });
   }
 
+  /** The password lives in the gateway's directory, not in redis-server (user "default" is off):
+   *  only the desired state follows it, so later calls see the current record. */
   setPassword(id: string, password: string): Promise<void> {
     return this.withLock(id, async () => {
       const state = this.dbs.get(id);
       if (!state) return;
       state.desired = {...state.desired, password};
-      state.version++;
-      await applyPassword(this.running(state), this.opts.internalSecret, password);
     });
   }
 
@@ -164,14 +164,13 @@ export class LocalProvisioner implements Provisioner {
         throw new UnsupportedChangeError(`the ${proc.role} in ${proc.region} cannot become a ${spec.role}`);
       }
     }
-    if (previous && (previous.password !== db.password || previous.maxmemoryBytes !== db.maxmemoryBytes || previous.eviction !== db.eviction)) {
+    if (previous && (previous.maxmemoryBytes !== db.maxmemoryBytes || previous.eviction !== db.eviction)) {
       state.version++;
     }
     state.desired = {...db, processes: db.processes.map((p) => ({...p}))};
 
     // Live changes to processes that keep running; processes started below read state.desired.
     const keep = this.running(state);
-    if (previous && previous.password !== db.password) await applyPassword(keep, this.opts.internalSecret, db.password);
     if (previous && (previous.maxmemoryBytes !== db.maxmemoryBytes || previous.eviction !== db.eviction)) {
       await applyLimits(keep, this.opts.internalSecret, db.maxmemoryBytes, db.eviction);
     }
@@ -211,12 +210,11 @@ export class LocalProvisioner implements Provisioner {
   private async createProc(state: DbState, spec: ProcessSpec): Promise<SupervisedRedis> {
     const id = state.desired.id;
     const portIsOurs = spec.port === 0;
-    let appliedVersion = -1; // the password/limits version this process has (config or live)
+    let appliedVersion = -1; // the limits version this process has (config or live)
     const catchUp = async (self: SupervisedRedis): Promise<void> => {
       while (appliedVersion !== state.version) {
         const version = state.version;
         const d = state.desired;
-        await applyPassword([self], this.opts.internalSecret, d.password);
         await applyLimits([self], this.opts.internalSecret, d.maxmemoryBytes, d.eviction);
         appliedVersion = version;
       }
@@ -237,11 +235,9 @@ export class LocalProvisioner implements Provisioner {
         return renderConfig({
           port: p,
           dir: proc.opts.dir,
-          password: state.desired.password,
           internalSecret: this.opts.internalSecret,
           maxmemoryBytes: state.desired.maxmemoryBytes,
           eviction: state.desired.eviction,
-          defaultUserEnabled: spec.role === 'primary',
         });
       },
       newPort: async () => {
@@ -250,7 +246,7 @@ export class LocalProvisioner implements Provisioner {
         this.reservedPorts.add(next);
         return next;
       },
-      // setPassword/setLimits reach running processes only; one that was (re)starting meanwhile
+      // setLimits reaches running processes only; one that was (re)starting meanwhile
       // catches up here, before it counts as running, and once more right after in case a
       // change slipped in between.
       afterStart: async (self, client, initial, wait) => {
@@ -272,7 +268,6 @@ export class LocalProvisioner implements Provisioner {
         const primaryProc = [...state.procs.values()].find((p) => p.role === 'primary');
         if (!primaryProc) throw new Error(`database ${id} has no primary`);
         await client.call('REPLICAOF', '127.0.0.1', primaryProc.port);
-        await client.call('ACL', 'SETUSER', 'default', 'on');
         // After a crash the replica serves (stale) reads at once and catches up in the
         // background; a replica requested by ensure() counts only once it is in sync.
         if (initial) await waitForSync(client, wait);

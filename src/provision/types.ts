@@ -11,7 +11,7 @@ export interface ProcessSpec {
 
 export interface DesiredDatabase {
   id: string;
-  password: string; // the database's own password (user "default" until the gateway owns auth)
+  password: string; // the database's own password: checked by the gateway, never by redis-server
   maxmemoryBytes: number;
   eviction: boolean; // false -> noeviction
   processes: ProcessSpec[]; // exactly one primary, one replica per read region
@@ -40,7 +40,8 @@ export interface Provisioner {
   ensure(db: DesiredDatabase): Promise<ProcessSpec[]>;
   /** Apply maxmemory and the eviction policy live to every process of the database. */
   setLimits(id: string, maxmemoryBytes: number, eviction: boolean): Promise<void>;
-  /** Replace the password: the old one stops working at once, its open connections are closed. */
+  /** Record the new password (redis-server never sees it: the gateway checks it and closes the
+   *  connections opened with the old one). */
   setPassword(id: string, password: string): Promise<void>;
   /** Stop every process of the database and remove its data. Idempotent. */
   destroy(id: string): Promise<void>;

@@ -57,6 +57,11 @@ export async function connected(port: number, password: string, username = 'defa
   return c;
 }
 
+/** Connected as the internal user, the only way into a redis-server (the gateway's way). */
+export function internal(port: number): Promise<Redis> {
+  return connected(port, SECRET, 'redfly');
+}
+
 export function closeClients(): void {
   for (const c of clients.splice(0)) c.disconnect();
 }

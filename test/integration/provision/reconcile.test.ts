@@ -5,7 +5,7 @@ import * as readline from 'node:readline';
 import {buildSync} from 'esbuild';
 import {LocalProvisioner} from '../../../src/provision/local';
 import type {DesiredDatabase, ProcessSpec} from '../../../src/provision/types';
-import {closeClients, connected, desired, isAlive, killEverythingUnder, redisPidsUnder, SECRET, tempHome} from './helpers';
+import {closeClients, connected, desired, internal, isAlive, killEverythingUnder, redisPidsUnder, SECRET, tempHome} from './helpers';
 
 // The first owner of the home runs in a separate Node process that is then killed with SIGKILL:
 // exactly what a crash of `redfly server` leaves behind (redis-server processes with no parent).
@@ -76,7 +76,7 @@ test('reconcile() after a crash of the owning process replaces the left-over pro
   const health = provisioner.health(kept.id);
   expect(health.map((h) => [h.region, h.port, h.state])).toEqual(first.dbkept.specs.map((s) => [s.region, s.port, 'running']));
   for (const spec of first.dbkept.specs) {
-    const c = await connected(spec.port, kept.password);
+    const c = await internal(spec.port);
     expect(await c.get('written-by')).toBe('first-owner');
   }
   // A database without a record loses its processes, not its data (the control plane deletes).
