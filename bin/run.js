@@ -3,8 +3,10 @@
 // - `--version` is answered from package.json without loading anything else;
 // - every other command runs from one bundled file (dist/cli/bundle.js, see
 //   scripts/bundle-cli.js) through the shipped oclif.manifest.json;
-// - that file is compiled with a V8 code cache kept next to it (bundle.js.cache), which skips
-//   most of the parsing and compiling; a cache V8 rejects (other Node version) is rewritten.
+// - that file is compiled with a V8 code cache, which skips most parsing and compiling. The
+//   build ships one next to the bundle; V8 accepts it only from the same Node version, so a
+//   user on another version gets one written once, beside the bundle or (read-only install)
+//   in the temp folder, keyed by Node version.
 'use strict';
 const argv = process.argv.slice(2);
 if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v')) {
@@ -19,17 +21,25 @@ function loadBundle() {
   const fs = require('node:fs');
   const path = require('node:path');
   const file = fs.realpathSync(path.join(__dirname, '..', 'dist', 'cli', 'bundle.js'));
-  const cacheFile = `${file}.cache`;
   if (process.env.REDFLY_CODE_CACHE === '0') return require(file);
   const vm = require('node:vm');
   const Module = require('node:module');
+  const source = fs.readFileSync(file, 'utf8');
+  // V8 checks a cache against the source's length only: key caches by the build's content hash.
+  const build = /^\/\* redfly-build:(\w+) \*\//.exec(source);
+  if (!build) return require(file);
+  const shipped = `${file}.${build[1]}.cache`;
+  const own = path.join(require('node:os').tmpdir(), `redfly-${build[1]}-${process.version}-${process.arch}.cache`);
   let cachedData;
-  try {
-    cachedData = fs.readFileSync(cacheFile);
-  } catch {
-    // first run, or a read-only install without a cache: compile normally
+  for (const candidate of [own, shipped]) {
+    try {
+      cachedData = fs.readFileSync(candidate);
+      break;
+    } catch {
+      // not there: try the next, or compile without a cache
+    }
   }
-  const script = new vm.Script(Module.wrap(fs.readFileSync(file, 'utf8')), {
+  const script = new vm.Script(Module.wrap(source), {
     filename: file,
     cachedData,
     importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
@@ -45,12 +55,16 @@ function loadBundle() {
   if (!cachedData || script.cachedDataRejected || process.env.REDFLY_WRITE_CODE_CACHE === '1') {
     // At exit, so the cache also holds the functions this run compiled.
     process.once('exit', () => {
-      try {
-        const tmp = `${cacheFile}.${process.pid}`;
-        fs.writeFileSync(tmp, script.createCachedData());
-        fs.renameSync(tmp, cacheFile);
-      } catch {
-        // not writable (global install): run without a cache
+      const data = script.createCachedData();
+      for (const target of [shipped, own]) {
+        try {
+          const tmp = `${target}.${process.pid}`;
+          fs.writeFileSync(tmp, data);
+          fs.renameSync(tmp, target);
+          return;
+        } catch {
+          // read-only install: try the temp folder
+        }
       }
     });
   }

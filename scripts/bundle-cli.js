@@ -117,13 +117,19 @@ async function main() {
     metafile: true,
     logLevel: 'warning',
   });
-  const bytes = fs.statSync(path.join(DIST, 'cli', 'bundle.js')).size;
+  // V8 checks a code cache against the source's length only, so bin/run.js keys its caches by
+  // this content hash: a rebuilt bundle never runs with the compiled code of an earlier one.
+  const out = path.join(DIST, 'cli', 'bundle.js');
+  const code = fs.readFileSync(out, 'utf8');
+  const id = require('node:crypto').createHash('sha256').update(code).digest('hex').slice(0, 16);
+  fs.writeFileSync(out, `/* redfly-build:${id} */\n${code}`);
+  const bytes = fs.statSync(out).size;
   console.log(`bundled ${commands.length} commands into dist/cli/bundle.js (${Math.round(bytes / 1024)} KB)`);
   if (process.env.BUNDLE_META) fs.writeFileSync(process.env.BUNDLE_META, JSON.stringify(result.metafile));
 }
 
 /**
- * Runs the built CLI once so bin/run.js writes dist/cli/bundle.js.cache (V8 code cache) that
+ * Runs the built CLI once so bin/run.js writes dist/cli/bundle.js.<build>.cache (V8 code cache) that
  * ships with the package. It lists databases from a stand-in API on a loopback port chosen by
  * the system, so the cache holds the code of a successful call (oclif, parsing, the API client,
  * JSON output) that most commands share.
@@ -131,8 +137,12 @@ async function main() {
 async function warmCache() {
   const http = require('node:http');
   const {spawn} = require('node:child_process');
-  const cache = path.join(DIST, 'cli', 'bundle.js.cache');
-  fs.rmSync(cache, {force: true});
+  const bundle = path.join(DIST, 'cli', 'bundle.js');
+  const id = /^\/\* redfly-build:(\w+) \*\//.exec(fs.readFileSync(bundle, 'utf8'))[1];
+  for (const old of fs.readdirSync(path.dirname(bundle)).filter((f) => f.endsWith('.cache'))) {
+    fs.rmSync(path.join(path.dirname(bundle), old));
+  }
+  const cache = `${bundle}.${id}.cache`;
   const server = http.createServer((req, res) => {
     res.writeHead(200, {'content-type': 'application/json'});
     res.end(JSON.stringify({databases: [], nextCursor: null}));
@@ -151,7 +161,7 @@ async function warmCache() {
   } finally {
     server.close();
   }
-  console.log(fs.existsSync(cache) ? 'wrote dist/cli/bundle.js.cache' : 'warning: no code cache written');
+  console.log(fs.existsSync(cache) ? `wrote ${path.relative(ROOT, cache)}` : 'warning: no code cache written');
 }
 
 if (process.argv.includes('--warm-cache')) {
