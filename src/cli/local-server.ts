@@ -85,6 +85,8 @@ export async function startLocalServer(options: {
   home: string;
   port?: number;
   foreground?: boolean;
+  /** Round trips between regions delayed by their distance (the gateway's --simulate-latency). */
+  simulateLatency?: boolean;
 }): Promise<StartResult> {
   const home = path.resolve(options.home);
   const port = options.port ?? DEFAULT_PORT;
@@ -102,7 +104,7 @@ export async function startLocalServer(options: {
   fs.mkdirSync(home, {recursive: true, mode: 0o700});
   const logFile = path.join(home, 'server.log');
   const logStart = fileSize(logFile);
-  const args = [serverEntry(), '--port', String(port), '--home', home];
+  const args = [serverEntry(), '--port', String(port), '--home', home, ...(options.simulateLatency ? ['--simulate-latency'] : [])];
 
   if (options.foreground) {
     const child = spawn(process.execPath, args, {stdio: 'inherit'});

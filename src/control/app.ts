@@ -4,6 +4,7 @@ import type {Provisioner} from '../provision/types';
 import type {Store, TokenRecord} from '../store';
 import {authenticate} from './auth';
 import type {Catalogue} from './catalogue';
+import type {DataPlane} from './dataplane';
 import {DatabaseService, NAME_RULES} from './databases';
 import {ApiError} from './errors';
 import {newRequestId} from './ids';
@@ -28,6 +29,9 @@ export interface AppOptions {
   logger?: FastifyServerOptions['logger'] | FastifyBaseLogger;
   /** /healthz answers 503 until this says the server has brought its databases back. */
   isReady?: () => boolean;
+  /** The gateway and the cache: URLs, usage and the cache's routes. Without it (tests of the
+   *  API alone) URLs name the processes themselves and stats come from their INFO. */
+  dataPlane?: DataPlane;
 }
 
 export interface ControlApp {
@@ -51,6 +55,7 @@ export async function buildApp(opts: AppOptions): Promise<ControlApp> {
     provisioner: opts.provisioner,
     catalogue: opts.catalogue,
     log: app.log,
+    dataPlane: opts.dataPlane,
   });
 
   // JSON bodies, where an empty body counts as none: `curl -X POST -H 'content-type:
@@ -112,6 +117,7 @@ export async function buildApp(opts: AppOptions): Promise<ControlApp> {
     catalogueRoutes(scope, opts.catalogue);
     orgRoutes(scope, opts.store);
     databaseRoutes(scope, databases, opts);
+    await opts.dataPlane?.registerRoutes(scope);
   });
 
   return {app, databases};

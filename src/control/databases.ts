@@ -3,6 +3,7 @@ import type {Database as WireDatabase, ProcessInfo} from '../api/types';
 import type {DesiredDatabase, ProcessHealth, ProcessSpec, Provisioner} from '../provision/types';
 import {DatabaseRecord, NameTakenError, ProcessRecord, Store, TokenRecord} from '../store';
 import type {Catalogue} from './catalogue';
+import type {DataPlane} from './dataplane';
 import {ApiError, badRequest, notFound} from './errors';
 import {generatedName, newDatabaseId, newPassword, sha256} from './ids';
 import {Lanes} from './lanes';
@@ -16,8 +17,10 @@ export interface DatabaseServiceOptions {
   provisioner: Provisioner;
   catalogue: Catalogue;
   log: FastifyBaseLogger;
-  /** Host in private URLs (loopback until the gateway issue puts an endpoint in front). */
+  /** Host in private URLs without a data plane. */
   host?: string;
+  /** The gateway: URLs name its endpoints instead of the processes. */
+  dataPlane?: DataPlane;
 }
 
 export interface CreateResult {
@@ -32,6 +35,7 @@ export class DatabaseService {
   private readonly catalogue: Catalogue;
   private readonly log: FastifyBaseLogger;
   private readonly host: string;
+  private readonly dataPlane?: DataPlane;
   readonly lanes = new Lanes();
   /** converge() jobs queued per database: only the last one may declare the database ready. */
   private readonly converges = new Map<string, number>();
@@ -42,6 +46,7 @@ export class DatabaseService {
     this.catalogue = opts.catalogue;
     this.log = opts.log;
     this.host = opts.host ?? '127.0.0.1';
+    this.dataPlane = opts.dataPlane;
   }
 
   // ---- reads
@@ -71,11 +76,20 @@ export class DatabaseService {
       eviction: rec.eviction,
       status: rec.status,
       statusMessage: rec.statusMessage,
-      privateUrl: `redis://default:${rec.password}@${this.host}:${primary?.port ?? 0}`,
+      ...this.urls(rec, primary?.port ?? 0),
       processes: this.processInfo(rec),
       createdAt: rec.createdAt,
       updatedAt: rec.updatedAt,
     };
+  }
+
+  /** The primary region's URL, and one per region the database is in (primary first). */
+  private urls(rec: DatabaseRecord, primaryPort: number): Pick<WireDatabase, 'privateUrl' | 'endpoints'> {
+    const dp = this.dataPlane;
+    if (!dp) return {privateUrl: `redis://default:${rec.password}@${this.host}:${primaryPort}`};
+    const endpoints: Record<string, string> = {};
+    for (const region of [rec.primaryRegion, ...rec.readRegions]) endpoints[region] = dp.url(rec, region);
+    return {privateUrl: endpoints[rec.primaryRegion], endpoints};
   }
 
   private processInfo(rec: DatabaseRecord): ProcessInfo[] {

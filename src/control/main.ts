@@ -1,13 +1,17 @@
 // The server entry: node dist/control/main.js --port <n> --home <dir> [--host 127.0.0.1]
-// Provisioning API + the local provisioner; state under --home.
+//   [--simulate-latency] [--gateway-port-base <n>]
+// Provisioning API, the local provisioner, and the data plane (region gateway + regional
+// cache); state under --home.
 import {existsSync, mkdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
 import {resolve, join} from 'node:path';
 import {parseArgs} from 'node:util';
+import type {FastifyBaseLogger} from 'fastify';
 import {INTERNAL_USER} from '../provision/config';
 import {checkRedisServer} from '../provision/binary';
 import {LocalProvisioner} from '../provision';
 import {openStore} from '../store';
 import {buildApp} from './app';
+import {DataPlane} from './dataplane';
 import {ensureLocalCredentials, internalSecret} from './bootstrap';
 import {loadCatalogue} from './catalogue';
 import type {DatabaseService} from './databases';
@@ -18,11 +22,19 @@ async function main(): Promise<number> {
       port: {type: 'string', default: '4780'},
       home: {type: 'string'},
       host: {type: 'string', default: '127.0.0.1'},
+      'simulate-latency': {type: 'boolean', default: false},
+      'gateway-port-base': {type: 'string'},
     },
   });
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     console.error(`invalid --port ${values.port}`);
+    return 2;
+  }
+  const portBaseText = values['gateway-port-base'];
+  const portBase = portBaseText === undefined ? undefined : Number(portBaseText);
+  if (portBase !== undefined && (!Number.isInteger(portBase) || portBase < 1 || portBase > 65535)) {
+    console.error(`invalid --gateway-port-base ${portBaseText}`);
     return 2;
   }
   const home = resolve(values.home ?? process.env.REDFLY_HOME ?? join(require('node:os').homedir(), '.redfly'));
@@ -43,9 +55,35 @@ async function main(): Promise<number> {
     return 1;
   }
 
-  const store = openStore(home);
+  const rawStore = openStore(home);
   const catalogue = loadCatalogue(home);
   const secret = internalSecret(home);
+  if (portBase !== undefined && portBase + catalogue.regions.length - 1 > 65535) {
+    console.error(`--gateway-port-base ${portBase} leaves no room for ${catalogue.regions.length} regions`);
+    rawStore.close();
+    return 2;
+  }
+  let log: FastifyBaseLogger | undefined;
+  const dataPlane = new DataPlane({
+    home,
+    store: rawStore,
+    catalogue,
+    internalSecret: secret,
+    redisServer: redisServerPath,
+    host,
+    simulateLatency: values['simulate-latency'],
+    portBase,
+    log: (msg, fields) => log?.info({...fields}, msg),
+  });
+  // Every write to the records goes through this one, so the gateway's directory follows them.
+  const store = dataPlane.store;
+  try {
+    await dataPlane.openCache();
+  } catch (err) {
+    console.error(`redfly server cannot open the regional cache: ${(err as Error).message}`);
+    rawStore.close();
+    return 1;
+  }
   let databases: DatabaseService | undefined;
   const provisioner = new LocalProvisioner({
     home,
@@ -62,9 +100,11 @@ async function main(): Promise<number> {
     logger: {level: process.env.REDFLY_LOG_LEVEL ?? 'info', file: join(home, 'server.log')},
     adminAuth: () => ({username: INTERNAL_USER, password: secret}),
     isReady: () => reconciled,
+    dataPlane,
   });
   const {app} = built;
-  const log = app.log;
+  log = app.log;
+  const appLog = app.log;
   databases = built.databases;
 
   let address: string;
@@ -77,6 +117,7 @@ async function main(): Promise<number> {
         ? `port ${port} on ${host} is already in use; choose another with --port`
         : `cannot listen on ${host}:${port}: ${e.message}`,
     );
+    await dataPlane.close().catch(() => undefined);
     store.close();
     return 1;
   }
@@ -92,6 +133,8 @@ async function main(): Promise<number> {
     (stopping ??= (async () => {
       log.info({signal}, 'stopping');
       await app.close().catch(() => undefined);
+      // clients first, then the cache's backends, then the databases' processes
+      await dataPlane.close().catch((err) => appLog.error({err: (err as Error).message}, 'data plane close failed'));
       await provisioner.stopAll().catch((err) => log.error({err: (err as Error).message}, 'stopAll failed'));
       // let interrupted jobs record their outcome before the records close
       await Promise.race([databases!.lanes.idle(), new Promise((r) => setTimeout(r, 2000))]);
@@ -110,7 +153,21 @@ async function main(): Promise<number> {
   });
 
   await databases.reconcile();
+  try {
+    await dataPlane.startGateway();
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    console.error(
+      e.code === 'EADDRINUSE'
+        ? `a gateway port is already in use (${e.message}); choose another --gateway-port-base`
+        : `the region gateway cannot start: ${e.message}`,
+    );
+    await shutdown('gateway failed');
+    return 1;
+  }
   reconciled = true;
+  const endpoints = dataPlane.endpoints();
+  log.info({endpoints: Object.fromEntries(Object.entries(endpoints).map(([r, ep]) => [r, ep.port]))}, 'gateway listening');
   console.log(`redfly API listening on ${apiUrl} (state in ${home})`);
   return -1; // keep running
 }

@@ -127,6 +127,11 @@ export class SqliteStore implements Store {
     return slugs.map((s) => this.getOrg(s)).filter((o): o is OrgRecord => o !== undefined);
   }
 
+  allOrgs(): OrgRecord[] {
+    const rows = this.db.prepare('SELECT slug FROM organizations ORDER BY slug').all() as {slug: string}[];
+    return this.listOrgs(rows.map((r) => r.slug));
+  }
+
   createToken(token: TokenRecord): void {
     this.transaction(() => {
       this.stmts.insertToken.run({id: token.id, name: token.name, secretSha256: token.secretSha256, createdAt: token.createdAt});

@@ -67,6 +67,8 @@ export interface Store {
   createOrg(org: OrgRecord, grantTokenId?: string): void;
   getOrg(slug: string): OrgRecord | undefined;
   listOrgs(slugs: string[]): OrgRecord[];
+  /** Every organization (the data plane keeps their cache passwords in memory). */
+  allOrgs(): OrgRecord[];
 
   createToken(token: TokenRecord): void;
   findTokenBySecretHash(secretSha256: string): TokenRecord | undefined;

@@ -11,11 +11,19 @@ export default class ServerStart extends Command {
     '<%= config.bin %> <%= command.id %> --port 4781',
     'REDFLY_HOME=/tmp/redfly-test <%= config.bin %> <%= command.id %> --port 0 --json',
     '<%= config.bin %> <%= command.id %> --foreground',
+    '<%= config.bin %> <%= command.id %> --simulate-latency',
   ];
   static enableJsonFlag = true;
   static flags = {
     port: Flags.integer({summary: 'port of the API on 127.0.0.1 (0 = any free port)', default: 4780, min: 0, max: 65535}),
     foreground: Flags.boolean({summary: 'run in this terminal instead of the background', default: false}),
+    'simulate-latency': Flags.boolean({
+      summary: 'delay traffic between regions by their distance, as on a real network',
+      description:
+        'Reads stay fast in a replica region while writes pay the round trip to the primary region; ' +
+        'the delay is derived from the distance between the regions.',
+      default: false,
+    }),
   };
 
   async run(): Promise<{apiUrl: string; pid: number; home: string; alreadyRunning: boolean; logFile: string}> {
@@ -25,7 +33,12 @@ export default class ServerStart extends Command {
     const home = redflyHome();
     const logFile = join(home, 'server.log');
     try {
-      const started = await startLocalServer({home, port: flags.port, foreground: flags.foreground});
+      const started = await startLocalServer({
+        home,
+        port: flags.port,
+        foreground: flags.foreground,
+        simulateLatency: flags['simulate-latency'],
+      });
       const result = {apiUrl: started.apiUrl, pid: started.pid, home, alreadyRunning: started.alreadyRunning, logFile};
       if (started.alreadyRunning) this.log(`The redfly server is already running at ${started.apiUrl} (pid ${started.pid}).`);
       else if (!flags.foreground) this.log(`redfly server running at ${started.apiUrl} (pid ${started.pid})`);

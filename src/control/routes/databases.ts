@@ -144,6 +144,7 @@ export function databaseRoutes(app: FastifyInstance, svc: DatabaseService, opts:
     },
     async (req) => {
       const rec = svc.resolve(req.token!, (req.params as {idOrName: string}).idOrName);
+      if (opts.dataPlane) return opts.dataPlane.stats(rec);
       return databaseStats(rec, opts.catalogue, opts.adminAuth(rec.id, rec.password));
     },
   );

@@ -1,0 +1,212 @@
+// The data plane inside the server process: the region gateway (one endpoint per region of the
+// catalogue), the regional cache behind it, and what of theirs survives a restart: the endpoint
+// ports (in gateway.json, so every URL handed out stays valid) and today's usage counters (in
+// usage.json, so daily limits are not reset by a restart).
+import {existsSync, readFileSync, renameSync, writeFileSync} from 'node:fs';
+import {join} from 'node:path';
+import type {DatabaseStats} from '../api/types';
+import {CacheService, CacheTenants, cacheConfigFromEnv} from '../cache';
+import {cacheRoutes} from '../cache/http';
+import {Endpoint, GatewayHandle, startGateway, UsageSeed} from '../gateway';
+import type {DatabaseRecord, Store} from '../store';
+import type {Catalogue} from './catalogue';
+import {TenantDirectory, observedStore} from './directory';
+import {ApiError} from './errors';
+import type {FastifyInstance} from 'fastify';
+
+export interface DataPlaneOptions {
+  home: string;
+  store: Store; // the raw store; use dataPlane.store for writes
+  catalogue: Catalogue;
+  internalSecret: string;
+  redisServer?: string;
+  host?: string;
+  simulateLatency?: boolean;
+  /** Region i of the catalogue listens on portBase + i; default: the ports of the last run. */
+  portBase?: number;
+  /** Open the regional cache (default true). */
+  cache?: boolean;
+  log?: (msg: string, fields?: Record<string, unknown>) => void;
+}
+
+const USAGE_SAVE_MS = 10_000;
+
+export class DataPlane {
+  readonly directory: TenantDirectory;
+  /** Every write through this store reaches the directory. */
+  readonly store: Store;
+  private gw: GatewayHandle | null = null;
+  private cache: CacheService | null = null;
+  private usageTimer: NodeJS.Timeout | null = null;
+  private readonly host: string;
+  private readonly savedPorts: Record<string, number>;
+  private readonly seeds: Record<string, UsageSeed>;
+
+  constructor(private readonly opts: DataPlaneOptions) {
+    this.host = opts.host ?? '127.0.0.1';
+    this.directory = new TenantDirectory(opts.store, opts.catalogue, this.host);
+    this.store = observedStore(opts.store, this.directory);
+    this.directory.onRevoked = (id) => this.gw?.disconnect(id);
+    this.directory.load();
+    this.savedPorts = readJson<{ports?: Record<string, number>}>(this.file('gateway.json'))?.ports ?? {};
+    this.seeds = readJson<{tenants?: Record<string, UsageSeed>}>(this.file('usage.json'))?.tenants ?? {};
+  }
+
+  get regions(): string[] {
+    return this.opts.catalogue.regions.map((r) => r.code);
+  }
+
+  /** The gateway's address in each region; before it is up, the one it will listen on again. */
+  endpoints(): Record<string, Endpoint> {
+    if (this.gw) return this.gw.endpoints;
+    const out: Record<string, Endpoint> = {};
+    for (const [region, port] of Object.entries(this.savedPorts)) out[region] = {host: this.host, port};
+    return out;
+  }
+
+  /** The URL of a database in one region ("" when the gateway never ran yet). */
+  url(rec: DatabaseRecord, region: string): string {
+    const ep = this.endpoints()[region];
+    return ep ? `redis://default:${encodeURIComponent(rec.password)}@${ep.host}:${ep.port}` : '';
+  }
+
+  /** Before the API is built: the cache's routes need it, and it resumes its replay at once. */
+  async openCache(): Promise<void> {
+    if (this.opts.cache === false || this.cache) return;
+    this.cache = await CacheService.open({
+      stateDir: join(this.opts.home, 'cache'),
+      regions: this.regions,
+      internalSecret: this.opts.internalSecret,
+      redisServer: this.opts.redisServer ?? 'redis-server',
+      ...cacheConfigFromEnv(),
+    });
+  }
+
+  /** After the databases are back: the gateway reads Redis's command table from them. */
+  async startGateway(): Promise<void> {
+    const {opts} = this;
+    const regions = this.regions;
+    const cacheTenants = this.cache
+      ? new CacheTenants(
+          this.cache,
+          (pw) => this.directory.orgOfCachePassword(pw),
+          (slug) => opts.store.getOrg(slug) !== undefined,
+        )
+      : null;
+    const gatewayOpts = {
+      host: this.host,
+      regions,
+      internalSecret: opts.internalSecret,
+      directory: {
+        byPassword: (pw: string) => this.directory.byPassword(pw) ?? cacheTenants?.byPassword(pw),
+        byId: (id: string) => this.directory.byId(id) ?? cacheTenants?.byId(id),
+      },
+      simulateLatency: opts.simulateLatency ?? false,
+      usageSeed: (id: string) => this.seeds[id],
+      log: (m: string) => opts.log?.(m),
+    };
+    const wanted = (region: string) =>
+      opts.portBase !== undefined ? opts.portBase + regions.indexOf(region) : (this.savedPorts[region] ?? 0);
+    try {
+      this.gw = await startGateway({...gatewayOpts, port: wanted});
+    } catch (err) {
+      // A remembered port taken by another program meanwhile: serve on new ports rather than
+      // not at all (URLs change; `redfly redis status` shows the new ones).
+      if (opts.portBase !== undefined || (err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
+      opts.log?.('a gateway port of the last run is taken; the gateway moves to new ports', {err: (err as Error).message});
+      this.gw = await startGateway({...gatewayOpts, port: () => 0});
+    }
+    const ports = Object.fromEntries(Object.entries(this.gw.endpoints).map(([r, ep]) => [r, ep.port]));
+    writeJson(this.file('gateway.json'), {ports});
+    this.usageTimer = setInterval(() => this.saveUsage(), USAGE_SAVE_MS);
+    this.usageTimer.unref();
+  }
+
+  /** The cache's routes, for the authenticated scope of the API. */
+  async registerRoutes(scope: FastifyInstance): Promise<void> {
+    if (!this.cache) return;
+    await scope.register(cacheRoutes, {
+      cache: this.cache,
+      cachePassword: (slug) => this.opts.store.getOrg(slug)?.cachePassword,
+      endpoints: () => this.gw?.endpoints ?? {},
+    });
+  }
+
+  async stats(rec: DatabaseRecord): Promise<DatabaseStats> {
+    const tenant = this.directory.byId(rec.id);
+    if (!this.gw || !tenant) throw new ApiError(503, 'redis_unavailable', `database ${rec.name} is not serving yet`);
+    let usage = this.gw.usage(rec.id);
+    if (usage.connections === 0 || usage.dataSizeBytes === null) {
+      // Without clients the gateway does not sample the database: sample it now (this also
+      // seeds the day's counters of a database not seen since a restart).
+      try {
+        await this.gw.probe(tenant);
+      } catch (err) {
+        throw new ApiError(503, 'redis_unavailable', `could not read the database's statistics: ${(err as Error).message}`);
+      }
+      usage = this.gw.usage(rec.id);
+    }
+    const plan = this.opts.catalogue.plan(rec.plan);
+    const replicationLagMs: Record<string, number | null> = {};
+    for (const region of rec.readRegions) replicationLagMs[region] = usage.replicationLagMs[region] ?? null;
+    return {
+      id: rec.id,
+      connections: {used: usage.connections, limit: plan?.maxConnections ?? null},
+      commandsToday: {used: usage.commandsToday, limit: plan?.maxDailyCommands ?? null},
+      bandwidthTodayBytes: {used: usage.bandwidthTodayBytes, limit: plan?.maxDailyBandwidthBytes ?? null},
+      dataSizeBytes: {used: usage.dataSizeBytes ?? 0, limit: plan?.maxDataSizeBytes ?? null},
+      replicationLagMs,
+    };
+  }
+
+  /** Stops taking clients, then the cache; the managed databases' processes are the caller's. */
+  async close(): Promise<void> {
+    if (this.usageTimer) clearInterval(this.usageTimer);
+    this.usageTimer = null;
+    this.saveUsage();
+    const gw = this.gw;
+    this.gw = null;
+    await gw?.close();
+    const cache = this.cache;
+    this.cache = null;
+    await cache?.close();
+  }
+
+  private saveUsage(): void {
+    const gw = this.gw;
+    if (!gw) return;
+    const tenants: Record<string, UsageSeed> = {};
+    for (const id of this.directory.ids()) {
+      const u = gw.usage(id);
+      const earlier = this.seeds[id];
+      // a tenant the gateway has not seen since the restart keeps its saved counters
+      if (u.commandsToday === 0 && u.bandwidthTodayBytes === 0 && earlier) tenants[id] = earlier;
+      else tenants[id] = {day: u.day, commandsToday: u.commandsToday, bandwidthTodayBytes: u.bandwidthTodayBytes};
+    }
+    try {
+      writeJson(this.file('usage.json'), {tenants});
+    } catch (err) {
+      this.opts.log?.('could not save the usage counters', {err: (err as Error).message});
+    }
+  }
+
+  private file(name: string): string {
+    return join(this.opts.home, name);
+  }
+}
+
+function readJson<T>(file: string): T | undefined {
+  if (!existsSync(file)) return undefined;
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as T;
+  } catch {
+    return undefined; // unreadable: start as on a first run
+  }
+}
+
+// Written to a temp file then renamed, so a crash mid-write never leaves half a file.
+function writeJson(file: string, value: unknown): void {
+  const tmp = `${file}.tmp`;
+  writeFileSync(tmp, `${JSON.stringify(value, null, 2)}\n`);
+  renameSync(tmp, file);
+}

@@ -1,0 +1,132 @@
+// What the gateway authenticates against: database password -> tenant, and organization cache
+// password -> organization, both in memory (the gateway asks on every AUTH) and kept current by
+// every write to the records (observedStore), so a reset password or a deleted database stops
+// working for new connections the moment the record changes.
+import type {ManagedTenant} from '../gateway';
+import type {DatabaseRecord, OrgRecord, Store} from '../store';
+import type {Catalogue} from './catalogue';
+
+export class TenantDirectory {
+  private readonly byPw = new Map<string, ManagedTenant>();
+  private readonly entries = new Map<string, {tenant: ManagedTenant; password: string}>();
+  private readonly orgByCachePw = new Map<string, string>();
+  private readonly cachePwByOrg = new Map<string, string>();
+  /** A tenant whose password changed or that is gone: its open connections must close. */
+  onRevoked: (id: string) => void = () => undefined;
+
+  constructor(
+    private readonly store: Store,
+    private readonly catalogue: Catalogue,
+    private readonly host = '127.0.0.1',
+  ) {}
+
+  load(): void {
+    for (const org of this.store.allOrgs()) this.setOrg(org);
+    for (const rec of this.store.allDatabases()) this.refresh(rec.id);
+  }
+
+  byPassword(password: string): ManagedTenant | undefined {
+    return this.byPw.get(password);
+  }
+
+  byId(id: string): ManagedTenant | undefined {
+    return this.entries.get(id)?.tenant;
+  }
+
+  ids(): string[] {
+    return [...this.entries.keys()];
+  }
+
+  orgOfCachePassword(password: string): string | undefined {
+    return this.orgByCachePw.get(password);
+  }
+
+  refresh(id: string): void {
+    const rec = this.store.getDatabase(id);
+    const old = this.entries.get(id);
+    const tenant = rec ? this.tenantOf(rec) : undefined;
+    if (old) this.byPw.delete(old.password);
+    if (rec && tenant) {
+      this.entries.set(id, {tenant, password: rec.password});
+      this.byPw.set(rec.password, tenant);
+    } else {
+      this.entries.delete(id);
+    }
+    if (old && (!tenant || old.password !== rec?.password)) this.onRevoked(id);
+  }
+
+  refreshOrg(slug: string): void {
+    const org = this.store.getOrg(slug);
+    const old = this.cachePwByOrg.get(slug);
+    if (old !== undefined) this.orgByCachePw.delete(old);
+    this.cachePwByOrg.delete(slug);
+    if (org) this.setOrg(org);
+  }
+
+  private setOrg(org: OrgRecord): void {
+    if (!org.cachePassword) return; // an empty password must never match an AUTH
+    this.cachePwByOrg.set(org.slug, org.cachePassword);
+    this.orgByCachePw.set(org.cachePassword, org.slug);
+  }
+
+  /** A database is reachable once its primary has a port, until its delete is accepted. */
+  private tenantOf(rec: DatabaseRecord): ManagedTenant | undefined {
+    if (rec.status === 'deleting') return undefined;
+    const primary = rec.processes.find((p) => p.role === 'primary');
+    if (!primary || primary.port === 0) return undefined;
+    // a plan removed from the operator's catalogue keeps the database at the largest plan's limits
+    const plan =
+      this.catalogue.plan(rec.plan) ??
+      [...this.catalogue.plans].sort((a, b) => b.maxDataSizeBytes - a.maxDataSizeBytes)[0];
+    if (!plan) return undefined;
+    const replicas: ManagedTenant['replicas'] = {};
+    for (const p of rec.processes) {
+      if (p.role === 'replica' && p.port > 0 && rec.readRegions.includes(p.region)) {
+        replicas[p.region] = {host: this.host, port: p.port};
+      }
+    }
+    return {
+      kind: 'managed',
+      id: rec.id,
+      plan,
+      eviction: rec.eviction,
+      primaryRegion: rec.primaryRegion,
+      primary: {host: this.host, port: primary.port},
+      replicas,
+    };
+  }
+}
+
+/** The store the control plane writes through: every change to a database or an organization
+ *  reaches the directory right after it is written. */
+export function observedStore(store: Store, dir: TenantDirectory): Store {
+  return new Proxy(store, {
+    get(target, prop, receiver) {
+      switch (prop) {
+        case 'insertDatabase':
+          return (...args: Parameters<Store['insertDatabase']>) => {
+            target.insertDatabase(...args);
+            dir.refresh(args[0].id);
+          };
+        case 'updateDatabase':
+          return (...args: Parameters<Store['updateDatabase']>) => {
+            const r = target.updateDatabase(...args);
+            dir.refresh(args[0]);
+            return r;
+          };
+        case 'deleteDatabase':
+          return (id: string) => {
+            target.deleteDatabase(id);
+            dir.refresh(id);
+          };
+        case 'createOrg':
+          return (...args: Parameters<Store['createOrg']>) => {
+            target.createOrg(...args);
+            dir.refreshOrg(args[0].slug);
+          };
+      }
+      const v = Reflect.get(target, prop, receiver);
+      return typeof v === 'function' ? v.bind(target) : v;
+    },
+  });
+}
