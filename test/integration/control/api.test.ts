@@ -9,6 +9,7 @@ import {buildApp} from '../../../src/control/app';
 import {ensureLocalCredentials} from '../../../src/control/bootstrap';
 import {loadCatalogue} from '../../../src/control/catalogue';
 import type {DatabaseService} from '../../../src/control/databases';
+import {DataPlane} from '../../../src/control/dataplane';
 import {LocalProvisioner} from '../../../src/provision';
 import {openStore, Store} from '../../../src/store';
 import {redisPidsUnder} from './helpers';
@@ -20,11 +21,15 @@ let databases: DatabaseService;
 let token: string;
 let base: string;
 let provisioner: LocalProvisioner;
+let dataPlane: DataPlane;
 const secret = 'test-internal-secret-0123456789';
 
 beforeAll(async () => {
   home = mkdtempSync(join(tmpdir(), 'redfly-api-'));
-  store = openStore(home);
+  // The gateway in front, as in the server; the cache is not what these tests are about.
+  dataPlane = new DataPlane({home, store: openStore(home), catalogue: loadCatalogue(home), internalSecret: secret, cache: false});
+  store = dataPlane.store;
+  await dataPlane.startGateway();
   provisioner = new LocalProvisioner({
     home,
     internalSecret: secret,
@@ -35,6 +40,7 @@ beforeAll(async () => {
     provisioner,
     catalogue: loadCatalogue(home),
     adminAuth: () => ({username: 'redfly', password: secret}),
+    dataPlane,
   }));
   // Real sockets (fastify's inject needs an ESM-only module that jest cannot load).
   base = await app.listen({port: 0, host: '127.0.0.1'});
@@ -45,6 +51,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await app?.close();
   await databases?.lanes.idle();
+  await dataPlane?.close();
   await provisioner?.stopAll();
   store?.close();
   rmSync(home, {recursive: true, force: true});
@@ -134,8 +141,13 @@ describe('creating databases', () => {
     expect(r.body).toMatchObject({name: 'first-db', org: 'personal', status: 'provisioning', readRegions: ['ams', 'cdg'], eviction: false});
     expect(r.body.id).toMatch(/^[A-Za-z0-9]{15}$/);
     const ready = await waitForStatus(r.body.id, 'ready');
-    const primaryPort = ready.processes.find((p: Json) => p.role === 'primary').port;
-    expect(ready.privateUrl).toMatch(new RegExp(`^redis://default:[A-Za-z0-9]{32}@127\\.0\\.0\\.1:${primaryPort}$`));
+    // the private URL names the gateway endpoint of the primary region, never a process
+    const gatewayPort = dataPlane.endpoints().mad.port;
+    expect(ready.privateUrl).toMatch(new RegExp(`^redis://default:[A-Za-z0-9]{32}@127\\.0\\.0\\.1:${gatewayPort}$`));
+    expect(ready.processes.map((p: Json) => p.port)).not.toContain(gatewayPort);
+    expect(Object.keys(ready.endpoints)).toEqual(['mad', 'ams', 'cdg']);
+    expect(ready.endpoints.mad).toBe(ready.privateUrl);
+    expect(ready.endpoints.ams).toBe(ready.privateUrl.replace(`:${gatewayPort}`, `:${dataPlane.endpoints().ams.port}`));
     expect(ready.processes.map((p: Json) => `${p.role}:${p.region}`).sort()).toEqual(['primary:mad', 'replica:ams', 'replica:cdg']);
     expect((await call('GET', '/v1/databases/first-db')).body.id).toBe(r.body.id);
     expect(redisPidsUnder(home).length).toBe(3);

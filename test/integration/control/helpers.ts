@@ -117,6 +117,13 @@ export function portOf(db: Json, region: string): number {
   return db.processes.find((p: Json) => p.region === region).port;
 }
 
+/** The gateway endpoint of a database in one region (reads served there, writes forwarded). */
+export function endpointOf(db: Json, region: string): string {
+  const url = db.endpoints?.[region];
+  if (!url) throw new Error(`database ${db.name} has no endpoint in ${region}`);
+  return url;
+}
+
 export function passwordOf(db: Json): string {
   return decodeURIComponent(new URL(db.privateUrl).password);
 }

@@ -7,6 +7,7 @@ import {
   api,
   cleanup,
   Clients,
+  endpointOf,
   eventually,
   internalSecret,
   Json,
@@ -54,16 +55,20 @@ test('create with two read regions: the URL works, writes reach every replica', 
     ['replica', 'cdg', 'running'],
   ]);
 
+  expect(db.endpoints.mad).toBe(db.privateUrl);
   const primary = clients.open(db.privateUrl);
   expect(await primary.set('greeting', 'hola')).toBe('OK');
   for (const region of ['ams', 'cdg']) {
-    const replica = clients.port(portOf(db, region), passwordOf(db));
+    const replica = clients.open(endpointOf(db, region));
     await eventually(`greeting on ${region}`, async () => ((await replica.get('greeting')) === 'hola' ? true : undefined));
-    await expect(replica.set('x', '1')).rejects.toThrow(/READONLY/);
+    // a write in a read region is forwarded to the primary
+    expect(await replica.set(`from-${region}`, '1')).toBe('OK');
   }
-  // a wrong password is refused
-  const wrong = clients.port(portOf(db, 'mad'), 'not-the-password');
-  await expect(wrong.get('greeting')).rejects.toThrow(/WRONGPASS|NOAUTH/);
+  expect(await primary.get('from-ams')).toBe('1');
+  // a wrong password is refused by the gateway; the right one by the processes themselves
+  const wrong = clients.open(db.privateUrl.replace(passwordOf(db), 'not-the-password'));
+  await expect(wrong.get('greeting')).rejects.toThrow(/WRONGPASS/);
+  await expect(clients.port(portOf(db, 'mad'), passwordOf(db)).get('greeting')).rejects.toThrow(/WRONGPASS|NOAUTH/);
 });
 
 test('update read regions: a replica is added with the data, a removed one stops; the primary keeps serving', async () => {
@@ -77,7 +82,8 @@ test('update read regions: a replica is added with the data, a removed one stops
   db = await waitForStatus(s, db.id, 'ready');
   expect(db.readRegions).toEqual(['ams', 'fra']);
   expect(db.processes.map((p: Json) => p.region)).toEqual(['mad', 'ams', 'fra']);
-  const fra = clients.port(portOf(db, 'fra'), passwordOf(db));
+  expect(Object.keys(db.endpoints)).toEqual(['mad', 'ams', 'fra']);
+  const fra = clients.open(endpointOf(db, 'fra'));
   await eventually('data on fra', async () => ((await fra.get('during-update')) === 'yes' ? true : undefined));
   expect(await fra.get('greeting')).toBe('hola');
   expect(pidOnPort(home, cdgPort)).toBeUndefined();
@@ -119,12 +125,12 @@ test('reset password: the old one stops working at once, the new one works every
   expect(passwordOf(r.body)).not.toBe(oldPassword);
   // the open connection was closed, and a new one with the old password is refused
   await expect(old.ping()).rejects.toThrow();
-  await expect(clients.port(portOf(db, 'mad'), oldPassword).ping()).rejects.toThrow(/WRONGPASS|NOAUTH/);
-  await expect(clients.port(portOf(db, 'ams'), oldPassword).ping()).rejects.toThrow(/WRONGPASS|NOAUTH/);
+  await expect(clients.open(endpointOf(db, 'mad')).ping()).rejects.toThrow(/WRONGPASS/);
+  await expect(clients.open(endpointOf(db, 'ams')).ping()).rejects.toThrow(/WRONGPASS/);
   db = r.body;
   secretsSeen.add(passwordOf(db));
   expect(await clients.open(db.privateUrl).get('greeting')).toBe('hola');
-  expect(await clients.port(portOf(db, 'fra'), passwordOf(db)).get('greeting')).toBe('hola');
+  expect(await clients.open(endpointOf(db, 'fra')).get('greeting')).toBe('hola');
 });
 
 test('delete: the record, the processes and the data are gone; a second delete is 404', async () => {

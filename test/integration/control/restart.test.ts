@@ -5,6 +5,7 @@ import {
   api,
   cleanup,
   Clients,
+  endpointOf,
   eventually,
   Json,
   passwordOf,
@@ -42,7 +43,7 @@ afterAll(async () => {
 });
 
 async function readOn(db: Json, region: string, key: string): Promise<string | null> {
-  return clients.port(portOf(db, region), passwordOf(db)).get(key);
+  return clients.open(endpointOf(db, region)).get(key);
 }
 
 test('a replica killed with SIGKILL comes back on its port with its data', async () => {
@@ -94,7 +95,9 @@ test('server stop leaves no process; start brings every database back on its por
   expect(after.map((d: Json) => [d.name, d.status])).toEqual(before.map((d: Json) => [d.name, 'ready']));
   for (const d of after) {
     const old = before.find((b: Json) => b.id === d.id);
+    // the gateway listens on the ports of the last run: every URL handed out still works
     expect(d.privateUrl).toBe(old.privateUrl);
+    expect(d.endpoints).toEqual(old.endpoints);
     expect(d.processes.every((p: Json) => p.state === 'running')).toBe(true);
   }
   expect(await clients.open(withReplicas.privateUrl).get('user:1')).toBe('ana');
