@@ -38,7 +38,7 @@ export default class RedisCacheStatus extends BaseCommand<typeof RedisCacheStatu
       }
       const b = status.backlog;
       this.log(
-        `\nDatabase 1: ${status.lastSeq.toLocaleString('en-US')} commands accepted; backlog ${b.entries.toLocaleString('en-US')} entries, ` +
+        `\nDatabase 1: ${plural(status.lastSeq, 'command')} accepted; backlog ${plural(b.entries, 'entry', 'entries')}, ` +
           `${bytes(b.bytes)} of ${bytes(b.maxBytes)}, kept up to ${Math.round(b.maxAgeMs / 60000)} min`,
       );
       if (idle > 0) this.log(`${idle} other region${idle === 1 ? '' : 's'} idle (the cache starts there on first connection)`);
@@ -50,4 +50,8 @@ export default class RedisCacheStatus extends BaseCommand<typeof RedisCacheStatu
 function lagText(r: CacheRegionStatus): string {
   if (r.lagEntries === 0) return 'none';
   return `${r.lagEntries.toLocaleString('en-US')} entries, ${r.lagMs.toLocaleString('en-US')} ms`;
+}
+
+function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
 }
