@@ -280,15 +280,17 @@ async function waitGone(pid: number, ms: number): Promise<boolean> {
   return true;
 }
 
-/** The provisioner keeps each process in <home>/data/<database>/<region>/ with redis.pid there. */
+/** The provisioner keeps each process in <home>/data/<database>/<region>/, the regional cache
+ *  each backend in <home>/cache/backends/<org>/<region>/, with redis.pid there. */
 async function stopOrphanRedis(home: string): Promise<number> {
-  const dataDir = path.join(home, 'data');
   const victims: number[] = [];
-  for (const db of subdirs(dataDir)) {
-    for (const region of subdirs(path.join(dataDir, db))) {
-      const dir = path.join(dataDir, db, region);
-      const pid = Number(readText(path.join(dir, 'redis.pid'))?.trim());
-      if (Number.isInteger(pid) && pid > 1 && alive(pid) && isRedisIn(pid, dir)) victims.push(pid);
+  for (const root of [path.join(home, 'data'), path.join(home, 'cache', 'backends')]) {
+    for (const owner of subdirs(root)) {
+      for (const region of subdirs(path.join(root, owner))) {
+        const dir = path.join(root, owner, region);
+        const pid = Number(readText(path.join(dir, 'redis.pid'))?.trim());
+        if (Number.isInteger(pid) && pid > 1 && alive(pid) && isRedisIn(pid, dir)) victims.push(pid);
+      }
     }
   }
   await Promise.all(

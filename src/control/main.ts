@@ -167,7 +167,10 @@ async function main(): Promise<number> {
   }
   reconciled = true;
   const endpoints = dataPlane.endpoints();
-  log.info({endpoints: Object.fromEntries(Object.entries(endpoints).map(([r, ep]) => [r, ep.port]))}, 'gateway listening');
+  log.info(
+    {endpoints: Object.fromEntries(Object.entries(endpoints).map(([r, ep]) => [r, ep.port])), simulateLatency: values['simulate-latency']},
+    'gateway listening',
+  );
   console.log(`redfly API listening on ${apiUrl} (state in ${home})`);
   return -1; // keep running
 }

@@ -10,6 +10,7 @@ import {
   endpointOf,
   eventually,
   Json,
+  redisPidsUnder,
   passwordOf,
   portOf,
   startServer,
@@ -18,7 +19,9 @@ import {
   waitForStatus,
   waitGone,
 } from '../control/helpers';
-import {stopLocalServer} from '../../../src/cli/local-server';
+import {readFileSync} from 'node:fs';
+import {join} from 'node:path';
+import {localServerStatus, startLocalServer, stopLocalServer} from '../../../src/cli/local-server';
 
 const home = tempHome('platform');
 let s: TestServer;
@@ -198,4 +201,30 @@ test('node-redis (RESP3, HELLO 3 AUTH) works through the gateway too', async () 
   } finally {
     client.destroy();
   }
+});
+
+test('after the server is killed, server stop also reaps the cache backends it left running', async () => {
+  expect(redisPidsUnder(join(home, 'cache')).length).toBeGreaterThan(0);
+  await clients.closeAll();
+  process.kill(s.pid, 'SIGKILL');
+  await eventually('server gone', async () => ((await localServerStatus(home)).running ? undefined : true));
+  expect(redisPidsUnder(join(home, 'cache')).length).toBeGreaterThan(0);
+  const r = await stopLocalServer(home);
+  expect(r.orphansStopped).toBeGreaterThan(1);
+  expect(redisPidsUnder(home)).toEqual([]);
+});
+
+describe('--simulate-latency', () => {
+  const other = tempHome('latency');
+  afterAll(() => cleanup(other));
+
+  test('reaches the gateway of the server', async () => {
+    await startLocalServer({home: other, port: 0, simulateLatency: true});
+    const lines = readFileSync(join(other, 'server.log'), 'utf8')
+      .split('\n')
+      .filter((l) => l.includes('gateway listening'))
+      .map((l) => JSON.parse(l));
+    expect(lines.map((l) => l.simulateLatency)).toEqual([true]);
+    expect(Object.keys(lines[0].endpoints)).toContain('syd');
+  });
 });
