@@ -46,8 +46,8 @@ export class Regions {
 
   /** A digest of every key of database 0: its type, its absolute expiry and its value read
    *  with the type's own commands (DEBUG DIGEST is disabled on the backends). */
-  digests(): Promise<Record<string, string>> {
-    return this.each((c) => digest(c));
+  digests(match = '*'): Promise<Record<string, string>> {
+    return this.each((c) => digest(c, match));
   }
 
   close(): void {
@@ -56,11 +56,11 @@ export class Regions {
   }
 }
 
-export async function digest(c: Redis): Promise<string> {
+export async function digest(c: Redis, match = '*'): Promise<string> {
   const keys: string[] = [];
   let cursor = '0';
   do {
-    const [next, batch] = await c.scan(cursor, 'COUNT', 500);
+    const [next, batch] = await c.scan(cursor, 'MATCH', match, 'COUNT', 500);
     keys.push(...batch);
     cursor = next;
   } while (cursor !== '0');
