@@ -135,6 +135,17 @@ describe('regional cache', () => {
     await expect(clients.open(url('mad').replace(passwordOf({privateUrl: url('mad')}), passwordOf(db))).get('everywhere')).resolves.toBeNull();
     await expect(clients.open(db.privateUrl.replace(passwordOf(db), passwordOf({privateUrl: url('mad')}))).get('counter')).resolves.toBeNull();
   });
+
+  test('an organization created through the API has its own cache at once, invisible to the others', async () => {
+    expect((await api(s, 'POST', '/v1/orgs', {slug: 'acme'})).status).toBe(201);
+    const acme = (await api(s, 'GET', '/v1/orgs/acme/cache')).body;
+    const acmeMad = clients.open(acme.regions.find((x: Json) => x.region === 'mad').url);
+    expect(await acmeMad.get('local-only')).toBeNull();
+    expect(await acmeMad.set('acme-key', '1')).toBe('OK');
+    const personalMad = clients.open(cache.regions.find((x: Json) => x.region === 'mad').url);
+    expect(await personalMad.get('acme-key')).toBeNull();
+    expect(await personalMad.get('local-only')).toBe('mad');
+  });
 });
 
 test('a server restart keeps every URL and the data, and the cache keeps serving', async () => {
