@@ -5,7 +5,7 @@
 // process that dies is started again on the same port, empty, and its applier replays the
 // retained backlog into it.
 import {ChildProcess, spawn} from 'node:child_process';
-import {randomBytes} from 'node:crypto';
+import {createHash, randomBytes} from 'node:crypto';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
@@ -81,7 +81,8 @@ function renderConfig(dir: string, port: number, secret: string, maxmemoryBytes:
     `maxmemory ${maxmemoryBytes}`,
     'maxmemory-policy allkeys-lru',
     'user default off',
-    `user ${CACHE_INTERNAL_USER} on >${secret} ~* &* +@all`,
+    // The SHA-256 form, so the secret is not written to disk in clear.
+    `user ${CACHE_INTERNAL_USER} on #${createHash('sha256').update(secret).digest('hex')} ~* &* +@all`,
     '',
   ].join('\n');
 }
