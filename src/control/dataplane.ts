@@ -8,6 +8,7 @@ import type {DatabaseStats} from '../api/types';
 import {CacheService, CacheTenants, cacheConfigFromEnv} from '../cache';
 import {cacheRoutes} from '../cache/http';
 import {Endpoint, GatewayHandle, startGateway, UsageSeed} from '../gateway';
+import {findFreePort} from '../provision/ports';
 import type {DatabaseRecord, Store} from '../store';
 import type {Catalogue} from './catalogue';
 import {TenantDirectory, observedStore} from './directory';
@@ -105,21 +106,44 @@ export class DataPlane {
       usageSeed: (id: string) => this.seeds[id],
       log: (m: string) => opts.log?.(m),
     };
-    const wanted = (region: string) =>
-      opts.portBase !== undefined ? opts.portBase + regions.indexOf(region) : (this.savedPorts[region] ?? 0);
+    let ports: Record<string, number>;
+    if (opts.portBase !== undefined) {
+      ports = Object.fromEntries(regions.map((r, i) => [r, opts.portBase! + i]));
+    } else {
+      ports = await this.choosePorts(this.savedPorts);
+    }
     try {
-      this.gw = await startGateway({...gatewayOpts, port: wanted});
+      this.gw = await startGateway({...gatewayOpts, port: (r) => ports[r]});
     } catch (err) {
       // A remembered port taken by another program meanwhile: serve on new ports rather than
       // not at all (URLs change; `redfly redis status` shows the new ones).
       if (opts.portBase !== undefined || (err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
       opts.log?.('a gateway port of the last run is taken; the gateway moves to new ports', {err: (err as Error).message});
-      this.gw = await startGateway({...gatewayOpts, port: () => 0});
+      ports = await this.choosePorts({});
+      this.gw = await startGateway({...gatewayOpts, port: (r) => ports[r]});
     }
-    const ports = Object.fromEntries(Object.entries(this.gw.endpoints).map(([r, ep]) => [r, ep.port]));
-    writeJson(this.file('gateway.json'), {ports});
+    const bound = Object.fromEntries(Object.entries(this.gw.endpoints).map(([r, ep]) => [r, ep.port]));
+    writeJson(this.file('gateway.json'), {ports: bound});
     this.usageTimer = setInterval(() => this.saveUsage(), USAGE_SAVE_MS);
     this.usageTimer.unref();
+  }
+
+  /** The ports of the last run, and new ones for regions without: drawn like the provisioner's,
+   *  below the kernel's ephemeral range, so no outgoing connection's source port takes one of
+   *  them while the server is down. */
+  private async choosePorts(saved: Record<string, number>): Promise<Record<string, number>> {
+    const ports: Record<string, number> = {};
+    const taken = new Set(Object.values(saved));
+    for (const region of this.regions) {
+      ports[region] = saved[region] ?? (await findFreePort(taken));
+      taken.add(ports[region]);
+    }
+    return ports;
+  }
+
+  /** Ports the gateway holds or will hold again: a database process must never take one. */
+  gatewayPorts(): number[] {
+    return Object.values(this.endpoints()).map((ep) => ep.port);
   }
 
   /** The cache's routes, for the authenticated scope of the API. */

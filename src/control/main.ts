@@ -89,6 +89,8 @@ async function main(): Promise<number> {
     home,
     internalSecret: secret,
     redisServerPath,
+    // reconcile runs before the gateway listens again: keep new processes off its ports
+    avoidPorts: () => dataPlane.gatewayPorts(),
     events: {onProcessEvent: (id, health, message) => databases?.onProcessEvent(id, health, message)},
   });
   let reconciled = false;

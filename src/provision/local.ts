@@ -21,6 +21,8 @@ export interface LocalProvisionerOptions {
   events?: ProvisionerEvents;
   /** How many databases reconcile() brings back at once (default 4). */
   reconcileConcurrency?: number;
+  /** Ports other parts of the server hold or will hold again (the gateway's endpoints). */
+  avoidPorts?: () => Iterable<number>;
 }
 
 /** reconcile() tried every database; these could not be brought back. */
@@ -287,7 +289,7 @@ export class LocalProvisioner implements Provisioner {
 
   private async newPort(): Promise<number> {
     for (;;) {
-      const used = new Set([...this.reservedPorts, ...this.allProcs().map((p) => p.port)]);
+      const used = new Set([...this.reservedPorts, ...this.allProcs().map((p) => p.port), ...(this.opts.avoidPorts?.() ?? [])]);
       const port = await findFreePort(used);
       // Checked after the await: two concurrent probes may have found the same port.
       if (!this.reservedPorts.has(port)) {
