@@ -9,8 +9,8 @@ export interface AdminAuth {
   password: string;
 }
 
-/** Usage of a database read from its primary's INFO. Counters are since the process started
- *  until the gateway (a later issue) counts per day. */
+/** Usage of a database read from its primary's INFO, for an API without a data plane (the
+ *  server counts through the gateway: DataPlane.stats). Counters are since the process started. */
 export async function databaseStats(
   rec: DatabaseRecord,
   catalogue: Catalogue,
