@@ -45,7 +45,8 @@ export class DataPlane {
 
   constructor(private readonly opts: DataPlaneOptions) {
     this.host = opts.host ?? '127.0.0.1';
-    this.directory = new TenantDirectory(opts.store, opts.catalogue, this.host);
+    // the processes behind the gateway always listen on loopback, whatever --host the API has
+    this.directory = new TenantDirectory(opts.store, opts.catalogue);
     this.store = observedStore(opts.store, this.directory);
     this.directory.onRevoked = (id) => this.gw?.disconnect(id);
     this.directory.load();
