@@ -6,7 +6,8 @@
 import {createHmac} from 'node:crypto';
 import {Backend} from './backend';
 import {LogEntry, RegionCounters, ReplayLog} from './log';
-import {asText, encodeCommand, parseInfo, Reply, ReplyError, RespConnection} from './resp';
+import {asText, encodeCommand, RedisConnection, Reply, ReplyError} from '../redis/client';
+import {parseInfo} from '../redis/info';
 
 export const CURSOR_KEY = 'redfly:replay:cursor';
 const APPLIER_NAME = 'redfly-applier';
@@ -35,7 +36,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export class RegionApplier {
   state: ApplierState = 'connecting';
   cursor = 0; // last sequence applied in this region (as recorded in the backend)
-  private conn: RespConnection | null = null;
+  private conn: RedisConnection | null = null;
   private runId: string | null = null;
   private stopped = false;
   private wake: (() => void) | null = null;
@@ -113,7 +114,7 @@ export class RegionApplier {
     this.state = 'connecting';
     const conn = await this.backend.connect((c) => (this.conn = c));
     if (this.stopped) throw new Error('stopped');
-    const info = parseInfo(asText(await conn.call('INFO', 'server')));
+    const info = parseInfo(await conn.text('INFO', 'server'));
     const runId = info.run_id ?? null;
     await this.fenceOldAppliers(conn);
     await conn.call('SELECT', '1');
@@ -140,10 +141,10 @@ export class RegionApplier {
    * buffer, e.g. while the process is stopped. Closing those connections discards it, so the
    * cursor read next is final and nothing is applied twice.
    */
-  private async fenceOldAppliers(conn: RespConnection): Promise<void> {
+  private async fenceOldAppliers(conn: RedisConnection): Promise<void> {
     await conn.call('CLIENT', 'SETNAME', APPLIER_NAME);
     const me = Number(await conn.call('CLIENT', 'ID'));
-    const list = asText(await conn.call('CLIENT', 'LIST', 'TYPE', 'normal'));
+    const list = await conn.text('CLIENT', 'LIST', 'TYPE', 'normal');
     for (const line of list.split('\n')) {
       const id = /(?:^|\s)id=(\d+)/.exec(line);
       if (id && Number(id[1]) !== me && new RegExp(`\\sname=${APPLIER_NAME}(\\s|$)`).test(line)) {
@@ -216,7 +217,7 @@ export class RegionApplier {
     this.advance(batch, last);
   }
 
-  private async applyOne(conn: RespConnection, entry: LogEntry): Promise<void> {
+  private async applyOne(conn: RedisConnection, entry: LogEntry): Promise<void> {
     const bytes = Buffer.concat([MULTI, entry.payload, this.cursorUpdate(entry.seq), EXEC]);
     const replies = await conn.send(bytes, 6);
     const exec = replies[5];

@@ -10,7 +10,8 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import {BackendRecord, ReplayLog} from './log';
-import {parseInfo, RespConnection, asText} from './resp';
+import {RedisConnection} from '../redis/client';
+import {parseInfo} from '../redis/info';
 
 /** The ACL user the platform uses on cache backends (user "default" is disabled). */
 export const CACHE_INTERNAL_USER = 'redfly';
@@ -126,8 +127,8 @@ export class Backend {
 
   /** An authenticated connection. `opened` sees it before AUTH is answered, so a caller can
    *  close it while a stopped (SIGSTOP) process never answers. */
-  async connect(opened?: (conn: RespConnection) => void): Promise<RespConnection> {
-    const conn = await RespConnection.connect(this.port);
+  async connect(opened?: (conn: RedisConnection) => void): Promise<RedisConnection> {
+    const conn = await RedisConnection.connect(this.port);
     opened?.(conn);
     try {
       await conn.call('AUTH', CACHE_INTERNAL_USER, this.secret);
@@ -197,7 +198,7 @@ export class BackendPool {
     try {
       const conn = await b.connect();
       try {
-        const info = parseInfo(asText(await conn.call('INFO', 'server')));
+        const info = parseInfo(await conn.text('INFO', 'server'));
         return Number(info.process_id) === b.pid;
       } finally {
         conn.close();

@@ -1,31 +1,10 @@
-// Redis's own command table (the reply of COMMAND), fetched once from a backend so that "known
-// command" and "right number of arguments" mean exactly what the backend that will run the
-// command means by them, for whatever redis-server version is installed.
-import {asText, Reply} from './resp';
+// The cache's view of Redis's own command table (src/redis/command-table.ts): "known command"
+// and "right number of arguments" mean exactly what the backend that will run the command means
+// by them, and are refused with Redis's own error texts.
+import type {Reply} from '../redis/client';
+import {arityOk as arityFits, CommandEntry, parseCommandTable} from '../redis/command-table';
 
-export interface CommandSpec {
-  name: string; // lowercase, "xgroup|create" for a subcommand
-  arity: number; // Redis convention: n = exactly n words, -n = at least n
-  flags: Set<string>;
-  tips: string[];
-  subcommands: Map<string, CommandSpec>; // key: lowercase subcommand name ("create")
-}
-
-function parseEntry(entry: Reply): CommandSpec | null {
-  if (!Array.isArray(entry) || entry.length < 3) return null;
-  const name = asText(entry[0]).toLowerCase();
-  const arity = Number(entry[1]);
-  const flags = new Set(Array.isArray(entry[2]) ? entry[2].map((f) => asText(f).toLowerCase()) : []);
-  const tips = Array.isArray(entry[7]) ? entry[7].map((t) => asText(t).toLowerCase()) : [];
-  const subcommands = new Map<string, CommandSpec>();
-  if (Array.isArray(entry[9])) {
-    for (const sub of entry[9]) {
-      const spec = parseEntry(sub);
-      if (spec) subcommands.set(spec.name.slice(spec.name.indexOf('|') + 1), spec);
-    }
-  }
-  return {name, arity, flags, tips, subcommands};
-}
+export type CommandSpec = CommandEntry;
 
 export type Lookup =
   | {ok: true; spec: CommandSpec}
@@ -35,15 +14,7 @@ export class CommandTable {
   private constructor(private readonly byName: Map<string, CommandSpec>) {}
 
   static fromReply(reply: Reply): CommandTable {
-    const map = new Map<string, CommandSpec>();
-    if (Array.isArray(reply)) {
-      for (const entry of reply) {
-        const spec = parseEntry(entry);
-        if (spec) map.set(spec.name, spec);
-      }
-    }
-    if (map.size === 0) throw new Error('COMMAND returned no commands');
-    return new CommandTable(map);
+    return new CommandTable(parseCommandTable(reply));
   }
 
   get size(): number {
@@ -71,8 +42,7 @@ export class CommandTable {
   }
 }
 
-const arityOk = (spec: CommandSpec, words: number): boolean =>
-  spec.arity >= 0 ? words === spec.arity : words >= -spec.arity;
+const arityOk = (spec: CommandSpec, words: number): boolean => arityFits(spec.arity, words);
 
 const clip = (s: string): string => (s.length > 128 ? s.slice(0, 128) : s);
 

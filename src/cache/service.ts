@@ -9,7 +9,8 @@ import {Backend, BackendAddress, BackendPool} from './backend';
 import {CommandTable} from './commands';
 import {ReplayLog} from './log';
 import {prepareDb1} from './policy';
-import {encodeCommand, parseInfo, asText, RespConnection} from './resp';
+import {encodeCommand, RedisConnection} from '../redis/client';
+import {parseInfo} from '../redis/info';
 import {CacheConfig, CacheRegionStatus, CacheStatus} from './types';
 
 export type Db1Result =
@@ -321,16 +322,16 @@ export class CacheService {
 async function backendFigures(b: Backend): Promise<{keys: number; memory: number}> {
   // A stopped (SIGSTOP) backend never answers: the caller gives up after a while, and this
   // timer makes sure the connection does not outlive that.
-  let conn: RespConnection | null = null;
+  let conn: RedisConnection | null = null;
   const timer = setTimeout(() => conn?.close(), 2000);
   timer.unref();
   try {
     const c = await b.connect((opened) => (conn = opened));
-    const info = parseInfo(asText(await c.call('INFO', 'memory', 'keyspace')));
+    const info = parseInfo(await c.text('INFO', 'memory', 'keyspace'));
     const db0 = /keys=(\d+)/.exec(info.db0 ?? '');
     return {keys: db0 ? Number(db0[1]) : 0, memory: Number(info.used_memory ?? 0)};
   } finally {
     clearTimeout(timer);
-    (conn as RespConnection | null)?.close();
+    (conn as RedisConnection | null)?.close();
   }
 }

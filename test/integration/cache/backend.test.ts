@@ -1,7 +1,7 @@
 // Database 0 is volatile (memory only) and evicts when full instead of refusing writes; the
 // backend is reachable only with the platform's secret, never with the user's password.
 import {CacheService} from '../../../src/cache';
-import {RespConnection} from '../../../src/cache/resp';
+import {RedisConnection} from '../../../src/redis/client';
 import {openCache, Regions, rmrf, tempDir} from './helpers';
 
 const ORG = 'tiny';
@@ -38,7 +38,7 @@ test('nothing is persisted: no AOF, no RDB snapshots', async () => {
 
 test('the backend refuses anyone without the platform secret', async () => {
   const {port} = cache.processOf(ORG, 'mad')!;
-  const anon = await RespConnection.connect(port);
+  const anon = await RedisConnection.connect(port);
   try {
     await expect(anon.call('GET', 'page:1')).rejects.toThrow(/NOAUTH/);
     await expect(anon.call('AUTH', 'default', 'anything')).rejects.toThrow(/WRONGPASS/);

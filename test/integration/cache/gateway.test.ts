@@ -5,7 +5,7 @@ import {createHash, randomBytes} from 'node:crypto';
 import Redis from 'ioredis';
 import {createClient} from 'redis';
 import {CacheService, CacheTenants, CACHE_UNSUPPORTED} from '../../../src/cache';
-import {RespConnection} from '../../../src/cache/resp';
+import {RedisConnection} from '../../../src/redis/client';
 import {startGateway, GatewayHandle, Tenant} from '../../../src/gateway';
 import {Regions, REGIONS, rmrf, tempDir} from './helpers';
 
@@ -140,7 +140,7 @@ test('a 5 MB value set through database 1 arrives intact in every region', async
 
 test('every unsupported command is refused by name in database 0 and in database 1', async () => {
   const ep = gw.endpoints.ams;
-  const conn = await RespConnection.connect(ep.port, ep.host);
+  const conn = await RedisConnection.connect(ep.port, {host: ep.host});
   const before = cache.lastSeq('acme');
   try {
     expect(await conn.call('AUTH', PASSWORDS.acme)).toBe('OK');
@@ -168,7 +168,7 @@ test("a client cannot move a region's replay cursor (COPY ... DB 1 into the hidd
   await mad.call('COPY', 'fake', 'redfly:replay:cursor', 'DB', '1', 'REPLACE').catch(() => undefined);
   // Make the applier reconnect and read the cursor again.
   const {port} = cache.processOf('acme', 'mad')!;
-  const admin = await RespConnection.connect(port);
+  const admin = await RedisConnection.connect(port);
   try {
     await admin.call('AUTH', 'redfly', SECRET);
     const list = String(await admin.call('CLIENT', 'LIST'));

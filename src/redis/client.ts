@@ -1,7 +1,10 @@
-// A small RESP2 connection for the cache's own traffic to its backends (appliers, status, the
-// command table). Replies keep bulk strings as Buffers and keep errors nested inside arrays
-// (an EXEC reply says which replayed command failed), and a closed socket fails every pending
-// call at once so the applier can reconnect and re-read its cursor instead of guessing.
+// The one RESP2 connection for the platform's own traffic to its redis-servers (readiness polls,
+// REPLICAOF and CONFIG SET, the cache appliers, INFO for stats and the gateway's monitor).
+// It fails fast: no reconnect and no offline queue, so "not listening yet" and "went away" are
+// seen by the caller at once (a full driver would retry behind our back). Replies keep bulk
+// strings as Buffers (values are binary) and keep errors nested inside arrays (an EXEC reply says
+// which queued command failed); a closed socket fails every pending call together, so a caller
+// can reconnect and re-read its state instead of guessing which command went through.
 import * as net from 'node:net';
 
 export type Reply = Buffer | string | number | null | ReplyError | Reply[];
@@ -18,6 +21,18 @@ export class ConnectionClosedError extends Error {
     super(message);
     this.name = 'ConnectionClosedError';
   }
+}
+
+export interface ConnectOptions {
+  host?: string; // 127.0.0.1
+  connectTimeoutMs?: number; // 2000
+  /** A call with no reply in this time (something that is not Redis holds the port) closes the
+   *  connection and fails every pending call. None by default. */
+  callTimeoutMs?: number;
+  /** Sent as AUTH right after connecting; a refusal rejects connect(). */
+  auth?: {user?: string; password: string};
+  /** CLIENT SETNAME, so the connection is recognisable in CLIENT LIST. */
+  name?: string;
 }
 
 const CRLF = Buffer.from('\r\n');
@@ -37,7 +52,8 @@ interface Parsed {
   end: number;
 }
 
-function parseReply(buf: Buffer, start: number): Parsed | undefined {
+/** One complete reply starting at `start`, or undefined when more bytes are needed. */
+export function parseReply(buf: Buffer, start: number): Parsed | undefined {
   if (start >= buf.length) return undefined;
   const lineEnd = buf.indexOf(CRLF, start);
   if (lineEnd < 0) return undefined;
@@ -74,26 +90,34 @@ function parseReply(buf: Buffer, start: number): Parsed | undefined {
   }
 }
 
+export const asText = (r: Reply): string => (Buffer.isBuffer(r) ? r.toString('utf8') : String(r));
+
 interface Pending {
   resolve: (r: Reply) => void;
   reject: (e: Error) => void;
 }
 
-export class RespConnection {
+export class RedisConnection {
   private buf: Buffer = Buffer.alloc(0);
   private readonly pending: Pending[] = [];
   private closedError: Error | null = null;
   private readonly closeListeners: Array<(err: Error) => void> = [];
 
-  private constructor(private readonly socket: net.Socket) {
+  private constructor(
+    private readonly socket: net.Socket,
+    private readonly callTimeoutMs: number | undefined,
+  ) {
     socket.setNoDelay(true);
     socket.on('data', (chunk) => this.onData(chunk));
     socket.on('error', (err) => this.fail(new ConnectionClosedError(err.message)));
     socket.on('close', () => this.fail(new ConnectionClosedError()));
   }
 
-  static connect(port: number, host = '127.0.0.1', timeoutMs = 2000): Promise<RespConnection> {
-    return new Promise((resolve, reject) => {
+  /** Rejects at once when nothing listens on the port (with the socket's own error). */
+  static async connect(port: number, opts: ConnectOptions = {}): Promise<RedisConnection> {
+    const host = opts.host ?? '127.0.0.1';
+    const timeoutMs = opts.connectTimeoutMs ?? 2000;
+    const conn = await new Promise<RedisConnection>((resolve, reject) => {
       const socket = net.connect({port, host});
       const timer = setTimeout(() => {
         socket.destroy();
@@ -106,9 +130,20 @@ export class RespConnection {
       socket.once('connect', () => {
         clearTimeout(timer);
         socket.removeAllListeners('error');
-        resolve(new RespConnection(socket));
+        resolve(new RedisConnection(socket, opts.callTimeoutMs));
       });
     });
+    try {
+      if (opts.auth) {
+        const {user, password} = opts.auth;
+        await (user === undefined ? conn.call('AUTH', password) : conn.call('AUTH', user, password));
+      }
+      if (opts.name) await conn.call('CLIENT', 'SETNAME', opts.name);
+    } catch (err) {
+      conn.close();
+      throw err;
+    }
+    return conn;
   }
 
   get closed(): boolean {
@@ -127,6 +162,11 @@ export class RespConnection {
     return reply;
   }
 
+  /** One command whose reply is read as text (INFO, status replies). */
+  async text(...args: Array<Buffer | string | number>): Promise<string> {
+    return asText(await this.call(...args));
+  }
+
   /** Writes pre-encoded bytes holding `count` commands and resolves with their replies in order
    *  (error replies are returned, not thrown). */
   send(bytes: Buffer, count: number): Promise<Reply[]> {
@@ -135,8 +175,15 @@ export class RespConnection {
     for (let i = 0; i < count; i++) {
       replies.push(new Promise<Reply>((resolve, reject) => this.pending.push({resolve, reject})));
     }
+    const all = Promise.all(replies);
     this.socket.write(bytes);
-    return Promise.all(replies);
+    if (this.callTimeoutMs === undefined) return all;
+    const ms = this.callTimeoutMs;
+    const timer = setTimeout(() => {
+      this.fail(new ConnectionClosedError(`no reply within ${ms} ms`));
+      this.socket.destroy();
+    }, ms);
+    return all.finally(() => clearTimeout(timer));
   }
 
   close(): void {
@@ -173,13 +220,16 @@ export class RespConnection {
   }
 }
 
-export function parseInfo(text: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const line of text.split('\r\n')) {
-    const i = line.indexOf(':');
-    if (i > 0 && !line.startsWith('#')) out[line.slice(0, i)] = line.slice(i + 1);
+/** One-shot: connect (authenticated per opts), run `use`, close. */
+export async function withConnection<T>(
+  port: number,
+  opts: ConnectOptions,
+  use: (conn: RedisConnection) => Promise<T>,
+): Promise<T> {
+  const conn = await RedisConnection.connect(port, opts);
+  try {
+    return await use(conn);
+  } finally {
+    conn.close();
   }
-  return out;
 }
-
-export const asText = (r: Reply): string => (Buffer.isBuffer(r) ? r.toString('utf8') : String(r));
