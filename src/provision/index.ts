@@ -1,7 +1,6 @@
 export * from './types';
 export {LocalProvisioner, ReconcileError} from './local';
 export type {LocalProvisionerOptions} from './local';
-export {adminConnection} from './admin';
 export {
   RedisServerMissingError,
   RedisServerTooOldError,

@@ -6,10 +6,9 @@ import * as path from 'node:path';
 import {checkRedisServer} from './binary';
 import {renderConfig} from './config';
 import {ProcessStoppedError, UnsupportedChangeError} from './errors';
-import {applyLimits} from './live';
+import {applyLimits, internalCall} from './live';
 import {stopOrphans} from './orphans';
 import {findFreePort} from './ports';
-import {adminCommands} from './resp';
 import {waitForSync} from './readiness';
 import {SupervisedRedis} from './supervised';
 import type {DesiredDatabase, ProcessHealth, ProcessSpec, Provisioner, ProvisionerEvents} from './types';
@@ -259,7 +258,7 @@ export class LocalProvisioner implements Provisioner {
           if (!initial) {
             const replicas = this.running(state).filter((p) => p.role === 'replica');
             await Promise.allSettled(
-              replicas.map((r) => adminCommands(r.port, this.opts.internalSecret, [['REPLICAOF', '127.0.0.1', self.port]])),
+              replicas.map((r) => internalCall(r.port, this.opts.internalSecret, 'REPLICAOF', '127.0.0.1', self.port)),
             );
           }
           return;

@@ -2,7 +2,8 @@
 // rather than on some coarse timer.
 import {ProcessStartError} from './errors';
 import {INTERNAL_USER} from './config';
-import {parseInfo, RespClient} from './resp';
+import {RedisConnection} from '../redis/client';
+import {parseInfo} from '../redis/info';
 
 export const POLL_MS = 4;
 
@@ -44,14 +45,14 @@ function guarded<T>(call: Promise<T>, opts: WaitOptions): Promise<T> {
  * server is really our child (its process_id), not some other server that owns the port.
  * Returns the authenticated connection for the caller's next commands.
  */
-export async function waitForPing(port: number, secret: string, pid: number, opts: WaitOptions): Promise<RespClient> {
+export async function waitForPing(port: number, secret: string, pid: number, opts: WaitOptions): Promise<RedisConnection> {
   for (;;) {
     check(opts);
-    let client: RespClient;
+    let client: RedisConnection;
     try {
       // No short call timeout: guarded() stops waiting as soon as our child exits, and a
       // loaded machine may take a while to answer.
-      client = await RespClient.connect(port, 1000, 10_000);
+      client = await RedisConnection.connect(port, {connectTimeoutMs: 1000, callTimeoutMs: 10_000});
     } catch {
       await sleep(POLL_MS);
       continue;
@@ -68,7 +69,7 @@ export async function waitForPing(port: number, secret: string, pid: number, opt
           await sleep(POLL_MS * 5);
         }
       }
-      const info = parseInfo(String(await guarded(client.call('INFO', 'server'), opts)));
+      const info = parseInfo(await guarded(client.text('INFO', 'server'), opts));
       if (Number(info.process_id) !== pid) {
         client.close();
         throw new ProcessStartError(`port ${port} is served by another process (pid ${info.process_id})`, true);
@@ -86,12 +87,12 @@ export async function waitForPing(port: number, secret: string, pid: number, opt
 }
 
 /** Waits until a replica's link to its primary is up and no sync is in progress. */
-export async function waitForSync(client: RespClient, opts: WaitOptions): Promise<void> {
+export async function waitForSync(client: RedisConnection, opts: WaitOptions): Promise<void> {
   for (;;) {
     check(opts);
     let info: Record<string, string>;
     try {
-      info = parseInfo(String(await guarded(client.call('INFO', 'replication'), opts)));
+      info = parseInfo(await guarded(client.text('INFO', 'replication'), opts));
     } catch (err) {
       check(opts);
       throw err;

@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import {configPath, logfilePath, pidfilePath} from './config';
 import {ProcessStartError, ProcessStoppedError, RedisServerMissingError} from './errors';
 import {waitForPing, WaitOptions} from './readiness';
-import {RespClient} from './resp';
+import type {RedisConnection} from '../redis/client';
 import type {ProcessHealth, ProcessState} from './types';
 
 export const START_TIMEOUT_MS = 60_000; // generous: loading a 500 MB AOF takes a while
@@ -31,7 +31,7 @@ export interface SupervisedOptions {
   newPort: () => Promise<number>;
   /** Runs once the process answers, on every start (REPLICAOF for replicas). `initial` is true
    *  for a start requested by ensure(), false for a restart by supervision. */
-  afterStart: (proc: SupervisedRedis, client: RespClient, initial: boolean, wait: WaitOptions) => Promise<void>;
+  afterStart: (proc: SupervisedRedis, client: RedisConnection, initial: boolean, wait: WaitOptions) => Promise<void>;
   onEvent: (health: ProcessHealth, message: string) => void;
   /** Called each time the process enters the running state. */
   onRunning?: (proc: SupervisedRedis) => Promise<void>;
@@ -207,7 +207,7 @@ export class SupervisedRedis {
       abort: startupFailure,
       describe: `${this.label} (port ${this.port})`,
     };
-    let client: RespClient | null = null;
+    let client: RedisConnection | null = null;
     try {
       // Spawn failures (ENOENT) are reported asynchronously; give them a turn of the loop.
       await new Promise((r) => setImmediate(r));

@@ -23,13 +23,14 @@ afterAll(async () => {
 });
 
 const OWNER_SCRIPT = `
-const {LocalProvisioner, adminConnection} = require(process.env.BUNDLE);
+const {LocalProvisioner} = require(process.env.BUNDLE);
+const Redis = require('ioredis');
 (async () => {
   const p = new LocalProvisioner({home: process.env.HOME_DIR, internalSecret: process.env.SECRET});
   const out = {};
   for (const db of JSON.parse(process.env.DBS)) {
     const specs = await p.ensure(db);
-    const admin = adminConnection(specs[0].port, process.env.SECRET);
+    const admin = new Redis({host: '127.0.0.1', port: specs[0].port, username: 'redfly', password: process.env.SECRET});
     await admin.set('written-by', 'first-owner');
     await admin.quit();
     out[db.id] = {specs, pids: p.health(db.id).map((h) => h.pid)};
