@@ -38,7 +38,10 @@ beforeAll(async () => {
 
 afterAll(async () => {
   try {
+    // tmux leaves its socket file behind after kill-server
+    const socket = tmux('display-message', '-p', '#{socket_path}').trim();
     tmux('kill-server');
+    fs.rmSync(socket, {force: true});
   } catch {
     // no session left
   }
