@@ -1,8 +1,7 @@
-// Client side of the regional-cache routes (src/cache/http.ts is the server side):
+// Wire types of the regional-cache routes (src/cache/http.ts is the server side; the calls are
+// RedflyClient.getCacheInfo / getCacheStatus):
 //   GET /v1/orgs/{slug}/cache          -> CacheInfo   (per-region URLs and environment lines)
 //   GET /v1/orgs/{slug}/cache/status   -> CacheStatus (per-region keys, memory, replay lag)
-// Like the rest of src/api it never prints; failures are the typed errors of ./errors.
-import type {RedflyClient} from './client';
 
 export interface CacheRegionUrl {
   region: string;
@@ -40,21 +39,3 @@ export interface CacheStatus {
 
 /** The env var names an app reads: Fly's, and redfly's twin. */
 export const CACHE_ENV_NAMES = ['FLY_REDIS_CACHE_URL', 'REDFLY_CACHE_URL'] as const;
-
-type Requester = <T>(spec: {method: 'GET'; path: string; retryable: boolean}) => Promise<T>;
-
-// RedflyClient keeps its transport private; these routes reuse it (same auth, retries and
-// error mapping) through TypeScript's element-access escape hatch rather than a second client.
-function requester(client: RedflyClient): Requester {
-  return (client as unknown as {request: Requester}).request.bind(client);
-}
-
-const seg = (s: string) => encodeURIComponent(s);
-
-export function getCacheInfo(client: RedflyClient, org: string): Promise<CacheInfo> {
-  return requester(client)({method: 'GET', path: `/v1/orgs/${seg(org)}/cache`, retryable: true});
-}
-
-export function getCacheStatus(client: RedflyClient, org: string): Promise<CacheStatus> {
-  return requester(client)({method: 'GET', path: `/v1/orgs/${seg(org)}/cache/status`, retryable: true});
-}

@@ -3,6 +3,7 @@
 // that commands which never talk to the API (help, version) do not pay for it.
 import type {AxiosInstance, AxiosResponse} from 'axios';
 import {ApiError, NetworkError, ProvisioningError, TimeoutError} from './errors';
+import type {CacheInfo, CacheStatus} from './cache';
 import type {
   CreateDatabaseRequest,
   Database,
@@ -144,6 +145,14 @@ export class RedflyClient {
   }
   getStats(idOrName: string): Promise<DatabaseStats> {
     return this.request({method: 'GET', path: `/v1/databases/${enc(idOrName)}/stats`, retryable: true});
+  }
+
+  // ---- regional cache ----
+  getCacheInfo(org: string): Promise<CacheInfo> {
+    return this.request({method: 'GET', path: `/v1/orgs/${enc(org)}/cache`, retryable: true});
+  }
+  getCacheStatus(org: string): Promise<CacheStatus> {
+    return this.request({method: 'GET', path: `/v1/orgs/${enc(org)}/cache/status`, retryable: true});
   }
 
   /** Polls until `ready`; throws ProvisioningError on `failed` or when time runs out. */

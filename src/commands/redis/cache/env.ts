@@ -24,13 +24,10 @@ export default class RedisCacheEnv extends BaseCommand<typeof RedisCacheEnv> {
 
   async run(): Promise<CacheEnvJson> {
     const api = await this.api();
-    const [{getCacheInfo}, {resolveCacheOrg, resolveCacheRegion}] = await Promise.all([
-      import('../../../api/cache'),
-      import('../../../cache/cli'),
-    ]);
+    const {resolveCacheOrg, resolveCacheRegion} = await import('../../../cli/cache-inputs');
     const ask = {canPrompt: this.canPrompt(), note: (line: string) => this.note(line)};
     const org = await resolveCacheOrg(api, this.flags.org, ask);
-    const region = await resolveCacheRegion(await getCacheInfo(api, org), this.flags.region, ask);
+    const region = await resolveCacheRegion(await api.getCacheInfo(org), this.flags.region, ask);
     for (const line of region.env) this.log(line);
     const env = Object.fromEntries(region.env.map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]));
     return {org, region: region.region, env};

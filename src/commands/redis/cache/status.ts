@@ -14,9 +14,9 @@ export default class RedisCacheStatus extends BaseCommand<typeof RedisCacheStatu
 
   async run(): Promise<CacheStatus> {
     const api = await this.api();
-    const [{getCacheStatus}, {resolveCacheOrg}] = await Promise.all([import('../../../api/cache'), import('../../../cache/cli')]);
+    const {resolveCacheOrg} = await import('../../../cli/cache-inputs');
     const org = await resolveCacheOrg(api, this.flags.org, {canPrompt: this.canPrompt(), note: (l) => this.note(l)});
-    const status = await getCacheStatus(api, org);
+    const status = await api.getCacheStatus(org);
     if (!this.jsonEnabled()) {
       const [{table}, {bytes}] = await Promise.all([import('../../../cli/render'), import('../../../cli/format')]);
       const active = status.regions.filter((r) => r.state !== 'idle');

@@ -23,13 +23,10 @@ export default class RedisCacheUrl extends BaseCommand<typeof RedisCacheUrl> {
 
   async run(): Promise<CacheUrlJson> {
     const api = await this.api();
-    const [{getCacheInfo}, {resolveCacheOrg, resolveCacheRegion}] = await Promise.all([
-      import('../../../api/cache'),
-      import('../../../cache/cli'),
-    ]);
+    const {resolveCacheOrg, resolveCacheRegion} = await import('../../../cli/cache-inputs');
     const ask = {canPrompt: this.canPrompt(), note: (line: string) => this.note(line)};
     const org = await resolveCacheOrg(api, this.flags.org, ask);
-    const region = await resolveCacheRegion(await getCacheInfo(api, org), this.flags.region, ask);
+    const region = await resolveCacheRegion(await api.getCacheInfo(org), this.flags.region, ask);
     this.log(region.url);
     return {org, region: region.region, url: region.url};
   }

@@ -1,8 +1,8 @@
 // Inputs shared by the `redfly redis cache` commands: which organization and which region.
-// CLI-side only (bundled into the CLI): it imports nothing of the server.
+// CLI-side only: it imports nothing of the server.
 import type {CacheInfo, CacheRegionUrl} from '../api/cache';
 import type {RedflyClient} from '../api/client';
-import {missingFlagsError, UsageError} from '../cli/errors';
+import {missingFlagsError, UsageError} from './errors';
 
 export interface Asker {
   canPrompt: boolean;
@@ -19,7 +19,7 @@ export async function resolveCacheOrg(api: RedflyClient, flag: string | undefine
   }
   if (orgs.length === 0) throw new UsageError('Your token has no organization', 'no_org', ['redfly orgs create <slug>']);
   if (!ask.canPrompt) throw missingFlagsError(['--org']);
-  const {askOrg} = await import('../cli/database-prompts');
+  const {askOrg} = await import('./database-prompts');
   return askOrg(orgs);
 }
 
@@ -29,7 +29,7 @@ export async function resolveCacheRegion(info: CacheInfo, flag: string | undefin
   let wanted = flag?.trim().toLowerCase();
   if (!wanted) {
     if (!ask.canPrompt) throw missingFlagsError(['--region']);
-    const prompts = await import('../cli/prompts');
+    const prompts = await import('./prompts');
     wanted = await prompts.select({
       message: 'Select the region of the app:',
       choices: codes.map((c) => ({name: c, value: c})),
