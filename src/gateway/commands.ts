@@ -1,6 +1,8 @@
-// Command classification from Redis's own COMMAND table, fetched once from a backend. The only
+// Command classification from Redis's own COMMAND table (src/redis/command-table.ts). The only
 // hand-kept lists are the management commands the service refuses on top of the `admin` flag,
 // the commands the gateway answers itself, and the cache's unsupported commands.
+
+import {arityOk, CommandEntry} from '../redis/command-table';
 
 export const enum Route {
   Read = 1, // served by the region's copy
@@ -99,12 +101,8 @@ export const CACHE_REFUSED = new Set([
   'georadiusbymember_ro', 'geosearch', 'geosearchstore', 'flushdb',
 ]);
 
-type RawEntry = [string, number, string[], ...unknown[]];
-
-function build(raw: RawEntry, parent: string | null): CommandInfo {
-  const name = String(raw[0]).toLowerCase();
-  const flags = new Set((raw[2] ?? []).map((f) => String(f).toLowerCase()));
-  const subsRaw = (raw[9] as RawEntry[] | undefined) ?? [];
+function build(entry: CommandEntry, parent: string | null): CommandInfo {
+  const {name, flags} = entry;
   const top = parent ?? name;
   // A family refused as a whole is named as such ('CONFIG'); a single subcommand by both words.
   const display = (parent !== null && REFUSED.has(parent) ? parent : name.replace('|', ' ')).toUpperCase();
@@ -117,7 +115,7 @@ function build(raw: RawEntry, parent: string | null): CommandInfo {
   const info: CommandInfo = {
     name,
     display,
-    arity: Number(raw[1]),
+    arity: entry.arity,
     flags,
     route,
     special: parent === null ? SPECIAL[name] ?? Special.None : Special.None,
@@ -126,12 +124,9 @@ function build(raw: RawEntry, parent: string | null): CommandInfo {
     writes: flags.has('write') || flags.has('may_replicate') || PINNED.has(top),
     subcommands: null,
   };
-  if (subsRaw.length > 0) {
+  if (entry.subcommands.size > 0) {
     info.subcommands = new Map();
-    for (const s of subsRaw) {
-      const sub = build(s, name);
-      info.subcommands.set(sub.name.slice(name.length + 1), sub);
-    }
+    for (const [subName, sub] of entry.subcommands) info.subcommands.set(subName, build(sub, name));
   }
   return info;
 }
@@ -141,11 +136,8 @@ export class CommandTable {
   // Raw spellings seen on the wire -> info, so the hot path skips lower-casing.
   private readonly byRaw = new Map<string, CommandInfo | null>();
 
-  constructor(raw: unknown[]) {
-    for (const e of raw) {
-      const info = build(e as RawEntry, null);
-      this.byName.set(info.name, info);
-    }
+  constructor(entries: Iterable<CommandEntry>) {
+    for (const e of entries) this.byName.set(e.name, build(e, null));
   }
 
   get(lower: string): CommandInfo | undefined {
@@ -166,7 +158,4 @@ export class CommandTable {
   }
 }
 
-/** Redis's check: arity > 0 means exactly, < 0 means at least. */
-export function arityOk(arity: number, argc: number): boolean {
-  return arity > 0 ? argc === arity : argc >= -arity;
-}
+export {arityOk};

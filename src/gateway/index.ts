@@ -3,7 +3,9 @@ import * as net from 'node:net';
 import {CommandTable} from './commands';
 import {latencyFromDistance} from './latency';
 import {Session, SessionHost} from './session';
-import {adminClient, parseInfo, TenantState} from './tenant';
+import {fetchCommandTable} from '../redis/command-table';
+import {parseInfo} from '../redis/info';
+import {adminConnect, TenantState} from './tenant';
 import {Endpoint, GatewayHandle, GatewayOptions, LatencyFn, Tenant, Usage} from './types';
 import {ReplySink, Upstream} from './upstream';
 
@@ -33,14 +35,14 @@ class Core implements SessionHost {
     if (this.table !== null) return Promise.resolve();
     if (this.tableLoading === null) {
       this.tableLoading = (async () => {
-        const a = adminClient(ep, this.user, this.opts.internalSecret);
+        const a = await adminConnect(ep, this.user, this.opts.internalSecret);
         try {
-          const raw = (await a.call('COMMAND')) as unknown[];
-          const info = parseInfo(String(await a.call('INFO', 'server')));
+          const entries = await fetchCommandTable(a);
+          const info = parseInfo(await a.text('INFO', 'server'));
           if (info.redis_version) this.serverVersion = info.redis_version;
-          this.table = new CommandTable(raw);
+          this.table = new CommandTable(entries.values());
         } finally {
-          a.disconnect();
+          a.close();
         }
       })();
       this.tableLoading.catch((e: Error) => {

@@ -1,7 +1,8 @@
 // Per-tenant state shared by all its client connections in every region: usage counters, the
 // commands-per-second bucket, and what the monitor last learnt from its redis-servers
 // (replication progress for read routing, memory for the data-size quota).
-import Redis from 'ioredis';
+import {RedisConnection} from '../redis/client';
+import {parseInfo} from '../redis/info';
 import {Endpoint, Limits, Tenant, Usage, UsageSeed} from './types';
 
 const DAY_MS = 86_400_000;
@@ -19,31 +20,16 @@ interface Sample {
   at: number;
 }
 
-export function parseInfo(text: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const line of text.split('\r\n')) {
-    const i = line.indexOf(':');
-    if (i > 0 && line[0] !== '#') out[line.slice(0, i)] = line.slice(i + 1);
-  }
-  return out;
-}
-
-export function adminClient(ep: Endpoint, user: string, secret: string): Redis {
-  const r = new Redis({
+/** The gateway's own connection to a redis-server (monitor samples, the command table). It fails
+ *  fast: a sample that cannot be taken counts as a failed sample, and the next one reconnects. */
+export function adminConnect(ep: Endpoint, user: string, secret: string): Promise<RedisConnection> {
+  return RedisConnection.connect(ep.port, {
     host: ep.host,
-    port: ep.port,
-    username: user,
-    password: secret,
-    lazyConnect: false,
-    enableReadyCheck: false,
-    connectionName: 'redfly-monitor',
-    maxRetriesPerRequest: 0,
-    commandTimeout: 1000,
-    connectTimeout: 1000,
-    retryStrategy: (n) => Math.min(n * 100, 1000),
+    connectTimeoutMs: 1000,
+    callTimeoutMs: 1000,
+    auth: {user, password: secret},
+    name: 'redfly-monitor',
   });
-  r.on('error', () => {}); // failures are seen as failed samples
-  return r;
 }
 
 export class TenantState {
@@ -69,7 +55,7 @@ export class TenantState {
   private samples: Sample[] = [];
   private monitorTimer: NodeJS.Timeout | null = null;
   private monitorRunning = false;
-  private admins = new Map<string, Redis>();
+  private admins = new Map<string, Promise<RedisConnection>>();
   private appliedPolicy: string | null = null;
   private appliedMaxmemory: number | null = null;
 
@@ -168,7 +154,7 @@ export class TenantState {
   async evictAnyKey(): Promise<void> {
     const t = this.tenant;
     if (t.kind !== 'managed') return;
-    await this.admin(t.primary).call('CONFIG', 'SET', 'maxmemory-policy', 'allkeys-random');
+    await this.adminCall(t.primary, 'CONFIG', 'SET', 'maxmemory-policy', 'allkeys-random');
     this.appliedPolicy = 'allkeys-random';
   }
 
@@ -228,7 +214,7 @@ export class TenantState {
     this.stopped = true;
     if (this.monitorTimer !== null) clearTimeout(this.monitorTimer);
     this.monitorTimer = null;
-    for (const a of this.admins.values()) a.disconnect();
+    for (const a of this.admins.values()) a.then((c) => c.close(), () => undefined);
     this.admins.clear();
   }
 
@@ -240,15 +226,21 @@ export class TenantState {
     this.stopMonitor();
   }
 
-  private admin(ep: Endpoint): Redis {
+  /** A command on the kept connection to `ep`, (re)connecting when there is none. */
+  private async adminCall(ep: Endpoint, ...args: string[]): Promise<string> {
     if (this.dead) throw new Error('gateway closed');
     const key = `${ep.host}:${ep.port}`;
     let a = this.admins.get(key);
     if (a === undefined) {
-      a = adminClient(ep, this.user, this.secret);
-      this.admins.set(key, a);
+      const conn = adminConnect(ep, this.user, this.secret);
+      const forget = () => {
+        if (this.admins.get(key) === conn) this.admins.delete(key);
+      };
+      conn.then((c) => c.onClose(forget), forget);
+      this.admins.set(key, conn);
+      a = conn;
     }
-    return a;
+    return (await a).text(...args);
   }
 
   /** One round of INFO on the primary then on every replica. */
@@ -259,7 +251,7 @@ export class TenantState {
     const at = Date.now();
     let primary: Record<string, string>;
     try {
-      primary = parseInfo(String(await this.admin(t.primary).call('INFO', 'replication', 'memory', 'keyspace')));
+      primary = parseInfo(await this.adminCall(t.primary, 'INFO', 'replication', 'memory', 'keyspace'));
     } catch {
       return;
     }
@@ -277,7 +269,7 @@ export class TenantState {
   private async sampleReplica(region: string, ep: Endpoint): Promise<void> {
     let info: Record<string, string>;
     try {
-      info = parseInfo(String(await this.admin(ep).call('INFO', 'replication')));
+      info = parseInfo(await this.adminCall(ep, 'INFO', 'replication'));
     } catch {
       this.replicaFailed(region);
       return;
@@ -318,7 +310,7 @@ export class TenantState {
       return;
     }
     try {
-      await this.admin(ep).call('CONFIG', 'SET', 'maxmemory', String(threshold), 'maxmemory-policy', policy);
+      await this.adminCall(ep, 'CONFIG', 'SET', 'maxmemory', String(threshold), 'maxmemory-policy', policy);
       this.appliedPolicy = policy;
       this.appliedMaxmemory = threshold;
     } catch {
