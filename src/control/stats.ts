@@ -1,5 +1,6 @@
-import Redis from 'ioredis';
 import type {DatabaseStats} from '../api/types';
+import {withConnection} from '../redis/client';
+import {parseInfo, parseInfoFields} from '../redis/info';
 import type {DatabaseRecord} from '../store';
 import type {Catalogue} from './catalogue';
 import {ApiError} from './errors';
@@ -21,14 +22,14 @@ export async function databaseStats(
   if (!primary || primary.port === 0) throw new ApiError(503, 'redis_unavailable', `database ${rec.name} has no running primary`);
   const info = await readInfo(host, primary.port, auth);
   const plan = catalogue.plan(rec.plan);
-  const num = (k: string) => Number(info.get(k) ?? 0);
+  const num = (k: string) => Number(info[k] ?? 0);
 
   const replicationLagMs: Record<string, number | null> = {};
   const masterOffset = num('master_repl_offset');
   const byPort = new Map<number, {offset: number; lag: number; online: boolean}>();
-  for (const [k, v] of info) {
+  for (const [k, v] of Object.entries(info)) {
     if (!/^slave\d+$/.test(k)) continue;
-    const f = Object.fromEntries(v.split(',').map((kv) => kv.split('=') as [string, string]));
+    const f = parseInfoFields(v);
     byPort.set(Number(f.port), {offset: Number(f.offset), lag: Number(f.lag), online: f.state === 'online'});
   }
   for (const p of rec.processes.filter((x) => x.role === 'replica')) {
@@ -52,32 +53,15 @@ export async function databaseStats(
   };
 }
 
-async function readInfo(host: string, port: number, auth: AdminAuth): Promise<Map<string, string>> {
-  const client = new Redis({
-    host,
-    port,
-    username: auth.username,
-    password: auth.password,
-    lazyConnect: true,
-    connectTimeout: 1000,
-    commandTimeout: 2000,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-    enableOfflineQueue: false,
-  });
-  client.on('error', () => undefined);
+async function readInfo(host: string, port: number, auth: AdminAuth): Promise<Record<string, string>> {
   try {
-    await client.connect();
-    const text = await client.info();
-    const map = new Map<string, string>();
-    for (const line of text.split('\r\n')) {
-      const i = line.indexOf(':');
-      if (i > 0 && !line.startsWith('#')) map.set(line.slice(0, i), line.slice(i + 1));
-    }
-    return map;
+    const text = await withConnection(
+      port,
+      {host, connectTimeoutMs: 1000, callTimeoutMs: 2000, auth: {user: auth.username, password: auth.password}},
+      (c) => c.text('INFO'),
+    );
+    return parseInfo(text);
   } catch (err) {
     throw new ApiError(503, 'redis_unavailable', `could not read the database's statistics: ${(err as Error).message}`);
-  } finally {
-    client.disconnect();
   }
 }
