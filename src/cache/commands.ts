@@ -1,8 +1,7 @@
 // The cache's view of Redis's own command table (src/redis/command-table.ts): "known command"
 // and "right number of arguments" mean exactly what the backend that will run the command means
 // by them, and are refused with Redis's own error texts.
-import type {Reply} from '../redis/client';
-import {arityOk as arityFits, CommandEntry, parseCommandTable} from '../redis/command-table';
+import {arityOk as arityFits, CommandEntry} from '../redis/command-table';
 
 export type CommandSpec = CommandEntry;
 
@@ -11,11 +10,7 @@ export type Lookup =
   | {ok: false; error: string};
 
 export class CommandTable {
-  private constructor(private readonly byName: Map<string, CommandSpec>) {}
-
-  static fromReply(reply: Reply): CommandTable {
-    return new CommandTable(parseCommandTable(reply));
-  }
+  constructor(private readonly byName: ReadonlyMap<string, CommandSpec>) {}
 
   get size(): number {
     return this.byName.size;

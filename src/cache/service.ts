@@ -10,6 +10,7 @@ import {CommandTable} from './commands';
 import {ReplayLog} from './log';
 import {prepareDb1} from './policy';
 import {encodeCommand, RedisConnection} from '../redis/client';
+import {fetchCommandTable} from '../redis/command-table';
 import {parseInfo} from '../redis/info';
 import {CacheConfig, CacheRegionStatus, CacheStatus} from './types';
 
@@ -145,7 +146,7 @@ export class CacheService {
       const b = this.pool.all().find((x) => x.running) ?? (await this.pool.ensure(org, region));
       const conn = await b.connect();
       try {
-        return CommandTable.fromReply(await conn.call('COMMAND'));
+        return new CommandTable(await fetchCommandTable(conn));
       } finally {
         conn.close();
       }

@@ -1,6 +1,10 @@
 // RESP framing for the gateway's hot path. Requests are framed, never decoded: the parser finds
 // where each command starts and ends and where its first arguments are, so the client's own
 // bytes can be forwarded. Replies are scanned as a stream only to count them.
+import {encodeCommand} from '../redis/client';
+
+// Commands the gateway writes itself are encoded like every other client of ours does.
+export {encodeCommand};
 
 // Redis 7.0's own protocol limits (src/server.h, networking.c), applied here because a framing
 // proxy that waited for `*3000000000` would hang or buffer without bound.
@@ -390,15 +394,6 @@ export function splitInline(line: string): Buffer[] | null {
     }
     out.push(Buffer.from(bytes));
   }
-}
-
-export function encodeCommand(args: (Buffer | string)[]): Buffer {
-  const parts: Buffer[] = [Buffer.from(`*${args.length}\r\n`)];
-  for (const a of args) {
-    const b = typeof a === 'string' ? Buffer.from(a) : a;
-    parts.push(Buffer.from(`$${b.length}\r\n`), b, Buffer.from('\r\n'));
-  }
-  return Buffer.concat(parts);
 }
 
 export function errorReply(text: string): Buffer {
