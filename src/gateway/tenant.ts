@@ -56,6 +56,9 @@ export class TenantState {
   private monitorTimer: NodeJS.Timeout | null = null;
   private monitorRunning = false;
   private admins = new Map<string, Promise<RedisConnection>>();
+  // Bumped when stopMonitor() closes the connections: a sample still in flight on them (a probe
+  // can stop the monitor while its loop samples) fails because of us, not because of the replica.
+  private closedAdmins = 0;
   private appliedPolicy: string | null = null;
   private appliedMaxmemory: number | null = null;
 
@@ -214,6 +217,7 @@ export class TenantState {
     this.stopped = true;
     if (this.monitorTimer !== null) clearTimeout(this.monitorTimer);
     this.monitorTimer = null;
+    this.closedAdmins++;
     for (const a of this.admins.values()) a.then((c) => c.close(), () => undefined);
     this.admins.clear();
   }
@@ -268,10 +272,11 @@ export class TenantState {
 
   private async sampleReplica(region: string, ep: Endpoint): Promise<void> {
     let info: Record<string, string>;
+    const closedAdmins = this.closedAdmins;
     try {
       info = parseInfo(await this.adminCall(ep, 'INFO', 'replication'));
     } catch {
-      this.replicaFailed(region);
+      if (closedAdmins === this.closedAdmins) this.replicaFailed(region);
       return;
     }
     if (info.master_link_status !== 'up') {
