@@ -190,6 +190,13 @@ export class RedflyClient {
     for (;;) {
       try {
         const db = await this.getDatabase(idOrName);
+        if (db.status === 'failed') {
+          throw new ProvisioningError(
+            `Deleting ${db.name} failed: ${db.statusMessage || 'no reason given by the server'}`,
+            db.id,
+            db.status,
+          );
+        }
         if (Date.now() + interval > deadline) {
           throw new ProvisioningError(`Database ${db.name} is still ${db.status}`, db.id, db.status);
         }

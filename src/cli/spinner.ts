@@ -25,3 +25,17 @@ export function startSpinner(text: string): Spinner {
     },
   };
 }
+
+/** Runs `work` behind a spinner (when `show`), which ends with `done` or, if `work` throws, with
+ *  "failed", so an error message never lands on the spinner's line. */
+export async function withSpinner<T>(text: string, show: boolean, done: string, work: () => Promise<T>): Promise<T> {
+  const spinner = show ? startSpinner(text) : undefined;
+  try {
+    const result = await work();
+    spinner?.stop(done);
+    return result;
+  } catch (error) {
+    spinner?.stop('failed');
+    throw error;
+  }
+}

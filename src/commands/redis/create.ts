@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core';
 import type {Database, Plan} from '../../api/types';
 import {BaseCommand} from '../../cli/base-command';
-import {startSpinner} from '../../cli/spinner';
+import {withSpinner} from '../../cli/spinner';
 import {
   parseRegionList,
   validateOrg,
@@ -57,6 +57,7 @@ By default waits until the database is ready, then prints its redis:// URL.`;
       : f['replica-regions'] === undefined
         ? undefined
         : parseRegionList(f['replica-regions']);
+    // Codes now (before any prompt); the primary clash again once the primary is known.
     if (replicas) validateReplicaRegions(replicas, primary ?? '', regions);
     let plan: Plan | undefined = f.plan ? validatePlan(f.plan, plans) : undefined;
     let evict: boolean | undefined = f['enable-eviction'] ? true : f['disable-eviction'] ? false : undefined;
@@ -106,10 +107,9 @@ By default waits until the database is ready, then prints its redis:// URL.`;
 
     let db: Database = created;
     if (!f['no-wait'] && created.status !== 'ready') {
-      const spin = !this.jsonEnabled();
-      const spinner = spin ? startSpinner(`Provisioning ${created.name}`) : undefined;
-      db = await api.waitUntilReady(created.id);
-      spinner?.stop('ready');
+      db = await withSpinner(`Provisioning ${created.name}`, !this.jsonEnabled(), 'ready', () =>
+        api.waitUntilReady(created.id),
+      );
     }
 
     this.log(

@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core';
 import {BaseCommand} from '../../cli/base-command';
-import {startSpinner} from '../../cli/spinner';
+import {withSpinner} from '../../cli/spinner';
 import {confirmDelete} from '../../cli/database-prompts';
 import {missingFlagsError} from '../../cli/errors';
 import {databaseJson, type DatabaseJson} from '../../cli/format';
@@ -35,12 +35,13 @@ export default class RedisDelete extends BaseCommand<typeof RedisDelete> {
       this.logToStderr('Nothing deleted.');
       return undefined;
     }
-    const spin = !this.jsonEnabled();
-    const spinner = spin ? startSpinner(`Deleting ${db.name}`) : undefined;
-    const deleting = await api.deleteDatabase(db.id);
-    await api.waitUntilGone(db.id);
-    spinner?.stop('done');
+    const deleting = await withSpinner(`Deleting ${db.name}`, !this.jsonEnabled(), 'done', async () => {
+      const accepted = await api.deleteDatabase(db.id);
+      await api.waitUntilGone(db.id);
+      return accepted;
+    });
     this.log(`Deleted database ${db.name} (${db.id}).`);
-    return databaseJson(deleting);
+    // The record is gone by now: say so, rather than the "deleting" the API answered at first.
+    return {...databaseJson(deleting), status: 'deleted'};
   }
 }

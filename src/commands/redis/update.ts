@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core';
 import type {Database, UpdateDatabaseRequest} from '../../api/types';
 import {BaseCommand} from '../../cli/base-command';
-import {startSpinner} from '../../cli/spinner';
+import {withSpinner} from '../../cli/spinner';
 import {parseRegionList, validatePlan, validateReplicaRegions} from '../../cli/database-inputs';
 import * as ask from '../../cli/database-prompts';
 import {UsageError} from '../../cli/errors';
@@ -67,10 +67,7 @@ export default class RedisUpdate extends BaseCommand<typeof RedisUpdate> {
     }
     let updated = await api.updateDatabase(db.id, change);
     if (!f['no-wait'] && updated.status !== 'ready') {
-      const spin = !this.jsonEnabled();
-      const spinner = spin ? startSpinner(`Updating ${db.name}`) : undefined;
-      updated = await api.waitUntilReady(db.id);
-      spinner?.stop('ready');
+      updated = await withSpinner(`Updating ${db.name}`, !this.jsonEnabled(), 'ready', () => api.waitUntilReady(db.id));
     }
     this.log(`Updated ${db.name}: ${describeChange(db, change)}.`);
     return databaseJson(updated);

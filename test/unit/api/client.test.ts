@@ -292,4 +292,13 @@ describe('waitUntilReady', () => {
     await client().waitUntilGone('x');
     scope.done();
   });
+
+  it('waitUntilGone stops at a failed delete with the server status message', async () => {
+    const scope = nock(API)
+      .get('/v1/databases/x').reply(200, db({status: 'failed', statusMessage: 'delete failed: disk is read-only'}));
+    const error = await client().waitUntilGone('x').catch((e) => e);
+    expect(error).toBeInstanceOf(ProvisioningError);
+    expect(error.message).toContain('delete failed: disk is read-only');
+    scope.done();
+  });
 });

@@ -20,6 +20,19 @@ describe('redis delete', () => {
     scope.done();
   });
 
+  it('a delete that fails on the server ends the spinner line and shows the reason, exit 1', async () => {
+    const scope = api()
+      .get('/v1/databases/my-cache').reply(200, db())
+      .delete('/v1/databases/abcdefghijklmno').reply(202, db({status: 'deleting'}))
+      .get('/v1/databases/abcdefghijklmno').reply(200, db({status: 'failed', statusMessage: 'delete failed: disk is read-only'}));
+    const {stdout, stderr, exitCode} = await run(RedisDelete, ['my-cache', '-y']);
+    expect(exitCode).toBe(1);
+    expect(stdout).toBe('');
+    expect(stderr).toContain('Deleting my-cache... failed\n');
+    expect(stderr).toContain('delete failed: disk is read-only');
+    scope.done();
+  });
+
   it('--json prints the database document', async () => {
     const scope = api()
       .get('/v1/databases/my-cache').reply(200, db())
@@ -30,7 +43,7 @@ describe('redis delete', () => {
     expect(stderr).toBe('');
     const doc = JSON.parse(stdout);
     expect(Object.keys(doc).sort()).toEqual([...DB_KEYS].sort());
-    expect(doc.status).toBe('deleting');
+    expect(doc.status).toBe('deleted');
     scope.done();
   });
 
