@@ -182,10 +182,10 @@ export class DatabaseService {
     if (!regionsChanged && !limitsChanged && rec.status !== 'failed') return rec;
 
     if (!regionsChanged && rec.status === 'ready') {
-      // Limits apply live on running processes: answer when they are in force.
-      const updated = this.store.updateDatabase(rec.id, {plan, eviction})!;
-      await this.lanes.run(rec.id, () => this.applyLimits(rec.id));
-      return this.store.getDatabase(rec.id) ?? updated;
+      // Limits apply live on running processes: answer when they are in force, and record them
+      // only then, so that a refused change leaves the database as it was.
+      await this.lanes.run(rec.id, () => this.applyLimits(rec.id, {plan, eviction}));
+      return this.store.getDatabase(rec.id) ?? rec;
     }
     const processes = regionsChanged
       ? withPorts(rec.primaryRegion, readRegions, rec.processes)
@@ -345,15 +345,25 @@ export class DatabaseService {
     }
   }
 
-  private async applyLimits(id: string): Promise<void> {
+  /** Applies `change` (default: the record's own limits) to the running processes, then writes
+   *  it to the record. On failure the record keeps its old plan and eviction, and the processes
+   *  are put back to them as far as they answer. */
+  private async applyLimits(id: string, change?: Pick<DatabaseRecord, 'plan' | 'eviction'>): Promise<void> {
     const rec = this.store.getDatabase(id);
     if (!rec) return;
+    const next = {plan: change?.plan ?? rec.plan, eviction: change?.eviction ?? rec.eviction};
     try {
-      await this.provisioner.setLimits(id, this.desired(rec).maxmemoryBytes, rec.eviction);
+      await this.provisioner.setLimits(id, this.desired({...rec, ...next}).maxmemoryBytes, next.eviction);
     } catch (err) {
-      this.store.updateDatabase(id, {status: 'failed', statusMessage: `could not apply limits: ${errMessage(err)}`});
+      this.log.error({databaseId: id, err: errMessage(err)}, 'applying limits failed');
+      // Some processes may have taken the new limits, and the provisioner now holds them for its
+      // restarts: both must follow the record, which still says the old ones.
+      await this.provisioner
+        .setLimits(id, this.desired(rec).maxmemoryBytes, rec.eviction)
+        .catch((again) => this.log.error({databaseId: id, err: errMessage(again)}, 'restoring the old limits failed'));
       throw new ApiError(503, 'redis_unavailable', `could not apply the new limits: ${errMessage(err)}`);
     }
+    if (next.plan !== rec.plan || next.eviction !== rec.eviction) this.store.updateDatabase(id, next);
   }
 
   private async destroy(id: string): Promise<void> {

@@ -12,7 +12,8 @@ import type {DatabaseService} from '../../../src/control/databases';
 import {DataPlane} from '../../../src/control/dataplane';
 import {LocalProvisioner} from '../../../src/provision';
 import {openStore, Store} from '../../../src/store';
-import {redisPidsUnder} from './helpers';
+import {internalCall} from '../../../src/provision/live';
+import {pidOnPort, redisPidsUnder} from './helpers';
 
 let home: string;
 let store: Store;
@@ -304,6 +305,27 @@ describe('updating, resetting, deleting', () => {
   test('a plan change on a ready database answers when the new limit is applied', async () => {
     const r = await call('PATCH', '/v1/databases/first-db', {plan: '200mb', eviction: true});
     expect(r.body).toMatchObject({status: 'ready', plan: '200mb', eviction: true});
+  });
+
+  test('a plan change that cannot be applied is a 503 and changes nothing', async () => {
+    const db = (await call('GET', '/v1/databases/first-db')).body;
+    const primaryPort = db.processes.find((p: Json) => p.role === 'primary').port;
+    // a frozen replica never answers CONFIG SET: the change cannot be put in force everywhere
+    const replica = pidOnPort(home, db.processes.find((p: Json) => p.region === 'ams').port)!;
+    expect(replica).toBeDefined();
+    process.kill(replica, 'SIGSTOP');
+    let r;
+    try {
+      r = await call('PATCH', '/v1/databases/first-db', {plan: '500mb', eviction: false});
+    } finally {
+      process.kill(replica, 'SIGCONT');
+    }
+    expectError(r, 503, 'redis_unavailable');
+    const after = (await call('GET', '/v1/databases/first-db')).body;
+    expect(after).toMatchObject({plan: '200mb', eviction: true, status: 'ready'});
+    // the primary, which did answer, is back on the old limit
+    const maxmemory = (await internalCall(primaryPort, secret, 'CONFIG', 'GET', 'maxmemory')) as Buffer[];
+    expect(String(maxmemory[1])).toBe('209715200');
   });
 
   test('reset password changes the URL', async () => {
