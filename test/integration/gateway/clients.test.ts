@@ -4,7 +4,7 @@
 import Redis from 'ioredis';
 import {createClient, RESP_TYPES} from 'redis';
 import {GatewayHandle} from '../../../src/gateway';
-import {Cluster, gateway, MemoryDirectory, redisCli, startDatabase, stopDatabase, tempRoot, until} from './harness';
+import {admin, blockedClients, Cluster, gateway, MemoryDirectory, redisCli, startDatabase, stopDatabase, tempRoot, until} from './harness';
 
 let db: Cluster;
 let gw: GatewayHandle;
@@ -26,6 +26,11 @@ beforeAll(async () => {
   ams = gw.endpoints.ams.port;
   mad = gw.endpoints.mad.port;
 });
+
+/** Until a blocking command from this file's test sits blocked on the primary or the replica. */
+async function untilBlocked(): Promise<void> {
+  await until(async () => (await blockedClients(db.primary.port)) + (await blockedClients(db.replicas.ams.port)) > 0);
+}
 
 afterEach(async () => {
   for (const c of clients.splice(0)) c.disconnect();
@@ -61,8 +66,11 @@ describe('ioredis', () => {
     const id = await r.xadd('st:1', '*', 'f', 'v');
     expect(await r.xrange('st:1', '-', '+')).toEqual([[id, ['f', 'v']]]);
     const reader = io();
-    const pending = reader.xread('BLOCK', 5000, 'STREAMS', 'st:1', '$');
-    await new Promise((res) => setTimeout(res, 200));
+    // Reading after the known entry's id (not '$') gives the same answer whether the XADD
+    // below lands before or after the read starts blocking; waiting for the server to report a
+    // blocked client makes the wake-up the usual path without a fixed sleep.
+    const pending = reader.xread('BLOCK', 5000, 'STREAMS', 'st:1', id!);
+    await untilBlocked();
     const id2 = await r.xadd('st:1', '*', 'g', 'w');
     expect(await pending).toEqual([['st:1', [[id2, ['g', 'w']]]]]);
   });
@@ -111,7 +119,7 @@ describe('ioredis', () => {
     const a = io();
     const b = io();
     const popped = a.blpop('bl:1', 5);
-    await new Promise((res) => setTimeout(res, 200));
+    await untilBlocked();
     expect(await b.rpush('bl:1', 'job')).toBe(1);
     expect(await popped).toEqual(['bl:1', 'job']);
     // The popping client keeps working normally afterwards.
@@ -187,8 +195,10 @@ describe('node-redis', () => {
     const sub = c.duplicate();
     clients.push({disconnect: () => sub.destroy()});
     await sub.connect();
-    const got = new Promise<string>((resolve) => void sub.subscribe('n3', (msg) => resolve(msg)));
-    await new Promise((res) => setTimeout(res, 200));
+    let deliver!: (msg: string) => void;
+    const got = new Promise<string>((resolve) => (deliver = resolve));
+    // subscribe() resolves on the server's confirmation, so the PUBLISH cannot outrun it.
+    await sub.subscribe('n3', (msg) => deliver(msg));
     await c.publish('n3', 'resp3-message');
     expect(await got).toBe('resp3-message');
   });
@@ -201,7 +211,16 @@ test('node-redis RESP3 client-side caching: invalidation pushes reach the client
   await cached.connect();
   await other.connect();
   await other.set('csc', '1');
-  await new Promise((res) => setTimeout(res, 100));
+  // Wait for replication on the replica itself: a read through the caching client before the
+  // value arrived would cache the stale reply.
+  await until(async () => {
+    const replica = admin(db.replicas.ams.port);
+    try {
+      return (await replica.get('csc')) === '1';
+    } finally {
+      replica.disconnect();
+    }
+  });
   expect(await cached.get('csc')).toBe('1');
   expect(await cached.get('csc')).toBe('1'); // served from the client's cache
   await other.set('csc', '2');

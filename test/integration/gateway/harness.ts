@@ -229,3 +229,14 @@ export async function until(fn: () => Promise<boolean> | boolean, timeoutMs = 50
     await new Promise((r) => setTimeout(r, 25));
   }
 }
+
+/** Clients a redis-server reports as blocked (BLPOP, XREAD BLOCK, ...) right now. */
+export async function blockedClients(port: number): Promise<number> {
+  const a = admin(port);
+  try {
+    const m = /blocked_clients:(\d+)/.exec(String(await a.call('INFO', 'clients')));
+    return m ? Number(m[1]) : 0;
+  } finally {
+    a.disconnect();
+  }
+}
