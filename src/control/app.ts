@@ -12,7 +12,6 @@ import {catalogueRoutes} from './routes/catalogue';
 import {databaseRoutes} from './routes/databases';
 import {orgRoutes} from './routes/orgs';
 import {sharedSchemas} from './schemas';
-import type {AdminAuth} from './stats';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -24,14 +23,12 @@ export interface AppOptions {
   store: Store;
   provisioner: Provisioner;
   catalogue: Catalogue;
-  /** Credentials the control plane uses for INFO on a database's primary. */
-  adminAuth: (databaseId: string, databasePassword: string) => AdminAuth;
   logger?: FastifyServerOptions['logger'] | FastifyBaseLogger;
   /** /healthz answers 503 until this says the server has brought its databases back. */
   isReady?: () => boolean;
-  /** The gateway and the cache: URLs, usage and the cache's routes. Without it (tests of the
-   *  API alone) URLs name the processes themselves and stats come from their INFO. */
-  dataPlane?: DataPlane;
+  /** The gateway and the cache: URLs, usage and the cache's routes (tests of the API alone
+   *  build it with `cache: false`). */
+  dataPlane: DataPlane;
 }
 
 export interface ControlApp {
@@ -117,7 +114,7 @@ export async function buildApp(opts: AppOptions): Promise<ControlApp> {
     catalogueRoutes(scope, opts.catalogue);
     orgRoutes(scope, opts.store);
     databaseRoutes(scope, databases, opts);
-    await opts.dataPlane?.registerRoutes(scope);
+    await opts.dataPlane.registerRoutes(scope);
   });
 
   return {app, databases};

@@ -17,10 +17,8 @@ export interface DatabaseServiceOptions {
   provisioner: Provisioner;
   catalogue: Catalogue;
   log: FastifyBaseLogger;
-  /** Host in private URLs without a data plane. */
-  host?: string;
-  /** The gateway: URLs name its endpoints instead of the processes. */
-  dataPlane?: DataPlane;
+  /** The gateway: URLs name its endpoints (the processes themselves admit no client). */
+  dataPlane: DataPlane;
 }
 
 export interface CreateResult {
@@ -34,8 +32,7 @@ export class DatabaseService {
   private readonly provisioner: Provisioner;
   private readonly catalogue: Catalogue;
   private readonly log: FastifyBaseLogger;
-  private readonly host: string;
-  private readonly dataPlane?: DataPlane;
+  private readonly dataPlane: DataPlane;
   readonly lanes = new Lanes();
   /** converge() jobs queued per database: only the last one may declare the database ready. */
   private readonly converges = new Map<string, number>();
@@ -45,7 +42,6 @@ export class DatabaseService {
     this.provisioner = opts.provisioner;
     this.catalogue = opts.catalogue;
     this.log = opts.log;
-    this.host = opts.host ?? '127.0.0.1';
     this.dataPlane = opts.dataPlane;
   }
 
@@ -65,7 +61,6 @@ export class DatabaseService {
   }
 
   toWire(rec: DatabaseRecord): WireDatabase {
-    const primary = rec.processes.find((p) => p.role === 'primary');
     return {
       id: rec.id,
       name: rec.name,
@@ -76,7 +71,7 @@ export class DatabaseService {
       eviction: rec.eviction,
       status: rec.status,
       statusMessage: rec.statusMessage,
-      ...this.urls(rec, primary?.port ?? 0),
+      ...this.urls(rec),
       processes: this.processInfo(rec),
       createdAt: rec.createdAt,
       updatedAt: rec.updatedAt,
@@ -84,11 +79,9 @@ export class DatabaseService {
   }
 
   /** The primary region's URL, and one per region the database is in (primary first). */
-  private urls(rec: DatabaseRecord, primaryPort: number): Pick<WireDatabase, 'privateUrl' | 'endpoints'> {
-    const dp = this.dataPlane;
-    if (!dp) return {privateUrl: `redis://default:${rec.password}@${this.host}:${primaryPort}`};
+  private urls(rec: DatabaseRecord): Pick<WireDatabase, 'privateUrl' | 'endpoints'> {
     const endpoints: Record<string, string> = {};
-    for (const region of [rec.primaryRegion, ...rec.readRegions]) endpoints[region] = dp.url(rec, region);
+    for (const region of [rec.primaryRegion, ...rec.readRegions]) endpoints[region] = this.dataPlane.url(rec, region);
     return {privateUrl: endpoints[rec.primaryRegion], endpoints};
   }
 

@@ -6,7 +6,6 @@ import {existsSync, mkdirSync, readFileSync, rmSync, writeFileSync} from 'node:f
 import {resolve, join} from 'node:path';
 import {parseArgs} from 'node:util';
 import type {FastifyBaseLogger} from 'fastify';
-import {INTERNAL_USER} from '../provision/config';
 import {checkRedisServer} from '../provision/binary';
 import {LocalProvisioner} from '../provision';
 import {openStore} from '../store';
@@ -100,7 +99,6 @@ async function main(): Promise<number> {
     catalogue,
     // Request logs carry method, URL and status only: no header (tokens) and no body (passwords).
     logger: {level: process.env.REDFLY_LOG_LEVEL ?? 'info', file: join(home, 'server.log')},
-    adminAuth: () => ({username: INTERNAL_USER, password: secret}),
     isReady: () => reconciled,
     dataPlane,
   });

@@ -10,7 +10,6 @@ import {
   ListQuery,
   UpdateDatabaseRequest,
 } from '../schemas';
-import {databaseStats} from '../stats';
 
 const IdempotencyHeaders = Type.Object({
   'idempotency-key': Type.Optional(
@@ -144,8 +143,7 @@ export function databaseRoutes(app: FastifyInstance, svc: DatabaseService, opts:
     },
     async (req) => {
       const rec = svc.resolve(req.token!, (req.params as {idOrName: string}).idOrName);
-      if (opts.dataPlane) return opts.dataPlane.stats(rec);
-      return databaseStats(rec, opts.catalogue, opts.adminAuth(rec.id, rec.password));
+      return opts.dataPlane.stats(rec);
     },
   );
 }

@@ -40,7 +40,6 @@ beforeAll(async () => {
     store,
     provisioner,
     catalogue: loadCatalogue(home),
-    adminAuth: () => ({username: 'redfly', password: secret}),
     dataPlane,
   }));
   // Real sockets (fastify's inject needs an ESM-only module that jest cannot load).
@@ -216,7 +215,7 @@ describe('creating databases', () => {
   test('a provisioning failure shows as failed with a message, and an update retries it', async () => {
     // a second app on the same records whose provisioner cannot find redis-server
     const broken = new LocalProvisioner({home, internalSecret: secret, redisServerPath: join(home, 'no-redis-server')});
-    const other = await buildApp({store, provisioner: broken, catalogue: loadCatalogue(home), adminAuth: () => ({password: secret})});
+    const other = await buildApp({store, provisioner: broken, catalogue: loadCatalogue(home), dataPlane});
     const otherBase = await other.app.listen({port: 0, host: '127.0.0.1'});
     try {
       const res = await fetch(`${otherBase}/v1/databases`, {
