@@ -5,13 +5,13 @@ import type {Store, TokenRecord} from '../store';
 import {authenticate} from './auth';
 import type {Catalogue} from './catalogue';
 import type {DataPlane} from './dataplane';
-import {DatabaseService, NAME_RULES} from './databases';
+import {DatabaseService} from './databases';
 import {ApiError} from './errors';
 import {newRequestId} from './ids';
 import {catalogueRoutes} from './routes/catalogue';
 import {databaseRoutes} from './routes/databases';
 import {orgRoutes} from './routes/orgs';
-import {sharedSchemas} from './schemas';
+import {NAME_RULES, sharedSchemas} from './schemas';
 
 declare module 'fastify' {
   interface FastifyRequest {

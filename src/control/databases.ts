@@ -7,10 +7,11 @@ import type {DataPlane} from './dataplane';
 import {ApiError, badRequest, notFound} from './errors';
 import {generatedName, newDatabaseId, newPassword, sha256} from './ids';
 import {Lanes} from './lanes';
+import {NAME_PATTERN, NAME_RULES} from './schemas';
 import type {CreateDatabaseRequest, UpdateDatabaseRequest} from './schemas';
 
-const NAME_RE = /^[a-z][a-z0-9-]{2,62}$/;
-export const NAME_RULES = '3-63 lowercase letters, digits and dashes, starting with a letter';
+// The schema's pattern, so that checkName() and request validation cannot disagree.
+const NAME_RE = new RegExp(NAME_PATTERN);
 
 export interface DatabaseServiceOptions {
   store: Store;

@@ -6,6 +6,8 @@ import {Static, TSchema, Type} from '@sinclair/typebox';
 const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
 
 export const NAME_PATTERN = '^[a-z][a-z0-9-]{2,62}$';
+/** NAME_PATTERN in words, for error messages. */
+export const NAME_RULES = '3-63 lowercase letters, digits and dashes, starting with a letter';
 export const SLUG_PATTERN = '^[a-z][a-z0-9-]{1,62}$';
 
 export const ErrorBody = Type.Object(
