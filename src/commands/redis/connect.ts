@@ -60,22 +60,17 @@ export function redisCliInvocation(url: string): {args: string[]; env: Record<st
   return {args, env: password ? {REDISCLI_AUTH: password} : {}};
 }
 
+/** The region gateway's URL for the database: only the gateway admits the database password
+ *  (every redis-server has user default off), so a replica's own port is never an option. */
 export function endpointFor(db: Database, region?: string): string {
   const wanted = region?.trim().toLowerCase() || db.primaryRegion;
-  const endpoint =
-    db.endpoints?.[wanted] ?? (wanted === db.primaryRegion ? db.privateUrl : replicaProcessUrl(db, wanted));
+  const regions = [db.primaryRegion, ...db.readRegions];
+  if (!regions.includes(wanted)) {
+    throw new UsageError(`${db.name} has no copy in region "${wanted}". Its regions: ${regions.join(', ')}`, 'unknown_region');
+  }
+  const endpoint = db.endpoints?.[wanted] || (wanted === db.primaryRegion ? db.privateUrl : '');
   if (!endpoint) {
-    const where = [db.primaryRegion, ...db.readRegions].join(', ');
-    throw new UsageError(`${db.name} has no copy in region "${wanted}". Its regions: ${where}`, 'unknown_region');
+    throw new CliFailure(`${db.name} has no endpoint in region "${wanted}" yet: the server's gateway is not serving it`, 'no_endpoint');
   }
   return endpoint;
-}
-
-/** Before the gateway publishes endpoints, a replica is reached on its own process port. */
-function replicaProcessUrl(db: Database, region: string): string | undefined {
-  const replica = db.processes?.find((p) => p.region === region && p.role === 'replica');
-  if (!replica) return undefined;
-  const url = new URL(db.privateUrl);
-  url.port = String(replica.port);
-  return url.toString();
 }

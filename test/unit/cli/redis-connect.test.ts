@@ -40,6 +40,23 @@ describe('redis connect', () => {
     scope.done();
   });
 
+  it('--region never falls back to a replica\'s own redis-server port, which the password cannot open', async () => {
+    process.env.REDFLY_REDIS_CLI = fakeRedisCli();
+    const noEndpoints = db({
+      readRegions: ['ams'],
+      processes: [
+        {region: 'mad', role: 'primary', port: 7001, state: 'running', restarts: 0, lastExit: null},
+        {region: 'ams', role: 'replica', port: 7002, state: 'running', restarts: 0, lastExit: null},
+      ],
+    });
+    const scope = api().get('/v1/databases/my-cache').reply(200, noEndpoints);
+    const r = await run(RedisConnect, ['my-cache', '-r', 'ams']);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain('my-cache has no endpoint in region "ams"');
+    expect(fs.existsSync(path.join(home(), 'args'))).toBe(false);
+    scope.done();
+  });
+
   it('passes redis-cli\'s exit status on', async () => {
     process.env.REDFLY_REDIS_CLI = fakeRedisCli(3);
     const scope = api().get('/v1/databases/my-cache').reply(200, db());
