@@ -12,6 +12,7 @@ import * as path from 'node:path';
 import {BackendRecord, ReplayLog} from './log';
 import {RedisConnection} from '../redis/client';
 import {parseInfo} from '../redis/info';
+import {isRedisServer, terminate} from '../lib/pids';
 
 /** The ACL user the platform uses on cache backends (user "default" is disabled). */
 export const CACHE_INTERNAL_USER = 'redfly';
@@ -47,19 +48,7 @@ function freePort(avoid: ReadonlySet<number>): Promise<number> {
 /** A live redis-server with this pid: not a zombie, and not some other program that was given
  *  the pid of a backend that died (pids are reused). */
 function alive(pid: number | null): boolean {
-  if (!pid) return false;
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
-  }
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    if (stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z') return false;
-    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('redis-server');
-  } catch {
-    return !fs.existsSync('/proc/self'); // no /proc (macOS): trust kill(0)
-  }
+  return pid !== null && pid > 0 && isRedisServer(pid);
 }
 
 function renderConfig(dir: string, port: number, secret: string, maxmemoryBytes: number): string {
@@ -297,21 +286,5 @@ export class BackendPool {
 
 async function killAndWait(pid: number | null): Promise<void> {
   if (!alive(pid)) return;
-  try {
-    process.kill(pid!, 'SIGTERM');
-    // A stopped (SIGSTOP) process only acts on SIGTERM once continued.
-    process.kill(pid!, 'SIGCONT');
-  } catch {
-    return;
-  }
-  const deadline = Date.now() + 3000;
-  while (alive(pid) && Date.now() < deadline) await sleep(10);
-  if (alive(pid)) {
-    try {
-      process.kill(pid!, 'SIGKILL');
-    } catch {
-      /* gone */
-    }
-    while (alive(pid)) await sleep(10);
-  }
+  await terminate(pid!, {timeoutMs: 3000});
 }

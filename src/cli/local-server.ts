@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import {commandOf, isRedisServerIn, pidAlive, readPidfile, terminate, waitGone} from '../lib/pids';
 
 export const DEFAULT_PORT = 4780;
 const START_TIMEOUT_MS = 60_000;
@@ -77,7 +78,7 @@ export function readServerInfo(home: string): ServerInfo | undefined {
 export async function localServerStatus(home: string): Promise<LocalServerStatus> {
   const info = readServerInfo(home);
   // server.json outlives a crashed server; its pid may since belong to another program
-  if (!info || !alive(info.pid) || !isOurServer(info.pid)) return {running: false, healthy: false, home};
+  if (!info || !isServerPid(info.pid)) return {running: false, healthy: false, home};
   return {running: true, healthy: (await healthz(info.apiUrl)) === 200, ...info, home};
 }
 
@@ -92,7 +93,7 @@ export async function startLocalServer(options: {
   const port = options.port ?? DEFAULT_PORT;
   const current = await localServerStatus(home);
   if (current.running && current.apiUrl && current.pid) {
-    await waitHealthy(current.apiUrl, () => alive(current.pid!));
+    await waitHealthy(current.apiUrl, () => pidAlive(current.pid!));
     return {apiUrl: current.apiUrl, pid: current.pid, alreadyRunning: true};
   }
   if (port !== 0 && !(await portFree(port))) {
@@ -135,7 +136,7 @@ export async function startLocalServer(options: {
     // Lost a race with another `start` for the same home: use the server that won.
     const now = await localServerStatus(home);
     if (now.running && now.healthy && now.apiUrl && now.pid) return {apiUrl: now.apiUrl, pid: now.pid, alreadyRunning: true};
-    if (alive(child.pid!)) child.kill('SIGTERM');
+    if (pidAlive(child.pid!)) child.kill('SIGTERM');
     throw err;
   }
 }
@@ -144,7 +145,7 @@ export async function stopLocalServer(home: string): Promise<StopResult> {
   home = path.resolve(home);
   const info = readServerInfo(home);
   let wasRunning = false;
-  if (info && alive(info.pid) && isOurServer(info.pid)) {
+  if (info && isServerPid(info.pid)) {
     wasRunning = true;
     process.kill(info.pid, 'SIGTERM');
     // The server stops its redis-server processes before it exits.
@@ -238,46 +239,12 @@ function portFree(port: number): Promise<boolean> {
   });
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-  try {
-    // an exited child not yet reaped by its parent is gone for our purposes
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat[stat.lastIndexOf(')') + 2] !== 'Z';
-  } catch {
-    return true;
-  }
-}
-
-function commandOf(pid: number): string | null {
-  try {
-    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
-  } catch {
-    try {
-      return require('node:child_process').execFileSync('ps', ['-o', 'command=', '-p', String(pid)], {encoding: 'utf8'});
-    } catch {
-      return null;
-    }
-  }
-}
-
-/** A recycled pid must not get our SIGTERM: the recorded server is a node running control/main.js. */
-function isOurServer(pid: number): boolean {
+/** The pid recorded in server.json is a live redfly server, not a program that was given the pid
+ *  of one that crashed (server.json outlives it): only then may it be used or get our SIGTERM. */
+export function isServerPid(pid: number): boolean {
+  if (!pidAlive(pid)) return false;
   const cmd = commandOf(pid);
   return cmd === null || cmd.includes('main.js');
-}
-
-async function waitGone(pid: number, ms: number): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  while (alive(pid)) {
-    if (Date.now() > deadline) return false;
-    await sleep(25);
-  }
-  return true;
 }
 
 /** The provisioner keeps each process in <home>/data/<database>/<region>/, the regional cache
@@ -288,39 +255,13 @@ async function stopOrphanRedis(home: string): Promise<number> {
     for (const owner of subdirs(root)) {
       for (const region of subdirs(path.join(root, owner))) {
         const dir = path.join(root, owner, region);
-        const pid = Number(readText(path.join(dir, 'redis.pid'))?.trim());
-        if (Number.isInteger(pid) && pid > 1 && alive(pid) && isRedisIn(pid, dir)) victims.push(pid);
+        const pid = readPidfile(path.join(dir, 'redis.pid'));
+        if (pid !== null && isRedisServerIn(pid, dir)) victims.push(pid);
       }
     }
   }
-  await Promise.all(
-    victims.map(async (pid) => {
-      try {
-        process.kill(pid, 'SIGTERM');
-      } catch {
-        return;
-      }
-      if (!(await waitGone(pid, 5000))) {
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch {
-          // already gone
-        }
-        await waitGone(pid, 2000);
-      }
-    }),
-  );
+  await Promise.all(victims.map((pid) => terminate(pid, {timeoutMs: 5000})));
   return victims.length;
-}
-
-function isRedisIn(pid: number, dir: string): boolean {
-  const cmd = commandOf(pid);
-  if (!cmd || !cmd.includes('redis-server')) return false;
-  try {
-    return fs.realpathSync(`/proc/${pid}/cwd`) === fs.realpathSync(dir);
-  } catch {
-    return !fs.existsSync('/proc/self'); // no /proc (macOS): the command name has to do
-  }
 }
 
 function subdirs(dir: string): string[] {
