@@ -69,6 +69,7 @@ export function readJson<T extends object>(file: string, valid: (v: T) => boolea
 /** What this module needs from ./local-server (owned by the control plane). */
 interface LocalServerModule {
   readServerInfo(home: string): {pid: number; apiUrl: string} | undefined;
+  isServerPid(pid: number): boolean;
   startLocalServer(options: {home: string; port?: number; foreground?: boolean}): Promise<{apiUrl: string; pid: number}>;
   readLocalCredentials(home: string): SavedLogin | undefined | null;
 }
@@ -105,10 +106,12 @@ function localTokenFor(dir: string, apiUrl: string): string | undefined {
 async function ensureLocalServer(dir: string, notice: (line: string) => void): Promise<SavedLogin> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const local = require('./local-server') as LocalServerModule;
-  // A live pid is enough to go ahead: probing /healthz on every command would cost a round trip
-  // (and loading fetch); a server that is up but unwell surfaces as the request's own error.
+  // A live pid that is still our server is enough to go ahead: probing /healthz on every command
+  // would cost a round trip (and loading fetch); a server that is up but unwell surfaces as the
+  // request's own error. The pid of a crashed server may since belong to another program: then
+  // server.json is stale and a fresh server is started.
   const info = local.readServerInfo(dir);
-  if (!info || !pidAlive(info.pid)) {
+  if (!info || !local.isServerPid(info.pid)) {
     if (process.env.REDFLY_AUTOSTART === '0') {
       throw new CliFailure(
         `No redfly API is configured and the local server (state in ${dir}) is not running`,
@@ -128,13 +131,4 @@ async function ensureLocalServer(dir: string, notice: (line: string) => void): P
     ]);
   }
   return creds;
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

@@ -88,3 +88,16 @@ test('a stale server.json whose pid now belongs to another program does not bloc
   expect(JSON.parse(started.stdout).pid).not.toBe(process.pid);
   expect(JSON.parse((await redfly(['server', 'stop', '--json'])).stdout).stopped).toBe(true);
 });
+
+test('autostart starts a fresh server when the pid in a stale server.json belongs to another program', async () => {
+  // this test process stands in for "some other program" holding the recorded pid
+  writeFileSync(join(home, 'server.json'), JSON.stringify({pid: process.pid, apiUrl: 'http://127.0.0.1:9', port: 9, startedAt: 'x'}));
+  const r = await redfly(['redis', 'list', '--json'], {REDFLY_SERVER_PORT: '0', REDFLY_AUTOSTART: '1'});
+  expect(r.stderr).toContain('Starting the local redfly server');
+  expect(r.code).toBe(0);
+  expect(Array.isArray(JSON.parse(r.stdout))).toBe(true);
+  const status = JSON.parse((await redfly(['server', 'status', '--json'])).stdout);
+  expect(status).toMatchObject({running: true, healthy: true});
+  expect(status.pid).not.toBe(process.pid);
+  expect(JSON.parse((await redfly(['server', 'stop', '--json'])).stdout).stopped).toBe(true);
+});

@@ -2,6 +2,7 @@ import './oclif-env';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import nock from 'nock';
+import * as localServer from '../../../src/cli/local-server';
 import * as prompts from '../../../src/cli/prompts';
 import AuthLogin from '../../../src/commands/auth/login';
 import AuthLogout from '../../../src/commands/auth/logout';
@@ -104,6 +105,9 @@ describe('auth', () => {
     delete process.env.REDFLY_API_URL;
     delete process.env.REDFLY_ACCESS_TOKEN;
     fs.writeFileSync(path.join(home(), 'server.json'), JSON.stringify({pid: process.pid, apiUrl: API, port: 1, startedAt: ''}));
+    // the recorded pid (this test process) stands in for a running server, which the CLI checks
+    // is a redfly server and not a program that was given a crashed server's pid
+    jest.spyOn(localServer, 'isServerPid').mockImplementation((pid) => pid === process.pid);
     fs.writeFileSync(path.join(home(), 'local-credentials.json'), JSON.stringify({apiUrl: API, token: 'rf_local'}));
     const scope = nock(API, {reqheaders: {authorization: 'Bearer rf_local'}}).get('/v1/whoami').reply(200, me);
     const {stdout, exitCode} = await run(AuthWhoami, []);
