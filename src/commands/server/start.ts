@@ -1,6 +1,10 @@
-import {Command, Flags} from '@oclif/core';
+import {Flags} from '@oclif/core';
+import {BaseCommand} from '../../cli/base-command';
+import {CliFailure} from '../../cli/errors';
 
-export default class ServerStart extends Command {
+// BaseCommand for its --json error shape and failure mapping; no API client: this command is what
+// makes one possible, so the global --api-url/--access-token flags do not apply.
+export default class ServerStart extends BaseCommand<typeof ServerStart> {
   static summary = 'Start the local redfly server (provisioning API and redis-server processes)';
   static description =
     'Runs in the background by default and prints the API URL once it answers. State (records, data, ' +
@@ -13,9 +17,15 @@ export default class ServerStart extends Command {
     '<%= config.bin %> <%= command.id %> --foreground',
     '<%= config.bin %> <%= command.id %> --simulate-latency',
   ];
-  static enableJsonFlag = true;
+  // Without the API's global flags: this command never goes through the API target they pick.
+  static baseFlags = {} as typeof BaseCommand.baseFlags;
   static flags = {
-    port: Flags.integer({summary: 'port of the API on 127.0.0.1 (0 = any free port)', default: 4780, min: 0, max: 65535}),
+    port: Flags.integer({
+      summary: 'port of the API on 127.0.0.1 (0 = any free port)',
+      default: 4780,
+      min: 0,
+      max: 65535,
+    }),
     foreground: Flags.boolean({summary: 'run in this terminal instead of the background', default: false}),
     'simulate-latency': Flags.boolean({
       summary: 'delay traffic between regions by their distance, as on a real network',
@@ -27,7 +37,7 @@ export default class ServerStart extends Command {
   };
 
   async run(): Promise<{apiUrl: string; pid: number; home: string; alreadyRunning: boolean; logFile: string}> {
-    const {flags} = await this.parse(ServerStart);
+    const flags = this.flags;
     const {redflyHome, startLocalServer, LocalServerError} = await import('../../cli/local-server');
     const {join} = await import('node:path');
     const home = redflyHome();
@@ -52,11 +62,11 @@ export default class ServerStart extends Command {
       return result;
     } catch (err) {
       if (err instanceof LocalServerError) {
-        this.error(err.message, {
-          exit: 1,
-          code: err.code,
-          suggestions: err.code === 'port_in_use' ? [`${this.config.bin} server start --port 4781`] : [`see ${logFile}`],
-        });
+        throw new CliFailure(
+          err.message,
+          err.code,
+          err.code === 'port_in_use' ? [`${this.config.bin} server start --port 4781`] : [`see ${logFile}`],
+        );
       }
       throw err;
     }

@@ -1,4 +1,4 @@
-import {Command} from '@oclif/core';
+import {BaseCommand} from '../../cli/base-command';
 
 interface ProcessLine {
   database: string;
@@ -20,14 +20,16 @@ export interface ServerStatusResult {
   processes: {total: number; running: number; notRunning: ProcessLine[]} | null;
 }
 
-export default class ServerStatus extends Command {
+// BaseCommand for its --json error shape. It talks to the local server only, with the local
+// credentials and its own client: resolving a target here could autostart the server it reports on.
+export default class ServerStatus extends BaseCommand<typeof ServerStatus> {
   static summary = 'Show whether the local redfly server runs, its URL, its databases and the health of their processes';
   static description = 'Reads $REDFLY_HOME/server.json, checks the process and /healthz, then asks the API with the local credentials.';
   static examples = ['<%= config.bin %> <%= command.id %>', '<%= config.bin %> <%= command.id %> --json'];
-  static enableJsonFlag = true;
+  // Without the API's global flags: this command never goes through the API target they pick.
+  static baseFlags = {} as typeof BaseCommand.baseFlags;
 
   async run(): Promise<ServerStatusResult> {
-    await this.parse(ServerStatus);
     const {redflyHome, localServerStatus, readLocalCredentials} = await import('../../cli/local-server');
     const home = redflyHome();
     const s = await localServerStatus(home);
@@ -51,8 +53,10 @@ export default class ServerStatus extends Command {
       this.log(s.healthy ? 'No local credentials found.' : 'Starting: bringing databases back...');
       return result;
     }
+    const {RedflyClient} = await import('../../api/client');
+    const client = new RedflyClient({apiUrl: s.apiUrl!, token: creds.token, userAgent: this.config.userAgent});
     try {
-      const dbs = await allDatabases(s.apiUrl!, creds.token);
+      const dbs = await client.listAllDatabases();
       const lines: ProcessLine[] = dbs.flatMap((d) =>
         (d.processes ?? []).map((p) => ({database: d.name, region: p.region, role: p.role, port: p.port, state: p.state, restarts: p.restarts})),
       );
@@ -64,22 +68,9 @@ export default class ServerStatus extends Command {
       for (const l of notRunning) this.log(`  ${l.database} ${l.role} in ${l.region} (port ${l.port}): ${l.state}, ${l.restarts} restart(s)`);
     } catch (err) {
       this.warn(`could not list databases: ${(err as Error).message}`);
+    } finally {
+      client.close();
     }
     return result;
   }
-}
-
-async function allDatabases(apiUrl: string, token: string) {
-  type Db = import('../../api/types').Database;
-  const out: Db[] = [];
-  let cursor: string | null = null;
-  do {
-    const url = `${apiUrl}/v1/databases?limit=1000${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
-    const res = await fetch(url, {headers: {authorization: `Bearer ${token}`}, signal: AbortSignal.timeout(10_000)});
-    const body = (await res.json()) as import('../../api/types').DatabaseList & {error?: {message: string}};
-    if (!res.ok) throw new Error(body.error?.message ?? `HTTP ${res.status}`);
-    out.push(...body.databases);
-    cursor = body.nextCursor;
-  } while (cursor);
-  return out;
 }

@@ -71,6 +71,13 @@ test('a taken port is a clear error naming the port', async () => {
   expect(r.stderr).toMatch(/--port/);
 });
 
+test("with --json a taken port is the CLI's one error document, not oclif's error object", async () => {
+  const port = (blocker!.address() as {port: number}).port;
+  const r = await redfly(['server', 'start', '--port', String(port), '--json']);
+  expect(r.code).toBe(1);
+  expect(JSON.parse(r.stdout)).toEqual({error: {code: 'port_in_use', message: expect.stringContaining(`port ${port}`)}});
+});
+
 test('a missing redis-server is a clear error that says how to install it', async () => {
   const r = await redfly(['server', 'start', '--port', '0'], {REDFLY_REDIS_SERVER: join(home, 'no-such-redis-server')});
   expect(r.code).toBe(1);
