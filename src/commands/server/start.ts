@@ -22,6 +22,7 @@ export default class ServerStart extends BaseCommand<typeof ServerStart> {
   static flags = {
     port: Flags.integer({
       summary: 'port of the API on 127.0.0.1 (0 = any free port)',
+      env: 'REDFLY_SERVER_PORT',
       default: 4780,
       min: 0,
       max: 65535,

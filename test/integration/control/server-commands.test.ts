@@ -78,6 +78,14 @@ test("with --json a taken port is the CLI's one error document, not oclif's erro
   expect(JSON.parse(r.stdout)).toEqual({error: {code: 'port_in_use', message: expect.stringContaining(`port ${port}`)}});
 });
 
+test('REDFLY_SERVER_PORT is the port of `server start` when --port is not given', async () => {
+  const port = (blocker!.address() as {port: number}).port;
+  const r = await redfly(['server', 'start', '--json'], {REDFLY_SERVER_PORT: String(port)});
+  expect(r.code).toBe(1);
+  expect(JSON.parse(r.stdout).error).toMatchObject({code: 'port_in_use', message: expect.stringContaining(`port ${port}`)});
+  expect(existsSync(join(home, 'server.json'))).toBe(false);
+});
+
 test('a missing redis-server is a clear error that says how to install it', async () => {
   const r = await redfly(['server', 'start', '--port', '0'], {REDFLY_REDIS_SERVER: join(home, 'no-such-redis-server')});
   expect(r.code).toBe(1);
