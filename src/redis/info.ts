@@ -9,12 +9,3 @@ export function parseInfo(text: string): Record<string, string> {
   return out;
 }
 
-/** The "k=v,k=v" values of INFO (slave0, db0, ...). */
-export function parseInfoFields(value: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const kv of value.split(',')) {
-    const i = kv.indexOf('=');
-    if (i > 0) out[kv.slice(0, i)] = kv.slice(i + 1);
-  }
-  return out;
-}
