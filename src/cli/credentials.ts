@@ -2,8 +2,8 @@
 // the login saved by `redfly auth login`, then the local server of $REDFLY_HOME (started on
 // demand). Only the last case touches the local-server module.
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
+import {redflyHome as home} from '../lib/home';
 import {CliFailure} from './errors';
 
 export interface SavedLogin {
@@ -18,10 +18,7 @@ export interface Target {
   home: string;
 }
 
-export function home(): string {
-  // Same rule as local-server's redflyHome(), without loading that module for remote APIs.
-  return path.resolve(process.env.REDFLY_HOME || path.join(os.homedir(), '.redfly'));
-}
+export {home};
 
 export function loginFile(dir = home()): string {
   return path.join(dir, 'config.json');

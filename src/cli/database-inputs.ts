@@ -1,6 +1,7 @@
 // Checks and orderings of the inputs of create/update, free of oclif and prompts so they can be
 // tested on their own.
 import type {Organization, Plan, Region} from '../api/types';
+import {distanceKm} from '../lib/geo';
 import {UsageError} from './errors';
 
 /** "a, b,,c" -> ["a","b","c"]; an empty string is the empty set (update: remove all replicas). */
@@ -62,15 +63,6 @@ export function validateOrg(slug: string, orgs: Organization[]): Organization {
 
 function codes(regions: Region[]): string {
   return regions.map((r) => r.code).join(', ');
-}
-
-/** Great-circle distance in km: "nearest first" without asking any service where we are. */
-export function distanceKm(a: Pick<Region, 'latitude' | 'longitude'>, b: Pick<Region, 'latitude' | 'longitude'>): number {
-  const rad = (d: number) => (d * Math.PI) / 180;
-  const dLat = rad(b.latitude - a.latitude);
-  const dLon = rad(b.longitude - a.longitude);
-  const h = Math.sin(dLat / 2) ** 2 + Math.cos(rad(a.latitude)) * Math.cos(rad(b.latitude)) * Math.sin(dLon / 2) ** 2;
-  return 2 * 6371 * Math.asin(Math.sqrt(h));
 }
 
 /**

@@ -5,7 +5,6 @@
 import {spawn} from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import {commandOf, isRedisServerIn, pidAlive, readPidfile, terminate, waitGone} from '../lib/pids';
 
@@ -61,9 +60,7 @@ export class LocalServerError extends Error {
   }
 }
 
-export function redflyHome(): string {
-  return path.resolve(process.env.REDFLY_HOME || path.join(os.homedir(), '.redfly'));
-}
+export {redflyHome} from '../lib/home';
 
 export function readLocalCredentials(home: string): LocalCredentials | undefined {
   const v = readJson<LocalCredentials>(path.join(home, 'local-credentials.json'));

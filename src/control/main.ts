@@ -6,6 +6,7 @@ import {existsSync, mkdirSync, readFileSync, rmSync, writeFileSync} from 'node:f
 import {resolve, join} from 'node:path';
 import {parseArgs} from 'node:util';
 import type {FastifyBaseLogger} from 'fastify';
+import {redflyHome} from '../lib/home';
 import {checkRedisServer} from '../provision/binary';
 import {LocalProvisioner} from '../provision';
 import {openStore} from '../store';
@@ -36,7 +37,7 @@ async function main(): Promise<number> {
     console.error(`invalid --gateway-port-base ${portBaseText}`);
     return 2;
   }
-  const home = resolve(values.home ?? process.env.REDFLY_HOME ?? join(require('node:os').homedir(), '.redfly'));
+  const home = values.home ? resolve(values.home) : redflyHome();
   const host = values.host!;
   mkdirSync(home, {recursive: true, mode: 0o700});
 

@@ -2,6 +2,7 @@
 // routes are longer than great circles, so RTT ≈ distance / 100 km per ms, plus 1 ms.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import {distanceKm} from '../lib/geo';
 
 interface RegionRow {
   code: string;
@@ -18,14 +19,6 @@ function load(): Map<string, RegionRow> {
     regions = new Map(rows.map((r) => [r.code, r]));
   }
   return regions;
-}
-
-export function distanceKm(a: RegionRow, b: RegionRow): number {
-  const rad = Math.PI / 180;
-  const dLat = (b.latitude - a.latitude) * rad;
-  const dLon = (b.longitude - a.longitude) * rad;
-  const h = Math.sin(dLat / 2) ** 2 + Math.cos(a.latitude * rad) * Math.cos(b.latitude * rad) * Math.sin(dLon / 2) ** 2;
-  return 2 * 6371 * Math.asin(Math.sqrt(h));
 }
 
 export function latencyFromDistance(from: string, to: string): number {

@@ -5,6 +5,19 @@ import {openCache, Regions, REGIONS, rmrf, send, tempDir} from './helpers';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** After a test that stopped a backend with SIGSTOP: let it run again, then close everything. */
+async function release(pid: number, cache: CacheService | null | undefined, dir: string): Promise<void> {
+  if (pid) {
+    try {
+      process.kill(pid, 'SIGCONT');
+    } catch {
+      /* gone */
+    }
+  }
+  await cache?.close();
+  rmrf(dir);
+}
+
 async function until(what: string, check: () => Promise<boolean>, timeoutMs = 20000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
@@ -95,17 +108,7 @@ describe('a restart of the owner', () => {
     dir = tempDir();
   });
 
-  afterAll(async () => {
-    if (pid) {
-      try {
-        process.kill(pid, 'SIGCONT');
-      } catch {
-        /* gone */
-      }
-    }
-    await cache?.close();
-    rmrf(dir);
-  });
+  afterAll(() => release(pid, cache, dir));
 
   test('with a backlog pending loses nothing acknowledged and applies nothing twice', async () => {
     cache = await openCache(dir);
@@ -159,17 +162,7 @@ describe('the backlog bound', () => {
     await cache.ensureOrg(ORG);
   });
 
-  afterAll(async () => {
-    if (pid) {
-      try {
-        process.kill(pid, 'SIGCONT');
-      } catch {
-        /* gone */
-      }
-    }
-    await cache?.close();
-    rmrf(dir);
-  });
+  afterAll(() => release(pid, cache, dir));
 
   test('entries past the size bound are dropped and counted for the region that missed them', async () => {
     pid = cache.processOf(ORG, 'ams')!.pid!;
