@@ -3,8 +3,9 @@ import type {Database, Organization, Plan, Region} from '../api/types';
 import {planSummary, price} from './format';
 import {orderRegions} from './database-inputs';
 import * as prompts from './prompts';
+import {NAME_PATTERN} from '../lib/names';
 
-export const NAME_RE = /^[a-z][a-z0-9-]{2,62}$/;
+export const NAME_RE = new RegExp(NAME_PATTERN);
 
 export function askOrg(orgs: Organization[]): Promise<string> {
   return prompts.select({

@@ -2,12 +2,11 @@
 // so the OpenAPI document cannot drift from what the server accepts. src/api/types.ts mirrors
 // these shapes for the client.
 import {Static, TSchema, Type} from '@sinclair/typebox';
+import {NAME_PATTERN, NAME_RULES} from '../lib/names';
 
 const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
 
-export const NAME_PATTERN = '^[a-z][a-z0-9-]{2,62}$';
-/** NAME_PATTERN in words, for error messages. */
-export const NAME_RULES = '3-63 lowercase letters, digits and dashes, starting with a letter';
+export {NAME_PATTERN, NAME_RULES};
 export const SLUG_PATTERN = '^[a-z][a-z0-9-]{1,62}$';
 
 export const ErrorBody = Type.Object(
