@@ -2,6 +2,7 @@
 // REDFLY_HOME, nothing shared with the developer's ~/.redfly.
 import {spawn} from 'node:child_process';
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
@@ -62,4 +63,35 @@ export function ok(result: CliResult): CliResult {
     throw new Error(`exit ${result.exitCode}\n--- stdout\n${result.stdout}\n--- stderr\n${result.stderr}`);
   }
   return result;
+}
+
+/**
+ * Processes that belong to a redfly home: the server (its --home argument) and its redis-server
+ * processes (they run in their data folder under the home). Linux (/proc) only.
+ */
+export function processesOf(home: string): {pid: number; command: string}[] {
+  const found = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const command = fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').join(' ').trim();
+      const cwd = fs.readlinkSync(`/proc/${entry}/cwd`);
+      if (command.includes(home) || cwd.startsWith(home + path.sep)) found.push({pid: Number(entry), command});
+    } catch {
+      // gone meanwhile, or not ours to read
+    }
+  }
+  return found;
+}
+
+/** Whether a TCP connection to 127.0.0.1:port is refused (nothing listens there any more). */
+export function refused(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once('error', () => resolve(true));
+  });
 }
