@@ -5,10 +5,11 @@
 // needs no separate `npm ci && npm run build`, and a tree that is up to date is not rebuilt.
 // Runs before anything is installed: Node's built-in modules only.
 //
-//   node scripts/ensure.js          install if needed, then build if needed
-//   node scripts/ensure.js build    build if needed (prepack: `npm pack` ships a current dist/)
-//   node scripts/ensure.js stamp    record that dist/ is built from the current sources (the
-//                                   last step of `npm run build`)
+//   node scripts/ensure.js STEP...  runs the steps in order, stopping at the first failure:
+//     redis    fail with the package to install unless redis-server is Redis 7+ (npm start, npm test)
+//     install  npm ci if node_modules does not match package-lock.json (npm start, npm test, prepack)
+//     build    npm run build if dist/ is missing or built from other sources (same)
+//     stamp    record that dist/ is built from the current sources (the last step of npm run build)
 'use strict';
 const {spawnSync} = require('node:child_process');
 const crypto = require('node:crypto');
@@ -97,6 +98,27 @@ function installNeeded(root = ROOT) {
   return undefined;
 }
 
+const INSTALL_REDIS = '`sudo apt-get install -y redis-server redis-tools` on Debian/Ubuntu, `brew install redis` on macOS';
+
+/**
+ * Why the redis-server the platform would run ($REDFLY_REDIS_SERVER, else redis-server on PATH)
+ * cannot serve, or undefined when it is Redis 7 or later. The server makes the same check
+ * (src/provision/local.ts); this one answers before the install and the build.
+ */
+function redisServerProblem(env = process.env) {
+  const binary = env.REDFLY_REDIS_SERVER || 'redis-server';
+  const where = env.REDFLY_REDIS_SERVER ? `REDFLY_REDIS_SERVER is "${binary}", which does not run` : 'redis-server is not on PATH';
+  const result = spawnSync(binary, ['--version'], {encoding: 'utf8', env});
+  if (result.error || result.status !== 0) {
+    return `redfly needs Redis 7 or later and ${where}. Install the redis-server package: ${INSTALL_REDIS}.`;
+  }
+  const version = /v=(\d+)\.(\d+)\.(\d+)/.exec(result.stdout);
+  if (version && Number(version[1]) < 7) {
+    return `${binary} is Redis ${version.slice(1).join('.')}; redfly needs Redis 7 or later (ACL users, multi-part AOF). Install a newer redis-server package: ${INSTALL_REDIS}.`;
+  }
+  return undefined;
+}
+
 /** Runs npm (the one running this script when there is one), inheriting the terminal; exits on failure. */
 function npm(args) {
   const cli = process.env.npm_execpath;
@@ -120,17 +142,22 @@ function ensureBuilt() {
   npm(['run', 'build']);
 }
 
-module.exports = {buildInputsHash, buildNeeded, installNeeded, writeBuildStamp, ensureInstalled, ensureBuilt, BUILD_INPUTS, BUILD_OUTPUTS, STAMP};
+function ensureRedis() {
+  const problem = redisServerProblem();
+  if (!problem) return;
+  console.error(`Error: ${problem}`);
+  process.exit(1);
+}
+
+module.exports = {buildInputsHash, buildNeeded, installNeeded, redisServerProblem, writeBuildStamp, ensureRedis, ensureInstalled, ensureBuilt};
 
 if (require.main === module) {
-  const step = process.argv[2];
-  if (step === 'stamp') writeBuildStamp();
-  else if (step === 'build') ensureBuilt();
-  else if (step === undefined) {
-    ensureInstalled();
-    ensureBuilt();
-  } else {
-    console.error(`usage: node scripts/ensure.js [build|stamp] (got ${step})`);
+  const steps = {redis: ensureRedis, install: ensureInstalled, build: ensureBuilt, stamp: () => writeBuildStamp()};
+  const args = process.argv.slice(2);
+  const unknown = args.find((step) => !(step in steps));
+  if (args.length === 0 || unknown) {
+    console.error(`usage: node scripts/ensure.js redis|install|build|stamp ...${unknown ? ` (unknown step: ${unknown})` : ''}`);
     process.exit(2);
   }
+  for (const step of args) steps[step]();
 }

@@ -1,11 +1,12 @@
-// `npm start` checks for Redis before it installs or builds anything: a machine without
-// redis-server gets one clear error naming the package, at once.
+// `npm start` and `npm test` check for Redis before they install or build anything: a machine
+// without redis-server gets one clear error naming the package, at once.
 import {spawnSync} from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
 const START = path.resolve(__dirname, '../../../scripts/start.js');
+const ENSURE = path.resolve(__dirname, '../../../scripts/ensure.js');
 let tmp: string;
 
 beforeAll(() => {
@@ -14,8 +15,8 @@ beforeAll(() => {
 afterAll(() => fs.rmSync(tmp, {recursive: true, force: true}));
 
 /** scripts/start.js as `npm start` runs it; a temp home and no autostart in case it got past the check. */
-function start(env: Record<string, string>) {
-  const r = spawnSync(process.execPath, [START], {
+function start(env: Record<string, string>, script: string[] = [START]) {
+  const r = spawnSync(process.execPath, script, {
     env: {HOME: tmp, REDFLY_HOME: path.join(tmp, 'home'), REDFLY_AUTOSTART: '0', ...env},
     encoding: 'utf8',
   });
@@ -47,4 +48,17 @@ test('a Redis older than 7: the error says which version was found and which is 
   expect(r.code).toBe(1);
   expect(r.stderr).toContain(`${old} is Redis 6.2.14; redfly needs Redis 7 or later`);
   expect(r.stderr).toContain('apt-get install -y redis-server');
+});
+
+test("npm test's first step stops the same way", () => {
+  const r = start({PATH: path.join(tmp, 'empty-bin')}, [ENSURE, 'redis', 'install', 'build']);
+  expect(r.code).toBe(1);
+  expect(r.stderr).toContain('redis-server is not on PATH');
+  expect(r.stderr).toContain('sudo apt-get install -y redis-server redis-tools');
+  expect(r.stderr).not.toMatch(/installing|building/);
+});
+
+test('the Redis installed here passes the check', () => {
+  const r = start({PATH: process.env.PATH!}, [ENSURE, 'redis']);
+  expect({code: r.code, stderr: r.stderr}).toEqual({code: 0, stderr: ''});
 });
