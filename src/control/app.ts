@@ -1,23 +1,40 @@
+// The HTTP API: a fastify app whose routes (routes/*.ts) take their types from the typebox
+// schemas (schemas.ts). createApp() makes the bare app, so that its logger exists before the
+// services that log; mountApi() adds the OpenAPI document and the routes. buildApp() does both,
+// for tests of the API alone; the server's composition root is main.ts.
 import swagger from '@fastify/swagger';
-import Fastify, {FastifyBaseLogger, FastifyError, FastifyInstance, FastifyServerOptions} from 'fastify';
+import type {TypeBoxTypeProvider} from '@fastify/type-provider-typebox';
+import Fastify, {
+  FastifyBaseLogger,
+  FastifyError,
+  FastifyInstance,
+  FastifyServerOptions,
+  RawReplyDefaultExpression,
+  RawRequestDefaultExpression,
+  RawServerDefault,
+} from 'fastify';
 import type {Provisioner} from '../provision/types';
-import type {Store, TokenRecord} from '../store';
+import type {Store} from '../store';
 import {authenticate} from './auth';
 import type {Catalogue} from './catalogue';
 import type {DataPlane} from './dataplane';
 import {DatabaseService} from './databases';
 import {ApiError} from './errors';
 import {newRequestId} from './ids';
+import {cacheRoutes} from './routes/cache';
 import {catalogueRoutes} from './routes/catalogue';
 import {databaseRoutes} from './routes/databases';
 import {orgRoutes} from './routes/orgs';
 import {NAME_RULES, sharedSchemas} from './schemas';
 
-declare module 'fastify' {
-  interface FastifyRequest {
-    token: TokenRecord | null;
-  }
-}
+/** The API's fastify instance: request types come from the route schemas (no casts). */
+export type ApiApp = FastifyInstance<
+  RawServerDefault,
+  RawRequestDefaultExpression,
+  RawReplyDefaultExpression,
+  FastifyBaseLogger,
+  TypeBoxTypeProvider
+>;
 
 export interface AppOptions {
   store: Store;
@@ -32,11 +49,26 @@ export interface AppOptions {
 }
 
 export interface ControlApp {
-  app: FastifyInstance;
+  app: ApiApp;
   databases: DatabaseService;
 }
 
+/** Store, provisioner and gateway plus the app: everything an app (tests) needs to build. */
 export async function buildApp(opts: AppOptions): Promise<ControlApp> {
+  const app = createApp(opts);
+  const databases = new DatabaseService({
+    store: opts.store,
+    provisioner: opts.provisioner,
+    catalogue: opts.catalogue,
+    log: app.log,
+    url: (rec, region) => opts.dataPlane.url(rec, region),
+  });
+  await mountApi(app, {...opts, databases});
+  return {app, databases};
+}
+
+/** The app with its TypeBox type provider, body parser, error shape and /healthz, no routes yet. */
+export function createApp(opts: Pick<AppOptions, 'logger' | 'isReady'>): ApiApp {
   const loggerOpt = opts.logger ?? false;
   const isInstance = typeof loggerOpt === 'object' && loggerOpt !== null && 'child' in loggerOpt;
   const app = Fastify({
@@ -46,14 +78,7 @@ export async function buildApp(opts: AppOptions): Promise<ControlApp> {
     bodyLimit: 1024 * 1024,
     // Unknown fields are an error (a typo must not be silently dropped); query strings need coercion.
     ajv: {customOptions: {removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false}},
-  });
-  const databases = new DatabaseService({
-    store: opts.store,
-    provisioner: opts.provisioner,
-    catalogue: opts.catalogue,
-    log: app.log,
-    dataPlane: opts.dataPlane,
-  });
+  }).withTypeProvider<TypeBoxTypeProvider>();
 
   // JSON bodies, where an empty body counts as none: `curl -X POST -H 'content-type:
   // application/json'` on reset-password must not be a 400. Malformed JSON is the one bad_json.
@@ -72,23 +97,8 @@ export async function buildApp(opts: AppOptions): Promise<ControlApp> {
     reply.header('x-request-id', req.id);
   });
 
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.1.0',
-      info: {
-        title: 'redfly provisioning API',
-        version: '1.0.0',
-        description: 'Create and manage managed Redis databases. Errors: {"error": {"code", "message", "requestId"}}.',
-      },
-      components: {securitySchemes: {bearerAuth: {type: 'http', scheme: 'bearer'}}},
-      security: [{bearerAuth: []}],
-    },
-    refResolver: {buildLocalReference: (json, _base, _fragment, i) => String(json.$id ?? `def-${i}`)},
-  });
-  for (const s of sharedSchemas) app.addSchema(s);
-
   app.setErrorHandler((err: FastifyError, req, reply) => {
-    const {status, code, message, details} = describeError(err);
+    const {status, code, message, details} = describeError(err, req.body);
     if (status >= 500) req.log.error({err}, 'request failed');
     void reply.status(status).send({error: {code, message, requestId: req.id, ...(details ? {details} : {})}});
   });
@@ -105,6 +115,25 @@ export async function buildApp(opts: AppOptions): Promise<ControlApp> {
     }
     return {ok: true};
   });
+  return app;
+}
+
+/** The OpenAPI document and every /v1 route; all but the catalogue's need a bearer token. */
+export async function mountApi(app: ApiApp, opts: AppOptions & {databases: DatabaseService}): Promise<void> {
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'redfly provisioning API',
+        version: '1.0.0',
+        description: 'Create and manage managed Redis databases. Errors: {"error": {"code", "message", "requestId"}}.',
+      },
+      components: {securitySchemes: {bearerAuth: {type: 'http', scheme: 'bearer'}}},
+      security: [{bearerAuth: []}],
+    },
+    refResolver: {buildLocalReference: (json, _base, _fragment, i) => String(json.$id ?? `def-${i}`)},
+  });
+  for (const s of sharedSchemas) app.addSchema(s);
   app.get('/v1/openapi.json', {schema: {hide: true}}, async () => app.swagger());
 
   await app.register(async (scope) => {
@@ -113,21 +142,26 @@ export async function buildApp(opts: AppOptions): Promise<ControlApp> {
     });
     catalogueRoutes(scope, opts.catalogue);
     orgRoutes(scope, opts.store);
-    databaseRoutes(scope, databases, opts);
-    await opts.dataPlane.registerRoutes(scope);
+    databaseRoutes(scope, opts.databases, opts);
+    const cache = opts.dataPlane.cacheService;
+    if (cache) {
+      await scope.register(cacheRoutes, {
+        cache,
+        cachePassword: (slug) => opts.store.getOrg(slug)?.cachePassword,
+        endpoints: () => opts.dataPlane.liveEndpoints(),
+      });
+    }
   });
-
-  return {app, databases};
 }
 
-function describeError(err: FastifyError): {status: number; code: string; message: string; details?: unknown} {
+function describeError(err: FastifyError, body: unknown): {status: number; code: string; message: string; details?: unknown} {
   if (err instanceof ApiError) return {status: err.statusCode, code: err.code, message: err.message, details: err.details};
   if (err.validation) {
     const first = err.validation[0];
     const where = err.validationContext ?? 'request';
     const field = `${where}${first?.instancePath ?? ''}`;
     if (where === 'body' && first?.instancePath === '/name') {
-      return {status: 400, code: 'invalid_name', message: `invalid name: use ${NAME_RULES}`};
+      return {status: 400, code: 'invalid_name', message: invalidName((body as {name?: unknown} | undefined)?.name)};
     }
     if (first?.keyword === 'additionalProperties') {
       const extra = (first.params as {additionalProperty?: string}).additionalProperty;
@@ -149,4 +183,9 @@ function describeError(err: FastifyError): {status: number; code: string; messag
   const status = err.statusCode && err.statusCode >= 400 ? err.statusCode : 500;
   if (status < 500) return {status, code: 'invalid_request', message: err.message};
   return {status, code: 'internal', message: 'internal error; see the server log'};
+}
+
+/** The one wording of a refused database name (the schema carries the pattern). */
+function invalidName(name: unknown): string {
+  return `invalid name${typeof name === 'string' ? ` "${name}"` : ''}: use ${NAME_RULES}`;
 }

@@ -3,12 +3,26 @@ import type {Store, TokenRecord} from '../store';
 import {ApiError} from './errors';
 import {sha256} from './ids';
 
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set by the authenticated scope's onRequest hook (null outside it). */
+    token: TokenRecord | null;
+  }
+}
+
 const unauthorized = (message: string) => new ApiError(401, 'unauthorized', message);
+const MISSING_TOKEN = 'missing access token: send "Authorization: Bearer <token>"';
+
+/** The token the scope's onRequest hook resolved; 401 when there is none. */
+export function requireToken(req: FastifyRequest): TokenRecord {
+  if (!req.token) throw unauthorized(MISSING_TOKEN);
+  return req.token;
+}
 
 /** Resolves the bearer token of a request to its record (and so its organizations). */
 export function authenticate(store: Store, req: FastifyRequest): TokenRecord {
   const header = req.headers.authorization;
-  if (!header) throw unauthorized('missing access token: send "Authorization: Bearer <token>"');
+  if (!header) throw unauthorized(MISSING_TOKEN);
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
   if (!match) throw unauthorized('malformed Authorization header: expected "Bearer <token>"');
   const token = store.findTokenBySecretHash(sha256(match[1]));

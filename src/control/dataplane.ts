@@ -4,20 +4,19 @@
 // usage.json, so daily limits are not reset by a restart).
 import {existsSync, readFileSync, renameSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
-import type {DatabaseStats} from '../api/types';
 import {CacheService, CacheTenants, cacheConfigFromEnv} from '../cache';
-import {cacheRoutes} from '../cache/http';
 import {Endpoint, GatewayHandle, startGateway, UsageSeed} from '../gateway';
 import {findFreePort} from '../provision/ports';
 import type {DatabaseRecord, Store} from '../store';
 import type {Catalogue} from './catalogue';
-import {TenantDirectory, observedStore} from './directory';
+import {TenantDirectory} from './directory';
 import {ApiError} from './errors';
-import type {FastifyInstance} from 'fastify';
+import type {DatabaseStats} from './schemas';
 
 export interface DataPlaneOptions {
   home: string;
-  store: Store; // the raw store; use dataPlane.store for writes
+  /** The records; the directory follows their changes through store.subscribe(). */
+  store: Store;
   catalogue: Catalogue;
   internalSecret: string;
   redisServer?: string;
@@ -34,8 +33,6 @@ const USAGE_SAVE_MS = 10_000;
 
 export class DataPlane {
   readonly directory: TenantDirectory;
-  /** Every write through this store reaches the directory. */
-  readonly store: Store;
   private gw: GatewayHandle | null = null;
   private cache: CacheService | null = null;
   private usageTimer: NodeJS.Timeout | null = null;
@@ -47,7 +44,6 @@ export class DataPlane {
     this.host = opts.host ?? '127.0.0.1';
     // the processes behind the gateway always listen on loopback, whatever --host the API has
     this.directory = new TenantDirectory(opts.store, opts.catalogue);
-    this.store = observedStore(opts.store, this.directory);
     this.directory.onRevoked = (id) => this.gw?.disconnect(id);
     this.directory.load();
     this.savedPorts = readJson<{ports?: Record<string, number>}>(this.file('gateway.json'))?.ports ?? {};
@@ -147,14 +143,14 @@ export class DataPlane {
     return Object.values(this.endpoints()).map((ep) => ep.port);
   }
 
-  /** The cache's routes, for the authenticated scope of the API. */
-  async registerRoutes(scope: FastifyInstance): Promise<void> {
-    if (!this.cache) return;
-    await scope.register(cacheRoutes, {
-      cache: this.cache,
-      cachePassword: (slug) => this.opts.store.getOrg(slug)?.cachePassword,
-      endpoints: () => this.gw?.endpoints ?? {},
-    });
+  /** The regional cache, null when it is not open (routes/cache.ts serves it). */
+  get cacheService(): CacheService | null {
+    return this.cache;
+  }
+
+  /** The gateway's endpoints while it listens; empty before and after. */
+  liveEndpoints(): Record<string, Endpoint> {
+    return this.gw?.endpoints ?? {};
   }
 
   async stats(rec: DatabaseRecord): Promise<DatabaseStats> {

@@ -1,6 +1,6 @@
 // What the gateway authenticates against: database password -> tenant, and organization cache
 // password -> organization, both in memory (the gateway asks on every AUTH) and kept current by
-// every write to the records (observedStore), so a reset password or a deleted database stops
+// every write to the records (it subscribes to the store's announcements), so a reset password or a deleted database stops
 // working for new connections the moment the record changes.
 import type {ManagedTenant} from '../gateway';
 import type {DatabaseRecord, OrgRecord, Store} from '../store';
@@ -20,9 +20,21 @@ export class TenantDirectory {
     private readonly host = '127.0.0.1',
   ) {}
 
+  private unsubscribe: (() => void) | null = null;
+
+  /** Reads every record, then follows the store's changes until close(). */
   load(): void {
     for (const org of this.store.allOrgs()) this.setOrg(org);
     for (const rec of this.store.allDatabases()) this.refresh(rec.id);
+    this.unsubscribe ??= this.store.subscribe((change) =>
+      change.kind === 'database' ? this.refresh(change.id) : this.refreshOrg(change.slug),
+    );
+  }
+
+  /** Stops following the store. */
+  close(): void {
+    this.unsubscribe?.();
+    this.unsubscribe = null;
   }
 
   byPassword(password: string): ManagedTenant | undefined {
@@ -95,38 +107,4 @@ export class TenantDirectory {
       replicas,
     };
   }
-}
-
-/** The store the control plane writes through: every change to a database or an organization
- *  reaches the directory right after it is written. */
-export function observedStore(store: Store, dir: TenantDirectory): Store {
-  return new Proxy(store, {
-    get(target, prop, receiver) {
-      switch (prop) {
-        case 'insertDatabase':
-          return (...args: Parameters<Store['insertDatabase']>) => {
-            target.insertDatabase(...args);
-            dir.refresh(args[0].id);
-          };
-        case 'updateDatabase':
-          return (...args: Parameters<Store['updateDatabase']>) => {
-            const r = target.updateDatabase(...args);
-            dir.refresh(args[0]);
-            return r;
-          };
-        case 'deleteDatabase':
-          return (id: string) => {
-            target.deleteDatabase(id);
-            dir.refresh(id);
-          };
-        case 'createOrg':
-          return (...args: Parameters<Store['createOrg']>) => {
-            target.createOrg(...args);
-            dir.refreshOrg(args[0].slug);
-          };
-      }
-      const v = Reflect.get(target, prop, receiver);
-      return typeof v === 'function' ? v.bind(target) : v;
-    },
-  });
 }

@@ -13,3 +13,8 @@ export class ApiError extends Error {
 
 export const notFound = (what: string): ApiError => new ApiError(404, 'not_found', `${what} not found`);
 export const badRequest = (message: string, code = 'invalid_request'): ApiError => new ApiError(400, code, message);
+
+/** The message of anything thrown. */
+export function errMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -5,16 +5,15 @@
 import {existsSync, mkdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
 import {resolve, join} from 'node:path';
 import {parseArgs} from 'node:util';
-import type {FastifyBaseLogger} from 'fastify';
 import {redflyHome} from '../lib/home';
 import {checkRedisServer} from '../provision/binary';
 import {LocalProvisioner} from '../provision';
 import {openStore} from '../store';
-import {buildApp} from './app';
+import {createApp, mountApi} from './app';
 import {DataPlane} from './dataplane';
 import {ensureLocalCredentials, internalSecret} from './bootstrap';
 import {loadCatalogue} from './catalogue';
-import type {DatabaseService} from './databases';
+import {DatabaseService} from './databases';
 
 async function main(): Promise<number> {
   const {values} = parseArgs({
@@ -55,58 +54,57 @@ async function main(): Promise<number> {
     return 1;
   }
 
-  const rawStore = openStore(home);
+  // The composition root: every part is built once, here, in dependency order.
+  const store = openStore(home);
   const catalogue = loadCatalogue(home);
   const secret = internalSecret(home);
   if (portBase !== undefined && portBase + catalogue.regions.length - 1 > 65535) {
     console.error(`--gateway-port-base ${portBase} leaves no room for ${catalogue.regions.length} regions`);
-    rawStore.close();
+    store.close();
     return 2;
   }
-  let log: FastifyBaseLogger | undefined;
+  const readiness = {reconciled: false};
+  const app = createApp({
+    // Request logs carry method, URL and status only: no header (tokens) and no body (passwords).
+    logger: {level: process.env.REDFLY_LOG_LEVEL ?? 'info', file: join(home, 'server.log')},
+    isReady: () => readiness.reconciled,
+  });
+  const log = app.log;
+  // The gateway's directory subscribes to the store's changes: writes go to the store itself.
   const dataPlane = new DataPlane({
     home,
-    store: rawStore,
+    store,
     catalogue,
     internalSecret: secret,
     redisServer: redisServerPath,
     host,
     simulateLatency: values['simulate-latency'],
     portBase,
-    log: (msg, fields) => log?.info({...fields}, msg),
+    log: (msg, fields) => log.info({...fields}, msg),
   });
-  // Every write to the records goes through this one, so the gateway's directory follows them.
-  const store = dataPlane.store;
   try {
     await dataPlane.openCache();
   } catch (err) {
     console.error(`redfly server cannot open the regional cache: ${(err as Error).message}`);
-    rawStore.close();
+    store.close();
     return 1;
   }
-  let databases: DatabaseService | undefined;
   const provisioner = new LocalProvisioner({
     home,
     internalSecret: secret,
     redisServerPath,
     // reconcile runs before the gateway listens again: keep new processes off its ports
     avoidPorts: () => dataPlane.gatewayPorts(),
-    events: {onProcessEvent: (id, health, message) => databases?.onProcessEvent(id, health, message)},
   });
-  let reconciled = false;
-  const built = await buildApp({
+  const databases = new DatabaseService({
     store,
     provisioner,
     catalogue,
-    // Request logs carry method, URL and status only: no header (tokens) and no body (passwords).
-    logger: {level: process.env.REDFLY_LOG_LEVEL ?? 'info', file: join(home, 'server.log')},
-    isReady: () => reconciled,
-    dataPlane,
+    log,
+    url: (rec, region) => dataPlane.url(rec, region),
   });
-  const {app} = built;
-  log = app.log;
-  const appLog = app.log;
-  databases = built.databases;
+  provisioner.subscribe((id, health, message) => databases.onProcessEvent(id, health, message));
+  await mountApi(app, {store, provisioner, catalogue, dataPlane, databases});
 
   let address: string;
   try {
@@ -135,10 +133,10 @@ async function main(): Promise<number> {
       log.info({signal}, 'stopping');
       await app.close().catch(() => undefined);
       // clients first, then the cache's backends, then the databases' processes
-      await dataPlane.close().catch((err) => appLog.error({err: (err as Error).message}, 'data plane close failed'));
+      await dataPlane.close().catch((err) => log.error({err: (err as Error).message}, 'data plane close failed'));
       await provisioner.stopAll().catch((err) => log.error({err: (err as Error).message}, 'stopAll failed'));
       // let interrupted jobs record their outcome before the records close
-      await Promise.race([databases!.lanes.idle(), new Promise((r) => setTimeout(r, 2000))]);
+      await Promise.race([databases.lanes.idle(), new Promise((r) => setTimeout(r, 2000))]);
       store.close();
       rmSync(serverJson, {force: true});
       log.info('stopped');
@@ -166,7 +164,7 @@ async function main(): Promise<number> {
     await shutdown('gateway failed');
     return 1;
   }
-  reconciled = true;
+  readiness.reconciled = true;
   const endpoints = dataPlane.endpoints();
   log.info(
     {endpoints: Object.fromEntries(Object.entries(endpoints).map(([r, ep]) => [r, ep.port])), simulateLatency: values['simulate-latency']},

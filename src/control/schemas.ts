@@ -1,12 +1,17 @@
-// Request and response schemas: fastify validates with them and @fastify/swagger publishes them,
-// so the OpenAPI document cannot drift from what the server accepts. src/api/types.ts mirrors
-// these shapes for the client.
+// The wire shapes of the API, in one place: fastify validates requests with these schemas, the
+// routes get their types from them (TypeBox type provider), @fastify/swagger publishes them, and
+// src/api/types.ts derives the client's types from them (Static<>, type-only: the CLI bundle
+// loads none of this). So the OpenAPI document, the server and the client cannot drift apart.
 import {Static, TSchema, Type} from '@sinclair/typebox';
-import {NAME_PATTERN, NAME_RULES} from '../lib/names';
+import {CACHE_ENV_NAMES, NAME_PATTERN, NAME_RULES} from '../lib/names';
+import {DATABASE_STATUSES} from '../store/types';
 
 const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
 
-export {NAME_PATTERN, NAME_RULES};
+/** A $ref to a shared schema (registered with app.addSchema) that keeps its static type. */
+const Ref = <T extends TSchema>(schema: T) => Type.Unsafe<Static<T>>(Type.Ref(`${schema.$id}#`));
+
+export {CACHE_ENV_NAMES, NAME_PATTERN, NAME_RULES};
 export const SLUG_PATTERN = '^[a-z][a-z0-9-]{1,62}$';
 
 export const ErrorBody = Type.Object(
@@ -80,9 +85,7 @@ export const Whoami = Type.Object(
   {$id: 'Whoami'},
 );
 
-const Status = Type.Union(
-  ['provisioning', 'ready', 'updating', 'deleting', 'failed'].map((s) => Type.Literal(s)),
-);
+const Status = Type.Union(DATABASE_STATUSES.map((s) => Type.Literal(s)));
 
 export const ProcessInfo = Type.Object(
   {
@@ -109,7 +112,7 @@ export const Database = Type.Object(
     statusMessage: Type.Optional(Nullable(Type.String())),
     privateUrl: Type.String({description: 'redis://default:<password>@<host>:<port>'}),
     endpoints: Type.Optional(Type.Record(Type.String(), Type.String())),
-    processes: Type.Optional(Type.Array(Type.Ref('ProcessInfo#'))),
+    processes: Type.Optional(Type.Array(Ref(ProcessInfo))),
     createdAt: Type.String({format: 'date-time'}),
     updatedAt: Type.String({format: 'date-time'}),
   },
@@ -118,7 +121,7 @@ export const Database = Type.Object(
 
 export const DatabaseList = Type.Object(
   {
-    databases: Type.Array(Type.Ref('Database#')),
+    databases: Type.Array(Ref(Database)),
     nextCursor: Nullable(Type.String({description: 'pass as ?cursor= to get the next page'})),
   },
   {$id: 'DatabaseList'},
@@ -127,7 +130,7 @@ export const DatabaseList = Type.Object(
 export const CreateDatabaseRequest = Type.Object(
   {
     org: Type.String({minLength: 1}),
-    name: Type.Optional(Type.String({description: 'lowercase letters, digits and dashes, 3-63 characters, starts with a letter; generated when absent'})),
+    name: Type.Optional(Type.String({pattern: NAME_PATTERN, description: `${NAME_RULES}; generated when absent`})),
     primaryRegion: Type.String({minLength: 1}),
     readRegions: Type.Optional(Type.Array(Type.String())),
     plan: Type.String({minLength: 1}),
@@ -154,13 +157,57 @@ export const UsageFigure = Type.Object({used: Type.Number(), limit: Nullable(Typ
 export const DatabaseStats = Type.Object(
   {
     id: Type.String(),
-    connections: Type.Ref('UsageFigure#'),
-    commandsToday: Type.Ref('UsageFigure#'),
-    bandwidthTodayBytes: Type.Ref('UsageFigure#'),
-    dataSizeBytes: Type.Ref('UsageFigure#'),
+    connections: Ref(UsageFigure),
+    commandsToday: Ref(UsageFigure),
+    bandwidthTodayBytes: Ref(UsageFigure),
+    dataSizeBytes: Ref(UsageFigure),
     replicationLagMs: Type.Record(Type.String(), Nullable(Type.Number())),
   },
   {$id: 'DatabaseStats'},
+);
+
+// The regional cache of an organization (routes/cache.ts).
+const CacheRegionUrl = Type.Object({
+  region: Type.String(),
+  url: Type.String({description: 'redis://default:<cache password>@<gateway host>:<port of the region endpoint>'}),
+  env: Type.Array(Type.String(), {description: `${CACHE_ENV_NAMES.join(', ')}=<url>`}),
+});
+export const CacheInfo = Type.Object(
+  {org: Type.String(), regions: Type.Array(CacheRegionUrl)},
+  {description: 'Where the regional cache of an organization is reached in each region'},
+);
+
+const nullableInt = Nullable(Type.Integer());
+export const CACHE_REGION_STATES = ['idle', 'connecting', 'catching-up', 'live', 'down', 'stopped'] as const;
+const CacheRegionStatus = Type.Object({
+  region: Type.String(),
+  state: Type.Union(CACHE_REGION_STATES.map((s) => Type.Literal(s)), {
+    description: "'idle': not used in this region yet; it starts on first connection",
+  }),
+  keys: nullableInt,
+  memoryBytes: nullableInt,
+  maxmemoryBytes: Type.Integer(),
+  appliedSeq: Type.Integer(),
+  lagEntries: Type.Integer(),
+  lagMs: Type.Integer(),
+  dropped: Type.Integer(),
+  replayErrors: Type.Integer(),
+  lastReplayError: Nullable(Type.String()),
+});
+export const CacheStatus = Type.Object(
+  {
+    org: Type.String(),
+    lastSeq: Type.Integer(),
+    backlog: Type.Object({
+      entries: Type.Integer(),
+      bytes: Type.Integer(),
+      maxBytes: Type.Integer(),
+      maxAgeMs: Type.Integer(),
+      trimmed: Type.Integer(),
+    }),
+    regions: Type.Array(CacheRegionStatus),
+  },
+  {description: 'Per region: keys, memory and replay lag of database 1'},
 );
 
 export const IdOrNameParams = Type.Object({idOrName: Type.String({minLength: 1, maxLength: 200})});
@@ -172,6 +219,24 @@ export const ListQuery = Type.Object({
   cursor: Type.Optional(Type.String({minLength: 1})),
 });
 export type ListQuery = Static<typeof ListQuery>;
+
+export type ErrorBody = Static<typeof ErrorBody>;
+export type Region = Static<typeof Region>;
+export type Plan = Static<typeof Plan>;
+export type Organization = Static<typeof Organization>;
+export type CreateOrganizationRequest = Static<typeof CreateOrganizationRequest>;
+export type CreateTokenRequest = Static<typeof CreateTokenRequest>;
+export type Token = Static<typeof Token>;
+export type Whoami = Static<typeof Whoami>;
+export type ProcessInfo = Static<typeof ProcessInfo>;
+export type Database = Static<typeof Database>;
+export type DatabaseList = Static<typeof DatabaseList>;
+export type UsageFigure = Static<typeof UsageFigure>;
+export type DatabaseStats = Static<typeof DatabaseStats>;
+export type CacheInfo = Static<typeof CacheInfo>;
+export type CacheRegionUrl = Static<typeof CacheRegionUrl>;
+export type CacheStatus = Static<typeof CacheStatus>;
+export type CacheRegionStatus = Static<typeof CacheRegionStatus>;
 
 export const sharedSchemas = [ErrorBody, Region, Plan, Organization, Token, Whoami, ProcessInfo, Database, DatabaseList, UsageFigure, DatabaseStats];
 

@@ -51,8 +51,19 @@ export class LocalProvisioner implements Provisioner {
   private readonly reservedPorts = new Set<number>();
   private binaryPath: Promise<string> | null = null;
   private closing = false;
+  private readonly listeners = new Set<NonNullable<ProvisionerEvents['onProcessEvent']>>();
 
-  constructor(private readonly opts: LocalProvisionerOptions) {}
+  constructor(private readonly opts: LocalProvisionerOptions) {
+    const events = opts.events;
+    if (events?.onProcessEvent) this.listeners.add((id, health, message) => events.onProcessEvent?.(id, health, message));
+  }
+
+  /** Calls `listener` when a process changes state outside a call (crash, restart by
+   *  supervision). Returns the unsubscribe function. */
+  subscribe(listener: NonNullable<ProvisionerEvents['onProcessEvent']>): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
 
   ensure(db: DesiredDatabase): Promise<ProcessSpec[]> {
     validate(db);
@@ -275,10 +286,12 @@ export class LocalProvisioner implements Provisioner {
       },
       onRunning: catchUp,
       onEvent: (health, message) => {
-        try {
-          this.opts.events?.onProcessEvent?.(id, health, message);
-        } catch {
-          // A listener's failure must not stop supervision.
+        for (const listener of this.listeners) {
+          try {
+            listener(id, health, message);
+          } catch {
+            // A listener's failure must not stop supervision.
+          }
         }
       },
     });

@@ -10,6 +10,8 @@ import {
   OrgRecord,
   ProcessRecord,
   Store,
+  StoreChange,
+  StoreListener,
   TokenRecord,
 } from './types';
 
@@ -58,6 +60,7 @@ export function migrate(db: Database.Database, dir = MIGRATIONS_DIR): void {
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
   private readonly stmts;
+  private readonly listeners = new Set<StoreListener>();
 
   constructor(file: string) {
     this.db = new Database(file);
@@ -109,11 +112,22 @@ export class SqliteStore implements Store {
     this.db.close();
   }
 
+  subscribe(listener: StoreListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Tells every subscriber, after the write; a subscriber's failure does not undo the write. */
+  private announce(change: StoreChange): void {
+    for (const listener of this.listeners) listener(change);
+  }
+
   createOrg(org: OrgRecord, grantTokenId?: string): void {
     this.transaction(() => {
       this.stmts.insertOrg.run(org);
       if (grantTokenId) this.stmts.grant.run(grantTokenId, org.slug);
     });
+    this.announce({kind: 'org', slug: org.slug});
   }
 
   getOrg(slug: string): OrgRecord | undefined {
@@ -163,6 +177,7 @@ export class SqliteStore implements Store {
       if (isUniqueViolation(err, 'databases.name')) throw new NameTakenError(db.name);
       throw err;
     }
+    this.announce({kind: 'database', id: db.id});
   }
 
   getDatabase(id: string): DatabaseRecord | undefined {
@@ -221,7 +236,7 @@ export class SqliteStore implements Store {
   }
 
   updateDatabase(id: string, patch: DatabasePatch): DatabaseRecord | undefined {
-    return this.transaction(() => {
+    const updated = this.transaction(() => {
       const current = this.getDatabase(id);
       if (!current) return undefined;
       const next: DatabaseRecord = {...current, ...patch, updatedAt: new Date().toISOString()};
@@ -246,11 +261,14 @@ export class SqliteStore implements Store {
       }
       return next;
     });
+    this.announce({kind: 'database', id});
+    return updated;
   }
 
   deleteDatabase(id: string): void {
     // processes and idempotency keys go with it (ON DELETE CASCADE)
     this.stmts.deleteDb.run(id);
+    this.announce({kind: 'database', id});
   }
 
   findIdempotency(key: string, tokenId: string): IdempotencyRecord | undefined {

@@ -3,7 +3,9 @@
 // synchronous because the SQLite backend is; a networked backend would make them async, which
 // is a mechanical change for the callers in src/control.
 
-export type DatabaseStatus = 'provisioning' | 'ready' | 'updating' | 'deleting' | 'failed';
+/** The life of a database record (the API shows the same values). */
+export const DATABASE_STATUSES = ['provisioning', 'ready', 'updating', 'deleting', 'failed'] as const;
+export type DatabaseStatus = (typeof DATABASE_STATUSES)[number];
 
 export interface OrgRecord {
   slug: string;
@@ -63,7 +65,15 @@ export interface IdempotencyRecord {
   databaseId: string;
 }
 
+/** What changed, announced right after the write (a missing record means it is gone). */
+export type StoreChange = {kind: 'database'; id: string} | {kind: 'org'; slug: string};
+export type StoreListener = (change: StoreChange) => void;
+
 export interface Store {
+  /** Calls `listener` after every write to a database or an organization, for caches of the
+   *  records (the gateway's directory). Returns the unsubscribe function. */
+  subscribe(listener: StoreListener): () => void;
+
   createOrg(org: OrgRecord, grantTokenId?: string): void;
   getOrg(slug: string): OrgRecord | undefined;
   listOrgs(slugs: string[]): OrgRecord[];

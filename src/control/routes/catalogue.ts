@@ -1,9 +1,9 @@
 import {Type} from '@sinclair/typebox';
-import type {FastifyInstance} from 'fastify';
+import type {ApiApp} from '../app';
 import type {Catalogue} from '../catalogue';
 import {errorResponses} from '../schemas';
 
-export function catalogueRoutes(app: FastifyInstance, catalogue: Catalogue): void {
+export function catalogueRoutes(app: ApiApp, catalogue: Catalogue): void {
   app.get(
     '/v1/regions',
     {

@@ -1,6 +1,5 @@
 import {Type} from '@sinclair/typebox';
-import type {FastifyInstance} from 'fastify';
-import type {AppOptions} from '../app';
+import type {ApiApp, AppOptions} from '../app';
 import type {DatabaseService} from '../databases';
 import {badRequest} from '../errors';
 import {
@@ -10,6 +9,7 @@ import {
   ListQuery,
   UpdateDatabaseRequest,
 } from '../schemas';
+// Request types come from the schemas through the app's TypeBox type provider.
 
 const IdempotencyHeaders = Type.Object({
   'idempotency-key': Type.Optional(
@@ -17,7 +17,7 @@ const IdempotencyHeaders = Type.Object({
   ),
 });
 
-export function databaseRoutes(app: FastifyInstance, svc: DatabaseService, opts: AppOptions): void {
+export function databaseRoutes(app: ApiApp, svc: DatabaseService, opts: AppOptions): void {
   const tags = ['databases'];
 
   app.get(
@@ -31,7 +31,7 @@ export function databaseRoutes(app: FastifyInstance, svc: DatabaseService, opts:
       },
     },
     async (req) => {
-      const q = req.query as ListQuery;
+      const q = req.query;
       const orgs = svc.visibleOrgs(req.token!, q.org);
       const limit = q.limit ?? 100;
       const rows = opts.store.listDatabases({orgs, limit, after: q.cursor ? decodeCursor(q.cursor) : undefined});
@@ -60,8 +60,8 @@ export function databaseRoutes(app: FastifyInstance, svc: DatabaseService, opts:
       },
     },
     async (req, reply) => {
-      const key = req.headers['idempotency-key'] as string | undefined;
-      const {db, replayed} = await svc.create(req.token!, req.body as CreateDatabaseRequest, key);
+      const key = req.headers['idempotency-key'];
+      const {db, replayed} = await svc.create(req.token!, req.body, key);
       reply.status(replayed ? 200 : 201);
       return svc.toWire(db);
     },
@@ -77,7 +77,7 @@ export function databaseRoutes(app: FastifyInstance, svc: DatabaseService, opts:
         response: {200: Type.Ref('Database#'), ...errorResponses(401, 404)},
       },
     },
-    async (req) => svc.toWire(svc.resolve(req.token!, (req.params as {idOrName: string}).idOrName)),
+    async (req) => svc.toWire(svc.resolve(req.token!, req.params.idOrName)),
   );
 
   app.patch(
@@ -92,11 +92,7 @@ export function databaseRoutes(app: FastifyInstance, svc: DatabaseService, opts:
       },
     },
     async (req) => {
-      const rec = await svc.update(
-        req.token!,
-        (req.params as {idOrName: string}).idOrName,
-        req.body as UpdateDatabaseRequest,
-      );
+      const rec = await svc.update(req.token!, req.params.idOrName, req.body);
       return svc.toWire(rec);
     },
   );
@@ -112,7 +108,7 @@ export function databaseRoutes(app: FastifyInstance, svc: DatabaseService, opts:
       },
     },
     async (req, reply) => {
-      const rec = svc.remove(req.token!, (req.params as {idOrName: string}).idOrName);
+      const rec = svc.remove(req.token!, req.params.idOrName);
       reply.status(202);
       return svc.toWire(rec);
     },
@@ -128,7 +124,7 @@ export function databaseRoutes(app: FastifyInstance, svc: DatabaseService, opts:
         response: {200: Type.Ref('Database#'), ...errorResponses(401, 404, 422, 503)},
       },
     },
-    async (req) => svc.toWire(await svc.resetPassword(req.token!, (req.params as {idOrName: string}).idOrName)),
+    async (req) => svc.toWire(await svc.resetPassword(req.token!, req.params.idOrName)),
   );
 
   app.get(
@@ -142,7 +138,7 @@ export function databaseRoutes(app: FastifyInstance, svc: DatabaseService, opts:
       },
     },
     async (req) => {
-      const rec = svc.resolve(req.token!, (req.params as {idOrName: string}).idOrName);
+      const rec = svc.resolve(req.token!, req.params.idOrName);
       return opts.dataPlane.stats(rec);
     },
   );

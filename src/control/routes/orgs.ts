@@ -1,5 +1,5 @@
-import {Static, Type} from '@sinclair/typebox';
-import type {FastifyInstance} from 'fastify';
+import {Type} from '@sinclair/typebox';
+import type {ApiApp} from '../app';
 import type {OrgRecord, Store} from '../../store';
 import {ApiError, notFound} from '../errors';
 import {newPassword, newTokenId, newTokenSecret, sha256} from '../ids';
@@ -7,7 +7,7 @@ import {CreateOrganizationRequest, CreateTokenRequest, errorResponses, SlugParam
 
 const orgWire = (o: OrgRecord) => ({slug: o.slug, name: o.name, type: o.type, createdAt: o.createdAt});
 
-export function orgRoutes(app: FastifyInstance, store: Store): void {
+export function orgRoutes(app: ApiApp, store: Store): void {
   app.get(
     '/v1/whoami',
     {schema: {summary: 'The calling token', tags: ['auth'], response: {200: Type.Ref('Whoami#'), ...errorResponses(401)}}},
@@ -37,7 +37,7 @@ export function orgRoutes(app: FastifyInstance, store: Store): void {
       },
     },
     async (req, reply) => {
-      const body = req.body as Static<typeof CreateOrganizationRequest>;
+      const body = req.body;
       if (store.getOrg(body.slug)) {
         throw new ApiError(409, 'slug_taken', `an organization with slug ${body.slug} already exists`);
       }
@@ -66,9 +66,9 @@ export function orgRoutes(app: FastifyInstance, store: Store): void {
       },
     },
     async (req, reply) => {
-      const {slug} = req.params as Static<typeof SlugParams>;
+      const {slug} = req.params;
       if (!req.token!.orgs.includes(slug)) throw notFound(`organization ${slug}`);
-      const body = (req.body ?? {}) as Static<typeof CreateTokenRequest>;
+      const body = req.body ?? {};
       const secret = newTokenSecret();
       const token = {
         id: newTokenId(),

@@ -2,7 +2,7 @@
 // plane's authenticated scope (req.token set by an onRequest hook, shared error schema).
 import Fastify, {FastifyInstance} from 'fastify';
 import {CacheService} from '../../../src/cache';
-import {cacheRoutes} from '../../../src/cache/http';
+import {cacheRoutes} from '../../../src/control/routes/cache';
 import {sharedSchemas} from '../../../src/control/schemas';
 import {openCache, REGIONS, rmrf, send, tempDir} from './helpers';
 

@@ -1,8 +1,8 @@
-// The gateway's directory against the real store (SQLite in a temp folder): every write through
-// the observed store is visible to the next AUTH, and a changed or removed password is revoked.
+// The gateway's directory against the real store (SQLite in a temp folder): every write to
+// the store is visible to the next AUTH, and a changed or removed password is revoked.
 import {rmSync} from 'node:fs';
 import {loadCatalogue} from '../../../src/control/catalogue';
-import {observedStore, TenantDirectory} from '../../../src/control/directory';
+import {TenantDirectory} from '../../../src/control/directory';
 import {DatabaseRecord, openStore, Store} from '../../../src/store';
 import {tempHome} from './helpers';
 
@@ -18,7 +18,8 @@ beforeAll(() => {
   dir = new TenantDirectory(raw, loadCatalogue(home));
   dir.onRevoked = (id) => revoked.push(id);
   dir.load();
-  store = observedStore(raw, dir);
+  // the directory follows the store's announcements: writes go to the store itself
+  store = raw;
 });
 afterAll(() => {
   raw.close();

@@ -3,13 +3,12 @@
 //   GET /v1/orgs/:slug/cache          per-region URLs and the environment lines an app would get
 //   GET /v1/orgs/:slug/cache/status   per-region keys, memory, replay lag, dropped entries
 // An organization the token cannot see is a 404, like every other resource of the API.
-import {Static, Type} from '@sinclair/typebox';
-import type {FastifyInstance, FastifyPluginAsync, FastifyRequest} from 'fastify';
-import {ApiError, notFound} from '../control/errors';
-import {errorResponses, SlugParams} from '../control/schemas';
-import type {CacheInfo, CacheStatus} from '../api/cache';
-import {CACHE_ENV_NAMES} from '../api/cache';
-import type {CacheService} from './service';
+import type {FastifyPluginAsyncTypebox} from '@fastify/type-provider-typebox';
+import type {FastifyRequest} from 'fastify';
+import type {CacheService} from '../../cache/service';
+import {requireToken} from '../auth';
+import {ApiError, notFound} from '../errors';
+import {CACHE_ENV_NAMES, CacheInfo, CacheStatus, errorResponses, SlugParams} from '../schemas';
 
 export interface CacheRoutesOptions {
   cache: CacheService;
@@ -19,46 +18,12 @@ export interface CacheRoutesOptions {
   endpoints: () => Record<string, {host: string; port: number}>;
 }
 
-const RegionUrl = Type.Object({region: Type.String(), url: Type.String(), env: Type.Array(Type.String())});
-export const CacheInfoSchema = Type.Object(
-  {org: Type.String(), regions: Type.Array(RegionUrl)},
-  {description: 'Where the regional cache of an organization is reached in each region'},
-);
-
-const nullableInt = Type.Union([Type.Integer(), Type.Null()]);
-const RegionStatus = Type.Object({
-  region: Type.String(),
-  state: Type.Union(['idle', 'connecting', 'catching-up', 'live', 'down', 'stopped'].map((s) => Type.Literal(s))),
-  keys: nullableInt,
-  memoryBytes: nullableInt,
-  maxmemoryBytes: Type.Integer(),
-  appliedSeq: Type.Integer(),
-  lagEntries: Type.Integer(),
-  lagMs: Type.Integer(),
-  dropped: Type.Integer(),
-  replayErrors: Type.Integer(),
-  lastReplayError: Type.Union([Type.String(), Type.Null()]),
-});
-export const CacheStatusSchema = Type.Object(
-  {
-    org: Type.String(),
-    lastSeq: Type.Integer(),
-    backlog: Type.Object({
-      entries: Type.Integer(),
-      bytes: Type.Integer(),
-      maxBytes: Type.Integer(),
-      maxAgeMs: Type.Integer(),
-      trimmed: Type.Integer(),
-    }),
-    regions: Type.Array(RegionStatus),
-  },
-  {description: 'Per region: keys, memory and replay lag of database 1'},
-);
-
+/** redis://default:<password>@<host>:<port> of the cache at one endpoint. */
 export function cacheUrl(password: string, ep: {host: string; port: number}): string {
   return `redis://default:${encodeURIComponent(password)}@${ep.host}:${ep.port}`;
 }
 
+/** The cache's URL and env lines in every region of `endpoints`. */
 export function cacheInfo(org: string, password: string, endpoints: Record<string, {host: string; port: number}>): CacheInfo {
   return {
     org,
@@ -69,16 +34,14 @@ export function cacheInfo(org: string, password: string, endpoints: Record<strin
   };
 }
 
-function visibleOrg(req: FastifyRequest, opts: CacheRoutesOptions): {slug: string; password: string} {
-  const {slug} = req.params as Static<typeof SlugParams>;
-  const token = (req as FastifyRequest & {token?: {orgs: string[]} | null}).token;
-  if (!token) throw new ApiError(401, 'unauthorized', 'missing access token: send "Authorization: Bearer <token>"');
+function visibleOrg(req: FastifyRequest, slug: string, opts: CacheRoutesOptions): {slug: string; password: string} {
+  const token = requireToken(req);
   const password = token.orgs.includes(slug) ? opts.cachePassword(slug) : undefined;
   if (password === undefined) throw notFound(`organization ${slug}`);
   return {slug, password};
 }
 
-export const cacheRoutes: FastifyPluginAsync<CacheRoutesOptions> = async (app: FastifyInstance, opts) => {
+export const cacheRoutes: FastifyPluginAsyncTypebox<CacheRoutesOptions> = async (app, opts) => {
   app.get(
     '/v1/orgs/:slug/cache',
     {
@@ -86,11 +49,11 @@ export const cacheRoutes: FastifyPluginAsync<CacheRoutesOptions> = async (app: F
         summary: "The organization's regional cache: its URL in every region (FLY_REDIS_CACHE_URL)",
         tags: ['cache'],
         params: SlugParams,
-        response: {200: CacheInfoSchema, ...errorResponses(401, 404, 503)},
+        response: {200: CacheInfo, ...errorResponses(401, 404, 503)},
       },
     },
     async (req): Promise<CacheInfo> => {
-      const {slug, password} = visibleOrg(req, opts);
+      const {slug, password} = visibleOrg(req, req.params.slug, opts);
       const endpoints = opts.endpoints();
       if (Object.keys(endpoints).length === 0) {
         throw new ApiError(503, 'gateway_unavailable', 'the region gateway is not running, so the cache has no address yet');
@@ -106,11 +69,11 @@ export const cacheRoutes: FastifyPluginAsync<CacheRoutesOptions> = async (app: F
         summary: 'Per region: keys, memory and replay lag of database 1 of the regional cache',
         tags: ['cache'],
         params: SlugParams,
-        response: {200: CacheStatusSchema, ...errorResponses(401, 404)},
+        response: {200: CacheStatus, ...errorResponses(401, 404)},
       },
     },
     async (req): Promise<CacheStatus> => {
-      const {slug} = visibleOrg(req, opts);
+      const {slug} = visibleOrg(req, req.params.slug, opts);
       return opts.cache.status(slug);
     },
   );

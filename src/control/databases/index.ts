@@ -1,0 +1,2 @@
+export {DatabaseService} from './service';
+export type {CreateResult, DatabaseServiceOptions} from './service';

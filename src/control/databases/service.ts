@@ -1,0 +1,199 @@
+// What a token may do with databases: read them, and accept changes that convergence then
+// carries out in the background. The rules are in rules.ts, idempotency in idempotency.ts, the
+// wire shape in wire.ts and the work on processes in convergence.ts.
+import type {FastifyBaseLogger} from 'fastify';
+import type {ProcessHealth, Provisioner} from '../../provision/types';
+import {DatabaseRecord, NameTakenError, Store, TokenRecord} from '../../store';
+import type {Catalogue} from '../catalogue';
+import {ApiError, errMessage, notFound} from '../errors';
+import {generatedName, newDatabaseId, newPassword} from '../ids';
+import type {Lanes} from '../lanes';
+import type {CreateDatabaseRequest, Database, UpdateDatabaseRequest} from '../schemas';
+import {Convergence} from './convergence';
+import {replayed, requestSha256} from './idempotency';
+import {checkNotDeleting, checkPlan, checkReadRegions, checkRegion, checkUpdatable, nameTaken, sameSet, withPorts} from './rules';
+import {toWire, UrlOf} from './wire';
+
+export interface DatabaseServiceOptions {
+  store: Store;
+  provisioner: Provisioner;
+  catalogue: Catalogue;
+  log: FastifyBaseLogger;
+  /** The gateway's URL of a database in a region (the processes themselves admit no client). */
+  url: UrlOf;
+}
+
+export interface CreateResult {
+  db: DatabaseRecord;
+  replayed: boolean;
+}
+
+/** What a token may do with databases: validation, records, and driving the provisioner. */
+export class DatabaseService {
+  private readonly store: Store;
+  private readonly provisioner: Provisioner;
+  private readonly catalogue: Catalogue;
+  private readonly log: FastifyBaseLogger;
+  private readonly url: UrlOf;
+  readonly convergence: Convergence;
+
+  constructor(opts: DatabaseServiceOptions) {
+    this.store = opts.store;
+    this.provisioner = opts.provisioner;
+    this.catalogue = opts.catalogue;
+    this.log = opts.log;
+    this.url = opts.url;
+    this.convergence = new Convergence(opts);
+  }
+
+  /** The per-database job queues (shutdown waits for them to drain). */
+  get lanes(): Lanes {
+    return this.convergence.lanes;
+  }
+
+  // ---- reads
+
+  resolve(token: TokenRecord, idOrName: string): DatabaseRecord {
+    const rec = this.store.getDatabase(idOrName) ?? this.store.getDatabaseByName(idOrName);
+    // Another organization's database answers exactly like a missing one.
+    if (!rec || !token.orgs.includes(rec.org)) throw notFound(`database ${idOrName}`);
+    return rec;
+  }
+
+  visibleOrgs(token: TokenRecord, org?: string): string[] {
+    if (org === undefined) return token.orgs;
+    if (!token.orgs.includes(org)) throw notFound(`organization ${org}`);
+    return [org];
+  }
+
+  toWire(rec: DatabaseRecord): Database {
+    return toWire(rec, this.url, this.convergence.health(rec.id));
+  }
+
+  // ---- changes
+
+  async create(token: TokenRecord, body: CreateDatabaseRequest, idempotencyKey?: string): Promise<CreateResult> {
+    const bodySha256 = idempotencyKey ? requestSha256(body) : '';
+    if (idempotencyKey) {
+      const earlier = replayed(this.store, token, idempotencyKey, bodySha256);
+      if (earlier) return {db: earlier, replayed: true};
+    }
+    const orgs = this.visibleOrgs(token, body.org);
+    const plan = checkPlan(this.catalogue, body.plan);
+    checkRegion(this.catalogue, body.primaryRegion, 'primary region');
+    const readRegions = checkReadRegions(this.catalogue, body.readRegions ?? [], body.primaryRegion);
+    // The name's pattern is checked by the request schema.
+    let name = body.name;
+    if (name !== undefined) {
+      if (this.store.nameExists(name)) throw nameTaken(name);
+    } else {
+      name = this.freeGeneratedName();
+    }
+    const now = new Date().toISOString();
+    const rec: DatabaseRecord = {
+      id: newDatabaseId(),
+      name,
+      org: orgs[0],
+      plan: plan.id,
+      primaryRegion: body.primaryRegion,
+      readRegions,
+      eviction: body.eviction ?? false,
+      status: 'provisioning',
+      statusMessage: null,
+      password: newPassword(),
+      processes: withPorts(body.primaryRegion, readRegions, []),
+      createdAt: now,
+      updatedAt: now,
+    };
+    try {
+      this.store.insertDatabase(rec, idempotencyKey ? {key: idempotencyKey, tokenId: token.id, requestSha256: bodySha256} : undefined);
+    } catch (err) {
+      if (err instanceof NameTakenError) throw nameTaken(rec.name);
+      // A concurrent request with the same key won the race: answer like a retry.
+      const earlier = idempotencyKey ? replayed(this.store, token, idempotencyKey, bodySha256) : undefined;
+      if (earlier) return {db: earlier, replayed: true};
+      throw err;
+    }
+    this.log.info({databaseId: rec.id, name: rec.name, org: rec.org}, 'database created');
+    this.convergence.queueConverge(rec.id);
+    return {db: rec, replayed: false};
+  }
+
+  async update(token: TokenRecord, idOrName: string, body: UpdateDatabaseRequest): Promise<DatabaseRecord> {
+    const rec = this.resolve(token, idOrName);
+    checkUpdatable(rec, body);
+    const plan = body.plan !== undefined ? checkPlan(this.catalogue, body.plan).id : rec.plan;
+    const readRegions =
+      body.readRegions !== undefined ? checkReadRegions(this.catalogue, body.readRegions, rec.primaryRegion) : rec.readRegions;
+    const eviction = body.eviction ?? rec.eviction;
+    const regionsChanged = !sameSet(readRegions, rec.readRegions);
+    const limitsChanged = plan !== rec.plan || eviction !== rec.eviction;
+    if (!regionsChanged && !limitsChanged && rec.status !== 'failed') return rec;
+
+    if (!regionsChanged && rec.status === 'ready') {
+      // Limits apply live on running processes: answer when they are in force, and record them
+      // only then, so that a refused change leaves the database as it was.
+      await this.lanes.run(rec.id, () => this.convergence.applyLimits(rec.id, {plan, eviction}));
+      return this.store.getDatabase(rec.id) ?? rec;
+    }
+    const processes = regionsChanged ? withPorts(rec.primaryRegion, readRegions, rec.processes) : rec.processes;
+    const updated = this.store.updateDatabase(rec.id, {
+      plan,
+      eviction,
+      readRegions,
+      processes,
+      status: 'updating',
+      statusMessage: null,
+    })!;
+    this.log.info({databaseId: rec.id, readRegions, plan, eviction}, 'database update accepted');
+    this.convergence.queueConverge(rec.id, limitsChanged);
+    return updated;
+  }
+
+  remove(token: TokenRecord, idOrName: string): DatabaseRecord {
+    const rec = this.resolve(token, idOrName);
+    if (rec.status === 'deleting') return rec;
+    const updated = this.store.updateDatabase(rec.id, {status: 'deleting', statusMessage: null})!;
+    this.log.info({databaseId: rec.id}, 'database delete accepted');
+    this.convergence.queueDestroy(rec.id);
+    return updated;
+  }
+
+  async resetPassword(token: TokenRecord, idOrName: string): Promise<DatabaseRecord> {
+    const rec = this.resolve(token, idOrName);
+    checkNotDeleting(rec);
+    const password = newPassword();
+    this.store.updateDatabase(rec.id, {password});
+    await this.lanes.run(rec.id, async () => {
+      const current = this.store.getDatabase(rec.id);
+      // Not running (failed, or still to be provisioned): the next ensure() starts it with the new one.
+      if (!current || current.status === 'failed') return;
+      try {
+        await this.provisioner.setPassword(rec.id, password);
+      } catch (err) {
+        this.log.error({databaseId: rec.id, err: errMessage(err)}, 'password reset failed');
+        throw new ApiError(503, 'redis_unavailable', `could not apply the new password: ${errMessage(err)}`);
+      }
+    });
+    this.log.info({databaseId: rec.id}, 'database password reset');
+    return this.store.getDatabase(rec.id)!;
+  }
+
+  /** Supervision's events (see Convergence.onProcessEvent). */
+  onProcessEvent(databaseId: string, health: ProcessHealth, message: string): void {
+    this.convergence.onProcessEvent(databaseId, health, message);
+  }
+
+  /** Server start (see Convergence.reconcile). */
+  reconcile(): Promise<void> {
+    return this.convergence.reconcile();
+  }
+
+  private freeGeneratedName(): string {
+    for (let i = 0; i < 50; i++) {
+      const name = generatedName();
+      if (!this.store.nameExists(name)) return name;
+    }
+    throw new ApiError(500, 'internal', 'could not generate a free database name; pass one with "name"');
+  }
+}
