@@ -6,7 +6,8 @@ import {spawn} from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
-import {commandOf, isRedisServerIn, pidAlive, readPidfile, terminate, waitGone} from '../lib/pids';
+import {isServerPid as isRedflyServerPid, redisServersUnder, statePaths} from '../lib/home';
+import {pidAlive, terminate, waitGone} from '../lib/pids';
 
 export const DEFAULT_PORT = 4780;
 const START_TIMEOUT_MS = 60_000;
@@ -63,12 +64,12 @@ export class LocalServerError extends Error {
 export {redflyHome} from '../lib/home';
 
 export function readLocalCredentials(home: string): LocalCredentials | undefined {
-  const v = readJson<LocalCredentials>(path.join(home, 'local-credentials.json'));
+  const v = readJson<LocalCredentials>(statePaths(home).localCredentials);
   return v && typeof v.apiUrl === 'string' && typeof v.token === 'string' ? v : undefined;
 }
 
 export function readServerInfo(home: string): ServerInfo | undefined {
-  const v = readJson<ServerInfo>(path.join(home, 'server.json'));
+  const v = readJson<ServerInfo>(statePaths(home).serverJson);
   return v && Number.isInteger(v.pid) && typeof v.apiUrl === 'string' ? v : undefined;
 }
 
@@ -100,7 +101,7 @@ export async function startLocalServer(options: {
     );
   }
   fs.mkdirSync(home, {recursive: true, mode: 0o700});
-  const logFile = path.join(home, 'server.log');
+  const logFile = statePaths(home).serverLog;
   const logStart = fileSize(logFile);
   const args = [serverEntry(), '--port', String(port), '--home', home, ...(options.simulateLatency ? ['--simulate-latency'] : [])];
 
@@ -151,7 +152,7 @@ export async function stopLocalServer(home: string): Promise<StopResult> {
       await waitGone(info.pid, 5000);
     }
   }
-  fs.rmSync(path.join(home, 'server.json'), {force: true});
+  fs.rmSync(statePaths(home).serverJson, {force: true});
   // Whatever the server could not stop (it was killed, it crashed) is found through pidfiles.
   const orphansStopped = await stopOrphanRedis(home);
   return {wasRunning, pid: info?.pid, orphansStopped};
@@ -236,40 +237,14 @@ function portFree(port: number): Promise<boolean> {
   });
 }
 
-/** The pid recorded in server.json is a live redfly server, not a program that was given the pid
- *  of one that crashed (server.json outlives it): only then may it be used or get our SIGTERM. */
-export function isServerPid(pid: number): boolean {
-  if (!pidAlive(pid)) return false;
-  const cmd = commandOf(pid);
-  return cmd === null || cmd.includes('main.js');
-}
+/** See lib/home.ts; a property of this module so that tests can stand in for it. */
+export const isServerPid = (pid: number): boolean => isRedflyServerPid(pid);
 
-/** The provisioner keeps each process in <home>/data/<database>/<region>/, the regional cache
- *  each backend in <home>/cache/backends/<org>/<region>/, with redis.pid there. */
+/** The redis-servers a dead server left behind (databases and cache backends). */
 async function stopOrphanRedis(home: string): Promise<number> {
-  const victims: number[] = [];
-  for (const root of [path.join(home, 'data'), path.join(home, 'cache', 'backends')]) {
-    for (const owner of subdirs(root)) {
-      for (const region of subdirs(path.join(root, owner))) {
-        const dir = path.join(root, owner, region);
-        const pid = readPidfile(path.join(dir, 'redis.pid'));
-        if (pid !== null && isRedisServerIn(pid, dir)) victims.push(pid);
-      }
-    }
-  }
+  const victims = redisServersUnder(home);
   await Promise.all(victims.map((pid) => terminate(pid, {timeoutMs: 5000})));
   return victims.length;
-}
-
-function subdirs(dir: string): string[] {
-  try {
-    return fs
-      .readdirSync(dir, {withFileTypes: true})
-      .filter((d) => d.isDirectory())
-      .map((d) => d.name);
-  } catch {
-    return [];
-  }
 }
 
 function readText(file: string): string | undefined {

@@ -3,9 +3,9 @@
 // Provisioning API, the local provisioner, and the data plane (region gateway + regional
 // cache); state under --home.
 import {existsSync, mkdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
-import {resolve, join} from 'node:path';
+import {resolve} from 'node:path';
 import {parseArgs} from 'node:util';
-import {redflyHome} from '../lib/home';
+import {isServerPid, redflyHome, statePaths} from '../lib/home';
 import {checkRedisServer} from '../provision/binary';
 import {LocalProvisioner} from '../provision';
 import {openStore} from '../store';
@@ -66,7 +66,7 @@ async function main(): Promise<number> {
   const readiness = {reconciled: false};
   const app = createApp({
     // Request logs carry method, URL and status only: no header (tokens) and no body (passwords).
-    logger: {level: process.env.REDFLY_LOG_LEVEL ?? 'info', file: join(home, 'server.log')},
+    logger: {level: process.env.REDFLY_LOG_LEVEL ?? 'info', file: statePaths(home).serverLog},
     isReady: () => readiness.reconciled,
   });
   const log = app.log;
@@ -123,7 +123,7 @@ async function main(): Promise<number> {
   const boundPort = Number(new URL(address).port);
   const apiUrl = `http://${host}:${boundPort}`;
   ensureLocalCredentials(store, home, apiUrl);
-  const serverJson = join(home, 'server.json');
+  const serverJson = statePaths(home).serverJson;
   writeFileSync(serverJson, `${JSON.stringify({pid: process.pid, apiUrl, port: boundPort, startedAt: new Date().toISOString()}, null, 2)}\n`);
   log.info({apiUrl, home}, 'listening');
 
@@ -175,15 +175,13 @@ async function main(): Promise<number> {
 }
 
 function runningServer(home: string): {pid: number; apiUrl: string} | null {
-  const file = join(home, 'server.json');
+  const file = statePaths(home).serverJson;
   if (!existsSync(file)) return null;
   try {
     const info = JSON.parse(readFileSync(file, 'utf8')) as {pid: number; apiUrl: string};
-    process.kill(info.pid, 0);
     if (info.pid === process.pid) return null;
     // after a crash the recorded pid may belong to some other program by now
-    const cmdline = existsSync(`/proc/${info.pid}/cmdline`) ? readFileSync(`/proc/${info.pid}/cmdline`, 'utf8') : 'main.js';
-    return cmdline.includes('main.js') ? info : null;
+    return isServerPid(info.pid) ? info : null;
   } catch {
     return null; // stale: the server it describes is gone
   }

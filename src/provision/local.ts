@@ -2,7 +2,7 @@
 // primary and one replica per read region, each supervised, with data under
 // <home>/data/<databaseId>/<region>/.
 import * as fs from 'node:fs';
-import * as path from 'node:path';
+import {databaseDir, processDir} from '../lib/home';
 import {checkRedisServer} from './binary';
 import {renderConfig} from './config';
 import {ProcessStoppedError, UnsupportedChangeError} from './errors';
@@ -100,7 +100,7 @@ export class LocalProvisioner implements Provisioner {
       if (state) await this.stopProcs([...state.procs.values()]);
       this.dbs.delete(id);
       await stopOrphans(this.opts.home, id, this.ownPids());
-      fs.rmSync(path.join(this.opts.home, 'data', id), {recursive: true, force: true});
+      fs.rmSync(databaseDir(this.opts.home, id), {recursive: true, force: true});
     });
   }
 
@@ -238,7 +238,7 @@ export class LocalProvisioner implements Provisioner {
       region: spec.region,
       role: spec.role,
       port,
-      dir: path.join(this.opts.home, 'data', id, spec.region),
+      dir: processDir(this.opts.home, id, spec.region),
       internalSecret: this.opts.internalSecret,
       portIsOurs,
       binary: () => this.binary(),

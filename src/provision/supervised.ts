@@ -1,8 +1,9 @@
 // One supervised redis-server: spawn with an explicit config, wait until it answers, restart it
 // with backoff when it dies on its own, stop it with SIGTERM then SIGKILL.
-import {ChildProcess, spawn} from 'node:child_process';
+import type {ChildProcess} from 'node:child_process';
 import * as fs from 'node:fs';
-import {configPath, logfilePath, pidfilePath} from './config';
+import {pidfilePath} from '../lib/home';
+import {spawnRedis, startupOutput} from './runner';
 import {ProcessStartError, ProcessStoppedError, RedisServerMissingError} from './errors';
 import {waitForPing, WaitOptions} from './readiness';
 import type {RedisConnection} from '../redis/client';
@@ -39,23 +40,6 @@ export interface SupervisedOptions {
 
 function describeExit(code: number | null, signal: NodeJS.Signals | null): string {
   return signal ? `killed by ${signal}` : `exited with code ${code}`;
-}
-
-function readFrom(file: string, offset: number): string {
-  try {
-    const buf = fs.readFileSync(file);
-    return buf.subarray(Math.min(offset, buf.length)).toString('utf8');
-  } catch {
-    return '';
-  }
-}
-
-function fileSize(file: string): number {
-  try {
-    return fs.statSync(file).size;
-  } catch {
-    return 0;
-  }
 }
 
 export class SupervisedRedis {
@@ -164,20 +148,8 @@ export class SupervisedRedis {
     if (this.stopping) throw new ProcessStoppedError(this.label);
     const {dir} = this.opts;
     const binary = await this.opts.binary();
-    fs.mkdirSync(dir, {recursive: true, mode: 0o700});
-    fs.writeFileSync(configPath(dir), this.opts.renderConfig(this.port), {mode: 0o600});
-    const logOffset = fileSize(logfilePath(dir));
-    const stderrFile = `${dir}/redis.stderr`;
-    // stderr goes to a file, not a pipe: it must stay writable if this Node process dies first.
-    const stderrFd = fs.openSync(stderrFile, 'w', 0o600);
-    let child: ChildProcess;
-    try {
-      // Own process group: a Ctrl-C in the terminal reaches the server, which then stops its
-      // children in order, instead of killing every redis-server behind supervision's back.
-      child = spawn(binary, [configPath(dir)], {cwd: dir, detached: true, stdio: ['ignore', 'ignore', stderrFd]});
-    } finally {
-      fs.closeSync(stderrFd);
-    }
+    const spawned = spawnRedis({binary, dir, config: this.opts.renderConfig(this.port)});
+    const {child} = spawned;
     let spawnError: Error | null = null;
     child.on('error', (err) => {
       spawnError = (err as NodeJS.ErrnoException).code === 'ENOENT' ? new RedisServerMissingError(binary) : err;
@@ -186,17 +158,12 @@ export class SupervisedRedis {
     this.child = child;
     this.exitOfCurrent = null;
     child.on('exit', (code, signal) => this.onExit(child, code, signal));
-    if (child.pid) fs.writeFileSync(pidfilePath(dir), `${child.pid}\n`, {mode: 0o600});
 
     const startupFailure = (): Error | null => {
       if (spawnError) return spawnError;
       if (this.stopping) return new ProcessStoppedError(this.label);
       if (this.exitOfCurrent === null || this.child !== child) return null;
-      const output = (readFrom(logfilePath(dir), logOffset) + readFrom(stderrFile, 0)).trim();
-      // "1234:M 24 Nov 2026 03:34:31.367 # Failed listening..." -> "Failed listening..."
-      const lines = output.split('\n').map((l) => l.replace(/^\d+:[A-Z] \d+ \w+ \d+ [\d:.]+ [#*.-] /, ''));
-      const tail = lines.slice(-2).join(' | ');
-      const portInUse = /Address already in use/i.test(output);
+      const {tail, portInUse} = startupOutput(dir, spawned);
       return new ProcessStartError(
         `${this.label} (port ${this.port}) ${this.exitOfCurrent} during start-up${tail ? `: ${tail}` : ''}`,
         portInUse,
