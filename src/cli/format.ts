@@ -2,19 +2,10 @@
 import type {Database, DatabaseStats, Plan, UsageFigure} from '../api/types';
 
 /** The documented JSON document of a database (also each element of `list --json`). */
-export interface DatabaseJson {
-  id: string;
-  name: string;
-  org: string;
-  plan: string;
-  primaryRegion: string;
-  readRegions: string[];
-  eviction: boolean;
-  status: string;
-  privateUrl: string;
-  createdAt: string;
-  updatedAt: string;
-}
+export type DatabaseJson = Pick<
+  Database,
+  'id' | 'name' | 'org' | 'plan' | 'primaryRegion' | 'readRegions' | 'eviction' | 'privateUrl' | 'createdAt' | 'updatedAt'
+> & {status: Database['status'] | 'deleted'}; // "deleted": what `redis delete --json` ends with
 
 export function databaseJson(db: Database): DatabaseJson {
   return {

@@ -1,6 +1,6 @@
 import {existsSync, readFileSync} from 'node:fs';
 import {join, resolve} from 'node:path';
-import type {Plan, Region} from '../api/types';
+import type {Plan, Region} from './schemas';
 
 // data/ sits at the package root: two levels up from both src/control and dist/control.
 const DATA_DIR = resolve(__dirname, '..', '..', 'data');
