@@ -31,7 +31,7 @@ export async function run(
   argv: string[],
   options: {interactive?: boolean} = {},
 ): Promise<RunResult> {
-  config ??= await Config.load({root: ROOT});
+  config ??= await sourceConfig();
   const interactive = jest.spyOn(terminal, 'isInteractive').mockReturnValue(options.interactive ?? false);
   let stdout = '';
   let stderr = '';
@@ -61,6 +61,17 @@ export async function run(
   const exitCode = exited ?? (typeof process.exitCode === 'number' ? process.exitCode : 0);
   process.exitCode = undefined;
   return {stdout, stderr: withoutJestWarnings(stderr), exitCode};
+}
+
+/** oclif's config for this package, with the commands loaded from the source (source-commands.ts)
+ *  instead of the bundle and its manifest, which exist only after a build. */
+async function sourceConfig(): Promise<Config> {
+  const pjson = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
+  pjson.oclif = {
+    ...pjson.oclif,
+    commands: {strategy: 'explicit', target: './test/unit/cli/source-commands.ts', identifier: 'COMMANDS'},
+  };
+  return Config.load({root: ROOT, pjson, ignoreManifest: true});
 }
 
 /**
