@@ -2,6 +2,7 @@
 // the mapping of every failure to a message, a code, a hint and an exit code.
 import {Command, Errors, Flags, Interfaces} from '@oclif/core';
 import type {RedflyClient} from '../api/client';
+import {setBin} from './bin';
 import {describeFailure, type Failure} from './failures';
 import {isInteractive, stdoutIsStyled} from './terminal';
 import type {Target} from './credentials';
@@ -35,6 +36,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   public async init(): Promise<void> {
     await super.init();
+    setBin(this.config.bin);
     const {args, flags} = await this.parse({
       flags: this.ctor.flags,
       baseFlags: (super.ctor as typeof BaseCommand).baseFlags,

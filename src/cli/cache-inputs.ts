@@ -1,8 +1,9 @@
-// Inputs shared by the `redfly redis cache` commands: which organization and which region.
+// Inputs shared by the `${bin()} redis cache` commands: which organization and which region.
 // CLI-side only: it imports nothing of the server.
 import type {CacheInfo, CacheRegionUrl} from '../api/cache';
 import type {RedflyClient} from '../api/client';
 import {missingFlagsError, UsageError} from './errors';
+import {bin} from './bin';
 
 export interface Asker {
   canPrompt: boolean;
@@ -17,7 +18,7 @@ export async function resolveCacheOrg(api: RedflyClient, flag: string | undefine
     ask.note(`Automatically selected organization ${orgs[0].name} (${orgs[0].slug})`);
     return orgs[0].slug;
   }
-  if (orgs.length === 0) throw new UsageError('Your token has no organization', 'no_org', ['redfly orgs create <slug>']);
+  if (orgs.length === 0) throw new UsageError('Your token has no organization', 'no_org', [`${bin()} orgs create <slug>`]);
   if (!ask.canPrompt) throw missingFlagsError(['--org']);
   const {askOrg} = await import('./database-prompts');
   return askOrg(orgs);
@@ -38,7 +39,7 @@ export async function resolveCacheRegion(info: CacheInfo, flag: string | undefin
   const found = info.regions.find((r) => r.region === wanted);
   if (!found) {
     throw new UsageError(`Unknown region "${wanted}". Valid region codes: ${codes.join(', ')}`, 'unknown_region', [
-      'redfly regions list',
+      `${bin()} regions list`,
     ]);
   }
   return found;

@@ -1,10 +1,11 @@
 // Where the CLI sends its requests and with which token. Order: flags and their env twins, then
-// the login saved by `redfly auth login`, then the local server of $REDFLY_HOME (started on
+// the login saved by `${bin()} auth login`, then the local server of $REDFLY_HOME (started on
 // demand). Only the last case touches the local-server module.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {redflyHome as home} from '../lib/home';
 import {CliFailure} from './errors';
+import {bin} from './bin';
 
 export interface SavedLogin {
   apiUrl: string;
@@ -113,7 +114,7 @@ async function ensureLocalServer(dir: string, notice: (line: string) => void): P
       throw new CliFailure(
         `No redfly API is configured and the local server (state in ${dir}) is not running`,
         'no_server',
-        ['redfly server start', 'redfly auth login --api-url <url> (for a remote API)'],
+        [`${bin()} server start`, `${bin()} auth login --api-url <url> (for a remote API)`],
       );
     }
     // REDFLY_SERVER_PORT: where an autostarted server listens (default 4780; 0 = any free port).
@@ -124,7 +125,7 @@ async function ensureLocalServer(dir: string, notice: (line: string) => void): P
   const creds = local.readLocalCredentials(dir);
   if (!creds) {
     throw new CliFailure(`The local server in ${dir} has not written its credentials`, 'no_credentials', [
-      'redfly server status',
+      `${bin()} server status`,
     ]);
   }
   return creds;

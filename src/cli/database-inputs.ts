@@ -3,6 +3,7 @@
 import type {Organization, Plan, Region} from '../api/types';
 import {distanceKm} from '../lib/geo';
 import {UsageError} from './errors';
+import {bin} from './bin';
 
 /** "a, b,,c" -> ["a","b","c"]; an empty string is the empty set (update: remove all replicas). */
 export function parseRegionList(value: string): string[] {
@@ -13,7 +14,7 @@ export function validatePrimaryRegion(code: string, regions: Region[]): string {
   const wanted = code.trim().toLowerCase();
   if (!regions.some((r) => r.code === wanted)) {
     throw new UsageError(`Unknown region "${code}". Valid codes: ${codes(regions)}`, 'unknown_region', [
-      'redfly regions list',
+      `${bin()} regions list`,
     ]);
   }
   return wanted;
@@ -27,7 +28,7 @@ export function validateReplicaRegions(replicas: string[], primary: string, regi
     throw new UsageError(
       `Unknown replica ${unknown.length === 1 ? 'region' : 'regions'} ${unknown.map((c) => `"${c}"`).join(', ')}. Valid codes: ${codes(valid)}`,
       'unknown_region',
-      ['redfly regions list'],
+      [`${bin()} regions list`],
     );
   }
   if (replicas.includes(primary)) {
@@ -43,7 +44,7 @@ export function validatePlan(id: string, plans: Plan[]): Plan {
   const plan = plans.find((p) => p.id === id || p.displayName.toLowerCase() === id.toLowerCase());
   if (!plan) {
     throw new UsageError(`Unknown plan "${id}". Valid plans: ${plans.map((p) => p.id).join(', ')}`, 'unknown_plan', [
-      'redfly redis plans',
+      `${bin()} redis plans`,
     ]);
   }
   return plan;
@@ -55,7 +56,7 @@ export function validateOrg(slug: string, orgs: Organization[]): Organization {
     throw new UsageError(
       `Organization "${slug}" not found. Your organizations: ${orgs.map((o) => o.slug).join(', ') || 'none'}`,
       'unknown_org',
-      ['redfly orgs list'],
+      [`${bin()} orgs list`],
     );
   }
   return org;

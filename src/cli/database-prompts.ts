@@ -3,7 +3,7 @@ import type {Database, Organization, Plan, Region} from '../api/types';
 import {planSummary, price} from './format';
 import {orderRegions} from './database-inputs';
 import * as prompts from './prompts';
-import {NAME_PATTERN} from '../lib/names';
+import {NAME_PATTERN, NAME_RULES} from '../lib/names';
 
 export const NAME_RE = new RegExp(NAME_PATTERN);
 
@@ -20,7 +20,7 @@ export function askName(): Promise<string> {
     validate: (value) =>
       value.trim() === '' || NAME_RE.test(value.trim())
         ? true
-        : '3 to 63 lowercase letters, digits or dashes, starting with a letter',
+        : NAME_RULES,
   });
 }
 

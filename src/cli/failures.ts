@@ -2,6 +2,7 @@
 // on, and the exit code (0 ok, 1 API or machine, 2 usage or validation, 130 aborted).
 import {ApiError, NetworkError, ProvisioningError, TimeoutError} from '../api/errors';
 import {CliFailure, UsageError} from './errors';
+import {bin} from './bin';
 
 export interface Failure {
   message: string;
@@ -29,7 +30,7 @@ export function describeFailure(error: unknown, source?: 'flags' | 'login' | 'lo
     return {
       message: error.message,
       code: 'provisioning_failed',
-      suggestions: [`redfly redis status ${error.databaseId}`],
+      suggestions: [`${bin()} redis status ${error.databaseId}`],
       exit: 1,
     };
   }
@@ -59,28 +60,28 @@ function apiFailure(error: ApiError): Failure {
 function apiHints(error: ApiError): string[] {
   switch (error.code) {
     case 'unknown_region':
-      return ['redfly regions list'];
+      return [`${bin()} regions list`];
     case 'unknown_plan':
-      return ['redfly redis plans'];
+      return [`${bin()} redis plans`];
     case 'name_taken':
       return ['choose another --name, or leave it out to get a generated one'];
     case 'slug_taken':
-      return ['redfly orgs list'];
+      return [`${bin()} orgs list`];
     case 'immutable_field':
       return ['the primary region and the name cannot change: create a new database instead'];
     case 'invalid_name':
       return ['names are lowercase letters, digits and dashes'];
     default:
   }
-  if (error.status === 401) return ['redfly auth login, or pass --access-token / REDFLY_ACCESS_TOKEN'];
-  if (error.status === 404) return ['redfly redis list'];
+  if (error.status === 401) return [`${bin()} auth login, or pass --access-token / REDFLY_ACCESS_TOKEN`];
+  if (error.status === 404) return [`${bin()} redis list`];
   if (error.status === 429) return ['wait a moment and try again'];
-  if (error.status >= 500) return ['try again in a moment', 'redfly server status (for the local server)'];
+  if (error.status >= 500) return ['try again in a moment', `${bin()} server status (for the local server)`];
   return [];
 }
 
 function serverHints(source?: string): string[] {
   return source === 'local'
-    ? ['redfly server status', 'redfly server start']
-    : ['check --api-url / REDFLY_API_URL, or run redfly auth login'];
+    ? [`${bin()} server status`, `${bin()} server start`]
+    : [`check --api-url / REDFLY_API_URL, or run ${bin()} auth login`];
 }

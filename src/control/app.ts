@@ -25,7 +25,8 @@ import {cacheRoutes} from './routes/cache';
 import {catalogueRoutes} from './routes/catalogue';
 import {databaseRoutes} from './routes/databases';
 import {orgRoutes} from './routes/orgs';
-import {NAME_RULES, sharedSchemas} from './schemas';
+import {invalidName} from '../lib/names';
+import {sharedSchemas} from './schemas';
 
 /** The API's fastify instance: request types come from the route schemas (no casts). */
 export type ApiApp = FastifyInstance<
@@ -185,7 +186,3 @@ function describeError(err: FastifyError, body: unknown): {status: number; code:
   return {status, code: 'internal', message: 'internal error; see the server log'};
 }
 
-/** The one wording of a refused database name (the schema carries the pattern). */
-function invalidName(name: unknown): string {
-  return `invalid name${typeof name === 'string' ? ` "${name}"` : ''}: use ${NAME_RULES}`;
-}

@@ -1,5 +1,6 @@
 import {BaseCommand} from '../../cli/base-command';
 import {CliFailure} from '../../cli/errors';
+import {bin} from '../../cli/bin';
 
 export default class AuthToken extends BaseCommand<typeof AuthToken> {
   static summary = 'Print the access token the CLI uses';
@@ -10,7 +11,7 @@ export default class AuthToken extends BaseCommand<typeof AuthToken> {
     const target = await this.resolveTarget();
     if (!target.token) {
       throw new CliFailure(`No access token is configured for ${target.apiUrl}`, 'no_token', [
-        'redfly auth login',
+        `${bin()} auth login`,
       ]);
     }
     this.log(target.token);

@@ -12,6 +12,8 @@ import {
 import * as ask from '../../cli/database-prompts';
 import {missingFlagsError, UsageError} from '../../cli/errors';
 import {databaseJson, type DatabaseJson, price, regionsList} from '../../cli/format';
+import {bin} from '../../cli/bin';
+import {invalidName} from '../../lib/names';
 
 export default class RedisCreate extends BaseCommand<typeof RedisCreate> {
   static summary = 'Create a managed Redis database';
@@ -45,10 +47,8 @@ By default waits until the database is ready, then prints its redis:// URL.`;
 
     // Check what the flags say before asking anything, so a typo fails at once.
     if (f.name !== undefined && f.name !== '' && !ask.NAME_RE.test(f.name)) {
-      throw new UsageError(
-        `Invalid name "${f.name}": 3 to 63 lowercase letters, digits or dashes, starting with a letter`,
-        'invalid_name',
-      );
+      const message = invalidName(f.name);
+      throw new UsageError(message[0].toUpperCase() + message.slice(1), 'invalid_name');
     }
     let org = f.org ? validateOrg(f.org, orgs).slug : undefined;
     let primary = f.region ? validatePrimaryRegion(f.region, regions) : undefined;
@@ -77,7 +77,7 @@ By default waits until the database is ready, then prints its redis:// URL.`;
       if (missing.length) {
         throw missingFlagsError(
           missing,
-          `${this.config.bin} redis create --org ${org ?? orgs[0]?.slug ?? 'personal'} --region ${primary ?? regions[0]?.code ?? 'mad'} --no-replicas --plan ${plan?.id ?? plans[0]?.id ?? 'free'}`,
+          `${bin()} redis create --org ${org ?? orgs[0]?.slug ?? 'personal'} --region ${primary ?? regions[0]?.code ?? 'mad'} --no-replicas --plan ${plan?.id ?? plans[0]?.id ?? 'free'}`,
         );
       }
     }
@@ -118,7 +118,7 @@ By default waits until the database is ready, then prints its redis:// URL.`;
         '.',
     );
     this.log(`URL: ${db.privateUrl}`);
-    this.log(`Connect: ${this.config.bin} redis connect ${db.name}  (or redis-cli -u <URL>)`);
+    this.log(`Connect: ${bin()} redis connect ${db.name}  (or redis-cli -u <URL>)`);
     const regionsCount = 1 + db.readRegions.length;
     this.log(
       `Plan: ${plan.displayName} (${plan.id}), ${price(plan)}` +

@@ -4,6 +4,7 @@ import {withSpinner} from '../../cli/spinner';
 import {confirmDelete} from '../../cli/database-prompts';
 import {missingFlagsError} from '../../cli/errors';
 import {databaseJson, type DatabaseJson} from '../../cli/format';
+import {bin} from '../../cli/bin';
 
 export default class RedisDelete extends BaseCommand<typeof RedisDelete> {
   static aliases = ['redis:destroy'];
@@ -27,7 +28,7 @@ export default class RedisDelete extends BaseCommand<typeof RedisDelete> {
     const interactive = this.canPrompt();
     // Checked before any request: a script without --yes must never reach a prompt or a delete.
     if (!this.flags.yes && !interactive) {
-      throw missingFlagsError(['--yes'], `${this.config.bin} redis delete ${this.args.database} --yes`);
+      throw missingFlagsError(['--yes'], `${bin()} redis delete ${this.args.database} --yes`);
     }
     const api = await this.api();
     const db = await api.getDatabase(this.args.database);

@@ -6,6 +6,7 @@ import {parseRegionList, validatePlan, validateReplicaRegions} from '../../cli/d
 import * as ask from '../../cli/database-prompts';
 import {UsageError} from '../../cli/errors';
 import {databaseJson, type DatabaseJson, eviction, regionsList} from '../../cli/format';
+import {bin} from '../../cli/bin';
 
 export default class RedisUpdate extends BaseCommand<typeof RedisUpdate> {
   static summary = 'Change the read regions, plan or eviction of a database';
@@ -37,7 +38,7 @@ export default class RedisUpdate extends BaseCommand<typeof RedisUpdate> {
       throw new UsageError(
         'Nothing to change: pass at least one of --replica-regions, --plan, --enable-eviction, --disable-eviction (not running interactively, so nothing can be asked)',
         'missing_flags',
-        [`${this.config.bin} redis update ${this.args.database} --plan 200mb`],
+        [`${bin()} redis update ${this.args.database} --plan 200mb`],
       );
     }
     const api = await this.api();

@@ -1,6 +1,7 @@
 import {Flags} from '@oclif/core';
 import {BaseCommand} from '../../cli/base-command';
 import {CliFailure} from '../../cli/errors';
+import {bin} from '../../cli/bin';
 
 // BaseCommand for its --json error shape and failure mapping; no API client: this command is what
 // makes one possible, so the global --api-url/--access-token flags do not apply.
@@ -52,9 +53,9 @@ export default class ServerStart extends BaseCommand<typeof ServerStart> {
       });
       const result = {apiUrl: started.apiUrl, pid: started.pid, home, alreadyRunning: started.alreadyRunning, logFile};
       if (started.alreadyRunning) this.log(`The redfly server is already running at ${started.apiUrl} (pid ${started.pid}).`);
-      else if (!flags.foreground) this.log(`redfly server running at ${started.apiUrl} (pid ${started.pid})`);
+      else if (!flags.foreground) this.log(`${bin()} server running at ${started.apiUrl} (pid ${started.pid})`);
       if (!flags.foreground || started.alreadyRunning) {
-        this.log(`State: ${home}   Log: ${logFile}   Stop it with: ${this.config.bin} server stop`);
+        this.log(`State: ${home}   Log: ${logFile}   Stop it with: ${bin()} server stop`);
         return result;
       }
       this.logToStderr('Press Ctrl-C to stop.');
@@ -66,7 +67,7 @@ export default class ServerStart extends BaseCommand<typeof ServerStart> {
         throw new CliFailure(
           err.message,
           err.code,
-          err.code === 'port_in_use' ? [`${this.config.bin} server start --port 4781`] : [`see ${logFile}`],
+          err.code === 'port_in_use' ? [`${bin()} server start --port 4781`] : [`see ${logFile}`],
         );
       }
       throw err;

@@ -1,4 +1,5 @@
 import {BaseCommand} from '../../cli/base-command';
+import {bin} from '../../cli/bin';
 
 interface ProcessLine {
   database: string;
@@ -44,10 +45,10 @@ export default class ServerStatus extends BaseCommand<typeof ServerStatus> {
       processes: null,
     };
     if (!s.running) {
-      this.log(`The redfly server is not running (state in ${home}). Start it with: ${this.config.bin} server start`);
+      this.log(`The redfly server is not running (state in ${home}). Start it with: ${bin()} server start`);
       return result;
     }
-    this.log(`redfly server running at ${s.apiUrl} (pid ${s.pid}, since ${s.startedAt})`);
+    this.log(`${bin()} server running at ${s.apiUrl} (pid ${s.pid}, since ${s.startedAt})`);
     const creds = readLocalCredentials(home);
     if (!s.healthy || !creds) {
       this.log(s.healthy ? 'No local credentials found.' : 'Starting: bringing databases back...');
