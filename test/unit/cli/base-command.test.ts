@@ -1,6 +1,6 @@
-import './oclif-env';
+import '../helpers/oclif-env';
 import {BaseCommand} from '../../../src/cli/base-command';
-import {run, useFakeApi} from './harness';
+import {run, useFakeApi} from '../helpers/harness';
 
 class Exits extends BaseCommand<typeof Exits> {
   static summary = 'test';

@@ -1,5 +1,5 @@
 import {orderRegions, parseRegionList, validatePlan} from '../../../src/cli/database-inputs';
-import {PLANS, REGIONS} from './harness';
+import {PLANS, REGIONS} from '../helpers/harness';
 
 describe('database inputs', () => {
   it('parses region lists forgivingly; "" is the empty set', () => {

@@ -3,7 +3,7 @@ import {PassThrough} from 'node:stream';
 import * as prompts from '../../../src/cli/prompts';
 import {isPromptAbort} from '../../../src/cli/failures';
 import {askEviction, askName, askReplicaRegions, EVICTION_EXPLAINED} from '../../../src/cli/database-prompts';
-import {REGIONS} from './harness';
+import {REGIONS} from '../helpers/harness';
 
 const ENTER = '\r';
 const DOWN = '\u001B[B';

@@ -1,6 +1,6 @@
 // One suite applied to every command: what a user sees when the token is refused, the target
 // is missing, the server fails, the network is down, or (without a terminal) inputs are missing.
-import './oclif-env';
+import '../helpers/oclif-env';
 import * as http from 'node:http';
 import type {AddressInfo} from 'node:net';
 import nock from 'nock';
@@ -21,8 +21,8 @@ import RedisReset from '../../../src/commands/redis/reset';
 import RedisStatus from '../../../src/commands/redis/status';
 import RedisUpdate from '../../../src/commands/redis/update';
 import RegionsList from '../../../src/commands/regions/list';
-import {API, apiError, run, useFakeApi} from './harness';
-import {COMMANDS} from './source-commands';
+import {API, apiError, run, useFakeApi} from '../helpers/harness';
+import {COMMANDS} from '../helpers/source-commands';
 
 interface Case {
   name: string;

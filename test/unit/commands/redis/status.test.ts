@@ -1,6 +1,6 @@
-import './oclif-env';
-import RedisStatus from '../../../src/commands/redis/status';
-import {api, apiError, db, DB_KEYS, run, useFakeApi} from './harness';
+import '../../helpers/oclif-env';
+import RedisStatus from '../../../../src/commands/redis/status';
+import {api, apiError, db, DB_KEYS, run, useFakeApi} from '../../helpers/harness';
 
 const stats = {
   id: 'abcdefghijklmno',

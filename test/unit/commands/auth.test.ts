@@ -1,4 +1,4 @@
-import './oclif-env';
+import '../helpers/oclif-env';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import nock from 'nock';
@@ -8,7 +8,7 @@ import AuthLogin from '../../../src/commands/auth/login';
 import AuthLogout from '../../../src/commands/auth/logout';
 import AuthToken from '../../../src/commands/auth/token';
 import AuthWhoami from '../../../src/commands/auth/whoami';
-import {API, api, apiError, run, useFakeApi} from './harness';
+import {API, api, apiError, run, useFakeApi} from '../helpers/harness';
 
 const REMOTE = 'http://remote.redfly.test';
 const me = {tokenId: 'tok_1', tokenName: 'laptop', orgs: ['personal', 'acme']};

@@ -1,8 +1,8 @@
-import './oclif-env';
+import '../../helpers/oclif-env';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import RedisConnect from '../../../src/commands/redis/connect';
-import {api, db, run, useFakeApi} from './harness';
+import RedisConnect from '../../../../src/commands/redis/connect';
+import {api, db, run, useFakeApi} from '../../helpers/harness';
 
 describe('redis connect', () => {
   const {home} = useFakeApi();

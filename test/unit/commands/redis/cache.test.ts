@@ -1,11 +1,11 @@
-import './oclif-env';
+import '../../helpers/oclif-env';
 import * as http from 'node:http';
 import type {AddressInfo} from 'node:net';
 import nock from 'nock';
-import RedisCacheEnv from '../../../src/commands/redis/cache/env';
-import RedisCacheStatus from '../../../src/commands/redis/cache/status';
-import RedisCacheUrl from '../../../src/commands/redis/cache/url';
-import {API, api, apiError, ORGS, run, useFakeApi} from './harness';
+import RedisCacheEnv from '../../../../src/commands/redis/cache/env';
+import RedisCacheStatus from '../../../../src/commands/redis/cache/status';
+import RedisCacheUrl from '../../../../src/commands/redis/cache/url';
+import {API, api, apiError, ORGS, run, useFakeApi} from '../../helpers/harness';
 
 const URL_MAD = 'redis://default:cachepw@127.0.0.1:41001';
 const URL_AMS = 'redis://default:cachepw@127.0.0.1:41002';

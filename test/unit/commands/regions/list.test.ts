@@ -1,6 +1,6 @@
-import './oclif-env';
-import RegionsList from '../../../src/commands/regions/list';
-import {api, REGIONS, run, useFakeApi} from './harness';
+import '../../helpers/oclif-env';
+import RegionsList from '../../../../src/commands/regions/list';
+import {api, REGIONS, run, useFakeApi} from '../../helpers/harness';
 
 describe('regions list', () => {
   useFakeApi();

@@ -1,7 +1,7 @@
-import './oclif-env';
-import * as prompts from '../../../src/cli/prompts';
-import RedisUpdate from '../../../src/commands/redis/update';
-import {api, apiError, db, DB_KEYS, PLANS, REGIONS, run, useFakeApi} from './harness';
+import '../../helpers/oclif-env';
+import * as prompts from '../../../../src/cli/prompts';
+import RedisUpdate from '../../../../src/commands/redis/update';
+import {api, apiError, db, DB_KEYS, PLANS, REGIONS, run, useFakeApi} from '../../helpers/harness';
 
 describe('redis update', () => {
   useFakeApi();

@@ -1,6 +1,6 @@
-import './oclif-env';
-import RedisReset from '../../../src/commands/redis/reset';
-import {api, db, DB_KEYS, run, useFakeApi} from './harness';
+import '../../helpers/oclif-env';
+import RedisReset from '../../../../src/commands/redis/reset';
+import {api, db, DB_KEYS, run, useFakeApi} from '../../helpers/harness';
 
 describe('redis reset', () => {
   useFakeApi();

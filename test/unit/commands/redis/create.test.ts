@@ -1,7 +1,7 @@
-import './oclif-env';
-import * as prompts from '../../../src/cli/prompts';
-import RedisCreate from '../../../src/commands/redis/create';
-import {api, apiError, db, DB_KEYS, ORGS, PLANS, REGIONS, run, useFakeApi} from './harness';
+import '../../helpers/oclif-env';
+import * as prompts from '../../../../src/cli/prompts';
+import RedisCreate from '../../../../src/commands/redis/create';
+import {api, apiError, db, DB_KEYS, ORGS, PLANS, REGIONS, run, useFakeApi} from '../../helpers/harness';
 
 const catalogue = () =>
   api().get('/v1/orgs').reply(200, ORGS).get('/v1/regions').reply(200, REGIONS).get('/v1/plans').reply(200, PLANS);

@@ -1,6 +1,6 @@
-import './oclif-env';
-import RedisPlans from '../../../src/commands/redis/plans';
-import {api, PLANS, run, useFakeApi} from './harness';
+import '../../helpers/oclif-env';
+import RedisPlans from '../../../../src/commands/redis/plans';
+import {api, PLANS, run, useFakeApi} from '../../helpers/harness';
 
 describe('redis plans', () => {
   useFakeApi();

@@ -1,6 +1,6 @@
-import './oclif-env';
-import RedisList from '../../../src/commands/redis/list';
-import {api, db, DB_KEYS, run, useFakeApi} from './harness';
+import '../../helpers/oclif-env';
+import RedisList from '../../../../src/commands/redis/list';
+import {api, db, DB_KEYS, run, useFakeApi} from '../../helpers/harness';
 
 describe('redis list', () => {
   useFakeApi();

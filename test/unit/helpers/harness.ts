@@ -69,7 +69,7 @@ async function sourceConfig(): Promise<Config> {
   const pjson = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
   pjson.oclif = {
     ...pjson.oclif,
-    commands: {strategy: 'explicit', target: './test/unit/cli/source-commands.ts', identifier: 'COMMANDS'},
+    commands: {strategy: 'explicit', target: './test/unit/helpers/source-commands.ts', identifier: 'COMMANDS'},
   };
   return Config.load({root: ROOT, pjson, ignoreManifest: true});
 }

@@ -1,7 +1,7 @@
-import './oclif-env';
-import * as prompts from '../../../src/cli/prompts';
-import RedisDelete from '../../../src/commands/redis/delete';
-import {api, db, DB_KEYS, run, useFakeApi} from './harness';
+import '../../helpers/oclif-env';
+import * as prompts from '../../../../src/cli/prompts';
+import RedisDelete from '../../../../src/commands/redis/delete';
+import {api, db, DB_KEYS, run, useFakeApi} from '../../helpers/harness';
 
 describe('redis delete', () => {
   useFakeApi();

@@ -1,7 +1,7 @@
-import './oclif-env';
+import '../helpers/oclif-env';
 import OrgsCreate from '../../../src/commands/orgs/create';
 import OrgsList from '../../../src/commands/orgs/list';
-import {api, apiError, ORGS, run, useFakeApi} from './harness';
+import {api, apiError, ORGS, run, useFakeApi} from '../helpers/harness';
 
 describe('orgs list', () => {
   useFakeApi();
