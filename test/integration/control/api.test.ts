@@ -84,6 +84,14 @@ async function waitForStatus(id: string, status: string): Promise<Json> {
   throw new Error(`database ${id} never became ${status}`);
 }
 
+/** A database of its own for one test: mad with replicas in ams and cdg, free plan (or `over`), ready. */
+async function readyDb(name: string, over: Record<string, unknown> = {}): Promise<string> {
+  const r = await call('POST', '/v1/databases', {org: 'personal', name, primaryRegion: 'mad', readRegions: ['ams', 'cdg'], plan: 'free', ...over});
+  expect(r.status).toBe(201);
+  await waitForStatus(r.body.id, 'ready');
+  return name;
+}
+
 function expectError(r: {status: number; body: Json; headers: Record<string, unknown>}, status: number, code: string) {
   expect({status: r.status, code: r.body?.error?.code}).toEqual({status, code});
   expect(typeof r.body.error.message).toBe('string');
@@ -150,7 +158,7 @@ describe('creating databases', () => {
     expect(ready.endpoints.ams).toBe(ready.privateUrl.replace(`:${gatewayPort}`, `:${dataPlane.endpoints().ams.port}`));
     expect(ready.processes.map((p: Json) => `${p.role}:${p.region}`).sort()).toEqual(['primary:mad', 'replica:ams', 'replica:cdg']);
     expect((await call('GET', '/v1/databases/first-db')).body.id).toBe(r.body.id);
-    expect(redisPidsUnder(home).length).toBe(3);
+    expect(redisPidsUnder(join(home, 'data', r.body.id)).length).toBe(3);
   });
 
   test('a name is generated when absent', async () => {
@@ -190,7 +198,8 @@ describe('creating databases', () => {
   });
 
   test('a taken name is 409', async () => {
-    const r = await call('POST', '/v1/databases', {org: 'personal', name: 'first-db', primaryRegion: 'ams', plan: 'free'});
+    await call('POST', '/v1/databases', {org: 'personal', name: 'taken-db', primaryRegion: 'ams', plan: 'free'});
+    const r = await call('POST', '/v1/databases', {org: 'personal', name: 'taken-db', primaryRegion: 'ams', plan: 'free'});
     expectError(r, 409, 'name_taken');
   });
 
@@ -239,18 +248,20 @@ describe('creating databases', () => {
 
 describe('updating, resetting, deleting', () => {
   test('name and primary region are immutable (422); other bad input 400', async () => {
-    expectError(await call('PATCH', '/v1/databases/first-db', {name: 'renamed'}), 422, 'immutable_field');
-    const r = await call('PATCH', '/v1/databases/first-db', {primaryRegion: 'ams'});
+    const name = await readyDb('upd-db-1');
+    expectError(await call('PATCH', `/v1/databases/${name}`, {name: 'renamed'}), 422, 'immutable_field');
+    const r = await call('PATCH', `/v1/databases/${name}`, {primaryRegion: 'ams'});
     expectError(r, 422, 'immutable_field');
     expect(r.body.error.message).toMatch(/primary region/);
-    expectError(await call('PATCH', '/v1/databases/first-db', {readRegions: ['mad']}), 400, 'invalid_request');
-    expectError(await call('PATCH', '/v1/databases/first-db', {plan: 'x'}), 400, 'unknown_plan');
-    expectError(await call('PATCH', '/v1/databases/first-db', {readRegions: ['qqq']}), 400, 'unknown_region');
+    expectError(await call('PATCH', `/v1/databases/${name}`, {readRegions: ['mad']}), 400, 'invalid_request');
+    expectError(await call('PATCH', `/v1/databases/${name}`, {plan: 'x'}), 400, 'unknown_plan');
+    expectError(await call('PATCH', `/v1/databases/${name}`, {readRegions: ['qqq']}), 400, 'unknown_region');
     expectError(await call('PATCH', '/v1/databases/no-such-db', {plan: 'free'}), 404, 'not_found');
   });
 
   test('changing read regions goes through updating to ready', async () => {
-    const r = await call('PATCH', '/v1/databases/first-db', {readRegions: ['ams']});
+    const name = await readyDb('upd-db-2');
+    const r = await call('PATCH', `/v1/databases/${name}`, {readRegions: ['ams']});
     expect(r.status).toBe(200);
     expect(r.body.status).toBe('updating');
     const ready = await waitForStatus(r.body.id, 'ready');
@@ -302,12 +313,15 @@ describe('updating, resetting, deleting', () => {
   });
 
   test('a plan change on a ready database answers when the new limit is applied', async () => {
-    const r = await call('PATCH', '/v1/databases/first-db', {plan: '200mb', eviction: true});
+    const name = await readyDb('upd-db-3');
+    const r = await call('PATCH', `/v1/databases/${name}`, {plan: '200mb', eviction: true});
     expect(r.body).toMatchObject({status: 'ready', plan: '200mb', eviction: true});
   });
 
   test('a plan change that cannot be applied is a 503 and changes nothing', async () => {
-    const db = (await call('GET', '/v1/databases/first-db')).body;
+    // as a plan change before left it: 200mb with eviction
+    const name = await readyDb('upd-db-4', {plan: '200mb', eviction: true});
+    const db = (await call('GET', `/v1/databases/${name}`)).body;
     const primaryPort = db.processes.find((p: Json) => p.role === 'primary').port;
     // a frozen replica never answers CONFIG SET: the change cannot be put in force everywhere
     const replica = pidOnPort(home, db.processes.find((p: Json) => p.region === 'ams').port)!;
@@ -315,12 +329,12 @@ describe('updating, resetting, deleting', () => {
     process.kill(replica, 'SIGSTOP');
     let r;
     try {
-      r = await call('PATCH', '/v1/databases/first-db', {plan: '500mb', eviction: false});
+      r = await call('PATCH', `/v1/databases/${name}`, {plan: '500mb', eviction: false});
     } finally {
       process.kill(replica, 'SIGCONT');
     }
     expectError(r, 503, 'redis_unavailable');
-    const after = (await call('GET', '/v1/databases/first-db')).body;
+    const after = (await call('GET', `/v1/databases/${name}`)).body;
     expect(after).toMatchObject({plan: '200mb', eviction: true, status: 'ready'});
     // the primary, which did answer, is back on the old limit
     const maxmemory = (await internalCall(primaryPort, secret, 'CONFIG', 'GET', 'maxmemory')) as Buffer[];
@@ -328,42 +342,52 @@ describe('updating, resetting, deleting', () => {
   });
 
   test('reset password changes the URL', async () => {
-    const before = (await call('GET', '/v1/databases/first-db')).body;
+    const name = await readyDb('upd-db-5');
+    const before = (await call('GET', `/v1/databases/${name}`)).body;
     // an empty JSON body (curl -H 'content-type: application/json' -X POST) counts as none
-    const r = await call('POST', '/v1/databases/first-db/reset-password', '');
+    const r = await call('POST', `/v1/databases/${name}/reset-password`, '');
     expect(r.status).toBe(200);
     expect(r.body.privateUrl).not.toBe(before.privateUrl);
   });
 
   test('delete: 202 deleting, then gone; a second delete is 404', async () => {
-    const r = await call('DELETE', '/v1/databases/first-db');
+    const name = await readyDb('upd-db-6');
+    const r = await call('DELETE', `/v1/databases/${name}`);
     expect(r.status).toBe(202);
     expect(r.body.status).toBe('deleting');
     await databases.lanes.idle();
     expectError(await call('GET', `/v1/databases/${r.body.id}`), 404, 'not_found');
-    expectError(await call('DELETE', '/v1/databases/first-db'), 404, 'not_found');
+    expectError(await call('DELETE', `/v1/databases/${name}`), 404, 'not_found');
     expect(redisPidsUnder(join(home, 'data', r.body.id))).toEqual([]);
   });
 });
 
 describe('organizations, tokens and visibility', () => {
-  let otherToken: string;
   let otherDbId: string;
+  // acme is created by a token of its own (scoped to personal), so the suite's token keeps
+  // seeing only "personal" whatever order the tests run in.
+  let acme: Promise<{creator: string; org: Awaited<ReturnType<typeof call>>; otherToken: string; t: Awaited<ReturnType<typeof call>>}> | undefined;
+  const acmeOrg = () =>
+    (acme ??= (async () => {
+      const creator = (await call('POST', '/v1/orgs/personal/tokens', {name: 'acme-creator'})).body.token;
+      const org = await call('POST', '/v1/orgs', {slug: 'acme', name: 'Acme'}, {}, creator);
+      const t = await call('POST', '/v1/orgs/acme/tokens', {name: 'ci'}, {}, creator);
+      return {creator, org, otherToken: t.body.token, t};
+    })());
 
   test('a new org and a token scoped to it', async () => {
-    const org = await call('POST', '/v1/orgs', {slug: 'acme', name: 'Acme'});
+    const {creator, org, t, otherToken} = await acmeOrg();
     expect(org.status).toBe(201);
-    expectError(await call('POST', '/v1/orgs', {slug: 'acme'}), 409, 'slug_taken');
-    expectError(await call('POST', '/v1/orgs', {slug: 'Bad Slug'}), 400, 'invalid_request');
-    const t = await call('POST', '/v1/orgs/acme/tokens', {name: 'ci'});
+    expectError(await call('POST', '/v1/orgs', {slug: 'acme'}, {}, creator), 409, 'slug_taken');
+    expectError(await call('POST', '/v1/orgs', {slug: 'Bad Slug'}, {}, creator), 400, 'invalid_request');
     expect(t.status).toBe(201);
     expect(t.body).toMatchObject({orgs: ['acme'], name: 'ci'});
-    otherToken = t.body.token;
     expect((await call('GET', '/v1/whoami', undefined, {}, otherToken)).body.orgs).toEqual(['acme']);
     expectError(await call('POST', '/v1/orgs/personal/tokens', {}, {}, otherToken), 404, 'not_found');
   });
 
   test("another org's database is a 404, never a 403", async () => {
+    const {creator, otherToken} = await acmeOrg();
     const mine = await call('POST', '/v1/databases', {org: 'personal', name: 'mine-only', primaryRegion: 'mad', plan: 'free'});
     const theirs = await call('POST', '/v1/databases', {org: 'acme', name: 'acme-db', primaryRegion: 'mad', plan: 'free'}, {}, otherToken);
     expect(theirs.status).toBe(201);
@@ -378,10 +402,10 @@ describe('organizations, tokens and visibility', () => {
     expect(list.body.databases.map((d: Json) => d.name)).toEqual(['acme-db']);
     expectError(await call('GET', '/v1/databases?org=personal', undefined, {}, otherToken), 404, 'not_found');
     // the creator of acme sees both orgs' databases, and can filter
-    const all = await call('GET', '/v1/databases?limit=1000');
+    const all = await call('GET', '/v1/databases?limit=1000', undefined, {}, creator);
     expect(all.body.databases.map((d: Json) => d.id)).toEqual(expect.arrayContaining([mine.body.id, otherDbId]));
-    const acme = await call('GET', '/v1/databases?org=acme');
-    expect(acme.body.databases.map((d: Json) => d.id)).toEqual([otherDbId]);
+    const acmeList = await call('GET', '/v1/databases?org=acme', undefined, {}, creator);
+    expect(acmeList.body.databases.map((d: Json) => d.id)).toEqual([otherDbId]);
   });
 });
 
