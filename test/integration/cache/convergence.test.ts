@@ -1,25 +1,10 @@
 // Writers in three regions at once: every region ends with the same data.
-import {CacheService} from '../../../src/cache';
-import {openCache, Regions, REGIONS, rmrf, send, tempDir} from './helpers';
+
+import {useOrgCache, REGIONS, send} from './helpers';
 
 const ORG = 'busy';
-let dir: string;
-let cache: CacheService;
-let regions: Regions;
-
-beforeAll(async () => {
-  dir = tempDir();
-  // Small batches so that appliers interleave with the writers.
-  cache = await openCache(dir, {applyBatchEntries: 7});
-  await cache.ensureOrg(ORG);
-  regions = new Regions(cache, ORG);
-});
-
-afterAll(async () => {
-  regions?.close();
-  await cache?.close();
-  rmrf(dir);
-});
+// Small batches so that appliers interleave with the writers.
+const t = useOrgCache(ORG, {applyBatchEntries: 7});
 
 // Order-sensitive commands on a few shared keys: any two regions applying them in different
 // orders would end with different values.
@@ -39,27 +24,27 @@ function commandFor(writer: number, i: number): string[] {
 }
 
 test('concurrent writers in three regions: the same digest of database 0 everywhere', async () => {
-  const before = await regions.digests();
+  const before = await t.regions.digests();
   await Promise.all(
     REGIONS.map(async (region, writer) => {
       for (let i = 0; i < 400; i++) {
-        expect(await send(cache, ORG, region, ...commandFor(writer, i))).toBe('+OK');
+        expect(await send(t.cache, ORG, region, ...commandFor(writer, i))).toBe('+OK');
         // Let the other writers and the appliers run between commands.
         if (i % 10 === 0) await new Promise((r) => setImmediate(r));
       }
     }),
   );
-  await cache.waitApplied(ORG);
-  const after = await regions.digests();
+  await t.cache.waitApplied(ORG);
+  const after = await t.regions.digests();
   expect(after.mad).not.toBe(before.mad);
   expect(after.ams).toBe(after.mad);
   expect(after.syd).toBe(after.mad);
   // The digest covers values and expirations; check a few directly as well.
-  const lists = await regions.each((c) => c.lrange('list', 0, -1));
+  const lists = await t.regions.each((c) => c.lrange('list', 0, -1));
   expect(lists.mad.length).toBe(3 * 90); // i % 9 in {2, 3}: 90 pushes per writer
   expect(lists.ams).toEqual(lists.mad);
   expect(lists.syd).toEqual(lists.mad);
-  const status = await cache.status(ORG);
+  const status = await t.cache.status(ORG);
   expect(status.lastSeq).toBe(1200);
   expect(status.regions.every((r) => r.appliedSeq === 1200 && r.replayErrors === 0)).toBe(true);
 });

@@ -95,3 +95,21 @@ export async function send(cache: CacheService, org: string, region: string, ...
 export function rmrf(dir: string): void {
   fs.rmSync(dir, {recursive: true, force: true});
 }
+
+/** A cache in a temp folder with one organization and a client per region, opened before the
+ *  file's tests and closed after them: the set-up the replay suites share. */
+export function useOrgCache(org: string, extra: Partial<CacheConfig> = {}): {cache: CacheService; regions: Regions; dir: string} {
+  const ctx = {} as {cache: CacheService; regions: Regions; dir: string};
+  beforeAll(async () => {
+    ctx.dir = tempDir();
+    ctx.cache = await openCache(ctx.dir, extra);
+    await ctx.cache.ensureOrg(org);
+    ctx.regions = new Regions(ctx.cache, org);
+  });
+  afterAll(async () => {
+    ctx.regions?.close();
+    await ctx.cache?.close();
+    if (ctx.dir) rmrf(ctx.dir);
+  });
+  return ctx;
+}

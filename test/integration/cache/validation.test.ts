@@ -1,24 +1,9 @@
 // Everything that can fail is refused before +OK, and what is refused is never replayed.
-import {CacheService, CACHE_UNSUPPORTED} from '../../../src/cache';
-import {openCache, Regions, rmrf, send, tempDir} from './helpers';
+import {CACHE_UNSUPPORTED} from '../../../src/cache';
+import {useOrgCache, send} from './helpers';
 
 const ORG = 'valid';
-let dir: string;
-let cache: CacheService;
-let regions: Regions;
-
-beforeAll(async () => {
-  dir = tempDir();
-  cache = await openCache(dir, {maxCommandBytes: 1024 * 1024});
-  await cache.ensureOrg(ORG);
-  regions = new Regions(cache, ORG);
-});
-
-afterAll(async () => {
-  regions?.close();
-  await cache?.close();
-  rmrf(dir);
-});
+const t = useOrgCache(ORG, {maxCommandBytes: 1024 * 1024});
 
 // Arguments that pass the arity check, so the refusal is about the command itself.
 const SAMPLE_ARGS: Record<string, string[]> = {
@@ -34,11 +19,11 @@ const SAMPLE_ARGS: Record<string, string[]> = {
 };
 
 test.each([...CACHE_UNSUPPORTED])('%s is refused with an error that names it, and not replayed', async (name) => {
-  const seq = cache.lastSeq(ORG);
-  const reply = await send(cache, ORG, 'mad', name.toUpperCase(), ...(SAMPLE_ARGS[name] ?? []));
+  const seq = t.cache.lastSeq(ORG);
+  const reply = await send(t.cache, ORG, 'mad', name.toUpperCase(), ...(SAMPLE_ARGS[name] ?? []));
   expect(reply).toMatch(/^-ERR /);
   expect(reply).toContain(`'${name.toUpperCase()}'`);
-  expect(cache.lastSeq(ORG)).toBe(seq);
+  expect(t.cache.lastSeq(ORG)).toBe(seq);
 });
 
 test.each([
@@ -67,9 +52,9 @@ test.each([
   [['FLUSHALL', 'LATER'], '-ERR syntax error'],
   [['COPY', 'a', 'b', 'DB', '1'], "-ERR Command is not available in database 1: 'COPY' (only database 0 is replayed; COPY ... DB is refused)"],
 ])('malformed %j gets an error and is not replayed', async (args, error) => {
-  const seq = cache.lastSeq(ORG);
-  expect(await send(cache, ORG, 'ams', ...args)).toBe(error);
-  expect(cache.lastSeq(ORG)).toBe(seq);
+  const seq = t.cache.lastSeq(ORG);
+  expect(await send(t.cache, ORG, 'ams', ...args)).toBe(error);
+  expect(t.cache.lastSeq(ORG)).toBe(seq);
 });
 
 test.each([
@@ -79,44 +64,44 @@ test.each([
   ['XREADGROUP', 'GROUP', 'g', 'c', 'STREAMS', 's', '>'],
   ['FLUSHALL', 'ASYNC', 'EXTRA'],
 ])('%s: a command whose effect would differ between regions (or is malformed) is refused', async (...args) => {
-  const seq = cache.lastSeq(ORG);
-  const reply = await send(cache, ORG, 'syd', ...args);
+  const seq = t.cache.lastSeq(ORG);
+  const reply = await send(t.cache, ORG, 'syd', ...args);
   expect(reply).toMatch(/^-ERR /);
-  expect(cache.lastSeq(ORG)).toBe(seq);
+  expect(t.cache.lastSeq(ORG)).toBe(seq);
 });
 
 test('server management, transactions and scripts are refused in database 1', async () => {
-  const seq = cache.lastSeq(ORG);
+  const seq = t.cache.lastSeq(ORG);
   for (const args of [['WATCH', 'k'], ['FCALL', 'f', '0'], ['FUNCTION', 'FLUSH'], ['DEBUG', 'SLEEP', '0'], ['SHUTDOWN'], ['ACL', 'SETUSER', 'x'], ['SSUBSCRIBE', 'c']]) {
-    const reply = await send(cache, ORG, 'mad', ...args);
+    const reply = await send(t.cache, ORG, 'mad', ...args);
     expect(reply).toMatch(/^-ERR /);
     expect(reply).toContain(`'${args[0]}'`);
   }
-  expect(cache.lastSeq(ORG)).toBe(seq);
+  expect(t.cache.lastSeq(ORG)).toBe(seq);
 });
 
 test('INFO (sent by clients while connecting) is acknowledged and not replayed', async () => {
-  const seq = cache.lastSeq(ORG);
-  expect(await send(cache, ORG, 'mad', 'INFO')).toBe('+OK');
-  expect(await send(cache, ORG, 'mad', 'INFO', 'server')).toBe('+OK');
-  expect(cache.lastSeq(ORG)).toBe(seq);
+  const seq = t.cache.lastSeq(ORG);
+  expect(await send(t.cache, ORG, 'mad', 'INFO')).toBe('+OK');
+  expect(await send(t.cache, ORG, 'mad', 'INFO', 'server')).toBe('+OK');
+  expect(t.cache.lastSeq(ORG)).toBe(seq);
 });
 
 test('a command larger than the size limit is refused with the hosted service\'s text', async () => {
   const big = Buffer.alloc(1024 * 1024 + 1, 'x');
-  expect(await send(cache, ORG, 'mad', 'SET', 'big', big)).toBe(
+  expect(await send(t.cache, ORG, 'mad', 'SET', 'big', big)).toBe(
     `-ERR max request size exceeded. Limit: 1048576 bytes, Actual: ${big.length + 6} bytes`,
   );
 });
 
 test('after refusals, the next well-formed command is still replayed everywhere', async () => {
-  const seq = cache.lastSeq(ORG);
-  expect(await send(cache, ORG, 'mad', 'SET', 'k', 'v', 'EX', '100')).toBe('+OK');
-  expect(cache.lastSeq(ORG)).toBe(seq + 1);
-  await cache.waitApplied(ORG);
-  expect(await regions.each((c) => c.get('k'))).toEqual({mad: 'v', ams: 'v', syd: 'v'});
+  const seq = t.cache.lastSeq(ORG);
+  expect(await send(t.cache, ORG, 'mad', 'SET', 'k', 'v', 'EX', '100')).toBe('+OK');
+  expect(t.cache.lastSeq(ORG)).toBe(seq + 1);
+  await t.cache.waitApplied(ORG);
+  expect(await t.regions.each((c) => c.get('k'))).toEqual({mad: 'v', ams: 'v', syd: 'v'});
   // Nothing refused above left a trace in any region.
-  expect(await regions.each((c) => c.dbsize())).toEqual({mad: 1, ams: 1, syd: 1});
-  const s = await cache.status(ORG);
+  expect(await t.regions.each((c) => c.dbsize())).toEqual({mad: 1, ams: 1, syd: 1});
+  const s = await t.cache.status(ORG);
   expect(s.regions.every((r) => r.replayErrors === 0)).toBe(true);
 });

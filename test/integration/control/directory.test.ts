@@ -5,6 +5,7 @@ import {loadCatalogue} from '../../../src/control/catalogue';
 import {TenantDirectory} from '../../../src/control/directory';
 import {DatabaseRecord, openStore, Store} from '../../../src/store';
 import {tempHome} from './helpers';
+import {databaseRecord} from '../../fixtures/records';
 
 const home = tempHome('directory');
 let raw: Store;
@@ -27,25 +28,8 @@ afterAll(() => {
 });
 
 const now = new Date().toISOString();
-const record = (over: Partial<DatabaseRecord> = {}): DatabaseRecord => ({
-  id: 'dir000000000001',
-  name: 'dir-db',
-  org: 'early',
-  plan: 'free',
-  primaryRegion: 'mad',
-  readRegions: ['ams'],
-  eviction: false,
-  status: 'provisioning',
-  statusMessage: null,
-  password: 'a'.repeat(32),
-  processes: [
-    {region: 'mad', role: 'primary', port: 0},
-    {region: 'ams', role: 'replica', port: 0},
-  ],
-  createdAt: now,
-  updatedAt: now,
-  ...over,
-});
+const record = (over: Partial<DatabaseRecord> = {}): DatabaseRecord =>
+  databaseRecord({id: 'dir000000000001', name: 'dir-db', org: 'early', password: 'a'.repeat(32), createdAt: now, updatedAt: now, ...over});
 
 test('organizations present at start and created later are found by their cache password', () => {
   expect(dir.orgOfCachePassword('c'.repeat(32))).toBe('early');

@@ -19,6 +19,7 @@ import {
 } from './helpers';
 import {join} from 'node:path';
 import {localServerStatus, stopLocalServer} from '../../../src/cli/local-server';
+import {databaseRecord} from '../../fixtures/records';
 
 const home = tempHome('restart');
 let s: TestServer;
@@ -145,24 +146,9 @@ test('work cut short by a stop is finished by the next start: a half-made create
   const {openStore} = await import('../../../src/store');
   const store = openStore(home);
   const now = new Date().toISOString();
-  store.insertDatabase({
-    id: 'halfmade0000001',
-    name: 'half-made',
-    org: 'personal',
-    plan: 'free',
-    primaryRegion: 'gru',
-    readRegions: ['scl'],
-    eviction: false,
-    status: 'provisioning',
-    statusMessage: null,
-    password: 'p'.repeat(32),
-    processes: [
-      {region: 'gru', role: 'primary', port: 0},
-      {region: 'scl', role: 'replica', port: 0},
-    ],
-    createdAt: now,
-    updatedAt: now,
-  });
+  store.insertDatabase(
+    databaseRecord({id: 'halfmade0000001', name: 'half-made', primaryRegion: 'gru', readRegions: ['scl'], createdAt: now, updatedAt: now}),
+  );
   store.updateDatabase(single.id, {status: 'deleting'});
   store.close();
 

@@ -3,28 +3,13 @@ import {rmSync} from 'node:fs';
 import {join} from 'node:path';
 import {DatabaseRecord, NameTakenError, openStore} from '../../../src/store';
 import {tempHome} from './helpers';
+import {databaseRecord} from '../../fixtures/records';
 
 const home = tempHome('store');
 afterAll(() => rmSync(home, {recursive: true, force: true}));
 
-const record = (id: string, name: string, at: string): DatabaseRecord => ({
-  id,
-  name,
-  org: 'acme',
-  plan: 'free',
-  primaryRegion: 'mad',
-  readRegions: ['ams'],
-  eviction: false,
-  status: 'provisioning',
-  statusMessage: null,
-  password: 'secret',
-  processes: [
-    {region: 'mad', role: 'primary', port: 0},
-    {region: 'ams', role: 'replica', port: 0},
-  ],
-  createdAt: at,
-  updatedAt: at,
-});
+const record = (id: string, name: string, at: string): DatabaseRecord =>
+  databaseRecord({id, name, org: 'acme', password: 'secret', createdAt: at, updatedAt: at});
 
 test('records survive a reopen; migrations run once', () => {
   const a = openStore(home);

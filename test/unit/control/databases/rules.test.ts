@@ -12,28 +12,20 @@ import {
 } from '../../../../src/control/databases/rules';
 import {canonicalJson} from '../../../../src/control/databases/idempotency';
 import type {DatabaseRecord} from '../../../../src/store';
+import {databaseRecord} from '../../../fixtures/records';
 
 const catalogue = loadCatalogue();
 
-const record = (over: Partial<DatabaseRecord> = {}): DatabaseRecord => ({
-  id: 'rules0000000001',
-  name: 'my-cache',
-  org: 'personal',
-  plan: 'free',
-  primaryRegion: 'mad',
-  readRegions: ['ams'],
-  eviction: false,
-  status: 'ready',
-  statusMessage: null,
-  password: 'p'.repeat(32),
-  processes: [
-    {region: 'mad', role: 'primary', port: 21001},
-    {region: 'ams', role: 'replica', port: 21002},
-  ],
-  createdAt: '2026-11-30T00:00:00.000Z',
-  updatedAt: '2026-11-30T00:00:00.000Z',
-  ...over,
-});
+const record = (over: Partial<DatabaseRecord> = {}): DatabaseRecord =>
+  databaseRecord({
+    name: 'my-cache',
+    status: 'ready',
+    processes: [
+      {region: 'mad', role: 'primary', port: 21001},
+      {region: 'ams', role: 'replica', port: 21002},
+    ],
+    ...over,
+  });
 
 const failure = (fn: () => unknown) => {
   try {
