@@ -3,7 +3,7 @@
 // demand). Only the last case touches the local-server module.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import {redflyHome as home} from '../lib/home';
+import {redflyHome as home, statePaths} from '../lib/home';
 import {CliFailure} from './errors';
 import {bin} from './bin';
 
@@ -97,7 +97,7 @@ export async function resolveTarget(options: ResolveOptions): Promise<Target> {
 }
 
 function localTokenFor(dir: string, apiUrl: string): string | undefined {
-  const local = readJson<SavedLogin>(path.join(dir, 'local-credentials.json'), (v) => typeof v.apiUrl === 'string');
+  const local = readJson<SavedLogin>(statePaths(dir).localCredentials, (v) => typeof v.apiUrl === 'string');
   return local && sameUrl(local.apiUrl, apiUrl) ? local.token : undefined;
 }
 

@@ -61,7 +61,7 @@ export class LocalServerError extends Error {
   }
 }
 
-export {redflyHome} from '../lib/home';
+export {redflyHome, statePaths} from '../lib/home';
 
 export function readLocalCredentials(home: string): LocalCredentials | undefined {
   const v = readJson<LocalCredentials>(statePaths(home).localCredentials);

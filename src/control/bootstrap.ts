@@ -1,7 +1,7 @@
 import {chmodSync, existsSync, readFileSync, writeFileSync} from 'node:fs';
-import {join} from 'node:path';
 import type {Store} from '../store';
 import {newPassword, newTokenId, newTokenSecret, randomString, sha256} from './ids';
+import {statePaths} from '../lib/home';
 
 export const PERSONAL_ORG = 'personal';
 
@@ -14,7 +14,7 @@ export function writePrivateFile(file: string, content: string): void {
 
 /** The secret shared by the control plane and the data plane only (admin user of every redis-server). */
 export function internalSecret(home: string): string {
-  const file = join(home, 'internal-secret');
+  const file = statePaths(home).internalSecret;
   if (existsSync(file)) {
     const s = readFileSync(file, 'utf8').trim();
     if (s) return s;
@@ -27,7 +27,7 @@ export function internalSecret(home: string): string {
 /** First start: the personal organization and a token for it in local-credentials.json. Later
  *  starts keep the token (and refresh the API URL, which follows --port). */
 export function ensureLocalCredentials(store: Store, home: string, apiUrl: string): void {
-  const file = join(home, 'local-credentials.json');
+  const file = statePaths(home).localCredentials;
   let token: string | undefined;
   try {
     const saved = JSON.parse(readFileSync(file, 'utf8')) as {token?: string};

@@ -3,7 +3,6 @@
 // ports (in gateway.json, so every URL handed out stays valid) and today's usage counters (in
 // usage.json, so daily limits are not reset by a restart).
 import {existsSync, readFileSync, renameSync, writeFileSync} from 'node:fs';
-import {join} from 'node:path';
 import {CacheService, CacheTenants, cacheConfigFromEnv} from '../cache';
 import {Endpoint, GatewayHandle, startGateway, UsageSeed} from '../gateway';
 import {findFreePort} from '../provision/ports';
@@ -12,6 +11,7 @@ import type {Catalogue} from './catalogue';
 import {TenantDirectory} from './directory';
 import {ApiError} from './errors';
 import type {DatabaseStats} from './schemas';
+import {statePaths} from '../lib/home';
 
 export interface DataPlaneOptions {
   home: string;
@@ -39,15 +39,17 @@ export class DataPlane {
   private readonly host: string;
   private readonly savedPorts: Record<string, number>;
   private readonly seeds: Record<string, UsageSeed>;
+  private readonly paths: ReturnType<typeof statePaths>;
 
   constructor(private readonly opts: DataPlaneOptions) {
     this.host = opts.host ?? '127.0.0.1';
+    this.paths = statePaths(opts.home);
     // the processes behind the gateway always listen on loopback, whatever --host the API has
     this.directory = new TenantDirectory(opts.store, opts.catalogue);
     this.directory.onRevoked = (id) => this.gw?.disconnect(id);
     this.directory.load();
-    this.savedPorts = readJson<{ports?: Record<string, number>}>(this.file('gateway.json'))?.ports ?? {};
-    this.seeds = readJson<{tenants?: Record<string, UsageSeed>}>(this.file('usage.json'))?.tenants ?? {};
+    this.savedPorts = readJson<{ports?: Record<string, number>}>(this.paths.gatewayJson)?.ports ?? {};
+    this.seeds = readJson<{tenants?: Record<string, UsageSeed>}>(this.paths.usageJson)?.tenants ?? {};
   }
 
   get regions(): string[] {
@@ -72,7 +74,7 @@ export class DataPlane {
   async openCache(): Promise<void> {
     if (this.opts.cache === false || this.cache) return;
     this.cache = await CacheService.open({
-      stateDir: join(this.opts.home, 'cache'),
+      stateDir: this.paths.cache,
       regions: this.regions,
       internalSecret: this.opts.internalSecret,
       redisServer: this.opts.redisServer ?? 'redis-server',
@@ -120,7 +122,7 @@ export class DataPlane {
       this.gw = await startGateway({...gatewayOpts, port: (r) => ports[r]});
     }
     const bound = Object.fromEntries(Object.entries(this.gw.endpoints).map(([r, ep]) => [r, ep.port]));
-    writeJson(this.file('gateway.json'), {ports: bound});
+    writeJson(this.paths.gatewayJson, {ports: bound});
     this.usageTimer = setInterval(() => this.saveUsage(), USAGE_SAVE_MS);
     this.usageTimer.unref();
   }
@@ -205,15 +207,12 @@ export class DataPlane {
       else tenants[id] = {day: u.day, commandsToday: u.commandsToday, bandwidthTodayBytes: u.bandwidthTodayBytes};
     }
     try {
-      writeJson(this.file('usage.json'), {tenants});
+      writeJson(this.paths.usageJson, {tenants});
     } catch (err) {
       this.opts.log?.('could not save the usage counters', {err: (err as Error).message});
     }
   }
 
-  private file(name: string): string {
-    return join(this.opts.home, name);
-  }
 }
 
 function readJson<T>(file: string): T | undefined {

@@ -40,10 +40,9 @@ export default class ServerStart extends BaseCommand<typeof ServerStart> {
 
   async run(): Promise<{apiUrl: string; pid: number; home: string; alreadyRunning: boolean; logFile: string}> {
     const flags = this.flags;
-    const {redflyHome, startLocalServer, LocalServerError} = await import('../../cli/local-server');
-    const {join} = await import('node:path');
+    const {redflyHome, startLocalServer, statePaths, LocalServerError} = await import('../../cli/local-server');
     const home = redflyHome();
-    const logFile = join(home, 'server.log');
+    const logFile = statePaths(home).serverLog;
     try {
       const started = await startLocalServer({
         home,
