@@ -160,7 +160,7 @@ export async function startGateway(opts: GatewayOptions): Promise<GatewayHandle>
   const endpoints: Record<string, Endpoint> = {};
   try {
     for (const region of opts.regions) {
-      const server = net.createServer({noDelay: true}, (sock) => {
+      const server = net.createServer({noDelay: true, allowHalfOpen: true}, (sock) => {
         sock.setKeepAlive(true);
         core.sessions.add(new Session(core, region, sock));
       });

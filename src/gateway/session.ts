@@ -58,6 +58,7 @@ export class Session implements ReplySink, ClosableClient {
   private subscribed = false; // Pub/Sub: messages arrive out of band on the pinned connection
   private markers = 0; // PINGs sent after (un)subscribe commands, not yet answered
   private readonly marker: ReplySink = {
+    confirms: true,
     // The reply to the PING that follows an (un)subscribe: every confirmation is in by now.
     deliver: (_b, complete) => {
       if (complete === 0) return;
@@ -95,8 +96,28 @@ export class Session implements ReplySink, ClosableClient {
     this.id = host.nextClientId();
     sock.on('data', (c: Buffer) => this.onData(c));
     sock.on('drain', () => this.onClientDrain());
+    sock.on('end', () => {
+      // Half-close: the client sent everything; like Redis, run it and answer it all, then close.
+      this.inputEnded = true;
+      this.finishIfDone();
+    });
     sock.on('error', () => this.close());
     sock.on('close', () => this.close());
+  }
+
+  private inputEnded = false;
+
+  /** After a half-close: close once every complete command has run and been answered. */
+  private finishIfDone(): void {
+    if (!this.inputEnded || this.closed || this.processing || this.blocked !== 0) return;
+    if (this.passthrough && this.pinnedUp !== null) {
+      // Replies are not counted (CLIENT REPLY): pass the half-close on and end when Redis does.
+      this.flushRun();
+      this.pinnedUp.sock.end();
+      return;
+    }
+    if (this.sent !== this.recv || this.markers !== 0) return;
+    this.endWith(null);
   }
 
   get tenantId(): string | null {
@@ -153,6 +174,7 @@ export class Session implements ReplySink, ClosableClient {
       this.readPaused = false;
       this.sock.resume();
     }
+    if (this.inputEnded) this.finishIfDone();
   }
 
   // ---- replies ---------------------------------------------------------------------------
@@ -185,12 +207,17 @@ export class Session implements ReplySink, ClosableClient {
     if (this.blocked & W_REPLIES) {
       this.blocked &= ~W_REPLIES;
       this.process();
-    }
+    } else if (this.inputEnded) this.finishIfDone();
   }
 
   upstreamLost(from: Upstream, reason: string): void {
     void reason;
     if (from === this.pinnedUp) this.pinnedUp = null;
+    if (this.inputEnded && this.passthrough) {
+      // The half-close passed on to Redis (CLIENT REPLY): it has answered what it would.
+      this.endWith(null);
+      return;
+    }
     if (this.ts !== null && from === this.upRead && from !== this.upPrimary) {
       this.ts.replicaFailed(this.region);
     }
@@ -322,7 +349,9 @@ export class Session implements ReplySink, ClosableClient {
     }
     switch (special) {
       case Special.Multi:
+        // A nested MULTI is an error Redis answers without ending (or dooming) the transaction.
         return this.forwardPinned(() => {
+          if (this.inMulti) return;
           this.inMulti = true;
           this.multiFailed = false;
         });
@@ -665,6 +694,7 @@ export class Session implements ReplySink, ClosableClient {
       this.endWith(OK);
       return true;
     }
+    if (name === 'reset') return this.reset();
     this.write(NOAUTH);
     return true;
   }
@@ -813,7 +843,10 @@ export class Session implements ReplySink, ClosableClient {
     if (proto !== this.proto) {
       this.proto = proto as 2 | 3;
       this.routeKey = -1;
-      if (this.pinnedUp !== null) this.pinnedUp.sendDiscarded(encodeCommand(['HELLO', String(proto)]));
+      if (this.pinnedUp !== null) {
+        this.pinnedUp.sendDiscarded(encodeCommand(['HELLO', String(proto)]));
+        this.pinnedUp.proto = proto as 2 | 3;
+      }
     }
     this.write(this.helloReply());
     return true;
@@ -860,6 +893,19 @@ export class Session implements ReplySink, ClosableClient {
     this.routeKey = -1;
     this.name = null;
     this.db = 0;
+    // Back to the just-connected state in every respect, logged out included: Redis
+    // re-authenticates a RESET connection as "default", which needs a password here.
+    if (this.ts !== null) {
+      this.ts.clients.delete(this);
+      this.ts = null;
+      this.parser.authenticated = false;
+      this.parser.maxRequestBytes = 0;
+      this.cacheEp = null;
+      this.upPrimary = null;
+      this.upRead = null;
+      this.needEpoch = 0;
+      this.lastWriteSeq = 0;
+    }
     this.write('+RESET\r\n');
     return true;
   }
@@ -963,8 +1009,8 @@ export class Session implements ReplySink, ClosableClient {
   }
 
   /** Last words, then close once they are flushed (or after 5 s if the client does not read). */
-  private endWith(bytes: Buffer): void {
-    this.write(bytes);
+  private endWith(bytes: Buffer | null): void {
+    if (bytes !== null) this.write(bytes);
     this.closed = true;
     this.host.sessionClosed(this);
     this.cleanup();

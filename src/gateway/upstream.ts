@@ -14,6 +14,9 @@ export interface ReplySink {
   upstreamLost(from: Upstream, reason: string): void;
   /** Redis refused a write for memory; true = the sink retries it, drop this reply. */
   retryOom?(from: Upstream): boolean;
+  /** Set on the sink of the PING sent after (un)subscribe commands: until its reply, (un)subscribe
+   *  confirmations are due, and they are out of band. */
+  readonly confirms?: boolean;
 }
 
 const OOM_PREFIX = Buffer.from("-OOM command not allowed when used memory > 'maxmemory'.");
@@ -57,9 +60,14 @@ export class Upstream {
   readonly pinnedTo: ReplySink | null;
   /** Passthrough: every reply frame goes to the pinned owner, nothing is counted (CLIENT REPLY). */
   passthrough = false;
-  /** Subscribed: Pub/Sub messages and (un)subscribe confirmations go to the pinned owner
-   *  uncounted; every other reply is still matched to its request. */
+  /** Has sent (un)subscribe commands: Pub/Sub frames may arrive, see `outOfBand`. */
   pubsub = false;
+  /** Protocol of this connection (HELLO changes it). */
+  proto: 2 | 3;
+  // Subscriptions of this connection as Redis counts them (from the confirmations): channels
+  // and patterns together, and shard channels. RESP2 subscribed mode is "either above 0".
+  private subs = 0;
+  private shardSubs = 0;
   closed = false;
   private owners: (ReplySink | null)[] = [];
   private counts: number[] = [];
@@ -74,6 +82,7 @@ export class Upstream {
 
   constructor(opts: UpstreamOptions) {
     this.endpoint = opts.endpoint;
+    this.proto = opts.proto;
     this.pinnedTo = opts.pinnedTo;
     this.delayMs = opts.delayMs;
     this.oomText = opts.oomText;
@@ -223,7 +232,7 @@ export class Upstream {
       }
       let owner: ReplySink | null;
       let counted = true;
-      if (this.pinnedTo !== null && (sc.push || (this.pubsub && isPubsubFrame(data, p)))) {
+      if (this.pinnedTo !== null && (sc.push || (this.pubsub && this.outOfBand(data, p, e)))) {
         owner = this.pinnedTo;
         counted = false;
       } else if (this.head < this.owners.length) {
@@ -259,6 +268,26 @@ export class Upstream {
     }
   }
 
+  /**
+   * A RESP2 frame at [p, e) is a Pub/Sub message or confirmation, not a reply, by protocol: the
+   * connection is in subscribed mode (where Redis answers nothing else shaped so), or the
+   * confirmations of an (un)subscribe are due. Never by shape alone: `LRANGE` of a list holding
+   * "message", "x", "y" is a reply. (RESP3 marks these as pushes.)
+   */
+  private outOfBand(data: Buffer, p: number, e: number): boolean {
+    if (this.proto === 3) return false;
+    const due = this.head < this.owners.length && this.owners[this.head]?.confirms === true;
+    if (!due && this.subs + this.shardSubs === 0) return false;
+    const kind = pubsubKind(data, p);
+    if (kind === null) return false;
+    if (kind !== 'message' && kind !== 'pmessage' && kind !== 'smessage') {
+      const count = lastInteger(data, p, e);
+      if (kind === 'ssubscribe' || kind === 'sunsubscribe') this.shardSubs = count;
+      else this.subs = count;
+    }
+    return true;
+  }
+
   private emit(owner: ReplySink | null, bytes: Buffer, complete: number): void {
     if (owner === null || (bytes.length === 0 && complete === 0)) return;
     owner.deliver(bytes, complete, this);
@@ -290,14 +319,23 @@ export class Upstream {
 const PUBSUB_KINDS = new Set(['message', 'pmessage', 'smessage', 'subscribe', 'psubscribe', 'ssubscribe',
   'unsubscribe', 'punsubscribe', 'sunsubscribe']);
 
-/** A RESP2 Pub/Sub frame: `*3` or `*4` whose first element names a message or confirmation.
- *  (RESP3 sends these as pushes, recognised by their type.) */
-function isPubsubFrame(data: Buffer, p: number): boolean {
-  if (data[p] !== 42 /* '*' */ || (data[p + 1] !== 51 && data[p + 1] !== 52) || data[p + 2] !== 13) return false;
-  if (data[p + 4] !== 36 /* '$' */) return false;
+/** The kind of a RESP2 Pub/Sub frame (`*3` or `*4` whose first element names a message or a
+ *  confirmation), or null. Only meaningful where such a frame is due, see Upstream.outOfBand. */
+function pubsubKind(data: Buffer, p: number): string | null {
+  if (data[p] !== 42 /* '*' */ || (data[p + 1] !== 51 && data[p + 1] !== 52) || data[p + 2] !== 13) return null;
+  if (data[p + 4] !== 36 /* '$' */) return null;
   const cr = data.indexOf(13, p + 5);
-  if (cr < 0 || cr - (p + 5) > 2) return false;
+  if (cr < 0 || cr - (p + 5) > 2) return null;
   const len = Number(data.toString('latin1', p + 5, cr));
-  if (!(len >= 7 && len <= 12)) return false;
-  return PUBSUB_KINDS.has(data.toString('latin1', cr + 2, cr + 2 + len));
+  if (!(len >= 7 && len <= 12)) return null;
+  const kind = data.toString('latin1', cr + 2, cr + 2 + len);
+  return PUBSUB_KINDS.has(kind) ? kind : null;
+}
+
+/** The integer that ends a confirmation frame `...:<n>\r\n` ending at e. */
+function lastInteger(data: Buffer, p: number, e: number): number {
+  let i = e - 3;
+  while (i > p && data[i] !== 58 /* ':' */) i--;
+  const n = Number(data.toString('latin1', i + 1, e - 2));
+  return Number.isFinite(n) ? n : 0;
 }

@@ -36,7 +36,9 @@ export interface RedisProc {
   dir: string;
 }
 
-export async function startRedis(root: string, opts: {password: string; replicaOf?: number; extra?: string[]}): Promise<RedisProc> {
+/** `defaultRules` replaces the default user's rules (`~* &* +@all -@admin`), e.g. for a plain
+ *  password-protected redis-server that a test compares the gateway with. */
+export async function startRedis(root: string, opts: {password: string; replicaOf?: number; extra?: string[]; defaultRules?: string}): Promise<RedisProc> {
   const port = await freePort();
   const dir = path.join(root, String(port));
   fs.mkdirSync(dir, {recursive: true});
@@ -49,7 +51,7 @@ export async function startRedis(root: string, opts: {password: string; replicaO
     'databases 1',
     `masteruser redfly`,
     `masterauth ${SECRET}`,
-    `user default on >${opts.password} ~* &* +@all -@admin`,
+    `user default on >${opts.password} ${opts.defaultRules ?? '~* &* +@all -@admin'}`,
     `user redfly on >${SECRET} ~* &* +@all`,
     'repl-diskless-sync yes',
     'repl-diskless-sync-delay 0',

@@ -1,0 +1,138 @@
+// Differential conformance corpus: every conversation runs against a direct redis-server (a
+// plain password-protected one, the same version) and against the gateway, and the replies
+// must be the same bytes, up to the intended differences in conformance.ts. The faults of issue
+// 9 are conversations here; the rest come from Redis's documentation of connection semantics
+// (MULTI/EXEC, WATCH, Pub/Sub in RESP2 and RESP3, CLIENT REPLY, RESET, HELLO, QUIT).
+import {GatewayHandle} from '../../../src/gateway';
+import {cmd, Conversation, normalize, play} from './conformance';
+import {admin, Cluster, gateway, MemoryDirectory, RedisProc, startDatabase, startRedis, stopDatabase, stopRedis, tempRoot, until} from './harness';
+
+const PW = 'conformance-pw';
+const root = tempRoot();
+let direct: RedisProc;
+let db: Cluster;
+let gw: GatewayHandle;
+
+beforeAll(async () => {
+  direct = await startRedis(root, {password: PW, defaultRules: '~* &* +@all'});
+  db = await startDatabase(root, 'conf', PW, 'mad', ['ams']);
+  const dir = new MemoryDirectory();
+  dir.set(PW, db.tenant);
+  gw = await gateway(dir, ['mad', 'ams']);
+});
+
+afterAll(async () => {
+  await gw?.close();
+  await stopDatabase(db);
+  if (direct) await stopRedis(direct);
+});
+
+const AUTH = cmd('AUTH', 'default', PW);
+
+async function flushBoth(): Promise<void> {
+  for (const port of [direct.port, db.primary.port]) {
+    const a = admin(port);
+    await a.call('FLUSHALL');
+    await a.call('CONFIG', 'SET', 'notify-keyspace-events', '');
+    a.disconnect();
+  }
+  // The replica region must not serve the previous conversation's keys.
+  const r = admin(db.replicas.ams.port);
+  await until(async () => Number(await r.call('DBSIZE')) === 0);
+  r.disconnect();
+}
+
+/** Plays `conv` on both and expects the same bytes; `region` picks the gateway listener. */
+async function same(conv: Conversation, region: 'mad' | 'ams' = 'mad'): Promise<string> {
+  await flushBoth();
+  const want = await play(direct.port, conv);
+  await flushBoth();
+  const got = await play(gw.endpoints[region].port, conv);
+  expect(normalize(got.data)).toBe(normalize(want.data));
+  expect(got.closed).toBe(want.closed);
+  return want.data;
+}
+
+const conv = (name: string, ...steps: Conversation['steps']): Conversation => ({name, steps});
+
+describe('issue 9: the failing inputs', () => {
+  test('1. a nested MULTI after a queue-time error: EXEC aborts, nothing is applied', async () => {
+    const out = await same(conv('nested multi', AUTH, cmd('MULTI'), cmd('SET', 'a', '1'), cmd('SELECT'), cmd('MULTI'), cmd('EXEC'), cmd('GET', 'a')));
+    expect(out).toContain('-EXECABORT');
+    expect(out.endsWith('$-1\r\n')).toBe(true);
+  });
+
+  test('2. a reply shaped like a Pub/Sub message after UNSUBSCRIBE (RESP2)', async () => {
+    const out = await same(conv('pubsub lookalike', AUTH, cmd('RPUSH', 'l', 'message', 'x', 'y'), cmd('SUBSCRIBE', 'ch'),
+      cmd('UNSUBSCRIBE', 'ch'), cmd('LRANGE', 'l', '0', '-1'), cmd('GET', 'nokey'), cmd('DEL', 'l'), cmd('SELECT', '0'), cmd('PING')));
+    expect(out.endsWith('+OK\r\n+PONG\r\n')).toBe(true);
+  });
+
+  test('2. the same while still subscribed, in RESP3', async () => {
+    const out = await same(conv('pubsub lookalike resp3', cmd('HELLO', '3', 'AUTH', 'default', PW), cmd('RPUSH', 'l', 'message', 'x', 'y'),
+      cmd('SUBSCRIBE', 'ch'), cmd('LRANGE', 'l', '0', '-1'), cmd('SELECT', '0'), cmd('PING')));
+    expect(out.endsWith('+OK\r\n+PONG\r\n')).toBe(true);
+  });
+
+  test('4. CONFIG SET notify-keyspace-events, then an expired event arrives (RESP3)', async () => {
+    const out = await same(conv('keyspace events', cmd('HELLO', '3', 'AUTH', 'default', PW),
+      cmd('CONFIG', 'SET', 'notify-keyspace-events', 'Ex'), cmd('CONFIG', 'GET', 'notify-keyspace-events'),
+      cmd('SUBSCRIBE', '__keyevent@0__:expired'), cmd('SET', 'ek', 'v', 'PX', '20'), {pause: 400}, cmd('GET', 'ek')));
+    expect(out).toContain('$7\r\nexpired\r\n$2\r\nek\r\n');
+  });
+
+  test('5. a half-close after AUTH, SET, GET on the replica region: every reply', async () => {
+    const out = await same(conv('half-close', AUTH, cmd('SET', 'hx', '1'), cmd('GET', 'hx')), 'ams');
+    expect(out).toBe('+OK\r\n+OK\r\n$1\r\n1\r\n');
+  });
+
+  test('5. 2,000 pipelined INCR then a half-close: all executed, all answered', async () => {
+    const burst = AUTH + cmd('INCR', 'hc').repeat(2000) + cmd('GET', 'hc');
+    const out = await same(conv('burst half-close', burst), 'ams');
+    expect(out.endsWith(':2000\r\n$4\r\n2000\r\n')).toBe(true);
+  });
+
+  test('6. RESET logs the connection out', async () => {
+    const out = await same(conv('reset', AUTH, cmd('SET', 'rk', '1'), cmd('RESET'), cmd('GET', 'rk')));
+    expect(out).toBe('+OK\r\n+OK\r\n+RESET\r\n-NOAUTH Authentication required.\r\n');
+  });
+});
+
+describe('connection semantics from the Redis documentation', () => {
+  test('MULTI/EXEC with a queue-time unknown command aborts', () =>
+    same(conv('multi unknown', AUTH, cmd('MULTI'), cmd('SET', 'k', '1'), cmd('NOSUCH', 'x'), cmd('EXEC'), cmd('GET', 'k'))));
+  test('MULTI/EXEC with a run-time error still applies the rest', () =>
+    same(conv('multi runtime', AUTH, cmd('SET', 's', 'str'), cmd('MULTI'), cmd('INCR', 's'), cmd('SET', 'k', '1'), cmd('EXEC'), cmd('GET', 'k'))));
+  test('EXEC / DISCARD without MULTI, nested MULTI without errors', () =>
+    same(conv('multi misuse', AUTH, cmd('EXEC'), cmd('DISCARD'), cmd('MULTI'), cmd('MULTI'), cmd('SET', 'k', '1'), cmd('EXEC'), cmd('GET', 'k'))));
+  test('WATCH: a change by another connection aborts EXEC (nil)', () =>
+    same(conv('watch', AUTH, cmd('SET', 'w', '1'), cmd('WATCH', 'w'), cmd('SET', 'w', '2'), cmd('MULTI'), cmd('INCR', 'w'), cmd('EXEC'), cmd('GET', 'w'))));
+  test('WATCH inside MULTI, UNWATCH outside', () =>
+    same(conv('watch misuse', AUTH, cmd('UNWATCH'), cmd('MULTI'), cmd('WATCH', 'x'), cmd('DISCARD'))));
+  test('wrong arity inside MULTI aborts', () =>
+    same(conv('multi arity', AUTH, cmd('MULTI'), cmd('GET'), cmd('SET', 'k', 'v'), cmd('EXEC'), cmd('EXISTS', 'k'))));
+  test('SELECT inside MULTI', () =>
+    same(conv('multi select', AUTH, cmd('MULTI'), cmd('SELECT', '0'), cmd('SELECT', '5'), cmd('PING'), cmd('EXEC'))));
+  test('RESP2 subscribed mode: only the subscribe family and PING', () =>
+    same(conv('subscribed resp2', AUTH, cmd('SUBSCRIBE', 'a', 'b'), cmd('PSUBSCRIBE', 'p*'), cmd('PING'), cmd('PING', 'hi'), cmd('GET', 'x'),
+      cmd('UNSUBSCRIBE', 'b'), cmd('UNSUBSCRIBE', 'a'), cmd('PUNSUBSCRIBE'), cmd('PING'), cmd('UNSUBSCRIBE'))));
+  test('RESP3: commands and pushes interleave while subscribed', () =>
+    same(conv('subscribed resp3', cmd('HELLO', '3', 'AUTH', 'default', PW), cmd('SUBSCRIBE', 'a'), cmd('SET', 'k', 'v'), cmd('GET', 'k'),
+      cmd('PUBLISH', 'a', 'hello'), cmd('UNSUBSCRIBE', 'a'), cmd('PING'))));
+  test('CLIENT REPLY OFF / SKIP / ON', () =>
+    same(conv('client reply', AUTH, cmd('CLIENT', 'REPLY', 'OFF'), cmd('SET', 'k', '1'), cmd('CLIENT', 'REPLY', 'ON'), cmd('CLIENT', 'REPLY', 'SKIP'),
+      cmd('INCR', 'k'), cmd('GET', 'k'))));
+  test('HELLO: versions, errors, back to RESP2', () =>
+    same(conv('hello', AUTH, cmd('HELLO', '4'), cmd('HELLO', 'x'), cmd('HELLO', '3'), cmd('HGETALL', 'none'), cmd('GET', 'none'),
+      cmd('HELLO', '2'), cmd('GET', 'none'))));
+  test('before AUTH: NOAUTH, then a wrong password, then QUIT closes', () =>
+    same(conv('noauth', cmd('GET', 'k'), cmd('AUTH', 'default', 'wrong'), cmd('PING'), cmd('QUIT'), cmd('PING'))));
+  test('RESET ends a transaction, a subscription and RESP3', () =>
+    same(conv('reset all', cmd('HELLO', '3', 'AUTH', 'default', PW), cmd('SUBSCRIBE', 'c'), cmd('RESET'), AUTH, cmd('MULTI'), cmd('SET', 'k', '1'),
+      cmd('RESET'), AUTH, cmd('GET', 'k'), cmd('EXEC'))));
+  test('inline commands and a pipelined burst of mixed commands', () =>
+    same(conv('inline', 'AUTH default ' + PW + '\r\nPING\r\nSET k "a b"\r\nGET k\r\n', cmd('LPUSH', 'q', 'x').repeat(50) + cmd('LLEN', 'q'))));
+  test('a blocking pop times out, later commands of the pipeline wait for it', () =>
+    same({name: 'blpop', steps: [AUTH, cmd('BLPOP', 'nolist', '0.1'), cmd('RPUSH', 'nolist', 'a'), cmd('BLPOP', 'nolist', '0')], end: 'close', waitMs: 500}));
+  test('SELECT and QUIT', () => same(conv('select quit', AUTH, cmd('SELECT', '1'), cmd('SELECT', '0'), cmd('QUIT'), cmd('PING'))));
+});
