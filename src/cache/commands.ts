@@ -16,6 +16,11 @@ export class CommandTable {
     return this.byName.size;
   }
 
+  /** The top-level command by lower-case name. */
+  get(lower: string): CommandSpec | undefined {
+    return this.byName.get(lower);
+  }
+
   has(name: string): boolean {
     return this.byName.has(name.toLowerCase());
   }

@@ -1,7 +1,6 @@
 // The regional cache as a tenant of the region gateway (src/gateway): what the host's directory
 // returns for an organization's cache password.
 import type {CacheTenant, Endpoint} from '../gateway/types';
-import {cacheRefusal} from './policy';
 import {CacheService} from './service';
 
 export const cacheTenantId = (org: string): string => `cache:${org}`;
@@ -17,7 +16,6 @@ export function cacheTenant(cache: CacheService, org: string): CacheTenant {
       return {host: a.host, port: a.port};
     },
     virtualDb: {accept: (args, ctx) => cache.accept(org, ctx.region, args)},
-    refuse: (name) => cacheRefusal(name),
   };
 }
 

@@ -4,24 +4,10 @@
 // on the moment or the server they run on are rewritten (relative expirations become absolute,
 // XADD '*' gets an explicit ID) or refused (SPOP's random choice).
 import {CommandTable, CommandSpec, arityError} from './commands';
+import {CACHE_UNSUPPORTED, cacheOwnRefusal} from '../redis/refusals';
 
-/** Refused on the regional cache in both databases: the list Fly published for its cache. */
-export const CACHE_UNSUPPORTED: ReadonlySet<string> = new Set([
-  'subscribe', 'psubscribe', 'unsubscribe', 'punsubscribe', 'publish', 'pubsub',
-  'multi', 'exec', 'discard',
-  'move', 'randomkey', 'sort', 'dbsize', 'time', 'client', 'config', 'monitor', 'slowlog',
-  'swapdb', 'memory', 'lolwut', 'eval', 'evalsha', 'script', 'flushdb',
-  // The GEO commands (Fly named the five of its day; the later ones share their fate).
-  'geoadd', 'geohash', 'geopos', 'geodist', 'georadius', 'georadiusbymember', 'georadius_ro',
-  'georadiusbymember_ro', 'geosearch', 'geosearchstore',
-]);
-
-/** The error for a command the regional cache never runs, or null. The gateway uses the same
- *  rule for database 0 so that both databases refuse the same commands with the same text. */
-export function cacheRefusal(name: string): string | null {
-  const lower = name.toLowerCase();
-  return CACHE_UNSUPPORTED.has(lower) ? `ERR Command is not available on the regional cache: '${name.toUpperCase()}'` : null;
-}
+// Refusals shared with the gateway and managed databases: src/redis/refusals.ts (one policy).
+export {CACHE_UNSUPPORTED};
 
 const db1Refusal = (name: string, why: string): string =>
   `ERR Command is not available in database 1: '${name.toUpperCase()}' (${why})`;
@@ -82,7 +68,8 @@ export function prepareDb1(args: Buffer[], ctx: PolicyContext): Prepared {
   const name = args[0].toString('utf8');
   const lower = name.toLowerCase();
   if (CONNECTION.has(lower)) return {kind: 'connection'};
-  const refused = cacheRefusal(name);
+  const entry = ctx.table.get(lower);
+  const refused = entry === undefined ? null : cacheOwnRefusal(entry);
   if (refused) return {kind: 'error', message: refused};
   const found = ctx.table.lookup(args);
   if (!found.ok) return {kind: 'error', message: found.error};

@@ -1,8 +1,9 @@
-// Command classification from Redis's own COMMAND table (src/redis/command-table.ts). The only
-// hand-kept lists are the management commands the service refuses on top of the `admin` flag,
-// the commands the gateway answers itself, and the cache's unsupported commands.
+// Command classification from Redis's own COMMAND table (src/redis/command-table.ts). What is
+// refused comes from the one refusal policy (src/redis/refusals.ts); the lists here are the
+// commands the gateway answers itself and the ones that need the client's own connection.
 
 import {arityOk, CommandEntry} from '../redis/command-table';
+import {cacheRefusal, managedRefusal} from '../redis/refusals';
 
 export const enum Route {
   Read = 1, // served by the region's copy
@@ -34,37 +35,16 @@ export interface CommandInfo {
   flags: ReadonlySet<string>;
   route: Route;
   special: Special;
-  refused: boolean;
+  /** Refusal text for a managed database / the regional cache (src/redis/refusals.ts), or null. */
+  refused: string | null;
+  cacheRefused: string | null;
   denyoom: boolean;
   /** May change data: a later read on the same connection must see it. */
   writes: boolean;
   subcommands: Map<string, CommandInfo> | null;
+  /** SCAN family: index of the cursor argument (SCAN 1, HSCAN/SSCAN/ZSCAN 2), else 0. */
+  cursorArg: number;
 }
-
-// Server and client management refused on top of the `admin` flag (which already covers
-// CONFIG, DEBUG, SHUTDOWN, SAVE, BGSAVE, REPLICAOF, SYNC, MONITOR, MODULE, FAILOVER, ...).
-const REFUSED = new Set([
-  'acl', // every subcommand but whoami, below
-  'move',
-  'swapdb',
-  'migrate',
-  'cluster',
-  'readonly',
-  'readwrite',
-  'client|kill',
-  'client|pause',
-  'client|unpause',
-  'client|no-evict',
-  'client|list',
-  'client|unblock',
-  'monitor',
-  'config',
-  'debug',
-  'module',
-  'replicaof',
-  'slaveof',
-]);
-const ALLOWED_DESPITE_FLAGS = new Set(['acl|whoami']);
 
 const SPECIAL: Record<string, Special> = {
   auth: Special.Auth,
@@ -90,28 +70,13 @@ const SPECIAL: Record<string, Special> = {
 // connection's own writes.
 const PINNED = new Set(['eval', 'evalsha', 'eval_ro', 'evalsha_ro', 'fcall', 'fcall_ro', 'wait', 'waitaof']);
 
-/** Unsupported on the regional cache (seed: redis-on-fly-regional-cache.txt). */
-export const CACHE_REFUSED = new Set([
-  'subscribe', 'psubscribe', 'ssubscribe', 'unsubscribe', 'punsubscribe', 'sunsubscribe',
-  'publish', 'spublish', 'pubsub',
-  'multi', 'exec', 'discard', 'watch', 'unwatch',
-  'move', 'randomkey', 'sort', 'sort_ro', 'dbsize', 'time', 'client', 'config', 'monitor',
-  'slowlog', 'swapdb', 'memory', 'lolwut', 'eval', 'evalsha', 'eval_ro', 'evalsha_ro', 'script',
-  'geoadd', 'geodist', 'geohash', 'geopos', 'georadius', 'georadius_ro', 'georadiusbymember',
-  'georadiusbymember_ro', 'geosearch', 'geosearchstore', 'flushdb',
-]);
-
 function build(entry: CommandEntry, parent: string | null): CommandInfo {
   const {name, flags} = entry;
   const top = parent ?? name;
-  // A family refused as a whole is named as such ('CONFIG'); a single subcommand by both words.
-  const display = (parent !== null && REFUSED.has(parent) ? parent : name.replace('|', ' ')).toUpperCase();
+  const display = name.replace('|', ' ').toUpperCase();
   let route: Route = Route.Primary;
   if (PINNED.has(top) || flags.has('blocking')) route = Route.Pinned;
   else if (flags.has('readonly') && !flags.has('may_replicate') && !flags.has('write')) route = Route.Read;
-  const refused =
-    !ALLOWED_DESPITE_FLAGS.has(name) &&
-    (flags.has('admin') || REFUSED.has(name) || (REFUSED.has(top) && !ALLOWED_DESPITE_FLAGS.has(name)));
   const info: CommandInfo = {
     name,
     display,
@@ -119,10 +84,12 @@ function build(entry: CommandEntry, parent: string | null): CommandInfo {
     flags,
     route,
     special: parent === null ? SPECIAL[name] ?? Special.None : Special.None,
-    refused,
+    refused: managedRefusal(entry),
+    cacheRefused: cacheRefusal(entry),
     denyoom: flags.has('denyoom'),
     writes: flags.has('write') || flags.has('may_replicate') || PINNED.has(top),
     subcommands: null,
+    cursorArg: name === 'scan' ? 1 : name === 'hscan' || name === 'sscan' || name === 'zscan' ? 2 : 0,
   };
   if (entry.subcommands.size > 0) {
     info.subcommands = new Map();

@@ -3,10 +3,11 @@
 // upstream at a time: before a command goes elsewhere (or is answered here), the session waits
 // for the replies still owed, so pipelined order holds without reordering buffers.
 import * as net from 'node:net';
-import {arityOk, CACHE_REFUSED, CommandInfo, CommandTable, Route, Special} from './commands';
+import {CONFIG_SETTABLE, rewriteConfigGet} from './config';
+import {arityOk, CommandInfo, CommandTable, Route, Special} from './commands';
 import {bulk, encodeCommand, errorReply, MAX_ARGS_KEPT, parseIntAt, RequestParser} from './resp';
 import {ClosableClient, TenantState} from './tenant';
-import {CacheTenant, Endpoint, Tenant, VirtualDbResult} from './types';
+import {Endpoint, Tenant, VirtualDbResult} from './types';
 import {ReplySink, Upstream} from './upstream';
 
 export interface SessionHost {
@@ -106,10 +107,17 @@ export class Session implements ReplySink, ClosableClient {
   }
 
   private inputEnded = false;
+  private blockingSeq = 0; // the `sent` count of the last blocking command forwarded
 
   /** After a half-close: close once every complete command has run and been answered. */
   private finishIfDone(): void {
-    if (!this.inputEnded || this.closed || this.processing || this.blocked !== 0) return;
+    if (!this.inputEnded || this.closed || this.processing) return;
+    if (this.blockingSeq > this.recv) {
+      // Like Redis, a client blocked in BLPOP & co. that goes away is dropped, not waited for.
+      this.close();
+      return;
+    }
+    if (this.blocked !== 0) return;
     if (this.passthrough && this.pinnedUp !== null) {
       // Replies are not counted (CLIENT REPLY): pass the half-close on and end when Redis does.
       this.flushRun();
@@ -293,21 +301,31 @@ export class Session implements ReplySink, ClosableClient {
       return this.virtualCommand();
     }
     if (info !== null && top !== null) {
-      if (info.refused) return this.refuse(info.display);
-      if (cache) {
-        const t = ts.tenant as CacheTenant;
-        const text = t.refuse ? t.refuse(top.name) : CACHE_REFUSED.has(top.name) ? cacheRefusalText(top.name) : null;
-        if (text !== null) {
-          if (!this.quiet()) return false;
-          this.fail(text);
-          return true;
-        }
+      const refused = cache ? info.cacheRefused ?? top.cacheRefused : info.refused;
+      if (refused !== null) {
+        if (!this.quiet()) return false;
+        this.fail(refused);
+        return true;
       }
       if (!arityOk(info.arity, p.frameArgc) && special !== Special.None && special !== Special.Client) {
         if (!this.quiet()) return false;
         this.fail(`ERR wrong number of arguments for '${info.name.replace('|', ' ')}' command`);
         return true;
       }
+    }
+    if (info !== null && info.name === 'config|set') {
+      for (let i = 2; i < p.frameArgc; i += 2) {
+        if (i >= MAX_ARGS_KEPT || !CONFIG_SETTABLE.has(p.argString(i).toLowerCase())) {
+          if (!this.quiet()) return false;
+          this.fail("ERR Command is not available: 'CONFIG'");
+          return true;
+        }
+      }
+    } else if (info !== null && info.name === 'config|get') {
+      const patterns: string[] = [];
+      for (let i = 2; i < p.frameArgc && i < MAX_ARGS_KEPT; i++) patterns.push(p.argString(i));
+      const up = this.inMulti || this.watching || this.sticky || this.subscribed || this.passthrough ? this.ensurePinned() : this.primaryUp();
+      return this.forwardBytes(up, rewriteConfigGet(patterns));
     }
     if (info !== null && info.name === 'acl|whoami' && !this.inMulti && !this.passthrough) {
       // The user authenticated as "default"; the backend would name the gateway's own user.
@@ -418,12 +436,6 @@ export class Session implements ReplySink, ClosableClient {
     return true;
   }
 
-  private refuse(display: string): boolean {
-    if (!this.quiet()) return false;
-    this.fail(`ERR Command is not available: '${display}'`);
-    return true;
-  }
-
   // The last command name's bytes: pipelines mostly repeat a name, and comparing a few bytes is
   // cheaper than making a string to look it up.
   private readonly lastName = Buffer.alloc(16);
@@ -476,7 +488,7 @@ export class Session implements ReplySink, ClosableClient {
     } else if (info === null) {
       up = this.primaryUp();
     } else if (info.route === Route.Read) {
-      up = this.readUp();
+      up = info.cursorArg !== 0 ? this.cursorUp(info) : this.readUp();
       write = false;
     } else if (info.route === Route.Pinned) {
       up = this.ensurePinned();
@@ -505,7 +517,9 @@ export class Session implements ReplySink, ClosableClient {
       return true;
     }
     this.guarded = null;
-    return this.forward(up, write);
+    if (!this.forward(up, write)) return false;
+    if (info !== null && info.flags.has('blocking') && !this.inMulti) this.blockingSeq = this.sent;
+    return true;
   }
 
   private forward(up: Upstream, write: boolean): boolean {
@@ -654,6 +668,35 @@ export class Session implements ReplySink, ClosableClient {
     this.refreshRoutes();
     if (this.upRead !== null && this.ts!.replicaUsable(this.region, this.needEpoch)) return this.upRead;
     return this.primaryUp();
+  }
+
+  // Cursor affinity: which copy started each open SCAN/HSCAN/SSCAN/ZSCAN iteration (by command
+  // and key), so every later call continues on the copy whose cursor it carries.
+  private cursors: Map<string, boolean> | null = null; // true = the region's replica
+
+  /**
+   * The copy for a SCAN-family call. Cursor 0 starts an iteration on the copy read-your-writes
+   * picks; any other cursor continues on the copy that started it, even after the client's own
+   * writes (docs/architecture.md, "Cursors and read-your-writes").
+   */
+  private cursorUp(info: CommandInfo): Upstream {
+    const p = this.parser;
+    if (p.frameArgc <= info.cursorArg || info.cursorArg >= MAX_ARGS_KEPT) return this.readUp();
+    const key = info.cursorArg === 1 ? info.name : `${info.name} ${p.argString(1)}`;
+    const cursor = p.argString(info.cursorArg);
+    if (cursor !== '0') {
+      const onReplica = this.cursors?.get(key);
+      if (onReplica === undefined) return this.readUp();
+      if (!onReplica) return this.primaryUp();
+      this.refreshRoutes();
+      return this.upRead !== null && !this.upRead.closed ? this.upRead : this.primaryUp();
+    }
+    const up = this.readUp();
+    if (this.cursors === null) this.cursors = new Map();
+    this.cursors.delete(key);
+    if (this.cursors.size >= 64) this.cursors.delete(this.cursors.keys().next().value as string);
+    this.cursors.set(key, up === this.upRead && up !== this.upPrimary);
+    return up;
   }
 
   private ensurePinned(): Upstream {
@@ -1037,10 +1080,6 @@ export class Session implements ReplySink, ClosableClient {
     if (this.pinnedUp !== null) this.pinnedUp.close();
     this.pinnedUp = null;
   }
-}
-
-function cacheRefusalText(name: string): string {
-  return `ERR Command is not available on the regional cache: '${name.toUpperCase()}'`;
 }
 
 class NoBackend extends Error {

@@ -59,9 +59,6 @@ export interface CacheTenant {
    *  Called once per client connection, after AUTH. Rejecting closes that connection. */
   backend(region: string): Endpoint | Promise<Endpoint>;
   virtualDb: VirtualDb;
-  /** The error text for a command the cache never runs (database 0), or null. Default: the
-   *  list of src/gateway/commands.ts CACHE_REFUSED with the same wording. */
-  refuse?(name: string): string | null;
   /** Optional limits; without them only Redis's protocol limits and a 10 MB request size apply. */
   plan?: Limits;
 }

@@ -7,6 +7,7 @@ export interface CommandEntry {
   name: string; // lowercase, "xgroup|create" for a subcommand
   arity: number; // Redis convention: n = exactly n words, -n = at least n
   flags: Set<string>; // lowercase
+  categories: Set<string>; // ACL categories, lowercase with '@' ("@scripting")
   firstKey: number;
   lastKey: number;
   keyStep: number;
@@ -28,6 +29,7 @@ function parseEntry(entry: Reply): CommandEntry | null {
     name: asText(entry[0]).toLowerCase(),
     arity: Number(entry[1]),
     flags: new Set(list(entry[2])),
+    categories: new Set(list(entry[6])),
     firstKey: Number(entry[3] ?? 0),
     lastKey: Number(entry[4] ?? 0),
     keyStep: Number(entry[5] ?? 0),

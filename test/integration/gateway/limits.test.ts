@@ -235,7 +235,7 @@ test('a reset password stops working for new connections at once', async () => {
 test('MULTI: a command refused by the gateway makes EXEC fail with EXECABORT', async () => {
   await database('multi', {});
   const r = connect('multi');
-  const res = await r.multi().set('a', '1').config('GET', 'x').set('b', '2').exec().catch((e: Error) => e);
+  const res = await r.multi().set('a', '1').config('REWRITE').set('b', '2').exec().catch((e: Error) => e);
   expect((res as Error).message).toContain('EXECABORT Transaction discarded because of previous errors.');
   expect(await r.exists('a', 'b')).toBe(0);
   // SELECT inside MULTI is queued and fails inside the EXEC reply, like Redis.

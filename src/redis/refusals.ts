@@ -1,0 +1,77 @@
+// The one refusal policy: which of Redis's commands the service does not run, for managed
+// databases and, layered on top, for the regional cache (both of its databases). Decided from a
+// command's flags and ACL categories in Redis's own COMMAND table plus a few named lists, so a
+// command added to Redis falls into its family without anyone editing a list. Pure: no I/O.
+
+/** What the policy needs to know of a command (a CommandEntry fits). */
+export interface CommandFacts {
+  name: string; // lower case; "config|set" for a subcommand
+  flags: ReadonlySet<string>; // lower case, e.g. "admin", "pubsub"
+  categories?: ReadonlySet<string>; // lower case, e.g. "@scripting"
+}
+
+/** Server and client management refused on top of the `admin` flag (families refused whole
+ *  unless a subcommand is on MANAGED_SURFACE). */
+export const MANAGED_REFUSED: ReadonlySet<string> = new Set([
+  'acl', 'move', 'swapdb', 'migrate', 'cluster', 'readonly', 'readwrite', 'monitor', 'config',
+  'debug', 'module', 'replicaof', 'slaveof',
+  'client|kill', 'client|pause', 'client|unpause', 'client|no-evict', 'client|list', 'client|unblock',
+]);
+
+/** Allowed although flagged `admin` or in a refused family: the managed command surface, each
+ *  scoped to the database by the gateway (docs/command-surface.md). */
+export const MANAGED_SURFACE: ReadonlySet<string> = new Set([
+  'acl|whoami',
+  'config|get', // a documented safe set of parameters
+  'config|set', // notify-keyspace-events only
+  'config|resetstat',
+]);
+
+/** Refused by the regional cache in both databases by name: the list Fly published for its
+ *  cache (sort_ro shares SORT's fate). Whole families are refused by FAMILY below. */
+export const CACHE_UNSUPPORTED: ReadonlySet<string> = new Set([
+  'subscribe', 'psubscribe', 'unsubscribe', 'punsubscribe', 'publish', 'pubsub',
+  'multi', 'exec', 'discard',
+  'move', 'randomkey', 'sort', 'sort_ro', 'dbsize', 'time', 'client', 'config', 'monitor', 'slowlog',
+  'swapdb', 'memory', 'lolwut', 'eval', 'evalsha', 'script', 'flushdb',
+  'geoadd', 'geohash', 'geopos', 'geodist', 'georadius', 'georadiusbymember', 'georadius_ro',
+  'georadiusbymember_ro', 'geosearch', 'geosearchstore',
+]);
+
+/** Families the cache refuses whole, by Redis's ACL categories: every script and function
+ *  command (EVAL_RO, FCALL...), every transaction command (WATCH...), every GEO command. Pub/Sub
+ *  (SSUBSCRIBE, SPUBLISH...) by the `pubsub` flag. */
+const CACHE_FAMILIES = ['@scripting', '@transaction', '@geo'];
+
+const display = (name: string): string => name.replace('|', ' ').toUpperCase();
+const topOf = (name: string): string => {
+  const i = name.indexOf('|');
+  return i < 0 ? name : name.slice(0, i);
+};
+
+/** Why a managed database refuses `cmd` (its text, without the leading '-'), or null. */
+export function managedRefusal(cmd: CommandFacts): string | null {
+  const name = cmd.name;
+  if (MANAGED_SURFACE.has(name)) return null;
+  const top = topOf(name);
+  // A family refused whole is named as such ('CONFIG'); a single subcommand by both words.
+  if (MANAGED_REFUSED.has(top)) return `ERR Command is not available: '${top.toUpperCase()}'`;
+  if (MANAGED_REFUSED.has(name) || cmd.flags.has('admin')) return `ERR Command is not available: '${display(name)}'`;
+  return null;
+}
+
+/** The cache's own refusals (its list and families), without the managed layer below them:
+ *  database 1 words the managed layer's refusals its own way (src/cache/policy.ts). */
+export function cacheOwnRefusal(cmd: CommandFacts): string | null {
+  const top = topOf(cmd.name);
+  const own =
+    CACHE_UNSUPPORTED.has(top) ||
+    cmd.flags.has('pubsub') ||
+    (cmd.categories !== undefined && CACHE_FAMILIES.some((c) => cmd.categories!.has(c)));
+  return own ? `ERR Command is not available on the regional cache: '${top.toUpperCase()}'` : null;
+}
+
+/** Why the regional cache refuses `cmd`: its own list and families, then the managed policy. */
+export function cacheRefusal(cmd: CommandFacts): string | null {
+  return cacheOwnRefusal(cmd) ?? managedRefusal(cmd);
+}
