@@ -38,7 +38,7 @@ export function verbatim(text: string, proto: 2 | 3): Buffer {
 export function killFilter(args: string[], selfId: number): {match: (c: ClientView) => boolean; old: boolean} | string {
   if (args.length === 1) {
     const addr = args[0];
-    return {match: (c) => c.addr === addr, old: true};
+    return {match: (c: ClientView) => c.addr === addr, old: true};
   }
   if (args.length % 2 !== 0) return 'ERR syntax error';
   const tests: ((c: ClientView) => boolean)[] = [];
@@ -62,7 +62,7 @@ export function killFilter(args: string[], selfId: number): {match: (c: ClientVi
       skipme = y === 'yes';
     } else return 'ERR syntax error';
   }
-  return {match: (c) => (!skipme || c.id !== selfId) && tests.every((t) => t(c)), old: false};
+  return {match: (c: ClientView) => (!skipme || c.id !== selfId) && tests.every((t) => t(c)), old: false};
 }
 
 // INFO fields that describe the platform rather than the database.

@@ -4,6 +4,7 @@
 // for the replies still owed, so pipelined order holds without reordering buffers.
 import * as net from 'node:net';
 import {CONFIG_SETTABLE, rewriteConfigGet} from './config';
+import {ClientView, clientLine, filterInfo, killFilter, rewriteRole, rewriteText, verbatim} from './introspect';
 import {arityOk, CommandInfo, CommandTable, Route, Special} from './commands';
 import {bulk, encodeCommand, errorReply, MAX_ARGS_KEPT, parseIntAt, RequestParser} from './resp';
 import {ClosableClient, TenantState} from './tenant';
@@ -40,7 +41,7 @@ const DISCARD_CMD = encodeCommand(['DISCARD']);
 const SELECT_BAD = encodeCommand(['SELECT', '-1']);
 const WAIT_BUMP = encodeCommand(['PUBLISH', '__redfly__:wait', '']);
 const PING_CMD = encodeCommand(['PING']);
-const PER_CONNECTION_CLIENT = new Set(['client|id', 'client|info', 'client|tracking', 'client|caching',
+const PER_CONNECTION_CLIENT = new Set(['client|tracking', 'client|caching',
   'client|getredir', 'client|trackinginfo', 'client|no-touch']);
 
 export class Session implements ReplySink, ClosableClient {
@@ -56,7 +57,7 @@ export class Session implements ReplySink, ClosableClient {
   private watching = false;
   private sticky = false; // connection-level state lives on the pinned connection (tracking...)
   private passthrough = false; // CLIENT REPLY: the pinned connection talks to the client directly
-  private subscribed = false; // Pub/Sub: messages arrive out of band on the pinned connection
+  subscribed = false; // Pub/Sub: messages arrive out of band on the pinned connection
   private markers = 0; // PINGs sent after (un)subscribe commands, not yet answered
   private readonly marker: ReplySink = {
     confirms: true,
@@ -95,6 +96,8 @@ export class Session implements ReplySink, ClosableClient {
     private readonly sock: net.Socket,
   ) {
     this.id = host.nextClientId();
+    this.addr = `${sock.remoteAddress}:${sock.remotePort}`;
+    this.laddr = `${sock.localAddress}:${sock.localPort}`;
     sock.on('data', (c: Buffer) => this.onData(c));
     sock.on('drain', () => this.onClientDrain());
     sock.on('end', () => {
@@ -107,6 +110,10 @@ export class Session implements ReplySink, ClosableClient {
   }
 
   private inputEnded = false;
+  private readonly addr: string;
+  private readonly laddr: string;
+  private readonly createdAt = Date.now();
+  private lastCommandAt = this.createdAt;
   private blockingSeq = 0; // the `sent` count of the last blocking command forwarded
 
   /** After a half-close: close once every complete command has run and been answered. */
@@ -140,6 +147,7 @@ export class Session implements ReplySink, ClosableClient {
   private onData(chunk: Buffer): void {
     if (this.closed) return;
     if (this.ts !== null) this.ts.bandwidthToday += chunk.length;
+    this.lastCommandAt = Date.now();
     this.parser.push(chunk);
     this.process();
     // While commands wait (rate limit, earlier replies, a slow backend) stop reading, so a
@@ -326,6 +334,9 @@ export class Session implements ReplySink, ClosableClient {
       for (let i = 2; i < p.frameArgc && i < MAX_ARGS_KEPT; i++) patterns.push(p.argString(i));
       const up = this.inMulti || this.watching || this.sticky || this.subscribed || this.passthrough ? this.ensurePinned() : this.primaryUp();
       return this.forwardBytes(up, rewriteConfigGet(patterns));
+    }
+    if (info !== null && (info.name === 'info' || info.name === 'role') && !this.inMulti && !this.passthrough) {
+      return this.forwardRewritten(info.name === 'info' ? (b) => rewriteText(b, filterInfo) : rewriteRole);
     }
     if (info !== null && info.name === 'acl|whoami' && !this.inMulti && !this.passthrough) {
       // The user authenticated as "default"; the backend would name the gateway's own user.
@@ -598,6 +609,26 @@ export class Session implements ReplySink, ClosableClient {
     if (!this.admit()) return false;
     this.flushRun();
     up.send(bytes, this, 1);
+    this.sent++;
+    this.current = up;
+    return true;
+  }
+
+  /** Forward the command, and pass its reply to the client through `fn` (whole, in order). */
+  private forwardRewritten(fn: (reply: Buffer) => Buffer): boolean {
+    if (!this.quiet()) return false;
+    const up = this.watching || this.sticky || this.subscribed ? this.ensurePinned() : this.primaryUp();
+    if (!this.admit()) return false;
+    this.flushRun();
+    const parts: Buffer[] = [];
+    const sink: ReplySink = {
+      deliver: (bytes, complete, from) => {
+        parts.push(Buffer.from(bytes));
+        if (complete > 0) this.deliver(fn(Buffer.concat(parts)), complete, from);
+      },
+      upstreamLost: (from, reason) => this.upstreamLost(from, reason),
+    };
+    up.send(this.parser.inline ?? this.parser.frameBytes(), sink, 1);
     this.sent++;
     this.current = up;
     return true;
@@ -984,12 +1015,77 @@ export class Session implements ReplySink, ClosableClient {
       this.passthrough = true;
       return null;
     }
-    // ID, INFO, TRACKING, CACHING, ...: state of one server connection from now on.
+    if (sub === 'client|id' || sub === 'client|info' || sub === 'client|list' || sub === 'client|kill') {
+      return this.clientIntrospect(sub);
+    }
+    // TRACKING, CACHING, ...: state of one server connection from now on.
     if (!PER_CONNECTION_CLIENT.has(sub)) return null;
     if (!this.quiet()) return false;
     this.ensurePinned();
     this.sticky = true;
     return null;
+  }
+
+  /** The client's own view of this connection, with the id HELLO returned (introspect.ts). */
+  view(): ClientView {
+    return {
+      id: this.id,
+      addr: this.addr,
+      laddr: this.laddr,
+      name: this.name,
+      createdAt: this.createdAt,
+      lastCommandAt: this.lastCommandAt,
+      lastCommand: this.lastTop?.name ?? 'NULL',
+      db: this.db,
+      proto: this.proto,
+      flags: this.inMulti ? 'x' : this.subscribed ? 'P' : 'N',
+    };
+  }
+
+  /** CLIENT ID / INFO / LIST / KILL over the tenant's own connections through this gateway. */
+  private clientIntrospect(sub: string): boolean {
+    if (!this.quiet() || !this.admit()) return false;
+    const p = this.parser;
+    const now = Date.now();
+    const ts = this.ts!;
+    const peers = [...ts.clients].filter((c): c is Session => c instanceof Session);
+    const args: string[] = [];
+    for (let i = 2; i < p.frameArgc && i < MAX_ARGS_KEPT; i++) args.push(p.argString(i));
+    if (sub === 'client|id') {
+      this.write(`:${this.id}\r\n`);
+    } else if (sub === 'client|info') {
+      this.write(verbatim(`${clientLine(this.view(), now)}\n`, this.proto));
+    } else if (sub === 'client|list') {
+      let list = peers;
+      if (args.length >= 2 && args[0].toLowerCase() === 'id') {
+        const ids = new Set(args.slice(1).map(Number));
+        list = list.filter((c) => ids.has(c.id));
+      } else if (args.length === 2 && args[0].toLowerCase() === 'type') {
+        const t = args[1].toLowerCase();
+        list = list.filter((c) => (t === 'pubsub' ? c.subscribed : t === 'normal' ? !c.subscribed : false));
+      } else if (args.length > 0) {
+        this.fail('ERR syntax error');
+        return true;
+      }
+      this.write(verbatim(list.map((c) => `${clientLine(c.view(), now)}\n`).join(''), this.proto));
+    } else {
+      const f = killFilter(args, this.id);
+      if (typeof f === 'string') {
+        this.fail(f);
+        return true;
+      }
+      const victims = peers.filter((c) => f.match(c.view()));
+      if (f.old && victims.length === 0) {
+        this.fail('ERR No such client');
+        return true;
+      }
+      this.write(f.old ? OK : Buffer.from(`:${victims.length}\r\n`));
+      for (const v of victims) {
+        if (v === this) this.endWith(null);
+        else v.kick('CLIENT KILL');
+      }
+    }
+    return true;
   }
 
   private virtualCommand(): boolean {

@@ -15,7 +15,7 @@ export interface CommandFacts {
 export const MANAGED_REFUSED: ReadonlySet<string> = new Set([
   'acl', 'move', 'swapdb', 'migrate', 'cluster', 'readonly', 'readwrite', 'monitor', 'config',
   'debug', 'module', 'replicaof', 'slaveof',
-  'client|kill', 'client|pause', 'client|unpause', 'client|no-evict', 'client|list', 'client|unblock',
+  'client|pause', 'client|unpause', 'client|no-evict', 'client|unblock',
 ]);
 
 /** Allowed although flagged `admin` or in a refused family: the managed command surface, each
@@ -25,6 +25,8 @@ export const MANAGED_SURFACE: ReadonlySet<string> = new Set([
   'config|get', // a documented safe set of parameters
   'config|set', // notify-keyspace-events only
   'config|resetstat',
+  'client|list', // the database's own connections, answered by the gateway
+  'client|kill',
 ]);
 
 /** Refused by the regional cache in both databases by name: the list Fly published for its

@@ -154,6 +154,46 @@ describe('issue 9: the failing inputs', () => {
   });
 });
 
+describe('issue 9: nothing of the platform leaks', () => {
+  test('9. INFO, ROLE, CLIENT INFO/ID/LIST show the tenant its own connection and nothing else', async () => {
+    const backendPorts = [db.primary.port, db.replicas.ams.port].map(String);
+    for (const region of ['mad', 'ams'] as const) {
+      const r = new Redis({port: gw.endpoints[region].port, host: '127.0.0.1', password: PW, maxRetriesPerRequest: 0, retryStrategy: () => null});
+      const other = new Redis({port: gw.endpoints[region].port, host: '127.0.0.1', password: PW, maxRetriesPerRequest: 0, retryStrategy: () => null});
+      try {
+        const info = String(await r.info());
+        expect(info).toContain('redis_version:7.0');
+        expect(info).toContain('# Keyspace');
+        for (const leak of ['config_file:', 'executable:', 'tcp_port:', 'process_id:', 'slave0:', root]) expect(info).not.toContain(leak);
+        for (const port of backendPorts) expect(info).not.toContain(port);
+        const role = (await r.call('ROLE')) as unknown[];
+        expect(role[0]).toBe('master');
+        expect(role[2]).toEqual([]);
+        const hello = (await r.call('HELLO', '2')) as unknown[];
+        const id = hello[hello.indexOf('id') + 1];
+        expect(await r.client('ID')).toBe(id);
+        await r.watch('w'); // a pinned connection behind it: still the client's own view
+        const ci = String(await r.client('INFO'));
+        expect(ci).toMatch(new RegExp(`^id=${id} addr=127\\.0\\.0\\.1:${(r as any).stream.localPort} laddr=127\\.0\\.0\\.1:${gw.endpoints[region].port} `));
+        expect(ci).toContain(' user=default ');
+        expect(ci).not.toContain('redfly');
+        await r.unwatch();
+        await other.client('SETNAME', 'second');
+        const list = String(await r.client('LIST')).trim().split('\n');
+        expect(list.length).toBe(2);
+        expect(list.some((l) => l.includes(' name=second '))).toBe(true);
+        for (const port of backendPorts) expect(list.join()).not.toContain(`:${port} `);
+        const otherId = Number(await other.client('ID'));
+        expect(await r.client('KILL', 'ID', String(otherId))).toBe(1);
+        await until(() => other.status !== 'ready');
+      } finally {
+        r.disconnect();
+        other.disconnect();
+      }
+    }
+  });
+});
+
 describe('connection semantics from the Redis documentation', () => {
   test('MULTI/EXEC with a queue-time unknown command aborts', () =>
     same(conv('multi unknown', AUTH, cmd('MULTI'), cmd('SET', 'k', '1'), cmd('NOSUCH', 'x'), cmd('EXEC'), cmd('GET', 'k'))));
