@@ -2,6 +2,7 @@
 // catalogue), the regional cache behind it, and what of theirs survives a restart: the endpoint
 // ports (in gateway.json, so every URL handed out stays valid) and today's usage counters (in
 // usage.json, so daily limits are not reset by a restart).
+import {TENANT_USER} from '../redis/tenant-user';
 import {existsSync, readFileSync, renameSync, writeFileSync} from 'node:fs';
 import {CacheService, CacheTenants, cacheConfigFromEnv} from '../cache';
 import {Endpoint, GatewayHandle, startGateway, UsageSeed} from '../gateway';
@@ -97,6 +98,7 @@ export class DataPlane {
       host: this.host,
       regions,
       internalSecret: opts.internalSecret,
+      tenantUser: TENANT_USER,
       directory: {
         byPassword: (pw: string) => this.directory.byPassword(pw) ?? cacheTenants?.byPassword(pw),
         byId: (id: string) => this.directory.byId(id) ?? cacheTenants?.byId(id),

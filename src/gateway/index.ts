@@ -21,11 +21,13 @@ class Core implements SessionHost {
   readonly sessions = new Set<Session>();
   private clientIds = 0;
   private readonly user: string;
+  private readonly tenantUser: string;
   private readonly latency: LatencyFn | null;
   readonly log: (m: string) => void;
 
   constructor(readonly opts: GatewayOptions) {
     this.user = opts.internalUser ?? 'redfly';
+    this.tenantUser = opts.tenantUser ?? this.user;
     this.log = opts.log ?? (() => {});
     this.latency =
       typeof opts.simulateLatency === 'function' ? opts.simulateLatency : opts.simulateLatency ? latencyFromDistance : null;
@@ -77,7 +79,7 @@ class Core implements SessionHost {
                        onClose: (u: Upstream) => void): Upstream {
     return new Upstream({
       endpoint: ep,
-      user: this.user,
+      user: this.tenantUser,
       secret: this.opts.internalSecret,
       proto,
       delayMs,

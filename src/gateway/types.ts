@@ -84,6 +84,10 @@ export interface GatewayOptions {
   /** Password of ACL user "redfly" on every redis-server behind the gateway. */
   internalSecret: string;
   internalUser?: string; // default "redfly"
+  /** Backend user (same secret) that client commands are forwarded as; default internalUser.
+   *  A user with the service's refusals as Redis ACL rules (src/redis/tenant-user.ts) makes
+   *  them hold inside scripts and functions too. The monitor keeps the internal user. */
+  tenantUser?: string;
   directory: Directory;
   /** true = delay derived from the distance between regions (data/regions.json). */
   simulateLatency?: boolean | LatencyFn;

@@ -2,6 +2,7 @@
 // after setLimits comes back with the current limits.
 import {createHash} from 'node:crypto';
 import {logfilePath, pidfilePath} from '../lib/home';
+import {tenantUserConfigLine} from '../redis/tenant-user';
 
 export const INTERNAL_USER = 'redfly';
 
@@ -74,6 +75,9 @@ export function renderConfig(c: ProcessConfig): string {
     // password and talks to this process as the internal user: "default" has no password and is off.
     'user default reset off',
     `user ${INTERNAL_USER} reset on #${sha256(c.internalSecret)} ~* &* +@all`,
+    // The gateway forwards tenant traffic as this user: what the service refuses is refused to
+    // scripts and functions too.
+    tenantUserConfigLine(c.internalSecret),
     '',
   ].join('\n');
 }

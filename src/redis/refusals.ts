@@ -77,3 +77,21 @@ export function cacheOwnRefusal(cmd: CommandFacts): string | null {
 export function cacheRefusal(cmd: CommandFacts): string | null {
   return cacheOwnRefusal(cmd) ?? managedRefusal(cmd);
 }
+
+// Commands Redis puts in the @admin ACL category although they are not flagged `admin`: the
+// service runs them (Redis 7.0.15 COMMAND table; test/integration/gateway/refusals.test.ts
+// checks this against the installed redis-server).
+const ADMIN_CATEGORY_ALLOWED = ['lastsave', 'role'];
+// Surface commands that reach Redis (the gateway answers CLIENT LIST/KILL itself).
+const FORWARDED_SURFACE = ['acl|whoami', 'config|get', 'config|set', 'config|resetstat'];
+
+/**
+ * ACL rules (after `user <name> on <password>`) for the backend user tenant traffic runs as:
+ * everything but what managedRefusal refuses, so that a script or function cannot run it either.
+ * Denials come before the allowances of single subcommands, as Redis applies rules in order.
+ */
+export function tenantAclRules(): string {
+  const deny = [...MANAGED_REFUSED].map((n) => `-${n}`);
+  const allow = [...ADMIN_CATEGORY_ALLOWED, ...FORWARDED_SURFACE].map((n) => `+${n}`);
+  return ['~*', '&*', '+@all', '-@admin', ...deny, ...allow].join(' ');
+}

@@ -6,6 +6,8 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import Redis from 'ioredis';
+import {tenantAclRules} from '../../../src/redis/refusals';
+import {TENANT_USER} from '../../../src/redis/tenant-user';
 import {GatewayHandle, GatewayOptions, Limits, ManagedTenant, startGateway, Tenant} from '../../../src/gateway';
 
 export const SECRET = 'internal-secret-for-tests';
@@ -53,6 +55,7 @@ export async function startRedis(root: string, opts: {password: string; replicaO
     `masterauth ${SECRET}`,
     `user default on >${opts.password} ${opts.defaultRules ?? '~* &* +@all -@admin'}`,
     `user redfly on >${SECRET} ~* &* +@all`,
+    `user ${TENANT_USER} on >${SECRET} ${tenantAclRules()}`,
     'repl-diskless-sync yes',
     'repl-diskless-sync-delay 0',
     ...(opts.replicaOf ? [`replicaof 127.0.0.1 ${opts.replicaOf}`] : []),
@@ -172,7 +175,7 @@ export function tempRoot(): string {
 }
 
 export async function gateway(dir: MemoryDirectory, regions: string[], extra: Partial<GatewayOptions> = {}): Promise<GatewayHandle> {
-  return startGateway({regions, internalSecret: SECRET, directory: dir, monitorIntervalMs: 50, ...extra});
+  return startGateway({regions, internalSecret: SECRET, tenantUser: TENANT_USER, directory: dir, monitorIntervalMs: 50, ...extra});
 }
 
 /** redis-cli against an endpoint; resolves stdout (and stderr appended). */
