@@ -44,7 +44,14 @@ export interface CommandInfo {
   subcommands: Map<string, CommandInfo> | null;
   /** SCAN family: index of the cursor argument (SCAN 1, HSCAN/SSCAN/ZSCAN 2), else 0. */
   cursorArg: number;
+  /** Flagged `blocking` (BLPOP, XREAD...). */
+  blocking: boolean;
+  /** The gateway looks at this one before routing it (CONFIG GET/SET, INFO, ROLE, ACL WHOAMI),
+   *  so the hot path tests one boolean instead of names. */
+  hook: boolean;
 }
+
+const HOOKED = new Set(['config|set', 'config|get', 'info', 'role', 'acl|whoami']);
 
 const SPECIAL: Record<string, Special> = {
   auth: Special.Auth,
@@ -90,6 +97,8 @@ function build(entry: CommandEntry, parent: string | null): CommandInfo {
     writes: flags.has('write') || flags.has('may_replicate') || PINNED.has(top),
     subcommands: null,
     cursorArg: name === 'scan' ? 1 : name === 'hscan' || name === 'sscan' || name === 'zscan' ? 2 : 0,
+    blocking: flags.has('blocking'),
+    hook: HOOKED.has(name),
   };
   if (entry.subcommands.size > 0) {
     info.subcommands = new Map();

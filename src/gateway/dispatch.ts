@@ -5,7 +5,7 @@ import {CONFIG_SETTABLE, rewriteConfigGet} from './config';
 import {auth, clientCommand, handleUnauthenticated, hello, reset, select} from './connection';
 import {virtualCommand} from './db1';
 import {filterInfo, rewriteRole, rewriteText} from './introspect';
-import {arityOk, Special} from './commands';
+import {arityOk, CommandInfo, Special} from './commands';
 import {bulk, encodeCommand, errorReply, MAX_ARGS_KEPT} from './resp';
 import {ensurePinned, primaryUp, route} from './routing';
 import type {Session} from './session';
@@ -55,28 +55,9 @@ export function handle(sn: Session): boolean {
       return true;
     }
   }
-  if (info !== null && info.name === 'config|set') {
-    for (let i = 2; i < p.frameArgc; i += 2) {
-      if (i >= MAX_ARGS_KEPT || !CONFIG_SETTABLE.has(p.argString(i).toLowerCase())) {
-        if (!sn.quiet()) return false;
-        sn.fail("ERR Command is not available: 'CONFIG'");
-        return true;
-      }
-    }
-  } else if (info !== null && info.name === 'config|get') {
-    const patterns: string[] = [];
-    for (let i = 2; i < p.frameArgc && i < MAX_ARGS_KEPT; i++) patterns.push(p.argString(i));
-    const up = sn.st.inMulti || sn.st.watching || sn.st.sticky || sn.st.subscribed || sn.st.passthrough ? ensurePinned(sn) : primaryUp(sn);
-    return sn.forwardBytes(up, rewriteConfigGet(patterns));
-  }
-  if (info !== null && (info.name === 'info' || info.name === 'role') && !sn.st.inMulti && !sn.st.passthrough) {
-    return sn.forwardRewritten(info.name === 'info' ? (b) => rewriteText(b, filterInfo) : rewriteRole);
-  }
-  if (info !== null && info.name === 'acl|whoami' && !sn.st.inMulti && !sn.st.passthrough) {
-    // The user authenticated as "default"; the backend would name the gateway's own user.
-    if (!sn.quiet() || !sn.admit()) return false;
-    sn.write(bulk('default', sn.st.proto));
-    return true;
+  if (info !== null && info.hook) {
+    const hooked = hook(sn, info);
+    if (hooked !== null) return hooked;
   }
   const connection = CONNECTION[special];
   if (connection !== undefined) {
@@ -96,6 +77,35 @@ export function handle(sn: Session): boolean {
   const stateful = STATEFUL[special];
   if (stateful !== undefined) return stateful(sn, special) as boolean;
   return route(sn, info);
+}
+
+/** CONFIG SET/GET, INFO, ROLE and ACL WHOAMI as the tenant sees them; null = go on. */
+function hook(sn: Session, info: CommandInfo): boolean | null {
+  const p = sn.parser;
+  if (info.name === 'config|set') {
+    for (let i = 2; i < p.frameArgc; i += 2) {
+      if (i >= MAX_ARGS_KEPT || !CONFIG_SETTABLE.has(p.argString(i).toLowerCase())) {
+        if (!sn.quiet()) return false;
+        sn.fail("ERR Command is not available: 'CONFIG'");
+        return true;
+      }
+    }
+  } else if (info.name === 'config|get') {
+    const patterns: string[] = [];
+    for (let i = 2; i < p.frameArgc && i < MAX_ARGS_KEPT; i++) patterns.push(p.argString(i));
+    const up = sn.st.inMulti || sn.st.watching || sn.st.sticky || sn.st.subscribed || sn.st.passthrough ? ensurePinned(sn) : primaryUp(sn);
+    return sn.forwardBytes(up, rewriteConfigGet(patterns));
+  }
+  if ((info.name === 'info' || info.name === 'role') && !sn.st.inMulti && !sn.st.passthrough) {
+    return sn.forwardRewritten(info.name === 'info' ? (b) => rewriteText(b, filterInfo) : rewriteRole);
+  }
+  if (info.name === 'acl|whoami' && !sn.st.inMulti && !sn.st.passthrough) {
+    // The user authenticated as "default"; the backend would name the gateway's own user.
+    if (!sn.quiet() || !sn.admit()) return false;
+    sn.write(bulk('default', sn.st.proto));
+    return true;
+  }
+  return null;
 }
 
 /** A handler of the dispatch table: true = done, false = wait and come back to this command,

@@ -49,7 +49,7 @@ export function route(sn: Session, info: CommandInfo | null): boolean {
   }
   sn.guarded = null;
   if (!sn.forward(up, write)) return false;
-  if (info !== null && info.flags.has('blocking') && !sn.st.inMulti) sn.blockingSeq = sn.sent;
+  if (info !== null && info.blocking && !sn.st.inMulti) sn.blockingSeq = sn.sent;
   return true;
 }
 
