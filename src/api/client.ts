@@ -20,6 +20,9 @@ import type {
 export interface ClientOptions {
   apiUrl: string;
   token?: string;
+  /** A CA file (PEM) to verify an https API with, besides the system's (NODE_EXTRA_CA_CERTS
+   *  works too). */
+  caFile?: string;
   /** Per request. */
   timeoutMs?: number;
   /** Extra attempts for safe requests after a connection failure or a 5xx. */
@@ -58,7 +61,7 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 
 export class RedflyClient {
   readonly apiUrl: string;
-  private readonly options: Required<Omit<ClientOptions, 'token' | 'userAgent'>> & ClientOptions;
+  private readonly options: Required<Omit<ClientOptions, 'token' | 'userAgent' | 'caFile'>> & ClientOptions;
   private axiosInstance?: AxiosInstance;
   /** Cancels what is still in flight (e.g. the siblings of a failed parallel request). */
   private readonly inFlight = new AbortController();
@@ -225,6 +228,7 @@ export class RedflyClient {
         transitional: {clarifyTimeoutError: true, silentJSONParsing: true, forcedJSONParsing: true},
         maxRedirects: 0,
         adapter: 'http',
+        ...(this.options.caFile ? {httpsAgent: httpsAgentWithCa(this.options.caFile)} : {}),
       });
     }
     return this.axiosInstance;
@@ -349,4 +353,15 @@ function enc(segment: string): string {
 export function newIdempotencyKey(): string {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   return (require('node:crypto') as typeof import('node:crypto')).randomUUID();
+}
+
+/** An https agent that trusts the given CA file as well as the system's. */
+function httpsAgentWithCa(caFile: string): unknown {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const https = require('node:https') as typeof import('node:https');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const {readFileSync} = require('node:fs') as typeof import('node:fs');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const {rootCertificates} = require('node:tls') as typeof import('node:tls');
+  return new https.Agent({ca: [...rootCertificates, readFileSync(caFile, 'utf8')]});
 }

@@ -19,3 +19,6 @@ export type DatabaseStats = S.DatabaseStats; // replicationLagMs: per read regio
 export type Token = S.Token;
 export type Whoami = S.Whoami;
 export type ErrorBody = S.ErrorBody;
+
+/** What a client needs to verify a TLS endpoint: the CA (path on the server's machine, and PEM). */
+export type DatabaseTls = NonNullable<Database['tls']>;

@@ -118,7 +118,9 @@ export class BackendPool {
   async adopt(): Promise<Backend[]> {
     const adopted: Backend[] = [];
     for (const rec of this.log.backends()) {
-      const b = new Backend(rec.org, rec.region, rec.port, rec.secret, rec.pid);
+      // '' = the platform's internal secret, which is kept in one file only, not in this log.
+      const b = new Backend(rec.org, rec.region, rec.port, rec.secret || (this.opts.internalSecret ?? ''), rec.pid);
+      if (rec.secret !== '' && rec.secret === this.opts.internalSecret) this.log.saveBackend({...rec, secret: ''});
       this.backends.set(this.key(rec.org, rec.region), b);
       if (b.running && (await this.isOurs(b))) {
         await this.alignSecret(b);
@@ -134,6 +136,11 @@ export class BackendPool {
     return adopted;
   }
 
+  /** What the log keeps of a backend's secret: nothing when it is the platform's own. */
+  private storedSecret(b: Backend): string {
+    return b.secret === this.opts.internalSecret ? '' : b.secret;
+  }
+
   /** An adopted process keeps its data when the platform's secret changed between runs. */
   private async alignSecret(b: Backend): Promise<void> {
     const wanted = this.opts.internalSecret;
@@ -145,7 +152,7 @@ export class BackendPool {
       conn.close();
     }
     b.secret = wanted;
-    this.log.saveBackend({org: b.org, region: b.region, port: b.port, secret: b.secret, pid: b.pid});
+    this.log.saveBackend({org: b.org, region: b.region, port: b.port, secret: this.storedSecret(b), pid: b.pid});
   }
 
   private async isOurs(b: Backend): Promise<boolean> {
@@ -211,7 +218,7 @@ export class BackendPool {
       while (!exited && Date.now() < deadline) {
         if (await this.isOurs(b)) {
           b.upSince = Date.now();
-          this.log.saveBackend({org: b.org, region: b.region, port: b.port, secret: b.secret, pid: b.pid} satisfies BackendRecord);
+          this.log.saveBackend({org: b.org, region: b.region, port: b.port, secret: this.storedSecret(b), pid: b.pid} satisfies BackendRecord);
           return;
         }
         await sleep(5);

@@ -163,6 +163,7 @@ export class ReplayLog {
     fs.mkdirSync(path.dirname(file), {recursive: true});
     this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
+    this.db.pragma('secure_delete = ON'); // a secret written by an earlier version is zeroed once replaced
     this.db.pragma(`synchronous = ${durability === 'machine' ? 'FULL' : 'NORMAL'}`);
     this.checkpointer = startCheckpointer(file, () => {
       // Without the worker, checkpoint here as SQLite does by default.

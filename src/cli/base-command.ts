@@ -74,6 +74,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       this.client = new RedflyClient({
         apiUrl: target.apiUrl,
         token: target.token,
+        caFile: target.caFile,
         userAgent: this.config.userAgent,
       });
     }

@@ -10,11 +10,14 @@ import {bin} from './bin';
 export interface SavedLogin {
   apiUrl: string;
   token: string;
+  /** The CA that verifies an https API (the local server's own, $REDFLY_HOME/tls/ca.pem). */
+  caFile?: string;
 }
 
 export interface Target {
   apiUrl: string;
   token?: string;
+  caFile?: string;
   source: 'flags' | 'login' | 'local';
   home: string;
 }
@@ -93,7 +96,7 @@ export async function resolveTarget(options: ResolveOptions): Promise<Target> {
   }
   if (login) return {apiUrl: login.apiUrl, token: options.token ?? login.token, source: 'login', home: dir};
   const local = await ensureLocalServer(dir, options.notice);
-  return {apiUrl: local.apiUrl, token: options.token ?? local.token, source: 'local', home: dir};
+  return {apiUrl: local.apiUrl, token: options.token ?? local.token, caFile: local.caFile, source: 'local', home: dir};
 }
 
 function localTokenFor(dir: string, apiUrl: string): string | undefined {

@@ -16,11 +16,16 @@ const STOP_TIMEOUT_MS = 20_000;
 export interface LocalCredentials {
   apiUrl: string;
   token: string;
+  /** The CA of an https API (the server's own, under $REDFLY_HOME/tls). */
+  caFile?: string;
 }
 
 export interface ServerInfo {
   pid: number;
   apiUrl: string;
+  /** Where other machines reach the API (--public-host). */
+  publicApiUrl?: string;
+  caFile?: string;
   port: number;
   startedAt: string;
 }
@@ -31,6 +36,8 @@ export interface LocalServerStatus {
   healthy: boolean;
   pid?: number;
   apiUrl?: string;
+  publicApiUrl?: string;
+  caFile?: string;
   port?: number;
   startedAt?: string;
   home: string;
@@ -77,7 +84,7 @@ export async function localServerStatus(home: string): Promise<LocalServerStatus
   const info = readServerInfo(home);
   // server.json outlives a crashed server; its pid may since belong to another program
   if (!info || !isServerPid(info.pid)) return {running: false, healthy: false, home};
-  return {running: true, healthy: (await healthz(info.apiUrl)) === 200, ...info, home};
+  return {running: true, healthy: (await healthz(info.apiUrl, info.caFile)) === 200, ...info, home};
 }
 
 export async function startLocalServer(options: {
@@ -86,24 +93,28 @@ export async function startLocalServer(options: {
   foreground?: boolean;
   /** Round trips between regions delayed by their distance (the gateway's --simulate-latency). */
   simulateLatency?: boolean;
+  /** The server's --listen, --public-host, --tls, --tls-cert, --tls-key, --tls-ca. */
+  serving?: ServingArgs;
 }): Promise<StartResult> {
   const home = path.resolve(options.home);
   const port = options.port ?? DEFAULT_PORT;
   const current = await localServerStatus(home);
   if (current.running && current.apiUrl && current.pid) {
-    await waitHealthy(current.apiUrl, () => pidAlive(current.pid!));
+    await waitHealthy(current.apiUrl, current.caFile, () => pidAlive(current.pid!));
     return {apiUrl: current.apiUrl, pid: current.pid, alreadyRunning: true};
   }
-  if (port !== 0 && !(await portFree(port))) {
+  const listenHost = options.serving?.listen ?? '127.0.0.1';
+  if (port !== 0 && !(await portFree(port, listenHost))) {
     throw new LocalServerError(
-      `port ${port} on 127.0.0.1 is already in use by another program; start the server on another one with --port`,
+      `port ${port} on ${listenHost} is already in use by another program; start the server on another one with --port`,
       'port_in_use',
     );
   }
   fs.mkdirSync(home, {recursive: true, mode: 0o700});
   const logFile = statePaths(home).serverLog;
   const logStart = fileSize(logFile);
-  const args = [serverEntry(), '--port', String(port), '--home', home, ...(options.simulateLatency ? ['--simulate-latency'] : [])];
+  const args = [serverEntry(), '--port', String(port), '--home', home, ...(options.simulateLatency ? ['--simulate-latency'] : []),
+    ...servingArgs(options.serving)];
 
   if (options.foreground) {
     const child = spawn(process.execPath, args, {stdio: 'inherit'});
@@ -185,16 +196,16 @@ async function waitForServerInfo(
       throw new LocalServerError(said || `the server exited with code ${exitCode}; see ${logFile}`, 'start_failed');
     }
     const info = readServerInfo(home);
-    if (info && info.pid === pid && (await healthz(info.apiUrl)) === 200) return info;
+    if (info && info.pid === pid && (await healthz(info.apiUrl, info.caFile)) === 200) return info;
     await sleep(50);
   }
   throw new LocalServerError(`the server did not answer within ${START_TIMEOUT_MS / 1000}s; see ${logFile}`, 'start_timeout');
 }
 
-async function waitHealthy(apiUrl: string, stillAlive: () => boolean): Promise<void> {
+async function waitHealthy(apiUrl: string, caFile: string | undefined, stillAlive: () => boolean): Promise<void> {
   const deadline = Date.now() + START_TIMEOUT_MS;
   while (Date.now() < deadline && stillAlive()) {
-    if ((await healthz(apiUrl)) === 200) return;
+    if ((await healthz(apiUrl, caFile)) === 200) return;
     await sleep(50);
   }
 }
@@ -218,7 +229,8 @@ function serverMessages(logFile: string, from: number): string {
   }
 }
 
-async function healthz(apiUrl: string): Promise<number | null> {
+async function healthz(apiUrl: string, caFile?: string): Promise<number | null> {
+  if (apiUrl.startsWith('https:')) return httpsHealthz(apiUrl, caFile);
   try {
     const res = await fetch(`${apiUrl.replace(/\/+$/, '')}/healthz`, {signal: AbortSignal.timeout(2000)});
     await res.arrayBuffer();
@@ -228,12 +240,54 @@ async function healthz(apiUrl: string): Promise<number | null> {
   }
 }
 
-function portFree(port: number): Promise<boolean> {
+/** GET /healthz of an https API, verified with the server's own CA when it has one. */
+async function httpsHealthz(apiUrl: string, caFile?: string): Promise<number | null> {
+  const https = await import('node:https');
+  let ca: Buffer | undefined;
+  try {
+    ca = caFile ? fs.readFileSync(caFile) : undefined;
+  } catch {
+    return null;
+  }
+  return new Promise((resolve) => {
+    const req = https.get(`${apiUrl.replace(/\/+$/, '')}/healthz`, {ca, timeout: 2000}, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? null));
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(null));
+  });
+}
+
+/** What `server start` passes on to the server about where and how it listens. */
+export interface ServingArgs {
+  listen?: string;
+  publicHost?: string;
+  /** undefined = the server's default (on unless --listen is loopback). */
+  tls?: boolean;
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsCa?: string;
+}
+
+function servingArgs(s: ServingArgs | undefined): string[] {
+  if (!s) return [];
+  const out: string[] = [];
+  if (s.listen !== undefined) out.push('--listen', s.listen);
+  if (s.publicHost !== undefined) out.push('--public-host', s.publicHost);
+  if (s.tls !== undefined) out.push('--tls', s.tls ? 'on' : 'off');
+  if (s.tlsCert !== undefined) out.push('--tls-cert', path.resolve(s.tlsCert));
+  if (s.tlsKey !== undefined) out.push('--tls-key', path.resolve(s.tlsKey));
+  if (s.tlsCa !== undefined) out.push('--tls-ca', path.resolve(s.tlsCa));
+  return out;
+}
+
+function portFree(port: number, host: string): Promise<boolean> {
   return new Promise((resolve) => {
     const srv = net.createServer();
     srv.unref();
     srv.once('error', () => resolve(false));
-    srv.listen({port, host: '127.0.0.1', exclusive: true}, () => srv.close(() => resolve(true)));
+    srv.listen({port, host, exclusive: true}, () => srv.close(() => resolve(true)));
   });
 }
 

@@ -27,6 +27,9 @@ import {databaseRoutes} from './routes/databases';
 import {orgRoutes} from './routes/orgs';
 import {invalidName} from '../lib/names';
 import {sharedSchemas} from './schemas';
+import {httpServerFactory, type TlsMaterial} from '../net/listener';
+import {RateLimited} from './quotas';
+import {strictBodyValidator} from './validation';
 
 /** The API's fastify instance: request types come from the route schemas (no casts). */
 export type ApiApp = FastifyInstance<
@@ -47,6 +50,8 @@ export interface AppOptions {
   /** The gateway and the cache: URLs, usage and the cache's routes (tests of the API alone
    *  build it with `cache: false`). */
   dataPlane: DataPlane;
+  /** Serve https with this certificate (src/net/listener.ts); plain http when absent. */
+  tls?: TlsMaterial | null;
 }
 
 export interface ControlApp {
@@ -63,13 +68,15 @@ export async function buildApp(opts: AppOptions): Promise<ControlApp> {
     catalogue: opts.catalogue,
     log: app.log,
     url: (rec, region) => opts.dataPlane.url(rec, region),
+    tls: () => opts.dataPlane.tlsInfo(),
   });
   await mountApi(app, {...opts, databases});
   return {app, databases};
 }
 
 /** The app with its TypeBox type provider, body parser, error shape and /healthz, no routes yet. */
-export function createApp(opts: Pick<AppOptions, 'logger' | 'isReady'>): ApiApp {
+/** `store`, when given: a request to an unknown /v1 route has its token checked first. */
+export function createApp(opts: Pick<AppOptions, 'logger' | 'isReady' | 'tls'> & {store?: Store}): ApiApp {
   const loggerOpt = opts.logger ?? false;
   const isInstance = typeof loggerOpt === 'object' && loggerOpt !== null && 'child' in loggerOpt;
   const app = Fastify({
@@ -79,6 +86,11 @@ export function createApp(opts: Pick<AppOptions, 'logger' | 'isReady'>): ApiApp 
     bodyLimit: 1024 * 1024,
     // Unknown fields are an error (a typo must not be silently dropped); query strings need coercion.
     ajv: {customOptions: {removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false}},
+    // ...but never in bodies (src/control/validation.ts).
+    schemaController: {compilersFactory: {buildValidator: strictBodyValidator}},
+    // A long id or name is the route's error after the token check, not fastify's own 414.
+    routerOptions: {maxParamLength: 2048},
+    serverFactory: httpServerFactory(opts.tls ?? null),
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   // JSON bodies, where an empty body counts as none: `curl -X POST -H 'content-type:
@@ -99,11 +111,23 @@ export function createApp(opts: Pick<AppOptions, 'logger' | 'isReady'>): ApiApp 
   });
 
   app.setErrorHandler((err: FastifyError, req, reply) => {
-    const {status, code, message, details} = describeError(err, req.body);
+    const {status, code, message, details} = describeError(err, req.body, req.routeOptions.url ?? '');
     if (status >= 500) req.log.error({err}, 'request failed');
+    if (err instanceof RateLimited) void reply.header('retry-after', String(err.retryAfterSeconds));
     void reply.status(status).send({error: {code, message, requestId: req.id, ...(details ? {details} : {})}});
   });
   app.setNotFoundHandler((req, reply) => {
+    // Under /v1 the token is checked first, as for every route: no route is told to a caller
+    // without one.
+    if (opts.store && req.url.startsWith('/v1/') && req.url !== '/v1/openapi.json') {
+      try {
+        authenticate(opts.store, req);
+      } catch (err) {
+        const {status, code, message} = describeError(err as FastifyError, undefined, '');
+        void reply.status(status).send({error: {code, message, requestId: req.id}});
+        return;
+      }
+    }
     void reply
       .status(404)
       .send({error: {code: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}`, requestId: req.id}});
@@ -155,13 +179,14 @@ export async function mountApi(app: ApiApp, opts: AppOptions & {databases: Datab
   });
 }
 
-function describeError(err: FastifyError, body: unknown): {status: number; code: string; message: string; details?: unknown} {
+function describeError(err: FastifyError, body: unknown, route: string): {status: number; code: string; message: string; details?: unknown} {
   if (err instanceof ApiError) return {status: err.statusCode, code: err.code, message: err.message, details: err.details};
   if (err.validation) {
     const first = err.validation[0];
     const where = err.validationContext ?? 'request';
     const field = `${where}${first?.instancePath ?? ''}`;
-    if (where === 'body' && first?.instancePath === '/name') {
+    // The database-name rule is for database names only (org and token names have their own).
+    if (where === 'body' && first?.instancePath === '/name' && route === '/v1/databases') {
       return {status: 400, code: 'invalid_name', message: invalidName((body as {name?: unknown} | undefined)?.name)};
     }
     if (first?.keyword === 'additionalProperties') {

@@ -1,7 +1,7 @@
 import type {FastifyRequest} from 'fastify';
 import type {Store, TokenRecord} from '../store';
 import {ApiError} from './errors';
-import {sha256} from './ids';
+import {isOrgScopedSecret, sha256} from './ids';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -27,5 +27,13 @@ export function authenticate(store: Store, req: FastifyRequest): TokenRecord {
   if (!match) throw unauthorized('malformed Authorization header: expected "Bearer <token>"');
   const token = store.findTokenBySecretHash(sha256(match[1]));
   if (!token) throw unauthorized('invalid access token');
+  if (isOrgScopedSecret(match[1])) orgScoped.add(token);
   return token;
+}
+
+const orgScoped = new WeakSet<TokenRecord>();
+
+/** A token made by POST /v1/orgs/{slug}/tokens: limited to its organization for good. */
+export function isOrgScoped(token: TokenRecord): boolean {
+  return orgScoped.has(token);
 }

@@ -26,7 +26,7 @@ export function internalSecret(home: string): string {
 
 /** First start: the personal organization and a token for it in local-credentials.json. Later
  *  starts keep the token (and refresh the API URL, which follows --port). */
-export function ensureLocalCredentials(store: Store, home: string, apiUrl: string): void {
+export function ensureLocalCredentials(store: Store, home: string, apiUrl: string, caFile?: string): void {
   const file = statePaths(home).localCredentials;
   let token: string | undefined;
   try {
@@ -56,5 +56,6 @@ export function ensureLocalCredentials(store: Store, home: string, apiUrl: strin
       });
     });
   }
-  writePrivateFile(file, `${JSON.stringify({apiUrl, token}, null, 2)}\n`);
+  // caFile: the CA that verifies an https API (the CLI trusts it for this server only).
+  writePrivateFile(file, `${JSON.stringify({apiUrl, token, ...(caFile ? {caFile} : {})}, null, 2)}\n`);
 }

@@ -5,6 +5,9 @@
 import {TENANT_USER} from '../redis/tenant-user';
 import {existsSync, readFileSync, renameSync, writeFileSync} from 'node:fs';
 import {CacheService, CacheTenants, cacheConfigFromEnv} from '../cache';
+import type {AdmissionOptions} from '../gateway/admission';
+import type {TlsMaterial} from '../net/listener';
+import {cacheUrl} from './routes/cache';
 import {Endpoint, GatewayHandle, startGateway, UsageSeed} from '../gateway';
 import {findFreePort} from '../provision/ports';
 import type {DatabaseRecord, Store} from '../store';
@@ -22,6 +25,12 @@ export interface DataPlaneOptions {
   internalSecret: string;
   redisServer?: string;
   host?: string;
+  /** The host name clients use in URLs (default: `host`). */
+  publicHost?: string;
+  /** The gateway speaks TLS (rediss://) with this certificate; caFile/caPem tell clients how to
+   *  verify it. */
+  tls?: (TlsMaterial & {caFile?: string | null; caPem?: string | null}) | null;
+  admission?: Partial<AdmissionOptions>;
   simulateLatency?: boolean;
   /** Region i of the catalogue listens on portBase + i; default: the ports of the last run. */
   portBase?: number;
@@ -30,7 +39,9 @@ export interface DataPlaneOptions {
   log?: (msg: string, fields?: Record<string, unknown>) => void;
 }
 
-const USAGE_SAVE_MS = 10_000;
+// Daily counters survive a crash (kill -9) with at most this much of counting lost: a free
+// plan's daily quota must not come back after a crash. Written only when they changed.
+const USAGE_SAVE_MS = 1_000;
 
 export class DataPlane {
   readonly directory: TenantDirectory;
@@ -65,10 +76,24 @@ export class DataPlane {
     return out;
   }
 
+  /** Where clients reach the gateway: the public host, and whether it is rediss://. */
+  publicEndpoints(live = false): Record<string, {host: string; port: number; tls: boolean}> {
+    const host = this.opts.publicHost ?? this.host;
+    const tls = Boolean(this.opts.tls);
+    const eps = live ? (this.gw?.endpoints ?? {}) : this.endpoints();
+    return Object.fromEntries(Object.entries(eps).map(([r, ep]) => [r, {host, port: ep.port, tls}]));
+  }
+
+  /** How clients verify the gateway's certificate; null without TLS. */
+  tlsInfo(): {caFile: string | null; caPem: string | null} | null {
+    const t = this.opts.tls;
+    return t ? {caFile: t.caFile ?? null, caPem: t.caPem ?? null} : null;
+  }
+
   /** The URL of a database in one region ("" when the gateway never ran yet). */
   url(rec: DatabaseRecord, region: string): string {
-    const ep = this.endpoints()[region];
-    return ep ? `redis://default:${encodeURIComponent(rec.password)}@${ep.host}:${ep.port}` : '';
+    const ep = this.publicEndpoints()[region];
+    return ep ? cacheUrl(rec.password, ep) : '';
   }
 
   /** Before the API is built: the cache's routes need it, and it resumes its replay at once. */
@@ -96,6 +121,8 @@ export class DataPlane {
       : null;
     const gatewayOpts = {
       host: this.host,
+      tls: opts.tls ?? null,
+      admission: opts.admission,
       regions,
       internalSecret: opts.internalSecret,
       tenantUser: TENANT_USER,
@@ -153,8 +180,8 @@ export class DataPlane {
   }
 
   /** The gateway's endpoints while it listens; empty before and after. */
-  liveEndpoints(): Record<string, Endpoint> {
-    return this.gw?.endpoints ?? {};
+  liveEndpoints(): Record<string, {host: string; port: number; tls: boolean}> {
+    return this.publicEndpoints(true);
   }
 
   async stats(rec: DatabaseRecord): Promise<DatabaseStats> {
@@ -197,6 +224,8 @@ export class DataPlane {
     await cache?.close();
   }
 
+  private lastSavedUsage = '';
+
   private saveUsage(): void {
     const gw = this.gw;
     if (!gw) return;
@@ -208,8 +237,11 @@ export class DataPlane {
       if (u.commandsToday === 0 && u.bandwidthTodayBytes === 0 && earlier) tenants[id] = earlier;
       else tenants[id] = {day: u.day, commandsToday: u.commandsToday, bandwidthTodayBytes: u.bandwidthTodayBytes};
     }
+    const text = JSON.stringify(tenants);
+    if (text === this.lastSavedUsage) return;
     try {
       writeJson(this.paths.usageJson, {tenants});
+      this.lastSavedUsage = text;
     } catch (err) {
       this.opts.log?.('could not save the usage counters', {err: (err as Error).message});
     }

@@ -13,6 +13,10 @@ export const newDatabaseId = (): string => randomString(15);
 export const newPassword = (): string => randomString(32);
 export const newTokenId = (): string => `tok_${randomString(12, LOWER_ALNUM)}`;
 export const newTokenSecret = (): string => `rf_${randomString(40)}`;
+/** An organization-scoped token: the prefix is part of the hashed secret, so it cannot be
+ *  changed by its holder, and marks a token that may not widen its own scope. */
+export const newOrgTokenSecret = (): string => `rfo_${randomString(40)}`;
+export const isOrgScopedSecret = (secret: string): boolean => secret.startsWith('rfo_');
 export const newRequestId = (): string => `req_${randomString(16, LOWER_ALNUM)}`;
 
 export const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');

@@ -1,5 +1,6 @@
-// The server entry: node dist/control/main.js --port <n> --home <dir> [--host 127.0.0.1]
-//   [--simulate-latency] [--gateway-port-base <n>]
+// The server entry: node dist/control/main.js --port <n> --home <dir> [--listen 127.0.0.1]
+//   [--public-host NAME] [--tls auto|on|off] [--tls-cert F --tls-key F [--tls-ca F]]
+//   [--simulate-latency] [--gateway-port-base <n>]   (--host: the old name of --listen)
 // Provisioning API, the local provisioner, and the data plane (region gateway + regional
 // cache); state under --home.
 import {existsSync, mkdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
@@ -14,13 +15,23 @@ import {DataPlane} from './dataplane';
 import {ensureLocalCredentials, internalSecret} from './bootstrap';
 import {loadCatalogue} from './catalogue';
 import {DatabaseService} from './databases';
+import {clientCapFor, raiseNoFileLimit} from './descriptors';
+import {httpUrl, resolveServing, type ServingOptions} from './serving';
+import {type AdmissionOptions, admissionFromEnv, DEFAULT_ADMISSION} from '../gateway/admission';
+import {makePrivateTree, PRIVATE_UMASK} from '../lib/private-files';
 
 async function main(): Promise<number> {
   const {values} = parseArgs({
     options: {
       port: {type: 'string', default: '4780'},
       home: {type: 'string'},
-      host: {type: 'string', default: '127.0.0.1'},
+      host: {type: 'string'},
+      listen: {type: 'string'},
+      'public-host': {type: 'string'},
+      tls: {type: 'string', default: 'auto'},
+      'tls-cert': {type: 'string'},
+      'tls-key': {type: 'string'},
+      'tls-ca': {type: 'string'},
       'simulate-latency': {type: 'boolean', default: false},
       'gateway-port-base': {type: 'string'},
     },
@@ -37,8 +48,32 @@ async function main(): Promise<number> {
     return 2;
   }
   const home = values.home ? resolve(values.home) : redflyHome();
-  const host = values.host!;
+  // Secrets at rest: everything this process and its redis-servers write is the owner's alone,
+  // and a home made earlier with a wider mode is tightened.
+  process.umask(PRIVATE_UMASK);
   mkdirSync(home, {recursive: true, mode: 0o700});
+  makePrivateTree(home);
+  let serving: ServingOptions;
+  let admission: Partial<AdmissionOptions>;
+  try {
+    serving = await resolveServing(home, {
+      listen: values.listen ?? values.host,
+      publicHost: values['public-host'],
+      tls: values.tls,
+      tlsCert: values['tls-cert'],
+      tlsKey: values['tls-key'],
+      tlsCa: values['tls-ca'],
+    }, (m) => console.error(`warning: ${m}`));
+    admission = admissionFromEnv();
+  } catch (err) {
+    console.error((err as Error).message);
+    return 2;
+  }
+  const host = serving.listen;
+  // Descriptor headroom: the soft limit goes up to the hard one, and the gateway's client cap
+  // leaves a reserve so that supervision and the API keep working under a connection flood.
+  const fds = raiseNoFileLimit((m) => console.error(`warning: ${m}`));
+  admission.maxClients = clientCapFor(fds, admission.maxClients ?? DEFAULT_ADMISSION.maxClients);
 
   const running = runningServer(home);
   if (running) {
@@ -68,6 +103,8 @@ async function main(): Promise<number> {
     // Request logs carry method, URL and status only: no header (tokens) and no body (passwords).
     logger: {level: process.env.REDFLY_LOG_LEVEL ?? 'info', file: statePaths(home).serverLog},
     isReady: () => readiness.reconciled,
+    tls: serving.tls,
+    store,
   });
   const log = app.log;
   // The gateway's directory subscribes to the store's changes: writes go to the store itself.
@@ -78,6 +115,9 @@ async function main(): Promise<number> {
     internalSecret: secret,
     redisServer: redisServerPath,
     host,
+    publicHost: serving.publicHost,
+    tls: serving.tls,
+    admission,
     simulateLatency: values['simulate-latency'],
     portBase,
     log: (msg, fields) => log.info({...fields}, msg),
@@ -102,6 +142,7 @@ async function main(): Promise<number> {
     catalogue,
     log,
     url: (rec, region) => dataPlane.url(rec, region),
+    tls: () => dataPlane.tlsInfo(),
   });
   provisioner.subscribe((id, health, message) => databases.onProcessEvent(id, health, message));
   await mountApi(app, {store, provisioner, catalogue, dataPlane, databases});
@@ -121,11 +162,14 @@ async function main(): Promise<number> {
     return 1;
   }
   const boundPort = Number(new URL(address).port);
-  const apiUrl = `http://${host}:${boundPort}`;
-  ensureLocalCredentials(store, home, apiUrl);
+  // This machine's CLI reaches the API on the local address; everyone else on the public host.
+  const apiUrl = httpUrl(serving.tls !== null, serving.localHost, boundPort);
+  const publicApiUrl = httpUrl(serving.tls !== null, serving.publicHost, boundPort);
+  const caFile = serving.tls?.caFile ?? undefined;
+  ensureLocalCredentials(store, home, apiUrl, caFile);
   const serverJson = statePaths(home).serverJson;
-  writeFileSync(serverJson, `${JSON.stringify({pid: process.pid, apiUrl, port: boundPort, startedAt: new Date().toISOString()}, null, 2)}\n`);
-  log.info({apiUrl, home}, 'listening');
+  writeFileSync(serverJson, `${JSON.stringify({pid: process.pid, apiUrl, publicApiUrl, caFile, port: boundPort, startedAt: new Date().toISOString()}, null, 2)}\n`);
+  log.info({apiUrl, publicApiUrl, home, tls: serving.tls !== null, caFile, maxClients: admission.maxClients, openFilesLimit: fds?.soft}, 'listening');
 
   let stopping: Promise<void> | null = null;
   const shutdown = (signal: string): Promise<void> =>

@@ -112,6 +112,17 @@ export const Database = Type.Object(
     statusMessage: Type.Optional(Nullable(Type.String())),
     privateUrl: Type.String({description: 'redis://default:<password>@<host>:<port>'}),
     endpoints: Type.Optional(Type.Record(Type.String(), Type.String())),
+    tls: Type.Optional(
+      Nullable(
+        Type.Object(
+          {
+            caFile: Nullable(Type.String({description: "the CA certificate's path on the server's machine"})),
+            caPem: Nullable(Type.String({description: 'the CA certificate (PEM); null when the certificate chains to a public CA'})),
+          },
+          {description: 'How a client verifies the rediss:// endpoints; null when they are redis:// (no TLS)'},
+        ),
+      ),
+    ),
     processes: Type.Optional(Type.Array(Ref(ProcessInfo))),
     createdAt: Type.String({format: 'date-time'}),
     updatedAt: Type.String({format: 'date-time'}),

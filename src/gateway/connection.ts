@@ -37,8 +37,23 @@ export function handleUnauthenticated(sn: Session): boolean {
 }
 
 export function credentials(sn: Session, user: Buffer | null, pass: Buffer): Tenant | undefined {
-  if (user !== null && user.toString() !== 'default') return undefined;
-  return sn.host.lookupPassword(pass.toString());
+  const t = user !== null && user.toString() !== 'default' ? undefined : sn.host.lookupPassword(pass.toString());
+  if (t === undefined && sn.ticket !== null) sn.host.admission.authFailed(sn.ticket, sn.region, user?.toString() ?? null);
+  return t;
+}
+
+/** An address that keeps failing AUTH waits its turn before its next check (admission.ts):
+ *  false = wait, the command is looked at again then. */
+function authTurn(sn: Session): boolean {
+  const wait = sn.ticket === null ? 0 : sn.host.admission.authDelay(sn.ticket);
+  if (wait === 0) return true;
+  sn.flushRun();
+  sn.blocked |= W_ASYNC;
+  setTimeout(() => {
+    sn.blocked &= ~W_ASYNC;
+    sn.process();
+  }, wait).unref();
+  return false;
 }
 
 /** Binds the connection to a tenant; false when the connection was refused and closed. */
@@ -59,6 +74,7 @@ export function attach(sn: Session, t: Tenant): boolean {
   sn.st.needEpoch = 0;
   sn.st.lastWriteSeq = 0;
   ts.clients.add(sn);
+  if (sn.ticket !== null) sn.host.admission.authenticated(sn.ticket);
   sn.parser.authenticated = true;
   sn.parser.maxRequestBytes = ts.maxRequestBytes;
   ts.startMonitor();
@@ -108,6 +124,7 @@ export function auth(sn: Session): boolean {
     sn.fail('ERR Command not allowed inside a transaction');
     return true;
   }
+  if (!authTurn(sn)) return false;
   const t = p.frameArgc === 2 ? credentials(sn, null, p.arg(1)) : credentials(sn, p.arg(1), p.arg(2));
   if (t === undefined) {
     sn.write(WRONGPASS);
@@ -163,6 +180,7 @@ export function hello(sn: Session): boolean {
     return true;
   }
   if (pass !== null) {
+    if (!authTurn(sn)) return false;
     const t = credentials(sn, user, pass);
     if (t === undefined) {
       sn.write(WRONGPASS);

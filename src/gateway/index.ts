@@ -1,5 +1,7 @@
 // startGateway: one RESP listener per region in the host's process.
 import * as net from 'node:net';
+import {createStreamServer, listen} from '../net/listener';
+import {Admission, admissionFromEnv, type Ticket} from './admission';
 import {CommandTable} from './commands';
 import {latencyFromDistance} from './latency';
 import {Session, SessionHost} from './session';
@@ -24,11 +26,13 @@ class Core implements SessionHost {
   private readonly tenantUser: string;
   private readonly latency: LatencyFn | null;
   readonly log: (m: string) => void;
+  readonly admission: Admission;
 
   constructor(readonly opts: GatewayOptions) {
     this.user = opts.internalUser ?? 'redfly';
     this.tenantUser = opts.tenantUser ?? this.user;
     this.log = opts.log ?? (() => {});
+    this.admission = new Admission({...admissionFromEnv(), ...opts.admission}, this.log);
     this.latency =
       typeof opts.simulateLatency === 'function' ? opts.simulateLatency : opts.simulateLatency ? latencyFromDistance : null;
   }
@@ -123,6 +127,7 @@ class Core implements SessionHost {
 
   /** Once a second: day rollover, tenant records, idle shared connections. */
   tick(): void {
+    this.admission.sweep();
     const byId = this.opts.directory.byId;
     for (const [id, ts] of this.tenants) {
       ts.tick();
@@ -162,19 +167,31 @@ export async function startGateway(opts: GatewayOptions): Promise<GatewayHandle>
   const endpoints: Record<string, Endpoint> = {};
   try {
     for (const region of opts.regions) {
-      const server = net.createServer({noDelay: true, allowHalfOpen: true}, (sock) => {
-        sock.setKeepAlive(true);
-        core.sessions.add(new Session(core, region, sock));
-      });
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(opts.port?.(region) ?? 0, host, () => {
-          server.off('error', reject);
-          resolve();
-        });
-      });
+      const tickets = new WeakMap<net.Socket, Ticket>();
+      // Admission control sees every TCP connection before any TLS handshake (admission.ts).
+      const server = createStreamServer(opts.tls ?? null, {
+        accept(raw) {
+          const t = core.admission.accept(raw, () => raw.destroy());
+          if (typeof t === 'string') {
+            // Redis's way: one error line, then the connection is closed; its descriptor is given
+            // back at once, whether or not the client reads.
+            raw.end(`-${t}\r\n`, () => raw.destroy());
+            setTimeout(() => raw.destroy(), 100).unref();
+            return false;
+          }
+          tickets.set(raw, t);
+          raw.once('close', () => core.admission.closed(t));
+          return true;
+        },
+        ready(sock, raw) {
+          const session = new Session(core, region, sock);
+          session.ticket = tickets.get(raw) ?? null;
+          core.sessions.add(session);
+        },
+      }, {allowHalfOpen: true});
       servers.push(server);
-      endpoints[region] = {host, port: (server.address() as net.AddressInfo).port};
+      const port = await listen(server, opts.port?.(region) ?? 0, host);
+      endpoints[region] = {host, port};
     }
   } catch (e) {
     for (const s of servers) s.close();

@@ -10,6 +10,7 @@
 // without reordering buffers. Members are internal to src/gateway (not private, as the modules
 // above act on them).
 import * as net from 'node:net';
+import type {Admission, Ticket} from './admission';
 import {ClientView} from './introspect';
 import {CommandInfo, CommandTable} from './commands';
 import {errorReply, RequestParser} from './resp';
@@ -32,14 +33,17 @@ export interface SessionHost {
   pinned(region: string, ep: Endpoint, proto: 2 | 3, ts: TenantState, epRegion: string, owner: ReplySink): Upstream;
   sessionClosed(s: Session): void;
   nextClientId(): number;
+  /** Admission control (admission.ts): output bounds, AUTH slowdown. */
+  readonly admission: Admission;
 }
 
-const OUTPUT_HARD_LIMIT = 512 * 1024 * 1024;
 const INPUT_PAUSE_BYTES = 1024 * 1024;
 const MAX_IN_FLIGHT = 1024;
 
 export class Session implements ReplySink, ClosableClient {
   readonly id: number;
+  /** This connection's admission record (set by the gateway right after construction). */
+  ticket: Ticket | null = null;
   readonly parser = new RequestParser();
   /** Everything Redis would keep for this connection (state.ts). */
   readonly st = new ConnState();
@@ -60,6 +64,7 @@ export class Session implements ReplySink, ClosableClient {
   processing = false;
   closed = false;
   rateTimer: NodeJS.Timeout | null = null;
+  rateReserved = false;
   // Contiguous frames bound for one upstream, written together.
   runUp: Upstream | null = null;
   runBuf: Buffer | null = null;
@@ -181,7 +186,7 @@ export class Session implements ReplySink, ClosableClient {
     if (this.closed) return;
     if (bytes.length > 0) {
       if (this.st.ts !== null) this.st.ts.bandwidthToday += bytes.length;
-      if (!this.sock.write(bytes)) this.clientCongested(from);
+      if (!this.sock.write(bytes)) this.clientCongested();
     }
     if (complete > 0) {
       this.guarded = null;
@@ -223,21 +228,23 @@ export class Session implements ReplySink, ClosableClient {
     this.close();
   }
 
-  clientCongested(from: Upstream): void {
-    if (this.sock.writableLength > OUTPUT_HARD_LIMIT) {
+  /** The client is not reading its replies: stop reading its commands; past the output bound,
+   *  disconnect it. A pinned connection's replies keep being read (not left in redis-server,
+   *  where they would count against the plan's memory and make writes fail), so they fall under
+   *  the same bound. */
+  clientCongested(): void {
+    if (this.host.admission.outputOver(this.ticket, this.sock.writableLength)) {
       this.close();
       return;
     }
     this.blocked |= W_DRAIN;
     this.readPaused = true;
     this.sock.pause();
-    if (from.pinnedTo === this) from.sock.pause();
   }
 
   onClientDrain(): void {
     if (!(this.blocked & W_DRAIN)) return;
     this.blocked &= ~W_DRAIN;
-    if (this.st.pinnedUp !== null && !this.st.pinnedUp.closed) this.st.pinnedUp.sock.resume();
     this.process();
   }
 
@@ -245,7 +252,8 @@ export class Session implements ReplySink, ClosableClient {
     if (this.closed) return;
     const b = typeof bytes === 'string' ? Buffer.from(bytes) : bytes;
     if (this.st.ts !== null) this.st.ts.bandwidthToday += b.length;
-    if (!this.sock.write(b) && this.sock.writableLength > OUTPUT_HARD_LIMIT) this.close();
+    // Replies the gateway makes itself (NOAUTH...) are held back like forwarded ones.
+    if (!this.sock.write(b)) this.clientCongested();
   }
 
   // ---- the state machine ----------------------------------------------------------------
@@ -267,9 +275,12 @@ export class Session implements ReplySink, ClosableClient {
   /** Charge one command to the tenant; false = over the rate, retried later. */
   admit(): boolean {
     const ts = this.st.ts!;
-    const wait = ts.takeToken();
+    // A command delayed by the rate had its token reserved when it was first asked for.
+    const wait = this.rateReserved ? 0 : ts.takeToken();
+    this.rateReserved = false;
     if (wait > 0) {
       this.flushRun();
+      this.rateReserved = true;
       this.blocked |= W_RATE;
       this.rateTimer = setTimeout(() => {
         this.rateTimer = null;

@@ -128,7 +128,13 @@ export class TenantState {
     return `ERR DB capacity quota exceeded. Threshold: ${threshold} bytes, Usage: ${usage} bytes.`;
   }
 
-  /** 0 when a command may run now, else ms to wait (commands over the rate are delayed). */
+  /**
+   * 0 when a command may run now, else the ms after which it may (commands over the rate are
+   * delayed). A delayed command has its token reserved: the bucket goes below zero, so callers
+   * are served in the order they asked (FIFO) and the caller must not ask again after the wait.
+   * Without reservations every waiter woke at the same moment and raced for one token, and some
+   * waited many times the fair share (p99 5 s at 500 connections on the 500 MB plan).
+   */
   takeToken(): number {
     const l = this.limits;
     if (l === undefined || l.maxCommandsPerSecond <= 0) return 0;
@@ -140,11 +146,9 @@ export class TenantState {
     const rate = l.maxCommandsPerSecond;
     this.tokens = Math.min(rate, this.tokens + ((now - this.refilledAt) * rate) / 1000);
     this.refilledAt = now;
-    if (this.tokens >= 1) {
-      this.tokens--;
-      return 0;
-    }
-    return Math.max(1, Math.ceil(((1 - this.tokens) * 1000) / rate));
+    this.tokens--;
+    if (this.tokens >= 0) return 0;
+    return Math.max(1, Math.ceil((-this.tokens * 1000) / rate));
   }
 
   /** Near the data-size limit with eviction on: writes are checked one by one (see Session). */

@@ -1,3 +1,6 @@
+import type {TlsMaterial} from '../net/listener';
+import type {AdmissionOptions} from './admission';
+
 // The gateway's contract with the process that hosts it (the control plane) and with the
 // regional cache. The gateway knows nothing of HTTP or SQLite: the host hands it a directory
 // it keeps current, and reads usage back.
@@ -79,6 +82,11 @@ export type LatencyFn = (fromRegion: string, toRegion: string) => number;
 
 export interface GatewayOptions {
   host?: string; // default 127.0.0.1
+  /** Speak TLS on every endpoint (rediss://) with this certificate and key. */
+  tls?: TlsMaterial | null;
+  /** Admission control; unset fields come from the environment, then the defaults of
+   *  src/gateway/admission.ts. */
+  admission?: Partial<AdmissionOptions>;
   regions: string[];
   port?: (region: string) => number; // 0 / absent = ephemeral; see GatewayHandle.endpoints
   /** Password of ACL user "redfly" on every redis-server behind the gateway. */

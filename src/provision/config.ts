@@ -32,6 +32,20 @@ function quote(s: string): string {
   return `"${escaped}"`;
 }
 
+/**
+ * Redis's own bound on what it holds for one client (Redis's client-output-buffer-limit, class
+ * normal): the plan's memory, at least 32 MiB. Client output buffers count against maxmemory, so
+ * a connection that holds more than the plan is closed rather than let the database refuse
+ * writes or outgrow its plan. The gateway reads its connections at once and bounds each client
+ * itself (src/gateway/admission.ts), so this is the backstop: it is met only by one pipeline whose
+ * replies together exceed the plan (Redis builds them all before it writes). Not lower, because
+ * the gateway's shared connection carries many clients' replies. Replicas keep their own class.
+ */
+export function outputBufferLimit(maxmemoryBytes: number): string {
+  const hard = Math.max(32 << 20, maxmemoryBytes);
+  return `client-output-buffer-limit normal ${hard} 0 0`;
+}
+
 export function renderConfig(c: ProcessConfig): string {
   const volatile = c.mode === 'volatile';
   return [
@@ -51,6 +65,7 @@ export function renderConfig(c: ProcessConfig): string {
     `databases ${volatile ? 2 : 1}`,
     `maxmemory ${c.maxmemoryBytes}`,
     `maxmemory-policy ${volatile ? 'allkeys-lru' : evictionPolicy(c.eviction)}`,
+    outputBufferLimit(c.maxmemoryBytes),
     // Persistence is the AOF alone. appendfsync everysec is enough for a crash of the *process*:
     // Redis write(2)s the AOF buffer to the file before it sends the replies of the commands in
     // it, so every acknowledged write is already in the kernel's page cache when the process
@@ -61,7 +76,8 @@ export function renderConfig(c: ProcessConfig): string {
     ...(volatile ? ['appendonly no'] : ['appendonly yes', 'appendfsync everysec', 'appendfilename "appendonly.aof"', 'appenddirname "appendonlydir"']),
     'save ""',
     // Replication straight from memory with no wait: a new replica gets its snapshot at once.
-    // A volatile backend has no replicas, and so no secret in clear in its file.
+    // masterauth is set at run time (CONFIG SET before REPLICAOF), so that the internal secret
+    // is in one file only ($REDFLY_HOME/internal-secret), never in a redis.conf.
     ...(volatile
       ? []
       : [
@@ -69,7 +85,6 @@ export function renderConfig(c: ProcessConfig): string {
           'repl-diskless-sync-delay 0',
           'replica-read-only yes',
           `masteruser ${INTERNAL_USER}`,
-          `masterauth ${quote(c.internalSecret)}`,
         ]),
     // Clients reach the data only through the gateway, which authenticates them by the database
     // password and talks to this process as the internal user: "default" has no password and is off.

@@ -279,6 +279,7 @@ export class LocalProvisioner implements Provisioner {
         if (initial) await state.primaryReady;
         const primaryProc = [...state.procs.values()].find((p) => p.role === 'primary');
         if (!primaryProc) throw new Error(`database ${id} has no primary`);
+        await client.call('CONFIG', 'SET', 'masterauth', this.opts.internalSecret);
         await client.call('REPLICAOF', '127.0.0.1', primaryProc.port);
         // After a crash the replica serves (stale) reads at once and catches up in the
         // background; a replica requested by ensure() counts only once it is in sync.

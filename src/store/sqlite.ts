@@ -71,6 +71,8 @@ export class SqliteStore implements Store {
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('foreign_keys = ON');
     this.db.pragma('busy_timeout = 5000');
+    // Deleted and overwritten content (an old password) is zeroed, not left in free pages.
+    this.db.pragma('secure_delete = ON');
     migrate(this.db);
     const d = this.db;
     this.stmts = {
@@ -262,7 +264,18 @@ export class SqliteStore implements Store {
       return next;
     });
     this.announce({kind: 'database', id});
+    // A reset password must be gone from the disk, not only from the table: the WAL still holds
+    // the page as it was until it is checkpointed and truncated.
+    if (patch.password !== undefined && !this.db.inTransaction) this.purgeWal();
     return updated;
+  }
+
+  private purgeWal(): void {
+    try {
+      this.db.pragma('wal_checkpoint(TRUNCATE)');
+    } catch {
+      // a reader holds the WAL: the next checkpoint overwrites it
+    }
   }
 
   deleteDatabase(id: string): void {

@@ -1,11 +1,12 @@
 import {Args} from '@oclif/core';
 import {ApiError} from '../../api/errors';
-import type {DatabaseStats} from '../../api/types';
+import type {DatabaseStats, DatabaseTls} from '../../api/types';
 import {BaseCommand} from '../../cli/base-command';
 import {databaseJson, type DatabaseJson, eviction, lag, regionsList, statusText, usage} from '../../cli/format';
 
 export interface StatusJson extends DatabaseJson {
   endpoints?: Record<string, string>;
+  tls?: DatabaseTls;
   usage?: Omit<DatabaseStats, 'id'>;
 }
 
@@ -34,6 +35,7 @@ export default class RedisStatus extends BaseCommand<typeof RedisStatus> {
     ]);
     const result: StatusJson = databaseJson(db);
     if (db.endpoints && Object.keys(db.endpoints).length) result.endpoints = db.endpoints;
+    if (db.tls) result.tls = db.tls;
     if (stats) {
       const {id: _id, ...rest} = stats;
       result.usage = rest;
@@ -51,6 +53,8 @@ export default class RedisStatus extends BaseCommand<typeof RedisStatus> {
         ['Private URL', db.privateUrl],
       ];
       for (const [region, url] of Object.entries(result.endpoints ?? {})) pairs.push([`Endpoint ${region}`, url]);
+      // rediss:// endpoints: the CA a client verifies them with (redis-cli --tls --cacert <file>).
+      if (db.tls) pairs.push(['TLS CA', db.tls.caFile ?? (db.tls.caPem ? 'in --json (tls.caPem)' : 'a public CA')]);
       if (stats) {
         pairs.push(
           ['Connections', usage(stats.connections)],

@@ -17,6 +17,8 @@ export default class ServerStart extends BaseCommand<typeof ServerStart> {
     'REDFLY_HOME=/tmp/redfly-test <%= config.bin %> <%= command.id %> --port 0 --json',
     '<%= config.bin %> <%= command.id %> --foreground',
     '<%= config.bin %> <%= command.id %> --simulate-latency',
+    '<%= config.bin %> <%= command.id %> --listen 0.0.0.0 --public-host redis.example.com',
+    '<%= config.bin %> <%= command.id %> --tls',
   ];
   // Without the API's global flags: this command never goes through the API target they pick.
   static baseFlags = {} as typeof BaseCommand.baseFlags;
@@ -29,6 +31,21 @@ export default class ServerStart extends BaseCommand<typeof ServerStart> {
       max: 65535,
     }),
     foreground: Flags.boolean({summary: 'run in this terminal instead of the background', default: false}),
+    listen: Flags.string({
+      summary: 'address the API and the gateways listen on (default 127.0.0.1; 0.0.0.0 = every interface)',
+      description: 'Anything but loopback turns TLS on: the API speaks https and the URLs become rediss://.',
+    }),
+    'public-host': Flags.string({summary: 'host name that URLs and endpoints carry (default: the --listen address)'}),
+    tls: Flags.boolean({
+      summary: 'TLS on the API and the gateways (default: on unless --listen is loopback)',
+      description:
+        'Without --tls-cert, redfly makes its own CA and server certificate under $REDFLY_HOME/tls on first start; ' +
+        'clients verify with $REDFLY_HOME/tls/ca.pem (shown by redis status).',
+      allowNo: true,
+    }),
+    'tls-cert': Flags.string({summary: 'your server certificate (PEM, chain) instead of redfly\'s own', dependsOn: ['tls-key']}),
+    'tls-key': Flags.string({summary: 'the private key of --tls-cert (PEM)', dependsOn: ['tls-cert']}),
+    'tls-ca': Flags.string({summary: 'the CA that issued --tls-cert, shown to clients by redis status'}),
     'simulate-latency': Flags.boolean({
       summary: 'delay traffic between regions by their distance, as on a real network',
       description:
@@ -49,6 +66,14 @@ export default class ServerStart extends BaseCommand<typeof ServerStart> {
         port: flags.port,
         foreground: flags.foreground,
         simulateLatency: flags['simulate-latency'],
+        serving: {
+          listen: flags.listen,
+          publicHost: flags['public-host'],
+          tls: flags.tls,
+          tlsCert: flags['tls-cert'],
+          tlsKey: flags['tls-key'],
+          tlsCa: flags['tls-ca'],
+        },
       });
       const result = {apiUrl: started.apiUrl, pid: started.pid, home, alreadyRunning: started.alreadyRunning, logFile};
       if (started.alreadyRunning) this.log(`The redfly server is already running at ${started.apiUrl} (pid ${started.pid}).`);

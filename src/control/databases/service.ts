@@ -12,7 +12,8 @@ import type {CreateDatabaseRequest, Database, UpdateDatabaseRequest} from '../sc
 import {Convergence} from './convergence';
 import {replayed, requestSha256} from './idempotency';
 import {checkNotDeleting, checkPlan, checkReadRegions, checkRegion, checkUpdatable, nameTaken, sameSet, withPorts} from './rules';
-import {toWire, UrlOf} from './wire';
+import {toWire, TlsOf, UrlOf} from './wire';
+import {OrgQuotas, quotasFromEnv} from '../quotas';
 
 export interface DatabaseServiceOptions {
   store: Store;
@@ -21,6 +22,8 @@ export interface DatabaseServiceOptions {
   log: FastifyBaseLogger;
   /** The gateway's URL of a database in a region (the processes themselves admit no client). */
   url: UrlOf;
+  /** How clients verify the gateway's TLS certificate (null without TLS). */
+  tls?: TlsOf;
 }
 
 export interface CreateResult {
@@ -35,7 +38,10 @@ export class DatabaseService {
   private readonly catalogue: Catalogue;
   private readonly log: FastifyBaseLogger;
   private readonly url: UrlOf;
+  private readonly tls: TlsOf;
   readonly convergence: Convergence;
+  /** Per-organization quotas on databases (src/control/quotas.ts). */
+  readonly quotas = new OrgQuotas(quotasFromEnv());
 
   constructor(opts: DatabaseServiceOptions) {
     this.store = opts.store;
@@ -43,6 +49,7 @@ export class DatabaseService {
     this.catalogue = opts.catalogue;
     this.log = opts.log;
     this.url = opts.url;
+    this.tls = opts.tls ?? (() => null);
     this.convergence = new Convergence(opts);
   }
 
@@ -67,7 +74,7 @@ export class DatabaseService {
   }
 
   toWire(rec: DatabaseRecord): Database {
-    return toWire(rec, this.url, this.convergence.health(rec.id));
+    return toWire(rec, this.url, this.convergence.health(rec.id), this.tls);
   }
 
   // ---- changes
@@ -80,6 +87,7 @@ export class DatabaseService {
     }
     const orgs = this.visibleOrgs(token, body.org);
     const plan = checkPlan(this.catalogue, body.plan);
+    this.quotas.admitCreate(orgs[0], this.store.countDatabases([orgs[0]]));
     checkRegion(this.catalogue, body.primaryRegion, 'primary region');
     const readRegions = checkReadRegions(this.catalogue, body.readRegions ?? [], body.primaryRegion);
     // The name's pattern is checked by the request schema.

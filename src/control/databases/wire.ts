@@ -7,8 +7,11 @@ import type {Database, ProcessInfo} from '../schemas';
 /** `url(rec, region)`: the gateway's URL of the database in that region ("" before it ran). */
 export type UrlOf = (rec: DatabaseRecord, region: string) => string;
 
+/** How a client verifies the endpoints' TLS certificate (null: redis://, no TLS). */
+export type TlsOf = () => Database['tls'];
+
 /** The wire shape of a record, given the processes' health (empty when none runs here). */
-export function toWire(rec: DatabaseRecord, url: UrlOf, health: ProcessHealth[]): Database {
+export function toWire(rec: DatabaseRecord, url: UrlOf, health: ProcessHealth[], tls: TlsOf = () => null): Database {
   const endpoints: Record<string, string> = {};
   // The primary region's URL, and one per region the database is in (primary first).
   for (const region of [rec.primaryRegion, ...rec.readRegions]) endpoints[region] = url(rec, region);
@@ -24,6 +27,7 @@ export function toWire(rec: DatabaseRecord, url: UrlOf, health: ProcessHealth[])
     statusMessage: rec.statusMessage,
     privateUrl: endpoints[rec.primaryRegion],
     endpoints,
+    tls: tls(),
     processes: processInfo(rec, health),
     createdAt: rec.createdAt,
     updatedAt: rec.updatedAt,

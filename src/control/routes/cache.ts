@@ -15,16 +15,21 @@ export interface CacheRoutesOptions {
   /** The organization's cache password (orgs.cache_password), or undefined if there is none. */
   cachePassword: (org: string) => string | undefined;
   /** The gateway's endpoint in each region (GatewayHandle.endpoints); empty when it is not up. */
-  endpoints: () => Record<string, {host: string; port: number}>;
+  endpoints: () => Record<string, {host: string; port: number; tls?: boolean}>;
 }
 
-/** redis://default:<password>@<host>:<port> of the cache at one endpoint. */
-export function cacheUrl(password: string, ep: {host: string; port: number}): string {
-  return `redis://default:${encodeURIComponent(password)}@${ep.host}:${ep.port}`;
+/** redis://default:<password>@<host>:<port> of the cache at one endpoint (rediss:// with TLS). */
+export function cacheUrl(password: string, ep: {host: string; port: number; tls?: boolean}): string {
+  return `${ep.tls ? 'rediss' : 'redis'}://default:${encodeURIComponent(password)}@${urlHost(ep.host)}:${ep.port}`;
+}
+
+/** An IPv6 address goes in brackets in a URL. */
+export function urlHost(host: string): string {
+  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
 }
 
 /** The cache's URL and env lines in every region of `endpoints`. */
-export function cacheInfo(org: string, password: string, endpoints: Record<string, {host: string; port: number}>): CacheInfo {
+export function cacheInfo(org: string, password: string, endpoints: Record<string, {host: string; port: number; tls?: boolean}>): CacheInfo {
   return {
     org,
     regions: Object.entries(endpoints).map(([region, ep]) => {

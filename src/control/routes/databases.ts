@@ -55,7 +55,7 @@ export function databaseRoutes(app: ApiApp, svc: DatabaseService, opts: AppOptio
         response: {
           200: Type.Ref('Database#'),
           201: Type.Ref('Database#'),
-          ...errorResponses(400, 401, 404, 409, 422),
+          ...errorResponses(400, 401, 404, 409, 422, 429),
         },
       },
     },

@@ -2,7 +2,8 @@ import {Type} from '@sinclair/typebox';
 import type {ApiApp} from '../app';
 import type {OrgRecord, Store} from '../../store';
 import {ApiError, notFound} from '../errors';
-import {newPassword, newTokenId, newTokenSecret, sha256} from '../ids';
+import {isOrgScoped} from '../auth';
+import {newOrgTokenSecret, newPassword, newTokenId, sha256} from '../ids';
 import {CreateOrganizationRequest, CreateTokenRequest, errorResponses, SlugParams} from '../schemas';
 
 const orgWire = (o: OrgRecord) => ({slug: o.slug, name: o.name, type: o.type, createdAt: o.createdAt});
@@ -33,11 +34,15 @@ export function orgRoutes(app: ApiApp, store: Store): void {
         summary: 'Create an organization; the calling token gains access to it',
         tags: ['organizations'],
         body: CreateOrganizationRequest,
-        response: {201: Type.Ref('Organization#'), ...errorResponses(400, 401, 409)},
+        response: {201: Type.Ref('Organization#'), ...errorResponses(400, 401, 403, 409)},
       },
     },
     async (req, reply) => {
       const body = req.body;
+      // It would gain the new organization and so widen its own scope.
+      if (isOrgScoped(req.token!)) {
+        throw new ApiError(403, 'forbidden', 'an organization-scoped token cannot create organizations; use your own token');
+      }
       if (store.getOrg(body.slug)) {
         throw new ApiError(409, 'slug_taken', `an organization with slug ${body.slug} already exists`);
       }
@@ -69,7 +74,7 @@ export function orgRoutes(app: ApiApp, store: Store): void {
       const {slug} = req.params;
       if (!req.token!.orgs.includes(slug)) throw notFound(`organization ${slug}`);
       const body = req.body ?? {};
-      const secret = newTokenSecret();
+      const secret = newOrgTokenSecret();
       const token = {
         id: newTokenId(),
         name: body.name ?? `${slug} token`,

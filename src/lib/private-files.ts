@@ -1,0 +1,62 @@
+// Secrets at rest: the state folder is its owner's alone. Built-ins only (the CLI and the server
+// both write into $REDFLY_HOME).
+import {chmodSync, closeSync, fsyncSync, lstatSync, openSync, readdirSync, renameSync, writeSync} from 'node:fs';
+import {join} from 'node:path';
+
+/** Writes `content` to `file` with mode 0600, through a temp file and a rename, so a crash never
+ *  leaves half a file and the content is never readable by others, not even for a moment. */
+export function writePrivate(file: string, content: string | Buffer): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  const fd = openSync(tmp, 'w', 0o600);
+  try {
+    writeSync(fd, typeof content === 'string' ? Buffer.from(content) : content);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  chmodSync(tmp, 0o600); // mode only applies to a new file; a stale temp file may be wider
+  renameSync(tmp, file);
+}
+
+/**
+ * Makes a state folder private: the folder and every folder under it 0700, every file 0600
+ * (symbolic links are left alone). For a REDFLY_HOME made earlier with a wider mode, and for
+ * files written before the server set its umask. Errors on single entries are ignored (a file
+ * removed meanwhile); returns how many entries had their mode changed.
+ */
+export function makePrivateTree(dir: string): number {
+  let changed = 0;
+  const visit = (p: string): void => {
+    let st;
+    try {
+      st = lstatSync(p);
+    } catch {
+      return;
+    }
+    if (st.isSymbolicLink()) return;
+    const want = st.isDirectory() ? 0o700 : 0o600;
+    if ((st.mode & 0o777) !== want) {
+      try {
+        chmodSync(p, want);
+        changed++;
+      } catch {
+        // not ours or gone
+      }
+    }
+    if (st.isDirectory()) {
+      let names: string[] = [];
+      try {
+        names = readdirSync(p);
+      } catch {
+        return;
+      }
+      for (const n of names) visit(join(p, n));
+    }
+  };
+  visit(dir);
+  return changed;
+}
+
+/** The umask for a process that writes secrets: nothing for group or others. Child processes
+ *  (redis-server: AOF, logs, pidfiles) inherit it. */
+export const PRIVATE_UMASK = 0o077;
