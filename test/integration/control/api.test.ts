@@ -7,6 +7,7 @@ import {join} from 'node:path';
 import type {FastifyInstance} from 'fastify';
 import {buildApp} from '../../../src/control/app';
 import {ensureLocalCredentials} from '../../../src/control/bootstrap';
+import {newTokenId, newTokenSecret, sha256} from '../../../src/control/ids';
 import {loadCatalogue} from '../../../src/control/catalogue';
 import type {DatabaseService} from '../../../src/control/databases';
 import {DataPlane} from '../../../src/control/dataplane';
@@ -364,12 +365,14 @@ describe('updating, resetting, deleting', () => {
 
 describe('organizations, tokens and visibility', () => {
   let otherDbId: string;
-  // acme is created by a token of its own (scoped to personal), so the suite's token keeps
-  // seeing only "personal" whatever order the tests run in.
+  // acme is created by a user token of its own (an organization-scoped token may not create
+  // organizations, issue 10), so the suite's token keeps seeing only "personal" whatever order
+  // the tests run in.
   let acme: Promise<{creator: string; org: Awaited<ReturnType<typeof call>>; otherToken: string; t: Awaited<ReturnType<typeof call>>}> | undefined;
   const acmeOrg = () =>
     (acme ??= (async () => {
-      const creator = (await call('POST', '/v1/orgs/personal/tokens', {name: 'acme-creator'})).body.token;
+      const creator = newTokenSecret();
+      store.createToken({id: newTokenId(), name: 'acme-creator', secretSha256: sha256(creator), orgs: ['personal'], createdAt: new Date().toISOString()});
       const org = await call('POST', '/v1/orgs', {slug: 'acme', name: 'Acme'}, {}, creator);
       const t = await call('POST', '/v1/orgs/acme/tokens', {name: 'ci'}, {}, creator);
       return {creator, org, otherToken: t.body.token, t};
