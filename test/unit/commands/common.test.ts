@@ -80,6 +80,9 @@ const CASES: Case[] = [
 
 /** The commands this suite leaves out, and why: none of them calls the API. */
 const OUTSIDE: Record<string, string> = {
+  autocomplete: '@oclif/plugin-autocomplete, loaded on use (test/e2e/plugins.test.ts)',
+  'autocomplete:create': 'the same plugin (test/e2e/plugins.test.ts)',
+  'autocomplete:script': 'the same plugin (test/e2e/plugins.test.ts)',
   'auth:logout': 'only removes the saved login (auth.test.ts)',
   'auth:token': 'only prints the saved token (auth.test.ts)',
   'server:start': 'runs the local server (test/integration/control/server-commands.test.ts)',
