@@ -94,7 +94,7 @@ describe('--json: create -> list -> status -> use -> update -> reset -> delete',
     });
     const badReplica = await run(['redis', 'create', '-r', 'mad', '--replica-regions', 'ams,atlantis', '--plan', 'free', '--json']);
     expect(badReplica.exitCode).toBe(2);
-    expect(JSON.parse(badReplica.stdout).error.message).toContain('Valid codes: ams,');
+    expect(JSON.parse(badReplica.stdout).error.message).toContain('valid region codes: ams,'); // the API's words, one rule (issue 13)
     expect(ok(await run(['redis', 'list', '--json'])).stdout).toBe(before);
   });
 });
