@@ -3,7 +3,7 @@
 // one file, dist/cli/bundle.js, because resolving and compiling a few hundred small modules at
 // every start costs more than the command itself. The bundle exports COMMANDS, which oclif
 // loads through the "explicit" command strategy in package.json. Modules only some commands
-// need (prompts, tables) stay outside and load from node_modules on demand.
+// need (prompts) stay outside and load from node_modules on demand.
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
@@ -134,7 +134,7 @@ async function main() {
     legalComments: 'none',
     outfile: path.join(DIST, 'cli', 'bundle.js'),
     // typescript/ts-node/tsx: oclif only reaches for them in development mode.
-    external: ['typescript', 'ts-node', 'tsx', '@inquirer/prompts', 'cli-table3'],
+    external: ['typescript', 'ts-node', 'tsx', '@inquirer/prompts'],
     // axios requires form-data (and through it mime-db, 140 KB) for multipart bodies, which the
     // API never takes; Node's own FormData stands in.
     alias: {'form-data': path.join(__dirname, 'form-data-stub.js')},
