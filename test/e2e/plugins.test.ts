@@ -14,10 +14,10 @@ beforeAll(() => {
 });
 afterAll(() => fs.rmSync(home, {recursive: true, force: true}));
 
-it('a mistyped command: named with spaces, not as redis:lst, exit 127, and a pointer to help', async () => {
+it('a mistyped command without a terminal: named with spaces (not redis:lst), the nearest command, exit 127, a pointer to help', async () => {
   const r = await redfly(['redis', 'lst'], {env: cliEnv(home)});
   expect(r.exitCode).toBe(127);
-  expect(r.stderr).toContain('redis lst is not a redfly command');
+  expect(r.stderr).toContain('redis lst is not a redfly command. Did you mean redis list?');
   expect(r.stderr).not.toContain('redis:lst');
   expect(r.stderr).toContain('redfly help redis');
 });
