@@ -13,6 +13,8 @@ if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v')) {
   const {name, version} = require('../package.json');
   process.stdout.write(`${name}/${version} ${process.platform}-${process.arch} node-${process.version}\n`);
 } else {
+  // oclif's import() of ESM plugins goes through here (see importThroughEntry in scripts/bundle-cli.js).
+  globalThis[Symbol.for('redfly.import')] = (specifier) => import(specifier);
   const cli = loadBundle();
   cli.run(__dirname).catch(cli.handle);
 }

@@ -3,7 +3,7 @@
 // one file, dist/cli/bundle.js, because resolving and compiling a few hundred small modules at
 // every start costs more than the command itself. The bundle exports COMMANDS, which oclif
 // loads through the "explicit" command strategy in package.json. Modules only some commands
-// need (prompts, tables) stay outside and load from node_modules on demand.
+// need (prompts) stay outside and load from node_modules on demand.
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
@@ -77,6 +77,31 @@ function ordinalCommandSort() {
   };
 }
 
+/**
+ * oclif import()s ESM plugins (@oclif/plugin-not-found's hook, @oclif/plugin-autocomplete's
+ * commands). Inside the bundle, which bin/run.js compiles with vm.Script and a code cache, Node 20
+ * loses the import() callback of functions restored from the cache (ERR_VM_DYNAMIC_IMPORT_
+ * CALLBACK_MISSING). So oclif's loader calls the import() of bin/run.js, a plain module, when
+ * bin/run.js provides one (Symbol.for('redfly.import')); plain require of the bundle needs none.
+ */
+function importThroughEntry() {
+  const needle = 'await import(';
+  return {
+    name: 'import-through-entry',
+    setup(build) {
+      build.onLoad({filter: /@oclif[\\/]core[\\/]lib[\\/]module-loader\.js$/}, (args) => {
+        const source = fs.readFileSync(args.path, 'utf8');
+        if (!source.includes(needle)) {
+          console.warn('bundle-cli: oclif module-loader.js changed; import() left as is');
+          return undefined;
+        }
+        const viaEntry = "await (globalThis[Symbol.for('redfly.import')] || ((s) => import(s)))(";
+        return {contents: source.split(needle).join(viaEntry), loader: 'js'};
+      });
+    },
+  };
+}
+
 async function main() {
   const commands = commandFiles(path.join(DIST, 'commands'));
   const entry = [
@@ -109,11 +134,11 @@ async function main() {
     legalComments: 'none',
     outfile: path.join(DIST, 'cli', 'bundle.js'),
     // typescript/ts-node/tsx: oclif only reaches for them in development mode.
-    external: ['typescript', 'ts-node', 'tsx', '@inquirer/prompts', 'cli-table3'],
+    external: ['typescript', 'ts-node', 'tsx', '@inquirer/prompts'],
     // axios requires form-data (and through it mime-db, 140 KB) for multipart bodies, which the
     // API never takes; Node's own FormData stands in.
     alias: {'form-data': path.join(__dirname, 'form-data-stub.js')},
-    plugins: [lazyBuiltins(['https', 'http2', 'tls', 'crypto']), ordinalCommandSort()],
+    plugins: [lazyBuiltins(['https', 'http2', 'tls', 'crypto']), ordinalCommandSort(), importThroughEntry()],
     metafile: true,
     logLevel: 'warning',
   });

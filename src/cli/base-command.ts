@@ -2,7 +2,8 @@
 // the mapping of every failure to a message, a code, a hint and an exit code.
 import {Command, Errors, Flags, Interfaces} from '@oclif/core';
 import type {RedflyClient} from '../api/client';
-import {setBin} from './bin';
+import {bin, setBin} from './bin';
+import {retryCommand} from './errors';
 import {describeFailure, type Failure} from './failures';
 import {isInteractive, stdoutIsStyled} from './terminal';
 import type {Target} from './credentials';
@@ -88,6 +89,14 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   public logJson(json: unknown): void {
     if (stdoutIsStyled()) super.logJson(json);
     else process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
+  }
+
+  /**
+   * The command as the user typed it, plus `additions` (the inputs it lacked): the "Try this" line
+   * of a missing-input error keeps every flag given.
+   */
+  protected retryWith(additions: string[]): string {
+    return retryCommand(bin(), this.id ?? '', this.argv, additions);
   }
 
   /** Notes for a person (stderr), silent with --json. */

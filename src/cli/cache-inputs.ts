@@ -8,33 +8,60 @@ import {bin} from './bin';
 export interface Asker {
   canPrompt: boolean;
   note: (line: string) => void;
+  /** The command as typed plus the given flags, for the "Try this" line (BaseCommand.retryWith). */
+  retry: (additions: string[]) => string;
 }
 
-/** --org, else the only organization of the token, else a prompt (interactive only). */
-export async function resolveCacheOrg(api: RedflyClient, flag: string | undefined, ask: Asker): Promise<string> {
-  if (flag) return flag;
-  const orgs = await api.listOrgs();
-  if (orgs.length === 1) {
-    ask.note(`Automatically selected organization ${orgs[0].name} (${orgs[0].slug})`);
-    return orgs[0].slug;
+export interface CacheInputs {
+  org: string;
+  /** The region's URL and env lines; only when `region` was asked for. */
+  region?: CacheRegionUrl;
+}
+
+/**
+ * The organization (--org, else the token's only one, else a prompt) and, when `wantRegion`,
+ * the region (--region, else a prompt listing region names nearest first, as `redis create`
+ * does). Without a terminal every missing one is named in one error, exit 2.
+ */
+export async function resolveCacheInputs(
+  api: RedflyClient,
+  flags: {org?: string; region?: string},
+  wantRegion: boolean,
+  ask: Asker,
+): Promise<CacheInputs> {
+  let org = flags.org;
+  if (!org) {
+    const orgs = await api.listOrgs();
+    if (orgs.length === 0) throw new UsageError('Your token has no organization', 'no_org', [`${bin()} orgs create <slug>`]);
+    if (orgs.length === 1) {
+      ask.note(`Automatically selected organization ${orgs[0].name} (${orgs[0].slug})`);
+      org = orgs[0].slug;
+    } else if (ask.canPrompt) {
+      const {askOrg} = await import('./database-prompts');
+      org = await askOrg(orgs);
+    } else {
+      const example = orgs.find((o) => o.type === 'personal') ?? orgs[0];
+      const missing = wantRegion && !flags.region?.trim() ? ['--org', '--region'] : ['--org'];
+      throw missingFlagsError(missing, ask.retry([`--org ${example.slug}`, ...(missing.length > 1 ? ['--region <code>'] : [])]));
+    }
   }
-  if (orgs.length === 0) throw new UsageError('Your token has no organization', 'no_org', [`${bin()} orgs create <slug>`]);
-  if (!ask.canPrompt) throw missingFlagsError(['--org']);
-  const {askOrg} = await import('./database-prompts');
-  return askOrg(orgs);
+  if (!wantRegion) return {org};
+  return {org, region: await resolveCacheRegion(api, await api.getCacheInfo(org), flags.region, ask)};
 }
 
 /** The region named by --region, else a prompt (interactive only). */
-export async function resolveCacheRegion(info: CacheInfo, flag: string | undefined, ask: Asker): Promise<CacheRegionUrl> {
+async function resolveCacheRegion(api: RedflyClient, info: CacheInfo, flag: string | undefined, ask: Asker): Promise<CacheRegionUrl> {
   const codes = info.regions.map((r) => r.region);
   let wanted = flag?.trim().toLowerCase();
   if (!wanted) {
-    if (!ask.canPrompt) throw missingFlagsError(['--region']);
-    const prompts = await import('./prompts');
-    wanted = await prompts.select({
-      message: 'Select the region of the app:',
-      choices: codes.map((c) => ({name: c, value: c})),
-    });
+    if (!ask.canPrompt) throw missingFlagsError(['--region'], ask.retry(['--region <code>']));
+    const [{askRegion}, regions] = await Promise.all([import('./database-prompts'), api.listRegions()]);
+    const {readState} = await import('./state');
+    wanted = await askRegion(
+      regions.filter((r) => codes.includes(r.code)),
+      'Select the region of the app:',
+      readState().lastRegion,
+    );
   }
   const found = info.regions.find((r) => r.region === wanted);
   if (!found) {

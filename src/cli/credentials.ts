@@ -123,7 +123,20 @@ async function ensureLocalServer(dir: string, notice: (line: string) => void): P
     // REDFLY_SERVER_PORT: where an autostarted server listens (default 4780; 0 = any free port).
     const port = process.env.REDFLY_SERVER_PORT ? Number(process.env.REDFLY_SERVER_PORT) : undefined;
     notice(`Starting the local redfly server in the background (state in ${dir})...`);
-    await local.startLocalServer({home: dir, ...(Number.isInteger(port) ? {port} : {})});
+    try {
+      await local.startLocalServer({home: dir, ...(Number.isInteger(port) ? {port} : {})});
+    } catch (error) {
+      // A command started the server for the user, so --port (of `server start`) is not theirs to
+      // give here: the autostarted server's port is REDFLY_SERVER_PORT.
+      if ((error as {code?: string}).code === 'port_in_use') {
+        throw new CliFailure(
+          `Could not start the local redfly server: ${(error as Error).message}. The port of a server started on demand is REDFLY_SERVER_PORT`,
+          'port_in_use',
+          ['REDFLY_SERVER_PORT=4781 (any free port; 0 lets the system choose)', `${bin()} server start --port 4781`],
+        );
+      }
+      throw error;
+    }
   }
   const creds = local.readLocalCredentials(dir);
   if (!creds) {

@@ -2,12 +2,14 @@
 // tested on their own.
 import type {Organization, Plan, Region} from '../api/types';
 import {distanceKm} from '../lib/geo';
+import {readRegionProblem, splitRegionList} from '../lib/read-regions';
 import {UsageError} from './errors';
 import {bin} from './bin';
 
-/** "a, b,,c" -> ["a","b","c"]; an empty string is the empty set (update: remove all replicas). */
+/** A --replica-regions value as typed: nothing dropped or merged, so that validateReplicaRegions
+ *  can refuse ",,," and "ams,ams" as the API does. "" is the empty set (update: remove all). */
 export function parseRegionList(value: string): string[] {
-  return [...new Set(value.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean))];
+  return splitRegionList(value);
 }
 
 export function validatePrimaryRegion(code: string, regions: Region[]): string {
@@ -20,22 +22,18 @@ export function validatePrimaryRegion(code: string, regions: Region[]): string {
   return wanted;
 }
 
-/** flyctl drops unknown codes silently; we refuse them and say which codes would work. */
+/**
+ * flyctl drops unknown codes silently; we refuse them, and every list the API would refuse (empty
+ * entries, a code twice, the primary), with the API's own words (src/lib/read-regions.ts). An
+ * empty `primary` (not chosen yet) skips the primary check.
+ */
 export function validateReplicaRegions(replicas: string[], primary: string, regions: Region[]): string[] {
-  const unknown = replicas.filter((code) => !regions.some((r) => r.code === code));
-  const valid = regions.filter((r) => r.code !== primary);
-  if (unknown.length) {
-    throw new UsageError(
-      `Unknown replica ${unknown.length === 1 ? 'region' : 'regions'} ${unknown.map((c) => `"${c}"`).join(', ')}. Valid codes: ${codes(valid)}`,
-      'unknown_region',
-      [`${bin()} regions list`],
-    );
-  }
-  if (replicas.includes(primary)) {
-    throw new UsageError(
-      `"${primary}" is the primary region and cannot also be a replica region. Valid codes: ${codes(valid)}`,
-      'invalid_replica_region',
-    );
+  const problem = readRegionProblem(replicas, primary, regions.map((r) => r.code));
+  if (problem) {
+    const message = problem.message[0].toUpperCase() + problem.message.slice(1);
+    throw new UsageError(message, problem.code === 'unknown_region' ? 'unknown_region' : 'invalid_replica_regions', [
+      `${bin()} regions list`,
+    ]);
   }
   return replicas;
 }

@@ -25,10 +25,15 @@ export function askName(): Promise<string> {
 }
 
 export function askPrimaryRegion(regions: Region[], lastUsed?: string): Promise<string> {
+  return askRegion(regions, "Choose a primary region (can't be changed later):", lastUsed);
+}
+
+/** One region, by name, the last used or the time zone's city first and the rest nearest first. */
+export function askRegion(regions: Region[], message: string, lastUsed?: string): Promise<string> {
   const timeZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
   const {ordered, nearest} = orderRegions(regions, lastUsed, timeZone);
   return prompts.select({
-    message: "Choose a primary region (can't be changed later):",
+    message,
     choices: ordered.map((r) => ({name: `${r.name} (${r.code})`, value: r.code})),
     default: nearest?.code,
   });

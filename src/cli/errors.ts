@@ -21,6 +21,20 @@ export function missingFlagsError(flags: string[], example?: string): UsageError
   );
 }
 
+/**
+ * The command the user ran, again, with `additions` after what they typed: a "Try this" line that
+ * keeps every flag and argument given (shell-quoted where needed), so only the missing part is new.
+ * `id` is oclif's command id ("redis:create").
+ */
+export function retryCommand(binName: string, id: string, argv: readonly string[], additions: readonly string[]): string {
+  return [binName, ...id.split(':'), ...argv.map(shellQuote), ...additions].join(' ');
+}
+
+/** A word as a POSIX shell reads it back unchanged. */
+export function shellQuote(word: string): string {
+  return /^[\w./:=@,+%-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
 /** A failure that is not the user's input and not the API's: exit 1 with a hint. */
 export class CliFailure extends Error {
   constructor(

@@ -51,7 +51,8 @@ export function describeFailure(error: unknown, source?: 'flags' | 'login' | 'lo
 }
 
 function apiFailure(error: ApiError): Failure {
-  const exit = error.status === 400 || error.status === 422 ? 2 : 1;
+  // 409 (name_taken, slug_taken) is the input's fault as much as a 400: fix the input, exit 2.
+  const exit = error.status === 400 || error.status === 409 || error.status === 422 ? 2 : 1;
   const message =
     error.status >= 500 && error.requestId ? `${error.message} (request id ${error.requestId})` : error.message;
   return {message, code: error.code, suggestions: apiHints(error), exit};

@@ -1,11 +1,21 @@
 // How wire values read to a person, and the documented --json shapes.
 import type {Database, DatabaseStats, Plan, UsageFigure} from '../api/types';
 
-/** The documented JSON document of a database (also each element of `list --json`). */
+/**
+ * The documented JSON document of a database (also each element of `list --json`): at least what
+ * the text says. `statusMessage` appears when the server gives one; `endpoints` (region -> URL) is
+ * added by the commands that print URLs (create, status, reset: withEndpoints).
+ */
 export type DatabaseJson = Pick<
   Database,
-  'id' | 'name' | 'org' | 'plan' | 'primaryRegion' | 'readRegions' | 'eviction' | 'privateUrl' | 'createdAt' | 'updatedAt'
-> & {status: Database['status'] | 'deleted'}; // "deleted": what `redis delete --json` ends with
+  'id' | 'name' | 'org' | 'plan' | 'primaryRegion' | 'readRegions' | 'eviction' | 'createdAt' | 'updatedAt'
+> & {
+  status: Database['status'] | 'deleted'; // "deleted": what `redis delete --json` ends with
+  statusMessage?: string;
+  /** Absent only from `redis delete --json`: a deleted database's URL (and password) is no use to print. */
+  privateUrl?: string;
+  endpoints?: Record<string, string>;
+};
 
 export function databaseJson(db: Database): DatabaseJson {
   return {
@@ -17,10 +27,23 @@ export function databaseJson(db: Database): DatabaseJson {
     readRegions: db.readRegions,
     eviction: db.eviction,
     status: db.status,
+    ...(db.statusMessage ? {statusMessage: db.statusMessage} : {}),
     privateUrl: db.privateUrl,
     createdAt: db.createdAt,
     updatedAt: db.updatedAt,
   };
+}
+
+/** The document with the database's per-region URLs, for the commands whose text prints URLs. */
+export function withEndpoints(db: Database): DatabaseJson {
+  const doc = databaseJson(db);
+  return db.endpoints && Object.keys(db.endpoints).length ? {...doc, endpoints: db.endpoints} : doc;
+}
+
+/** The document of a database that is gone: no URL, no endpoints (their password is in them). */
+export function deletedDatabaseJson(db: Database): DatabaseJson {
+  const {privateUrl: _url, endpoints: _endpoints, ...rest} = databaseJson(db);
+  return {...rest, status: 'deleted'};
 }
 
 export function bytes(n: number): string {

@@ -106,7 +106,7 @@ export async function startLocalServer(options: {
   const listenHost = options.serving?.listen ?? '127.0.0.1';
   if (port !== 0 && !(await portFree(port, listenHost))) {
     throw new LocalServerError(
-      `port ${port} on ${listenHost} is already in use by another program; start the server on another one with --port`,
+      `port ${port} on ${listenHost} is already in use by another program`,
       'port_in_use',
     );
   }
@@ -160,7 +160,10 @@ export async function stopLocalServer(home: string): Promise<StopResult> {
     // The server stops its redis-server processes before it exits.
     if (!(await waitGone(info.pid, STOP_TIMEOUT_MS))) {
       process.kill(info.pid, 'SIGKILL');
-      await waitGone(info.pid, 5000);
+      if (!(await waitGone(info.pid, 5000))) {
+        // Never report "stopped" for a process that is still there.
+        throw new LocalServerError(`the server (pid ${info.pid}) did not exit, even after SIGKILL`, 'stop_failed');
+      }
     }
   }
   fs.rmSync(statePaths(home).serverJson, {force: true});

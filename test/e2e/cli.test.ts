@@ -56,7 +56,8 @@ describe('--json: create -> list -> status -> use -> update -> reset -> delete',
   it('drives a database through its life with one JSON document per command', async () => {
     const created = ok(await run(['redis', 'create', '--org', 'personal', '--name', 'e2e-json', '--region', 'mad', '--replica-regions', 'ams', '--plan', 'free', '--json']));
     const db = JSON.parse(created.stdout);
-    expect(Object.keys(db).sort()).toEqual(DB_KEYS);
+    // create --json also has the per-region endpoints, as its text has the URL (issue 13)
+    expect(Object.keys(db).sort()).toEqual([...DB_KEYS, 'endpoints'].sort());
     expect(db).toMatchObject({name: 'e2e-json', org: 'personal', primaryRegion: 'mad', readRegions: ['ams'], plan: 'free', eviction: false, status: 'ready'});
 
     const list = ok(await run(['redis', 'list', '--json']));
@@ -93,7 +94,7 @@ describe('--json: create -> list -> status -> use -> update -> reset -> delete',
     });
     const badReplica = await run(['redis', 'create', '-r', 'mad', '--replica-regions', 'ams,atlantis', '--plan', 'free', '--json']);
     expect(badReplica.exitCode).toBe(2);
-    expect(JSON.parse(badReplica.stdout).error.message).toContain('Valid codes: ams,');
+    expect(JSON.parse(badReplica.stdout).error.message).toContain('valid region codes: ams,'); // the API's words, one rule (issue 13)
     expect(ok(await run(['redis', 'list', '--json'])).stdout).toBe(before);
   });
 });

@@ -1,7 +1,6 @@
 import {BaseCommand} from '../../cli/base-command';
 import {missingFlagsError} from '../../cli/errors';
 import * as prompts from '../../cli/prompts';
-import {bin} from '../../cli/bin';
 
 export interface LoginJson {
   apiUrl: string;
@@ -24,7 +23,7 @@ export default class AuthLogin extends BaseCommand<typeof AuthLogin> {
     let token = this.flags['access-token'];
     if (!this.canPrompt()) {
       const missing = [...(apiUrl ? [] : ['--api-url']), ...(token ? [] : ['--access-token'])];
-      if (missing.length) throw missingFlagsError(missing, `${bin()} auth login --api-url <url> --access-token <token>`);
+      if (missing.length) throw missingFlagsError(missing, this.retryWith(missing.map((f) => `${f} <${f === '--api-url' ? 'url' : 'token'}>`)));
     }
     const credentials = await import('../../cli/credentials');
     apiUrl ??= await prompts.input({

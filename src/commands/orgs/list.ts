@@ -15,10 +15,10 @@ export default class OrgsList extends BaseCommand<typeof OrgsList> {
         const {table} = await import('../../cli/render');
         this.log(
           table(orgs, [
-            {header: 'SLUG', get: (o) => o.slug},
+            {header: 'SLUG', get: (o) => o.slug, keep: true},
             {header: 'NAME', get: (o) => o.name},
             {header: 'TYPE', get: (o) => o.type},
-            {header: 'CREATED', get: (o) => o.createdAt},
+            {header: 'CREATED', get: (o) => o.createdAt, keep: true, drop: 1},
           ]),
         );
       }

@@ -2,6 +2,8 @@ import {Args, Flags} from '@oclif/core';
 import type {Database} from '../../api/types';
 import {BaseCommand} from '../../cli/base-command';
 import {CliFailure, UsageError} from '../../cli/errors';
+import {bin} from '../../cli/bin';
+import type {RedflyClient} from '../../api/client';
 
 export default class RedisConnect extends BaseCommand<typeof RedisConnect> {
   static enableJsonFlag = false;
@@ -14,7 +16,7 @@ export default class RedisConnect extends BaseCommand<typeof RedisConnect> {
   ];
 
   static args = {
-    database: Args.string({description: 'database id or name', required: true}),
+    database: Args.string({description: 'database id or name (at a terminal, left out: choose from a list)'}),
   };
 
   static flags = {
@@ -22,7 +24,7 @@ export default class RedisConnect extends BaseCommand<typeof RedisConnect> {
   };
 
   async run(): Promise<void> {
-    const db = await (await this.api()).getDatabase(this.args.database);
+    const db = await pickDatabase(await this.api(), this.args.database, this.canPrompt());
     const url = endpointFor(db, this.flags.region);
     const {spawn} = await import('node:child_process');
     const {args, env} = redisCliInvocation(url);
@@ -42,6 +44,30 @@ export default class RedisConnect extends BaseCommand<typeof RedisConnect> {
     // redis-cli's own status, so that `echo PING | redfly redis connect db` can be scripted.
     if (code !== 0) process.exitCode = code;
   }
+}
+
+/**
+ * The database named, else (a person at a terminal) one chosen from the token's databases, as
+ * flyctl's `redis connect` offers; without a terminal a missing name is a usage error (exit 2).
+ * Shared with `redis proxy`.
+ */
+export async function pickDatabase(api: RedflyClient, idOrName: string | undefined, canPrompt: boolean): Promise<Database> {
+  if (idOrName) return api.getDatabase(idOrName);
+  if (!canPrompt) {
+    throw new UsageError(
+      'Missing argument: the database id or name (not running interactively, so nothing can be asked)',
+      'missing_args',
+      [`${bin()} redis list`],
+    );
+  }
+  const all = await api.listAllDatabases({});
+  if (all.length === 0) throw new UsageError('You have no databases to connect to', 'no_database', [`${bin()} redis create`]);
+  const prompts = await import('../../cli/prompts');
+  const id = await prompts.select({
+    message: 'Select a database:',
+    choices: all.map((d) => ({name: `${d.name} (${d.org}, ${[d.primaryRegion, ...d.readRegions].join(',')})`, value: d.id})),
+  });
+  return all.find((d) => d.id === id)!;
 }
 
 /**

@@ -11,7 +11,7 @@ import {
 } from '../../cli/database-inputs';
 import * as ask from '../../cli/database-prompts';
 import {missingFlagsError, UsageError} from '../../cli/errors';
-import {databaseJson, type DatabaseJson, price, regionsList} from '../../cli/format';
+import {type DatabaseJson, price, regionsList, withEndpoints} from '../../cli/format';
 import {bin} from '../../cli/bin';
 import {invalidName} from '../../lib/names';
 
@@ -32,7 +32,7 @@ By default waits until the database is ready, then prints its redis:// URL.`;
     name: Flags.string({char: 'n', summary: 'database name (generated when left out)'}),
     region: Flags.string({char: 'r', summary: "primary region code (can't be changed later)", env: 'REDFLY_REGION'}),
     'replica-regions': Flags.string({summary: 'comma-separated region codes for read replicas, e.g. ams,fra'}),
-    'no-replicas': Flags.boolean({summary: 'no read replicas (and no question about them)'}),
+    'no-replicas': Flags.boolean({summary: 'no read replicas (and no question about them)', exclusive: ['replica-regions']}),
     plan: Flags.string({summary: 'plan id, see redfly redis plans'}),
     'enable-eviction': Flags.boolean({summary: 'evict keys when memory is full', exclusive: ['disable-eviction']}),
     'disable-eviction': Flags.boolean({summary: 'refuse writes when memory is full (the default)'}),
@@ -68,16 +68,18 @@ By default waits until the database is ready, then prints its redis:// URL.`;
     }
 
     if (!interactive) {
-      const missing = [
-        ...(org ? [] : ['--org']),
-        ...(primary ? [] : ['--region']),
-        ...(replicas ? [] : ['--replica-regions (or --no-replicas)']),
-        ...(plan ? [] : ['--plan']),
+      // Every missing input at once, and a command to retry with: what was typed, plus the rest.
+      const example = orgs.find((o) => o.type === 'personal') ?? orgs[0];
+      const missing: [string, string][] = [
+        ...(org ? [] : [['--org', `--org ${example?.slug ?? '<org>'}`] as [string, string]]),
+        ...(primary ? [] : [['--region', `--region ${regions[0]?.code ?? '<region>'}`] as [string, string]]),
+        ...(replicas ? [] : [['--replica-regions (or --no-replicas)', '--no-replicas'] as [string, string]]),
+        ...(plan ? [] : [['--plan', `--plan ${plans[0]?.id ?? '<plan>'}`] as [string, string]]),
       ];
       if (missing.length) {
         throw missingFlagsError(
-          missing,
-          `${bin()} redis create --org ${org ?? orgs[0]?.slug ?? 'personal'} --region ${primary ?? regions[0]?.code ?? 'mad'} --no-replicas --plan ${plan?.id ?? plans[0]?.id ?? 'free'}`,
+          missing.map(([flag]) => flag),
+          this.retryWith(missing.map(([, add]) => add)),
         );
       }
     }
@@ -121,11 +123,12 @@ By default waits until the database is ready, then prints its redis:// URL.`;
     this.log(`Connect: ${bin()} redis connect ${db.name}  (or redis-cli -u <URL>)`);
     const regionsCount = 1 + db.readRegions.length;
     this.log(
-      `Plan: ${plan.displayName} (${plan.id}), ${price(plan)}` +
+      `Plan: ${plan.displayName} (${plan.id})` +
+        (plan.pricePerMonthPerRegionUsd > 0 ? `, ${price(plan)}` : '') +
         (plan.pricePerMonthPerRegionUsd > 0 && regionsCount > 1
           ? `: $${plan.pricePerMonthPerRegionUsd * regionsCount}/month for ${regionsCount} regions`
           : ''),
     );
-    return databaseJson(db);
+    return withEndpoints(db);
   }
 }

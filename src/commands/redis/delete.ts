@@ -3,8 +3,7 @@ import {BaseCommand} from '../../cli/base-command';
 import {withSpinner} from '../../cli/spinner';
 import {confirmDelete} from '../../cli/database-prompts';
 import {missingFlagsError} from '../../cli/errors';
-import {databaseJson, type DatabaseJson} from '../../cli/format';
-import {bin} from '../../cli/bin';
+import {deletedDatabaseJson, type DatabaseJson} from '../../cli/format';
 
 export default class RedisDelete extends BaseCommand<typeof RedisDelete> {
   static aliases = ['redis:destroy'];
@@ -28,7 +27,7 @@ export default class RedisDelete extends BaseCommand<typeof RedisDelete> {
     const interactive = this.canPrompt();
     // Checked before any request: a script without --yes must never reach a prompt or a delete.
     if (!this.flags.yes && !interactive) {
-      throw missingFlagsError(['--yes'], `${bin()} redis delete ${this.args.database} --yes`);
+      throw missingFlagsError(['--yes'], this.retryWith(['--yes']));
     }
     const api = await this.api();
     const db = await api.getDatabase(this.args.database);
@@ -43,6 +42,6 @@ export default class RedisDelete extends BaseCommand<typeof RedisDelete> {
     });
     this.log(`Deleted database ${db.name} (${db.id}).`);
     // The record is gone by now: say so, rather than the "deleting" the API answered at first.
-    return {...databaseJson(deleting), status: 'deleted'};
+    return deletedDatabaseJson(deleting);
   }
 }

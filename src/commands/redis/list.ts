@@ -26,13 +26,13 @@ export default class RedisList extends BaseCommand<typeof RedisList> {
         const {table} = await import('../../cli/render');
         this.log(
           table(databases, [
-            {header: 'ID', get: (d) => d.id},
+            {header: 'ID', get: (d) => d.id, keep: true},
             {header: 'NAME', get: (d) => d.name},
-            {header: 'ORG', get: (d) => d.org},
-            {header: 'PLAN', get: (d) => d.plan},
-            {header: 'PRIMARY REGION', get: (d) => d.primaryRegion},
-            {header: 'READ REGIONS', get: (d) => regionsList(d.readRegions)},
-            {header: 'EVICTION', get: (d) => eviction(d.eviction)},
+            {header: 'ORG', get: (d) => d.org, drop: 4},
+            {header: 'PLAN', get: (d) => d.plan, drop: 3},
+            {header: 'PRIMARY REGION', get: (d) => d.primaryRegion, keep: true, drop: 1},
+            {header: 'READ REGIONS', get: (d) => regionsList(d.readRegions), drop: 2},
+            {header: 'EVICTION', get: (d) => eviction(d.eviction), drop: 5},
             {header: 'STATUS', get: (d) => statusText(d)},
           ]),
         );

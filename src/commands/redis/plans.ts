@@ -13,15 +13,15 @@ export default class RedisPlans extends BaseCommand<typeof RedisPlans> {
       const {table} = await import('../../cli/render');
       this.log(
         table(plans, [
-          {header: 'PLAN', get: (p) => p.id},
-          {header: 'NAME', get: (p) => p.displayName},
-          {header: 'MAX DATA SIZE', get: (p) => bytes(p.maxDataSizeBytes)},
-          {header: 'CONNECTIONS', get: (p) => count(p.maxConnections)},
-          {header: 'COMMANDS/S', get: (p) => count(p.maxCommandsPerSecond)},
-          {header: 'DAILY COMMANDS', get: (p) => count(p.maxDailyCommands)},
-          {header: 'DAILY BANDWIDTH', get: (p) => bytes(p.maxDailyBandwidthBytes)},
-          {header: 'MAX REQUEST', get: (p) => bytes(p.maxRequestSizeBytes)},
-          {header: 'PRICE/MONTH/REGION', get: (p) => `$${p.pricePerMonthPerRegionUsd}`},
+          {header: 'PLAN', get: (p) => p.id, keep: true},
+          {header: 'NAME', get: (p) => p.displayName, drop: 1},
+          {header: 'MAX DATA SIZE', get: (p) => bytes(p.maxDataSizeBytes), keep: true},
+          {header: 'CONNECTIONS', get: (p) => count(p.maxConnections), keep: true, drop: 4},
+          {header: 'COMMANDS/S', get: (p) => count(p.maxCommandsPerSecond), keep: true, drop: 5},
+          {header: 'DAILY COMMANDS', get: (p) => count(p.maxDailyCommands), keep: true, drop: 3},
+          {header: 'DAILY BANDWIDTH', get: (p) => bytes(p.maxDailyBandwidthBytes), keep: true, drop: 6},
+          {header: 'MAX REQUEST', get: (p) => bytes(p.maxRequestSizeBytes), keep: true, drop: 7},
+          {header: 'PRICE/MONTH/REGION', get: (p) => `$${p.pricePerMonthPerRegionUsd}`, keep: true},
         ]),
       );
     }

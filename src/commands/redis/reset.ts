@@ -1,6 +1,6 @@
 import {Args} from '@oclif/core';
 import {BaseCommand} from '../../cli/base-command';
-import {databaseJson, type DatabaseJson} from '../../cli/format';
+import {type DatabaseJson, withEndpoints} from '../../cli/format';
 
 export default class RedisReset extends BaseCommand<typeof RedisReset> {
   static summary = 'Give a database a new password';
@@ -15,6 +15,6 @@ export default class RedisReset extends BaseCommand<typeof RedisReset> {
     const db = await (await this.api()).resetPassword(this.args.database);
     this.log(`New password set for ${db.name}; the old one no longer works.`);
     this.log(`URL: ${db.privateUrl}`);
-    return databaseJson(db);
+    return withEndpoints(db);
   }
 }

@@ -1,12 +1,13 @@
 import {Args} from '@oclif/core';
 import {ApiError} from '../../api/errors';
-import type {DatabaseStats, DatabaseTls} from '../../api/types';
+import type {Database, DatabaseStats, DatabaseTls} from '../../api/types';
 import {BaseCommand} from '../../cli/base-command';
-import {databaseJson, type DatabaseJson, eviction, lag, regionsList, statusText, usage} from '../../cli/format';
+import {type DatabaseJson, withEndpoints, eviction, lag, regionsList, statusText, usage} from '../../cli/format';
 
+/** `redis status --json`: the database document, its processes and its usage (when reported). */
 export interface StatusJson extends DatabaseJson {
-  endpoints?: Record<string, string>;
   tls?: DatabaseTls;
+  processes?: NonNullable<Database['processes']>;
   usage?: Omit<DatabaseStats, 'id'>;
 }
 
@@ -33,9 +34,9 @@ export default class RedisStatus extends BaseCommand<typeof RedisStatus> {
         throw error;
       }),
     ]);
-    const result: StatusJson = databaseJson(db);
-    if (db.endpoints && Object.keys(db.endpoints).length) result.endpoints = db.endpoints;
+    const result: StatusJson = withEndpoints(db);
     if (db.tls) result.tls = db.tls;
+    if (db.processes) result.processes = db.processes;
     if (stats) {
       const {id: _id, ...rest} = stats;
       result.usage = rest;

@@ -5,8 +5,8 @@ import {withSpinner} from '../../cli/spinner';
 import {parseRegionList, validatePlan, validateReplicaRegions} from '../../cli/database-inputs';
 import * as ask from '../../cli/database-prompts';
 import {UsageError} from '../../cli/errors';
-import {databaseJson, type DatabaseJson, eviction, regionsList} from '../../cli/format';
 import {bin} from '../../cli/bin';
+import {databaseJson, type DatabaseJson, eviction, regionsList} from '../../cli/format';
 
 export default class RedisUpdate extends BaseCommand<typeof RedisUpdate> {
   static summary = 'Change the read regions, plan or eviction of a database';
@@ -27,10 +27,24 @@ export default class RedisUpdate extends BaseCommand<typeof RedisUpdate> {
     'enable-eviction': Flags.boolean({summary: 'evict keys when memory is full', exclusive: ['disable-eviction']}),
     'disable-eviction': Flags.boolean({summary: 'refuse writes when memory is full'}),
     'no-wait': Flags.boolean({summary: 'return at once, while the change is still being applied'}),
+    // Hidden: only there to say why, instead of oclif's bare "Nonexistent flag", when a user
+    // reaches for create's -r/--region (and --name) here.
+    region: Flags.string({char: 'r', hidden: true}),
+    name: Flags.string({char: 'n', hidden: true}),
   };
 
   async run(): Promise<DatabaseJson> {
     const f = this.flags;
+    if (f.region !== undefined) {
+      throw new UsageError(
+        `The primary region of a database cannot change (${this.args.database} keeps its own); update changes only --replica-regions, --plan and eviction`,
+        'immutable_field',
+        [`${bin()} redis create --region ${f.region.trim().toLowerCase()} (a new database there)`, `${bin()} redis update ${this.args.database} --replica-regions ${f.region.trim().toLowerCase()} (a read replica there)`],
+      );
+    }
+    if (f.name !== undefined) {
+      throw new UsageError('The name of a database cannot change; update changes only --replica-regions, --plan and eviction', 'immutable_field');
+    }
     const fromFlags =
       f['replica-regions'] !== undefined || f.plan !== undefined || f['enable-eviction'] || f['disable-eviction'];
     const interactive = this.canPrompt();
@@ -38,7 +52,7 @@ export default class RedisUpdate extends BaseCommand<typeof RedisUpdate> {
       throw new UsageError(
         'Nothing to change: pass at least one of --replica-regions, --plan, --enable-eviction, --disable-eviction (not running interactively, so nothing can be asked)',
         'missing_flags',
-        [`${bin()} redis update ${this.args.database} --plan 200mb`],
+        [this.retryWith(['--plan <plan>']), this.retryWith(['--replica-regions <codes>'])],
       );
     }
     const api = await this.api();

@@ -12,7 +12,7 @@ export default class RegionsList extends BaseCommand<typeof RegionsList> {
       const {table} = await import('../../cli/render');
       this.log(
         table(regions, [
-          {header: 'CODE', get: (r) => r.code},
+          {header: 'CODE', get: (r) => r.code, keep: true},
           {header: 'NAME', get: (r) => r.name},
         ]),
       );

@@ -91,7 +91,9 @@ export default class ServerStart extends BaseCommand<typeof ServerStart> {
         throw new CliFailure(
           err.message,
           err.code,
-          err.code === 'port_in_use' ? [`${bin()} server start --port 4781`] : [`see ${logFile}`],
+          err.code === 'port_in_use'
+            ? [`${bin()} server start --port 4781 (or set REDFLY_SERVER_PORT=4781)`]
+            : [`see ${logFile}`],
         );
       }
       throw err;

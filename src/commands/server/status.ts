@@ -21,6 +21,9 @@ export interface ServerStatusResult {
   processes: {total: number; running: number; notRunning: ProcessLine[]} | null;
 }
 
+/** The exit code of `server status` when the server is not running (LSB's "program is not running"). */
+export const NOT_RUNNING_EXIT = 3;
+
 // BaseCommand for its --json error shape. It talks to the local server only, with the local
 // credentials and its own client: resolving a target here could autostart the server it reports on.
 export default class ServerStatus extends BaseCommand<typeof ServerStatus> {
@@ -46,6 +49,9 @@ export default class ServerStatus extends BaseCommand<typeof ServerStatus> {
     };
     if (!s.running) {
       this.log(`The redfly server is not running (state in ${home}). Start it with: ${bin()} server start`);
+      // Exit 3 = "program is not running", as LSB's `status` and `systemctl status` say it, so
+      // that `redfly server status || redfly server start` works; --json still prints the document.
+      process.exitCode = NOT_RUNNING_EXIT;
       return result;
     }
     this.log(`${bin()} server running at ${s.apiUrl} (pid ${s.pid}, since ${s.startedAt})`);

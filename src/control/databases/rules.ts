@@ -6,6 +6,7 @@ import type {DatabaseRecord, ProcessRecord} from '../../store';
 import type {Catalogue} from '../catalogue';
 import {ApiError, badRequest} from '../errors';
 import type {UpdateDatabaseRequest} from '../schemas';
+import {readRegionProblem} from '../../lib/read-regions';
 
 /** The plan with this id; 400 unknown_plan listing the valid ones otherwise. */
 export function checkPlan(catalogue: Catalogue, id: string) {
@@ -26,20 +27,11 @@ export function checkRegion(catalogue: Catalogue, code: string, what: string): v
   }
 }
 
-/** Read regions: known, not the primary region, none twice. Returns them unchanged. */
+/** Read regions: no empty entry, known, not the primary region, none twice (src/lib/read-regions.ts,
+ *  the rule the CLI applies too). Returns them unchanged. */
 export function checkReadRegions(catalogue: Catalogue, regions: string[], primary: string): string[] {
-  const unknown = regions.filter((r) => !catalogue.region(r));
-  if (unknown.length > 0) {
-    throw badRequest(
-      `unknown read region${unknown.length > 1 ? 's' : ''} ${unknown.map((u) => `"${u}"`).join(', ')}; valid region codes: ${catalogue.regions.map((r) => r.code).join(', ')}`,
-      'unknown_region',
-    );
-  }
-  if (regions.includes(primary)) {
-    throw badRequest(`read region ${primary} is the primary region; a read region must differ from it`);
-  }
-  const dup = regions.find((r, i) => regions.indexOf(r) !== i);
-  if (dup) throw badRequest(`read region ${dup} is listed twice`);
+  const problem = readRegionProblem(regions, primary, catalogue.regions.map((r) => r.code));
+  if (problem) throw badRequest(problem.message, problem.code);
   return regions;
 }
 

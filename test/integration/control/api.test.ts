@@ -175,6 +175,8 @@ describe('creating databases', () => {
     [{org: 'personal', primaryRegion: 'mad', plan: 'huge'}, 400, 'unknown_plan', /valid plans: free, 200mb, 500mb/],
     [{org: 'personal', primaryRegion: 'mad', readRegions: ['mad'], plan: 'free'}, 400, 'invalid_request', /primary region/],
     [{org: 'personal', primaryRegion: 'mad', readRegions: ['ams', 'ams'], plan: 'free'}, 400, 'invalid_request', /twice/],
+    // the same rule the CLI applies to --replica-regions ",,," (src/lib/read-regions.ts, issue 13)
+    [{org: 'personal', primaryRegion: 'mad', readRegions: ['', '', ''], plan: 'free'}, 400, 'invalid_request', /empty entry/],
     [{org: 'personal', name: 'Bad_Name', primaryRegion: 'mad', plan: 'free'}, 400, 'invalid_name', /lowercase/],
     [{org: 'personal', name: 'ab', primaryRegion: 'mad', plan: 'free'}, 400, 'invalid_name', /3-63/],
     [{org: 'personal', name: '1abc', primaryRegion: 'mad', plan: 'free'}, 400, 'invalid_name', /starting with a letter/],
@@ -257,6 +259,9 @@ describe('updating, resetting, deleting', () => {
     expectError(await call('PATCH', `/v1/databases/${name}`, {readRegions: ['mad']}), 400, 'invalid_request');
     expectError(await call('PATCH', `/v1/databases/${name}`, {plan: 'x'}), 400, 'unknown_plan');
     expectError(await call('PATCH', `/v1/databases/${name}`, {readRegions: ['qqq']}), 400, 'unknown_region');
+    // the CLI's rule for --replica-regions, applied by the API too (issue 13)
+    expectError(await call('PATCH', `/v1/databases/${name}`, {readRegions: ['ams', 'ams']}), 400, 'invalid_request');
+    expectError(await call('PATCH', `/v1/databases/${name}`, {readRegions: ['']}), 400, 'invalid_request');
     expectError(await call('PATCH', '/v1/databases/no-such-db', {plan: 'free'}), 404, 'not_found');
   });
 

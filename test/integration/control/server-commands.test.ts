@@ -18,6 +18,16 @@ function redfly(args: string[], env: Record<string, string> = {}): Promise<{code
   });
 }
 
+/** Alive and not a zombie (an exited child of a parent that does not reap is not running). */
+function processRuns(pid: number): boolean {
+  try {
+    const stat = require('node:fs').readFileSync(`/proc/${pid}/stat`, 'utf8') as string;
+    return stat[stat.lastIndexOf(')') + 2] !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
 afterAll(async () => {
   blocker?.close();
   await cleanup(home);
@@ -56,10 +66,32 @@ test('start, status and stop with --json', async () => {
 
   const stopped = await redfly(['server', 'stop', '--json']);
   expect(JSON.parse(stopped.stdout)).toMatchObject({stopped: true, pid: info.pid});
+  // stop returns once the server process is gone (a reaped or zombie pid: /proc says Z or nothing)
+  expect(processRuns(info.pid)).toBe(false);
   expect(redisPidsUnder(home)).toEqual([]);
   expect(existsSync(join(home, 'server.json'))).toBe(false);
   const after = await redfly(['server', 'status']);
   expect(after.stdout).toMatch(/not running/);
+  // LSB's "program is not running", so that `redfly server status || redfly server start` works
+  expect(after.code).toBe(3);
+  const afterJson = await redfly(['server', 'status', '--json']);
+  expect(afterJson.code).toBe(3);
+  expect(JSON.parse(afterJson.stdout)).toMatchObject({running: false});
+});
+
+test('autostart on a taken port names REDFLY_SERVER_PORT, the setting that moves it', async () => {
+  const taken = createServer();
+  await new Promise<void>((r) => taken.listen(0, '127.0.0.1', r));
+  const port = (taken.address() as {port: number}).port;
+  try {
+    const r = await redfly(['redis', 'list'], {REDFLY_SERVER_PORT: String(port), REDFLY_AUTOSTART: '1'});
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`port ${port}`);
+    expect(r.stderr).toContain('REDFLY_SERVER_PORT');
+    expect(r.stderr).toContain('Code: port_in_use');
+  } finally {
+    taken.close();
+  }
 });
 
 test('a taken port is a clear error naming the port', async () => {

@@ -17,6 +17,7 @@ import RedisCreate from '../../../src/commands/redis/create';
 import RedisDelete from '../../../src/commands/redis/delete';
 import RedisList from '../../../src/commands/redis/list';
 import RedisPlans from '../../../src/commands/redis/plans';
+import RedisProxy from '../../../src/commands/redis/proxy';
 import RedisReset from '../../../src/commands/redis/reset';
 import RedisStatus from '../../../src/commands/redis/status';
 import RedisUpdate from '../../../src/commands/redis/update';
@@ -60,6 +61,7 @@ const CASES: Case[] = [
   {name: 'redis plans', Cmd: RedisPlans, argv: [], json: true},
   {name: 'redis reset', Cmd: RedisReset, argv: ['my-cache'], json: true, missing: {argv: [], flags: ['database']}},
   {name: 'redis connect', Cmd: RedisConnect, argv: ['my-cache'], json: false, missing: {argv: [], flags: ['database']}},
+  {name: 'redis proxy', Cmd: RedisProxy, argv: ['my-cache', '--port', '0'], json: true, missing: {argv: [], flags: ['database']}},
   {name: 'redis cache url', Cmd: RedisCacheUrl, argv: ['-o', 'personal', '-r', 'mad'], json: true},
   {name: 'redis cache env', Cmd: RedisCacheEnv, argv: ['-o', 'personal', '-r', 'mad'], json: true},
   {name: 'redis cache status', Cmd: RedisCacheStatus, argv: ['-o', 'personal'], json: true},
@@ -78,6 +80,9 @@ const CASES: Case[] = [
 
 /** The commands this suite leaves out, and why: none of them calls the API. */
 const OUTSIDE: Record<string, string> = {
+  autocomplete: '@oclif/plugin-autocomplete, loaded on use (test/e2e/plugins.test.ts)',
+  'autocomplete:create': 'the same plugin (test/e2e/plugins.test.ts)',
+  'autocomplete:script': 'the same plugin (test/e2e/plugins.test.ts)',
   'auth:logout': 'only removes the saved login (auth.test.ts)',
   'auth:token': 'only prints the saved token (auth.test.ts)',
   'server:start': 'runs the local server (test/integration/control/server-commands.test.ts)',

@@ -35,7 +35,7 @@ describe('orgs create', () => {
   it('a taken slug is the server\'s 409 with a hint', async () => {
     const scope = api().post('/v1/orgs', {slug: 'acme'}).reply(409, apiError('slug_taken', 'organization "acme" already exists'));
     const {stderr, exitCode} = await run(OrgsCreate, ['acme']);
-    expect(exitCode).toBe(1);
+    expect(exitCode).toBe(2); // a taken slug is the input's fault, like a 400 (issue 13)
     expect(stderr).toContain('organization "acme" already exists');
     expect(stderr).toContain('Try this: redfly orgs list');
     scope.done();

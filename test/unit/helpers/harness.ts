@@ -32,6 +32,11 @@ export async function run(
   options: {interactive?: boolean} = {},
 ): Promise<RunResult> {
   config ??= await sourceConfig();
+  // The id oclif gives a command it loads ("redis:create"); Cmd.run alone would use the class name.
+  if (!Cmd.id) {
+    const {COMMANDS} = await import('./source-commands');
+    Cmd.id = Object.keys(COMMANDS).find((id) => COMMANDS[id] === Cmd) ?? Cmd.id;
+  }
   const interactive = jest.spyOn(terminal, 'isInteractive').mockReturnValue(options.interactive ?? false);
   let stdout = '';
   let stderr = '';

@@ -24,10 +24,10 @@ export default class RedisCacheEnv extends BaseCommand<typeof RedisCacheEnv> {
 
   async run(): Promise<CacheEnvJson> {
     const api = await this.api();
-    const {resolveCacheOrg, resolveCacheRegion} = await import('../../../cli/cache-inputs');
-    const ask = {canPrompt: this.canPrompt(), note: (line: string) => this.note(line)};
-    const org = await resolveCacheOrg(api, this.flags.org, ask);
-    const region = await resolveCacheRegion(await api.getCacheInfo(org), this.flags.region, ask);
+    const {resolveCacheInputs} = await import('../../../cli/cache-inputs');
+    const ask = {canPrompt: this.canPrompt(), note: (line: string) => this.note(line), retry: (a: string[]) => this.retryWith(a)};
+    const {org, region: found} = await resolveCacheInputs(api, this.flags, true, ask);
+    const region = found!;
     for (const line of region.env) this.log(line);
     const env = Object.fromEntries(region.env.map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]));
     return {org, region: region.region, env};

@@ -14,8 +14,9 @@ export default class RedisCacheStatus extends BaseCommand<typeof RedisCacheStatu
 
   async run(): Promise<CacheStatus> {
     const api = await this.api();
-    const {resolveCacheOrg} = await import('../../../cli/cache-inputs');
-    const org = await resolveCacheOrg(api, this.flags.org, {canPrompt: this.canPrompt(), note: (l) => this.note(l)});
+    const {resolveCacheInputs} = await import('../../../cli/cache-inputs');
+    const ask = {canPrompt: this.canPrompt(), note: (l: string) => this.note(l), retry: (a: string[]) => this.retryWith(a)};
+    const {org} = await resolveCacheInputs(api, this.flags, false, ask);
     const status = await api.getCacheStatus(org);
     if (!this.jsonEnabled()) {
       const [{table}, {bytes}] = await Promise.all([import('../../../cli/render'), import('../../../cli/format')]);
@@ -24,13 +25,13 @@ export default class RedisCacheStatus extends BaseCommand<typeof RedisCacheStatu
       if (active.length > 0) {
         this.log(
           table(active, [
-            {header: 'REGION', get: (r) => r.region},
+            {header: 'REGION', get: (r) => r.region, keep: true},
             {header: 'STATE', get: (r) => r.state},
             {header: 'KEYS', get: (r) => (r.keys === null ? 'unknown' : r.keys.toLocaleString('en-US'))},
             {header: 'MEMORY', get: (r) => `${r.memoryBytes === null ? 'unknown' : bytes(r.memoryBytes)} of ${bytes(r.maxmemoryBytes)}`},
             {header: 'REPLAY LAG', get: lagText},
-            {header: 'DROPPED', get: (r) => String(r.dropped)},
-            {header: 'REPLAY ERRORS', get: (r) => String(r.replayErrors)},
+            {header: 'DROPPED', get: (r) => String(r.dropped), keep: true, drop: 2},
+            {header: 'REPLAY ERRORS', get: (r) => String(r.replayErrors), keep: true, drop: 1},
           ]),
         );
       } else {

@@ -23,10 +23,10 @@ export default class RedisCacheUrl extends BaseCommand<typeof RedisCacheUrl> {
 
   async run(): Promise<CacheUrlJson> {
     const api = await this.api();
-    const {resolveCacheOrg, resolveCacheRegion} = await import('../../../cli/cache-inputs');
-    const ask = {canPrompt: this.canPrompt(), note: (line: string) => this.note(line)};
-    const org = await resolveCacheOrg(api, this.flags.org, ask);
-    const region = await resolveCacheRegion(await api.getCacheInfo(org), this.flags.region, ask);
+    const {resolveCacheInputs} = await import('../../../cli/cache-inputs');
+    const ask = {canPrompt: this.canPrompt(), note: (line: string) => this.note(line), retry: (a: string[]) => this.retryWith(a)};
+    const {org, region: found} = await resolveCacheInputs(api, this.flags, true, ask);
+    const region = found!;
     this.log(region.url);
     return {org, region: region.region, url: region.url};
   }

@@ -2,6 +2,8 @@ import '../../helpers/oclif-env';
 import * as http from 'node:http';
 import type {AddressInfo} from 'node:net';
 import nock from 'nock';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import RedisCacheEnv from '../../../../src/commands/redis/cache/env';
 import RedisCacheStatus from '../../../../src/commands/redis/cache/status';
 import RedisCacheUrl from '../../../../src/commands/redis/cache/url';
@@ -110,6 +112,41 @@ describe('redis cache url', () => {
     const {stderr, exitCode} = await run(RedisCacheUrl, ['--org', 'other', '--region', 'mad']);
     expect(exitCode).toBe(1);
     expect(stderr).toContain('organization other not found');
+    scope.done();
+  });
+});
+
+describe('every missing input at once (issue 13)', () => {
+  useFakeApi();
+  const TWO_ORGS = [...ORGS, {...ORGS[0], slug: 'acme', name: 'Acme', type: 'shared'}];
+
+  it.each([
+    ['env', RedisCacheEnv, ['--org', '--region']],
+    ['url', RedisCacheUrl, ['--org', '--region']],
+    ['status', RedisCacheStatus, ['--org']],
+  ] as const)('redis cache %s without a terminal names %j in one error, with a runnable hint', async (_name, Cmd, flags) => {
+    const scope = api().get('/v1/orgs').reply(200, TWO_ORGS);
+    const {stderr, exitCode} = await run(Cmd, ['--json'].slice(1));
+    expect(exitCode).toBe(2);
+    expect(stderr).toContain(`Missing ${flags.length > 1 ? 'flags' : 'flag'} ${flags.join(', ')}`);
+    expect(stderr).toContain('--org personal');
+    scope.done();
+  });
+
+  it('the region prompt lists names, nearest to the last used region first, as create does', async () => {
+    const {REGIONS} = await import('../../helpers/harness');
+    const prompts = await import('../../../../src/cli/prompts');
+    const select = jest.spyOn(prompts, 'select').mockResolvedValue('ams');
+    fs.writeFileSync(path.join(process.env.REDFLY_HOME!, 'cli-state.json'), JSON.stringify({lastRegion: 'mad'}));
+    const scope = api()
+      .get('/v1/orgs/personal/cache').reply(200, {...INFO, regions: [...INFO.regions, {...INFO.regions[0], region: 'syd'}]})
+      .get('/v1/regions').reply(200, REGIONS);
+    const {stdout, exitCode} = await run(RedisCacheUrl, ['--org', 'personal'], {interactive: true});
+    expect(exitCode).toBe(0);
+    expect(stdout).toBe(`${URL_AMS}\n`);
+    const choices = (select.mock.calls[0][0] as {choices: {name: string}[]}).choices.map((c) => c.name);
+    expect(choices).toEqual(['Madrid, Spain (mad)', 'Amsterdam, Netherlands (ams)', 'Sydney, Australia (syd)']);
+    select.mockRestore();
     scope.done();
   });
 });

@@ -28,6 +28,28 @@ describe('redis connect', () => {
     scope.done();
   });
 
+  it('without a name at a terminal, offers the databases to choose from (issue 13)', async () => {
+    process.env.REDFLY_REDIS_CLI = fakeRedisCli();
+    const prompts = await import('../../../../src/cli/prompts');
+    const select = jest.spyOn(prompts, 'select').mockResolvedValue('zzzzzzzzzzzzzzz');
+    const scope = api()
+      .get('/v1/databases').query({limit: 1000})
+      .reply(200, {databases: [db(), db({id: 'zzzzzzzzzzzzzzz', name: 'other', privateUrl: 'redis://default:p@127.0.0.1:7009'})], nextCursor: null});
+    const {exitCode} = await run(RedisConnect, [], {interactive: true});
+    expect(exitCode).toBe(0);
+    const choices = (select.mock.calls[0][0] as {choices: {name: string}[]}).choices.map((c) => c.name);
+    expect(choices).toEqual(['my-cache (personal, mad)', 'other (personal, mad)']);
+    expect(fs.readFileSync(path.join(home(), 'args'), 'utf8')).toBe('-u\nredis://127.0.0.1:7009\n');
+    select.mockRestore();
+    scope.done();
+  });
+
+  it('without a name and without a terminal: exit 2 naming the missing database, no request', async () => {
+    const {stderr, exitCode} = await run(RedisConnect, []);
+    expect(exitCode).toBe(2);
+    expect(stderr).toContain('Missing argument: the database id or name');
+  });
+
   it('--region picks that region\'s endpoint; an unknown one lists the database\'s regions', async () => {
     process.env.REDFLY_REDIS_CLI = fakeRedisCli();
     const withEndpoints = db({readRegions: ['ams'], endpoints: {mad: 'redis://default:p@10.0.0.1:1', ams: 'redis://default:p@10.0.0.2:2'}});

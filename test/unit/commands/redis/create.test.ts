@@ -66,6 +66,41 @@ describe('redis create', () => {
     scope.done();
   });
 
+  it('--no-replicas with --replica-regions is a contradiction: exit 2, nothing created', async () => {
+    const {stderr, exitCode} = await run(RedisCreate, ['-r', 'mad', '--plan', 'free', '--no-replicas', '--replica-regions', 'ams']);
+    expect(exitCode).toBe(2);
+    expect(stderr).toContain('--replica-regions=ams cannot also be provided when using --no-replicas');
+  });
+
+  it('"Try this" keeps every flag typed and names the personal organization (issue 13)', async () => {
+    const scope = api()
+      .get('/v1/orgs').reply(200, [{slug: 'acme', name: 'Acme', type: 'shared', createdAt: ''}, ...ORGS])
+      .get('/v1/regions').reply(200, REGIONS)
+      .get('/v1/plans').reply(200, PLANS);
+    const {stderr, exitCode} = await run(RedisCreate, ['-n', 'del-me', '-r', 'fra', '--no-replicas', '--plan', 'free', '--disable-eviction']);
+    expect(exitCode).toBe(2);
+    expect(stderr).toContain('Missing flag --org');
+    expect(stderr).toContain('Try this: redfly redis create -n del-me -r fra --no-replicas --plan free --disable-eviction --org personal');
+    scope.done();
+  });
+
+  it('the summary of a free plan says it once: "Plan: Free (free)"', async () => {
+    const scope = catalogue().post('/v1/databases').reply(201, db());
+    const {stdout, exitCode} = await run(RedisCreate, ['-r', 'mad', '--no-replicas', '--plan', 'free']);
+    expect(exitCode).toBe(0);
+    expect(stdout).toMatch(/^Plan: Free \(free\)$/m);
+    scope.done();
+  });
+
+  it('--json has the endpoints, as the text has the URL', async () => {
+    const endpoints = {mad: 'redis://default:secret@127.0.0.1:7001', ams: 'redis://default:secret@127.0.0.1:7002'};
+    const scope = catalogue().post('/v1/databases').reply(201, db({readRegions: ['ams'], endpoints}));
+    const {stdout, exitCode} = await run(RedisCreate, ['-r', 'mad', '--replica-regions', 'ams', '--plan', 'free', '--json']);
+    expect(exitCode).toBe(0);
+    expect(JSON.parse(stdout).endpoints).toEqual(endpoints);
+    scope.done();
+  });
+
   it('asks for --org when there are several organizations', async () => {
     const scope = api()
       .get('/v1/orgs').reply(200, [...ORGS, {slug: 'acme', name: 'Acme', type: 'shared', createdAt: ''}])
@@ -78,8 +113,12 @@ describe('redis create', () => {
   });
 
   it.each([
-    [['--replica-regions', 'ams,xyz'], 'Unknown replica region "xyz". Valid codes: ams, fra, syd'],
-    [['--replica-regions', 'mad'], '"mad" is the primary region and cannot also be a replica region. Valid codes: ams, fra, syd'],
+    // The API's own words (src/lib/read-regions.ts), one rule on both sides (issue 13).
+    [['--replica-regions', 'ams,xyz'], 'Unknown read region "xyz"; valid region codes: ams, fra, syd'],
+    [['--replica-regions', 'mad'], 'Read region mad is the primary region; a read region must differ from it'],
+    [['--replica-regions', 'ams,ams'], 'Read region ams is listed twice'],
+    [['--replica-regions', ',,,'], 'Read regions contain an empty entry; valid region codes: ams, fra, syd'],
+    [['--replica-regions', 'ams,'], 'Read regions contain an empty entry'],
   ])('refuses replica regions %j, listing the valid codes (exit 2)', async (flags, message) => {
     const scope = catalogue();
     const {stderr, exitCode} = await run(RedisCreate, ['-r', 'mad', '--plan', 'free', ...flags]);
@@ -192,10 +231,10 @@ describe('redis create', () => {
     scope.done();
   });
 
-  it('shows a name conflict with its code and a hint (API 409, exit 1)', async () => {
+  it('shows a name conflict with its code and a hint (API 409, exit 2 like every validation: issue 13)', async () => {
     const scope = catalogue().post('/v1/databases').reply(409, apiError('name_taken', 'name "my-cache" is taken'));
     const {stderr, exitCode} = await run(RedisCreate, ['-n', 'my-cache', '-r', 'mad', '--no-replicas', '--plan', 'free']);
-    expect(exitCode).toBe(1);
+    expect(exitCode).toBe(2);
     expect(stderr).toContain('name "my-cache" is taken');
     expect(stderr).toContain('Code: name_taken');
     expect(stderr).toContain('Try this: choose another --name');

@@ -33,17 +33,19 @@ describe('redis delete', () => {
     scope.done();
   });
 
-  it('--json prints the database document', async () => {
+  it('--json prints the database document, without its URL or password (issue 13)', async () => {
     const scope = api()
-      .get('/v1/databases/my-cache').reply(200, db())
-      .delete('/v1/databases/abcdefghijklmno').reply(202, db({status: 'deleting'}))
+      .get('/v1/databases/my-cache').reply(200, db({endpoints: {mad: 'redis://default:secret@127.0.0.1:7001'}}))
+      .delete('/v1/databases/abcdefghijklmno').reply(202, db({status: 'deleting', endpoints: {mad: 'redis://default:secret@127.0.0.1:7001'}}))
       .get('/v1/databases/abcdefghijklmno').reply(404, {error: {code: 'not_found', message: 'gone'}});
     const {stdout, stderr, exitCode} = await run(RedisDelete, ['my-cache', '--yes', '--json']);
     expect(exitCode).toBe(0);
     expect(stderr).toBe('');
     const doc = JSON.parse(stdout);
-    expect(Object.keys(doc).sort()).toEqual([...DB_KEYS].sort());
+    expect(Object.keys(doc).sort()).toEqual(DB_KEYS.filter((k) => k !== 'privateUrl').sort());
     expect(doc.status).toBe('deleted');
+    expect(stdout).not.toContain('secret');
+    expect(stdout).not.toContain('redis://');
     scope.done();
   });
 

@@ -54,3 +54,34 @@ describe('redis list', () => {
     expect(RedisList.aliases).toContain('redis:ls');
   });
 });
+
+describe('redis list in a 60-column terminal (issue 13)', () => {
+  useFakeApi();
+  afterEach(() => jest.restoreAllMocks());
+
+  it.each([true, false])('styled=%s: every line fits, ids whole, escape codes whole, one line per database', async (styled) => {
+    const terminal = await import('../../../../src/cli/terminal');
+    jest.spyOn(terminal, 'terminalWidth').mockReturnValue(60);
+    jest.spyOn(terminal, 'stdoutIsStyled').mockReturnValue(styled);
+    const scope = api()
+      .get('/v1/databases')
+      .query({limit: 1000})
+      .reply(200, {
+        databases: [
+          db({name: 'late-waterfall-1133', status: 'failed', statusMessage: 'redis-server exited 3 times in a row'}),
+          db({id: 'zzzzzzzzzzzzzzz', name: 'other', readRegions: ['ams', 'fra'], eviction: true}),
+        ],
+        nextCursor: null,
+      });
+    const {stdout, exitCode} = await run(RedisList, []);
+    expect(exitCode).toBe(0);
+    const lines = stdout.trimEnd().split('\n');
+    expect(lines).toHaveLength(3);
+    for (const line of lines) expect(line.replace(/\u001B\[(1|22)m/g, '').length).toBeLessThanOrEqual(60);
+    expect(stdout.replace(/\u001B\[(1|22)m/g, '')).not.toMatch(/\u001B|\[\d*m/);
+    expect(lines[1]).toContain('abcdefghijklmno');
+    expect(lines[2]).toContain('zzzzzzzzzzzzzzz');
+    expect(lines[1]).toContain('\u2026'); // the long status message, cut
+    scope.done();
+  });
+});

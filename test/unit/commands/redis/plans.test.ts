@@ -23,3 +23,21 @@ describe('redis plans', () => {
     scope.done();
   });
 });
+
+describe('redis plans in a 60-column terminal with NO_COLOR (issue 13)', () => {
+  useFakeApi();
+  afterEach(() => jest.restoreAllMocks());
+
+  it('every row fits: the least needed columns are left out, plan and price stay', async () => {
+    const terminal = await import('../../../../src/cli/terminal');
+    jest.spyOn(terminal, 'terminalWidth').mockReturnValue(60);
+    jest.spyOn(terminal, 'stdoutIsStyled').mockReturnValue(false);
+    const scope = api().get('/v1/plans').reply(200, PLANS);
+    const {stdout} = await run(RedisPlans, []);
+    const lines = stdout.trimEnd().split('\n');
+    for (const line of lines) expect(line.length).toBeLessThanOrEqual(60);
+    expect(lines[0]).toMatch(/^PLAN {2}.*MAX DATA SIZE.*PRICE\/MONTH\/REGION$/);
+    expect(lines[2]).toMatch(/^200mb .*\$10$/);
+    scope.done();
+  });
+});

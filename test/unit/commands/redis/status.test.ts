@@ -50,7 +50,8 @@ describe('redis status', () => {
     const {stdout, exitCode} = await run(RedisStatus, ['my-cache', '--json']);
     expect(exitCode).toBe(0);
     const doc = JSON.parse(stdout);
-    expect(Object.keys(doc).sort()).toEqual([...DB_KEYS, 'endpoints', 'usage'].sort());
+    // Issue 13: at least what the text says, the processes included.
+    expect(Object.keys(doc).sort()).toEqual([...DB_KEYS, 'endpoints', 'processes', 'usage'].sort());
     expect(doc.usage.connections).toEqual({used: 3, limit: 100});
     scope.done();
   });

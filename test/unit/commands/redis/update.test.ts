@@ -46,8 +46,29 @@ describe('redis update', () => {
     const scope = api().get('/v1/databases/my-cache').reply(200, db()).get('/v1/regions').reply(200, REGIONS);
     const {stderr, exitCode} = await run(RedisUpdate, ['my-cache', '--replica-regions', 'ams,zzz']);
     expect(exitCode).toBe(2);
-    expect(stderr).toContain('Unknown replica region "zzz". Valid codes: ams, fra, syd');
+    expect(stderr).toContain('Unknown read region "zzz"; valid region codes: ams, fra, syd');
     scope.done();
+  });
+
+  it.each([['ams,ams'], [',,,']])('refuses --replica-regions %s as the API would (exit 2, nothing sent)', async (value) => {
+    const scope = api().get('/v1/databases/my-cache').reply(200, db()).get('/v1/regions').reply(200, REGIONS);
+    const {exitCode} = await run(RedisUpdate, ['my-cache', '--replica-regions', value]);
+    expect(exitCode).toBe(2);
+    scope.done();
+  });
+
+  it('--region: says the primary region cannot change, and what to do instead (exit 2)', async () => {
+    const {stderr, exitCode} = await run(RedisUpdate, ['my-cache', '--region', 'fra']);
+    expect(exitCode).toBe(2);
+    expect(stderr).toContain('The primary region of a database cannot change');
+    expect(stderr).not.toContain('Nonexistent flag');
+    expect(stderr).toContain('redfly redis create --region fra');
+  });
+
+  it('nothing to change without a terminal: the hint keeps what was typed', async () => {
+    const {stderr, exitCode} = await run(RedisUpdate, ['my-cache', '--no-wait']);
+    expect(exitCode).toBe(2);
+    expect(stderr).toContain('redfly redis update my-cache --no-wait --plan <plan>');
   });
 
   it('interactive: preselects current values and sends only what changed', async () => {

@@ -58,6 +58,8 @@ describe('plans and regions', () => {
     expect(failure(() => checkReadRegions(catalogue, ['xx', 'yy'], 'mad')).message).toContain('unknown read regions "xx", "yy"');
     expect(failure(() => checkReadRegions(catalogue, ['mad'], 'mad')).message).toContain('read region mad is the primary region');
     expect(failure(() => checkReadRegions(catalogue, ['ams', 'ams'], 'mad')).message).toBe('read region ams is listed twice');
+    expect(failure(() => checkReadRegions(catalogue, ['', ''], 'mad')).message).toContain('read regions contain an empty entry');
+    expect(failure(() => checkReadRegions(catalogue, ['', ''], 'mad')).statusCode).toBe(400);
   });
 });
 
