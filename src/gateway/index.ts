@@ -7,11 +7,13 @@ import {latencyFromDistance} from './latency';
 import {Session, SessionHost} from './session';
 import {fetchCommandTable} from '../redis/command-table';
 import {parseInfo} from '../redis/info';
+import {execute} from './execute';
 import {adminConnect, TenantState} from './tenant';
 import {Endpoint, GatewayHandle, GatewayOptions, LatencyFn, Tenant, Usage} from './types';
 import {ReplySink, Upstream} from './upstream';
 
 export * from './types';
+export type {CommandInfo} from './commands';
 
 class Core implements SessionHost {
   table: CommandTable | null = null;
@@ -215,6 +217,9 @@ export async function startGateway(opts: GatewayOptions): Promise<GatewayHandle>
       const u = ts.usage();
       if (ts.clients.size === 0) ts.stopMonitor();
       return {dataSizeBytes: u.dataSizeBytes, replicationLagMs: u.replicationLagMs};
+    },
+    execute(req) {
+      return execute(core, req);
     },
     disconnect(tenantId: string) {
       core.disconnect(tenantId);

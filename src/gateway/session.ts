@@ -126,6 +126,19 @@ export class Session implements ReplySink, ClosableClient {
     return this.st.ts?.tenant.id ?? null;
   }
 
+  /** Read-your-writes carried from outside the connection (the REST API's sync token, see
+   *  execute.ts): from now on its reads go to the region's replica only once the monitor has
+   *  seen that replica reach epoch `epoch`. Call after authentication (AUTH resets it). */
+  readAfter(epoch: number): void {
+    if (epoch > this.needEpoch) this.needEpoch = epoch;
+  }
+
+  /** The monitor epoch a replica must reach before a read may see this connection's writes
+   *  (0: none yet). */
+  get syncEpoch(): number {
+    return this.needEpoch;
+  }
+
   kick(reason: string): void {
     void reason;
     this.close();

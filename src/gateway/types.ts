@@ -4,6 +4,9 @@ import type {AdmissionOptions} from './admission';
 // The gateway's contract with the process that hosts it (the control plane) and with the
 // regional cache. The gateway knows nothing of HTTP or SQLite: the host hands it a directory
 // it keeps current, and reads usage back.
+import type {ExecuteRequest, ExecuteResult} from './execute';
+
+export type {ExecuteRequest, ExecuteResult};
 
 export interface Endpoint {
   host: string;
@@ -130,6 +133,10 @@ export interface GatewayHandle {
   usage(tenantId: string): Usage;
   /** Sample a tenant's backends now (data size, replication lag), whether or not it has clients. */
   probe(tenant: Tenant): Promise<Pick<Usage, 'dataSizeBytes' | 'replicationLagMs'>>;
+  /** Run commands for a tenant in a region without a RESP connection (the REST API): one
+   *  connection of the gateway's own, with everything a client's commands go through. See
+   *  execute.ts. */
+  execute(req: ExecuteRequest): Promise<ExecuteResult>;
   /** Close every client connection of a tenant (password reset, deletion). */
   disconnect(tenantId: string): void;
   close(): Promise<void>;
