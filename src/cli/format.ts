@@ -15,7 +15,7 @@ export type DatabaseJson = Pick<
   /** Absent only from `redis delete --json`: a deleted database's URL (and password) is no use to print. */
   privateUrl?: string;
   endpoints?: Record<string, string>;
-};
+} & Pick<Database, 'restUrl' | 'restToken' | 'readOnlyRestToken'>; // the REST API (Upstash's): URL in the primary region, the two tokens
 
 export function databaseJson(db: Database): DatabaseJson {
   return {
@@ -29,6 +29,9 @@ export function databaseJson(db: Database): DatabaseJson {
     status: db.status,
     ...(db.statusMessage ? {statusMessage: db.statusMessage} : {}),
     privateUrl: db.privateUrl,
+    ...(db.restUrl !== undefined ? {restUrl: db.restUrl} : {}),
+    ...(db.restToken !== undefined ? {restToken: db.restToken} : {}),
+    ...(db.readOnlyRestToken !== undefined ? {readOnlyRestToken: db.readOnlyRestToken} : {}),
     createdAt: db.createdAt,
     updatedAt: db.updatedAt,
   };
@@ -99,4 +102,23 @@ export function lag(stats: DatabaseStats): string {
   const entries = Object.entries(stats.replicationLagMs ?? {});
   if (!entries.length) return '-';
   return entries.map(([region, ms]) => `${region} ${ms === null ? 'unknown' : `${ms} ms`}`).join(', ');
+}
+
+/** The names an app using @upstash/redis reads (`Redis.fromEnv()`). */
+export const REST_ENV_NAMES = {url: 'UPSTASH_REDIS_REST_URL', token: 'UPSTASH_REDIS_REST_TOKEN'} as const;
+
+/** The REST API's environment of a database in a region (default: its primary region), as
+ *  name -> value; the read-only token on request. Throws a message for a region the database
+ *  is not in, or a server without the REST API. */
+export function restEnv(db: Database, region?: string, readOnly = false): Record<string, string> {
+  const where = region ?? db.primaryRegion;
+  const url = db.restEndpoints?.[where] ?? (where === db.primaryRegion ? db.restUrl : undefined);
+  if (url === undefined) {
+    const regions = Object.keys(db.restEndpoints ?? {});
+    throw new Error(regions.length
+      ? `database ${db.name} is not in region ${where}; its regions: ${regions.join(', ')}`
+      : `the server does not report a REST API for database ${db.name}`);
+  }
+  const token = readOnly ? db.readOnlyRestToken : db.restToken;
+  return {[REST_ENV_NAMES.url]: url, [REST_ENV_NAMES.token]: token ?? ''};
 }

@@ -69,6 +69,7 @@ export async function buildApp(opts: AppOptions): Promise<ControlApp> {
     log: app.log,
     url: (rec, region) => opts.dataPlane.url(rec, region),
     tls: () => opts.dataPlane.tlsInfo(),
+    restUrl: (region) => opts.dataPlane.restUrl(region),
   });
   await mountApi(app, {...opts, databases});
   return {app, databases};

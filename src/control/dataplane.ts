@@ -10,6 +10,7 @@ import type {TlsMaterial} from '../net/listener';
 import {cacheUrl} from './routes/cache';
 import {Endpoint, GatewayHandle, startGateway, UsageSeed} from '../gateway';
 import {findFreePort} from '../provision/ports';
+import {RestHandle, startRest} from '../rest/server';
 import type {DatabaseRecord, Store} from '../store';
 import type {Catalogue} from './catalogue';
 import {TenantDirectory} from './directory';
@@ -46,10 +47,12 @@ const USAGE_SAVE_MS = 1_000;
 export class DataPlane {
   readonly directory: TenantDirectory;
   private gw: GatewayHandle | null = null;
+  private rest: RestHandle | null = null;
   private cache: CacheService | null = null;
   private usageTimer: NodeJS.Timeout | null = null;
   private readonly host: string;
   private readonly savedPorts: Record<string, number>;
+  private readonly savedRestPorts: Record<string, number>;
   private readonly seeds: Record<string, UsageSeed>;
   private readonly paths: ReturnType<typeof statePaths>;
 
@@ -60,7 +63,9 @@ export class DataPlane {
     this.directory = new TenantDirectory(opts.store, opts.catalogue);
     this.directory.onRevoked = (id) => this.gw?.disconnect(id);
     this.directory.load();
-    this.savedPorts = readJson<{ports?: Record<string, number>}>(this.paths.gatewayJson)?.ports ?? {};
+    const saved = readJson<{ports?: Record<string, number>; restPorts?: Record<string, number>}>(this.paths.gatewayJson);
+    this.savedPorts = saved?.ports ?? {};
+    this.savedRestPorts = saved?.restPorts ?? {};
     this.seeds = readJson<{tenants?: Record<string, UsageSeed>}>(this.paths.usageJson)?.tenants ?? {};
   }
 
@@ -88,6 +93,22 @@ export class DataPlane {
   tlsInfo(): {caFile: string | null; caPem: string | null} | null {
     const t = this.opts.tls;
     return t ? {caFile: t.caFile ?? null, caPem: t.caPem ?? null} : null;
+  }
+
+  /** The REST API's address in each region; before it is up, the one it will listen on again. */
+  restEndpoints(): Record<string, Endpoint> {
+    if (this.rest) return this.rest.endpoints;
+    const out: Record<string, Endpoint> = {};
+    for (const [region, port] of Object.entries(this.savedRestPorts)) out[region] = {host: this.host, port};
+    return out;
+  }
+
+  /** The REST API's URL in one region, the same for every database: the token names the
+   *  database ("" when the data plane never ran yet). */
+  restUrl(region: string): string {
+    if (this.rest) return this.rest.urls[region] ?? '';
+    const ep = this.restEndpoints()[region];
+    return ep ? `http://${ep.host}:${ep.port}` : '';
   }
 
   /** The URL of a database in one region ("" when the gateway never ran yet). */
@@ -151,17 +172,44 @@ export class DataPlane {
       this.gw = await startGateway({...gatewayOpts, port: (r) => ports[r]});
     }
     const bound = Object.fromEntries(Object.entries(this.gw.endpoints).map(([r, ep]) => [r, ep.port]));
-    writeJson(this.paths.gatewayJson, {ports: bound});
+    await this.startRest(this.gw, new Set(Object.values(bound)));
+    const restBound = Object.fromEntries(Object.entries(this.rest!.endpoints).map(([r, ep]) => [r, ep.port]));
+    writeJson(this.paths.gatewayJson, {ports: bound, restPorts: restBound});
     this.usageTimer = setInterval(() => this.saveUsage(), USAGE_SAVE_MS);
     this.usageTimer.unref();
+  }
+
+  /** The REST API (src/rest) beside the gateway, one listener per region, on the ports of the
+   *  last run when they are free. */
+  private async startRest(gw: GatewayHandle, gatewayPorts: Set<number>): Promise<void> {
+    const regions = this.regions;
+    const restOpts = {
+      host: this.host,
+      regions,
+      gateway: gw,
+      directory: {byToken: (t: string) => this.directory.byRestToken(t)},
+      log: (m: string) => this.opts.log?.(m),
+    };
+    const base = this.opts.portBase;
+    let ports = base !== undefined
+      ? Object.fromEntries(regions.map((r, i) => [r, base + regions.length + i]))
+      : await this.choosePorts(this.savedRestPorts, gatewayPorts);
+    try {
+      this.rest = await startRest({...restOpts, port: (r) => ports[r]});
+    } catch (err) {
+      if (base !== undefined || (err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
+      this.opts.log?.('a REST API port of the last run is taken; the REST API moves to new ports', {err: (err as Error).message});
+      ports = await this.choosePorts({}, gatewayPorts);
+      this.rest = await startRest({...restOpts, port: (r) => ports[r]});
+    }
   }
 
   /** The ports of the last run, and new ones for regions without: drawn like the provisioner's,
    *  below the kernel's ephemeral range, so no outgoing connection's source port takes one of
    *  them while the server is down. */
-  private async choosePorts(saved: Record<string, number>): Promise<Record<string, number>> {
+  private async choosePorts(saved: Record<string, number>, inUse: Set<number> = new Set()): Promise<Record<string, number>> {
     const ports: Record<string, number> = {};
-    const taken = new Set(Object.values(saved));
+    const taken = new Set([...inUse, ...Object.values(saved)]);
     for (const region of this.regions) {
       ports[region] = saved[region] ?? (await findFreePort(taken));
       taken.add(ports[region]);
@@ -171,7 +219,7 @@ export class DataPlane {
 
   /** Ports the gateway holds or will hold again: a database process must never take one. */
   gatewayPorts(): number[] {
-    return Object.values(this.endpoints()).map((ep) => ep.port);
+    return [...Object.values(this.endpoints()), ...Object.values(this.restEndpoints())].map((ep) => ep.port);
   }
 
   /** The regional cache, null when it is not open (routes/cache.ts serves it). */
@@ -216,6 +264,9 @@ export class DataPlane {
     if (this.usageTimer) clearInterval(this.usageTimer);
     this.usageTimer = null;
     this.saveUsage();
+    const rest = this.rest;
+    this.rest = null;
+    await rest?.close();
     const gw = this.gw;
     this.gw = null;
     await gw?.close();

@@ -3,12 +3,15 @@
 // every write to the records (it subscribes to the store's announcements), so a reset password or a deleted database stops
 // working for new connections the moment the record changes.
 import type {ManagedTenant} from '../gateway';
+import type {RestGrant} from '../rest/server';
 import type {DatabaseRecord, OrgRecord, Store} from '../store';
 import type {Catalogue} from './catalogue';
 
 export class TenantDirectory {
   private readonly byPw = new Map<string, ManagedTenant>();
-  private readonly entries = new Map<string, {tenant: ManagedTenant; password: string}>();
+  private readonly entries = new Map<string, {tenant: ManagedTenant; password: string; restTokens: string[]}>();
+  /** REST API token -> database id and whether it is the read-only one. */
+  private readonly byRest = new Map<string, {id: string; readOnly: boolean}>();
   private readonly orgByCachePw = new Map<string, string>();
   private readonly cachePwByOrg = new Map<string, string>();
   /** A tenant whose password changed or that is gone: its open connections must close. */
@@ -45,6 +48,15 @@ export class TenantDirectory {
     return this.entries.get(id)?.tenant;
   }
 
+  /** What a REST API token grants (src/rest): the database's password for the gateway, and
+   *  whether the token is the read-only one. */
+  byRestToken(token: string): RestGrant | undefined {
+    const t = this.byRest.get(token);
+    const e = t && this.entries.get(t.id);
+    if (!t || !e) return undefined;
+    return {password: e.password, readOnly: t.readOnly, maxRequestBytes: e.tenant.plan.maxRequestSizeBytes};
+  }
+
   ids(): string[] {
     return [...this.entries.keys()];
   }
@@ -57,10 +69,16 @@ export class TenantDirectory {
     const rec = this.store.getDatabase(id);
     const old = this.entries.get(id);
     const tenant = rec ? this.tenantOf(rec) : undefined;
-    if (old) this.byPw.delete(old.password);
+    if (old) {
+      this.byPw.delete(old.password);
+      for (const t of old.restTokens) this.byRest.delete(t);
+    }
     if (rec && tenant) {
-      this.entries.set(id, {tenant, password: rec.password});
+      const restTokens = [rec.restToken, rec.readOnlyRestToken].filter((t) => t !== ''); // '' never matches
+      this.entries.set(id, {tenant, password: rec.password, restTokens});
       this.byPw.set(rec.password, tenant);
+      if (rec.restToken) this.byRest.set(rec.restToken, {id, readOnly: false});
+      if (rec.readOnlyRestToken) this.byRest.set(rec.readOnlyRestToken, {id, readOnly: true});
     } else {
       this.entries.delete(id);
     }

@@ -11,6 +11,9 @@ export function randomString(length: number, alphabet = ALNUM): string {
 
 export const newDatabaseId = (): string => randomString(15);
 export const newPassword = (): string => randomString(32);
+/** REST API tokens of a database: full (`rfr_`) and read-only (`rfro_`), told apart at a glance. */
+export const newRestToken = (): string => `rfr_${randomString(44)}`;
+export const newReadOnlyRestToken = (): string => `rfro_${randomString(44)}`;
 export const newTokenId = (): string => `tok_${randomString(12, LOWER_ALNUM)}`;
 export const newTokenSecret = (): string => `rf_${randomString(40)}`;
 /** An organization-scoped token: the prefix is part of the hashed secret, so it cannot be

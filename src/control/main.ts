@@ -93,7 +93,8 @@ async function main(): Promise<number> {
   const store = openStore(home);
   const catalogue = loadCatalogue(home);
   const secret = internalSecret(home);
-  if (portBase !== undefined && portBase + catalogue.regions.length - 1 > 65535) {
+  // the gateway takes portBase + i, the REST API portBase + regions + i
+  if (portBase !== undefined && portBase + 2 * catalogue.regions.length - 1 > 65535) {
     console.error(`--gateway-port-base ${portBase} leaves no room for ${catalogue.regions.length} regions`);
     store.close();
     return 2;
@@ -143,6 +144,7 @@ async function main(): Promise<number> {
     log,
     url: (rec, region) => dataPlane.url(rec, region),
     tls: () => dataPlane.tlsInfo(),
+    restUrl: (region) => dataPlane.restUrl(region),
   });
   provisioner.subscribe((id, health, message) => databases.onProcessEvent(id, health, message));
   await mountApi(app, {store, provisioner, catalogue, dataPlane, databases});

@@ -28,6 +28,8 @@ interface DbRow {
   status: DatabaseRecord['status'];
   status_message: string | null;
   password: string;
+  rest_token: string;
+  read_only_rest_token: string;
   created_at: string;
   updated_at: string;
 }
@@ -87,9 +89,9 @@ export class SqliteStore implements Store {
       tokenByHash: d.prepare('SELECT * FROM tokens WHERE secret_sha256 = ?'),
       tokenOrgs: d.prepare('SELECT org_slug FROM token_orgs WHERE token_id = ? ORDER BY org_slug'),
       insertDb: d.prepare(`INSERT INTO databases (id, name, org_slug, plan, primary_region, read_regions, eviction,
-          status, status_message, password, created_at, updated_at)
+          status, status_message, password, rest_token, read_only_rest_token, created_at, updated_at)
         VALUES (@id, @name, @org, @plan, @primaryRegion, @readRegions, @eviction, @status, @statusMessage, @password,
-          @createdAt, @updatedAt)`),
+          @restToken, @readOnlyRestToken, @createdAt, @updatedAt)`),
       insertProc: d.prepare('INSERT INTO database_processes (database_id, region, role, port) VALUES (?, ?, ?, ?)'),
       deleteProcs: d.prepare('DELETE FROM database_processes WHERE database_id = ?'),
       procsOf: d.prepare('SELECT * FROM database_processes WHERE database_id = ? ORDER BY role, region'),
@@ -171,6 +173,8 @@ export class SqliteStore implements Store {
           ...db,
           readRegions: JSON.stringify(db.readRegions),
           eviction: db.eviction ? 1 : 0,
+          restToken: db.restToken ?? '',
+          readOnlyRestToken: db.readOnlyRestToken ?? '',
         });
         for (const p of db.processes) this.stmts.insertProc.run(db.id, p.region, p.role, p.port);
         if (idem) this.stmts.insertIdem.run(idem.key, idem.tokenId, idem.requestSha256, db.id, db.createdAt);
@@ -245,7 +249,7 @@ export class SqliteStore implements Store {
       this.db
         .prepare(
           `UPDATE databases SET plan = ?, read_regions = ?, eviction = ?, status = ?, status_message = ?, password = ?,
-             updated_at = ? WHERE id = ?`,
+             rest_token = ?, read_only_rest_token = ?, updated_at = ? WHERE id = ?`,
         )
         .run(
           next.plan,
@@ -254,6 +258,8 @@ export class SqliteStore implements Store {
           next.status,
           next.statusMessage,
           next.password,
+          next.restToken,
+          next.readOnlyRestToken,
           next.updatedAt,
           id,
         );
@@ -304,6 +310,8 @@ export class SqliteStore implements Store {
       status: row.status,
       statusMessage: row.status_message,
       password: row.password,
+      restToken: row.rest_token,
+      readOnlyRestToken: row.read_only_rest_token,
       processes,
       createdAt: row.created_at,
       updatedAt: row.updated_at,

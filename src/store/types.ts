@@ -40,13 +40,17 @@ export interface DatabaseRecord {
   status: DatabaseStatus;
   statusMessage: string | null;
   password: string;
+  /** REST API tokens: full and read-only (the hosted service's rest_token and
+   *  read_only_rest_token). Rotated with the password; '' = none. */
+  restToken: string;
+  readOnlyRestToken: string;
   processes: ProcessRecord[];
   createdAt: string;
   updatedAt: string;
 }
 
 export type DatabasePatch = Partial<
-  Pick<DatabaseRecord, 'plan' | 'readRegions' | 'eviction' | 'status' | 'statusMessage' | 'password' | 'processes'>
+  Pick<DatabaseRecord, 'plan' | 'readRegions' | 'eviction' | 'status' | 'statusMessage' | 'password' | 'restToken' | 'readOnlyRestToken' | 'processes'>
 >;
 
 export interface PageKey {

@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import Redis from 'ioredis';
 import {assertBuilt, cliEnv, ok, redfly, startServer, stopServer, tempHome} from './helpers';
 
-const DB_KEYS = ['createdAt', 'eviction', 'id', 'name', 'org', 'plan', 'primaryRegion', 'privateUrl', 'readRegions', 'status', 'updatedAt'];
+const DB_KEYS = ['createdAt', 'eviction', 'id', 'name', 'org', 'plan', 'primaryRegion', 'privateUrl', 'readOnlyRestToken', 'readRegions', 'restToken', 'restUrl', 'status', 'updatedAt'];
 
 let home: string;
 let env: NodeJS.ProcessEnv;

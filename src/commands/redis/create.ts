@@ -121,6 +121,11 @@ By default waits until the database is ready, then prints its redis:// URL.`;
     );
     this.log(`URL: ${db.privateUrl}`);
     this.log(`Connect: ${bin()} redis connect ${db.name}  (or redis-cli -u <URL>)`);
+    if (db.restUrl) {
+      this.log(`REST URL: ${db.restUrl}`);
+      this.log(`REST token: ${db.restToken}`);
+      this.log(`Read-only REST token: ${db.readOnlyRestToken}`);
+    }
     const regionsCount = 1 + db.readRegions.length;
     this.log(
       `Plan: ${plan.displayName} (${plan.id})` +

@@ -4,7 +4,7 @@ import {type DatabaseJson, withEndpoints} from '../../cli/format';
 
 export default class RedisReset extends BaseCommand<typeof RedisReset> {
   static summary = 'Give a database a new password';
-  static description = 'The old password stops working at once; prints the new URL.';
+  static description = 'The old password and REST tokens stop working at once; prints the new URL and REST tokens.';
   static examples = ['<%= config.bin %> <%= command.id %> my-cache', '<%= config.bin %> <%= command.id %> my-cache --json'];
 
   static args = {
@@ -15,6 +15,10 @@ export default class RedisReset extends BaseCommand<typeof RedisReset> {
     const db = await (await this.api()).resetPassword(this.args.database);
     this.log(`New password set for ${db.name}; the old one no longer works.`);
     this.log(`URL: ${db.privateUrl}`);
+    if (db.restToken) {
+      this.log(`REST token: ${db.restToken}`);
+      this.log(`Read-only REST token: ${db.readOnlyRestToken}`);
+    }
     return withEndpoints(db);
   }
 }

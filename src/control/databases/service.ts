@@ -6,13 +6,13 @@ import type {ProcessHealth, Provisioner} from '../../provision/types';
 import {DatabaseRecord, NameTakenError, Store, TokenRecord} from '../../store';
 import type {Catalogue} from '../catalogue';
 import {ApiError, errMessage, notFound} from '../errors';
-import {generatedName, newDatabaseId, newPassword} from '../ids';
+import {generatedName, newDatabaseId, newPassword, newReadOnlyRestToken, newRestToken} from '../ids';
 import type {Lanes} from '../lanes';
 import type {CreateDatabaseRequest, Database, UpdateDatabaseRequest} from '../schemas';
 import {Convergence} from './convergence';
 import {replayed, requestSha256} from './idempotency';
 import {checkNotDeleting, checkPlan, checkReadRegions, checkRegion, checkUpdatable, nameTaken, sameSet, withPorts} from './rules';
-import {toWire, TlsOf, UrlOf} from './wire';
+import {RestUrlOf, toWire, TlsOf, UrlOf} from './wire';
 import {OrgQuotas, quotasFromEnv} from '../quotas';
 
 export interface DatabaseServiceOptions {
@@ -24,6 +24,8 @@ export interface DatabaseServiceOptions {
   url: UrlOf;
   /** How clients verify the gateway's TLS certificate (null without TLS). */
   tls?: TlsOf;
+  /** The REST API's URL in a region (src/rest); without it the wire shape has no REST fields. */
+  restUrl?: RestUrlOf;
 }
 
 export interface CreateResult {
@@ -39,6 +41,7 @@ export class DatabaseService {
   private readonly log: FastifyBaseLogger;
   private readonly url: UrlOf;
   private readonly tls: TlsOf;
+  private readonly restUrl: RestUrlOf | undefined;
   readonly convergence: Convergence;
   /** Per-organization quotas on databases (src/control/quotas.ts). */
   readonly quotas = new OrgQuotas(quotasFromEnv());
@@ -50,6 +53,7 @@ export class DatabaseService {
     this.log = opts.log;
     this.url = opts.url;
     this.tls = opts.tls ?? (() => null);
+    this.restUrl = opts.restUrl;
     this.convergence = new Convergence(opts);
   }
 
@@ -74,7 +78,7 @@ export class DatabaseService {
   }
 
   toWire(rec: DatabaseRecord): Database {
-    return toWire(rec, this.url, this.convergence.health(rec.id), this.tls);
+    return toWire(rec, this.url, this.convergence.health(rec.id), this.tls, this.restUrl);
   }
 
   // ---- changes
@@ -109,6 +113,8 @@ export class DatabaseService {
       status: 'provisioning',
       statusMessage: null,
       password: newPassword(),
+      restToken: newRestToken(),
+      readOnlyRestToken: newReadOnlyRestToken(),
       processes: withPorts(body.primaryRegion, readRegions, []),
       createdAt: now,
       updatedAt: now,
@@ -171,7 +177,8 @@ export class DatabaseService {
     const rec = this.resolve(token, idOrName);
     checkNotDeleting(rec);
     const password = newPassword();
-    this.store.updateDatabase(rec.id, {password});
+    // The REST tokens go with the password, as on the hosted service (reset-password).
+    this.store.updateDatabase(rec.id, {password, restToken: newRestToken(), readOnlyRestToken: newReadOnlyRestToken()});
     await this.lanes.run(rec.id, async () => {
       const current = this.store.getDatabase(rec.id);
       // Not running (failed, or still to be provisioned): the next ensure() starts it with the new one.

@@ -10,11 +10,22 @@ export type UrlOf = (rec: DatabaseRecord, region: string) => string;
 /** How a client verifies the endpoints' TLS certificate (null: redis://, no TLS). */
 export type TlsOf = () => Database['tls'];
 
-/** The wire shape of a record, given the processes' health (empty when none runs here). */
-export function toWire(rec: DatabaseRecord, url: UrlOf, health: ProcessHealth[], tls: TlsOf = () => null): Database {
+/** `restUrl(region)`: the REST API's URL in a region, the same for every database (src/rest). */
+export type RestUrlOf = (region: string) => string;
+
+/** The wire shape of a record, given the processes' health (empty when none runs here); with
+ *  `restUrl`, also the REST API's URLs and the record's two REST tokens. */
+export function toWire(rec: DatabaseRecord, url: UrlOf, health: ProcessHealth[], tls: TlsOf = () => null, restUrl?: RestUrlOf): Database {
   const endpoints: Record<string, string> = {};
+  const restEndpoints: Record<string, string> = {};
   // The primary region's URL, and one per region the database is in (primary first).
-  for (const region of [rec.primaryRegion, ...rec.readRegions]) endpoints[region] = url(rec, region);
+  for (const region of [rec.primaryRegion, ...rec.readRegions]) {
+    endpoints[region] = url(rec, region);
+    if (restUrl) restEndpoints[region] = restUrl(region);
+  }
+  const rest = restUrl
+    ? {restUrl: restEndpoints[rec.primaryRegion], restEndpoints, restToken: rec.restToken, readOnlyRestToken: rec.readOnlyRestToken}
+    : {};
   return {
     id: rec.id,
     name: rec.name,
@@ -28,6 +39,7 @@ export function toWire(rec: DatabaseRecord, url: UrlOf, health: ProcessHealth[],
     privateUrl: endpoints[rec.primaryRegion],
     endpoints,
     tls: tls(),
+    ...rest,
     processes: processInfo(rec, health),
     createdAt: rec.createdAt,
     updatedAt: rec.updatedAt,
