@@ -10,11 +10,13 @@ import type * as net from 'node:net';
 import {CommandInfo} from './commands';
 import {encodeCommand, ReplyScanner} from './resp';
 import {Session, SessionHost} from './session';
+import {TenantState} from './tenant';
 import {Tenant} from './types';
 
 /** What execute() needs of the gateway (its Core). */
 export interface ExecuteHost extends SessionHost {
   readonly sessions: Set<Session>;
+  readonly tenants: ReadonlyMap<string, TenantState>;
 }
 
 export interface ExecuteRequest {
@@ -77,7 +79,6 @@ const EXEC = encodeCommand(['EXEC']);
 export async function execute(host: ExecuteHost, req: ExecuteRequest): Promise<ExecuteResult> {
   const tenant = host.lookupPassword(req.password);
   if (tenant === undefined) return {kind: 'unauthorized'};
-  const ts = host.tenantState(tenant);
   const refusals: (string | null)[] = req.commands.map(() => null);
   if (req.check !== undefined) {
     const table = host.table ?? (await loadTable(host, tenant, req.region));
@@ -103,7 +104,8 @@ export async function execute(host: ExecuteHost, req: ExecuteRequest): Promise<E
     if (sock.replies.length > 0 && sock.replies[0][0] === 45 /* '-' */) {
       return {kind: 'refused', error: errorText(sock.replies[0])};
     }
-    const after = tokenEpoch(req.syncToken, ts.epoch);
+    // AUTH made the tenant's state (Session.attach): its monitor epoch is "now".
+    const after = tokenEpoch(req.syncToken, host.tenants.get(tenant.id)?.epoch ?? 0);
     session.readAfter(after);
     if (sent > 0) {
       // One chunk, like a pipelining client: the session forwards runs of it together.
