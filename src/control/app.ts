@@ -175,6 +175,7 @@ export async function mountApi(app: ApiApp, opts: AppOptions & {databases: Datab
         cache,
         cachePassword: (slug) => opts.store.getOrg(slug)?.cachePassword,
         endpoints: () => opts.dataPlane.liveEndpoints(),
+        rest: (password: string) => opts.dataPlane.cacheRest(password),
       });
     }
   });

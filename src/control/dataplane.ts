@@ -11,6 +11,7 @@ import {cacheUrl} from './routes/cache';
 import {Endpoint, GatewayHandle, startGateway, UsageSeed} from '../gateway';
 import {findFreePort} from '../provision/ports';
 import {RestHandle, startRest} from '../rest/server';
+import {cacheRestTokens} from '../rest/tokens';
 import type {DatabaseRecord, Store} from '../store';
 import type {Catalogue} from './catalogue';
 import {TenantDirectory} from './directory';
@@ -62,6 +63,7 @@ export class DataPlane {
     // the processes behind the gateway always listen on loopback, whatever --host the API has
     this.directory = new TenantDirectory(opts.store, opts.catalogue);
     this.directory.onRevoked = (id) => this.gw?.disconnect(id);
+    this.directory.cacheRestTokens = (pw) => cacheRestTokens(opts.internalSecret, pw);
     this.directory.load();
     const saved = readJson<{ports?: Record<string, number>; restPorts?: Record<string, number>}>(this.paths.gatewayJson);
     this.savedPorts = saved?.ports ?? {};
@@ -230,6 +232,12 @@ export class DataPlane {
   /** The gateway's endpoints while it listens; empty before and after. */
   liveEndpoints(): Record<string, {host: string; port: number; tls: boolean}> {
     return this.publicEndpoints(true);
+  }
+
+  /** The REST API of an organization's cache (database 0): URL per region and the two tokens
+   *  derived from its password; undefined while the REST API is not running. */
+  cacheRest(cachePassword: string): {urls: Record<string, string>; token: string; readOnlyToken: string} | undefined {
+    return this.rest ? {urls: this.rest.urls, ...cacheRestTokens(this.opts.internalSecret, cachePassword)} : undefined;
   }
 
   async stats(rec: DatabaseRecord): Promise<DatabaseStats> {

@@ -14,6 +14,10 @@ export class TenantDirectory {
   private readonly byRest = new Map<string, {id: string; readOnly: boolean}>();
   private readonly orgByCachePw = new Map<string, string>();
   private readonly cachePwByOrg = new Map<string, string>();
+  /** REST API token of an organization's cache -> organization and whether it is read-only. */
+  private readonly cacheByRest = new Map<string, {slug: string; readOnly: boolean}>();
+  /** The cache's REST tokens, derived from its password (set by the data plane). */
+  cacheRestTokens: ((cachePassword: string) => {token: string; readOnlyToken: string}) | null = null;
   /** A tenant whose password changed or that is gone: its open connections must close. */
   onRevoked: (id: string) => void = () => undefined;
 
@@ -53,8 +57,11 @@ export class TenantDirectory {
   byRestToken(token: string): RestGrant | undefined {
     const t = this.byRest.get(token);
     const e = t && this.entries.get(t.id);
-    if (!t || !e) return undefined;
-    return {password: e.password, readOnly: t.readOnly, maxRequestBytes: e.tenant.plan.maxRequestSizeBytes};
+    if (t && e) return {password: e.password, readOnly: t.readOnly, maxRequestBytes: e.tenant.plan.maxRequestSizeBytes};
+    const c = this.cacheByRest.get(token);
+    const pw = c && this.cachePwByOrg.get(c.slug);
+    // The cache has no plan: the gateway's default request limit (10 MB).
+    return c && pw ? {password: pw, readOnly: c.readOnly, maxRequestBytes: 10 * 1024 * 1024} : undefined;
   }
 
   ids(): string[] {
@@ -89,6 +96,7 @@ export class TenantDirectory {
     const org = this.store.getOrg(slug);
     const old = this.cachePwByOrg.get(slug);
     if (old !== undefined) this.orgByCachePw.delete(old);
+    for (const [t, c] of this.cacheByRest) if (c.slug === slug) this.cacheByRest.delete(t);
     this.cachePwByOrg.delete(slug);
     if (org) this.setOrg(org);
   }
@@ -97,6 +105,11 @@ export class TenantDirectory {
     if (!org.cachePassword) return; // an empty password must never match an AUTH
     this.cachePwByOrg.set(org.slug, org.cachePassword);
     this.orgByCachePw.set(org.cachePassword, org.slug);
+    const rest = this.cacheRestTokens?.(org.cachePassword);
+    if (rest) {
+      this.cacheByRest.set(rest.token, {slug: org.slug, readOnly: false});
+      this.cacheByRest.set(rest.readOnlyToken, {slug: org.slug, readOnly: true});
+    }
   }
 
   /** A database is reachable once its primary has a port, until its delete is accepted. */

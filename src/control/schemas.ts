@@ -186,9 +186,15 @@ const CacheRegionUrl = Type.Object({
   region: Type.String(),
   url: Type.String({description: 'redis://default:<cache password>@<gateway host>:<port of the region endpoint>'}),
   env: Type.Array(Type.String(), {description: `${CACHE_ENV_NAMES.join(', ')}=<url>`}),
+  restUrl: Type.Optional(Type.String({description: "URL of database 0's REST API (Upstash's) in this region"})),
 });
 export const CacheInfo = Type.Object(
-  {org: Type.String(), regions: Type.Array(CacheRegionUrl)},
+  {
+    org: Type.String(),
+    regions: Type.Array(CacheRegionUrl),
+    restToken: Type.Optional(Type.String({description: 'REST API token of database 0, every command'})),
+    readOnlyRestToken: Type.Optional(Type.String({description: 'REST API token of database 0, read commands only'})),
+  },
   {description: 'Where the regional cache of an organization is reached in each region'},
 );
 

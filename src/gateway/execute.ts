@@ -79,6 +79,11 @@ const EXEC = encodeCommand(['EXEC']);
 export async function execute(host: ExecuteHost, req: ExecuteRequest): Promise<ExecuteResult> {
   const tenant = host.lookupPassword(req.password);
   if (tenant === undefined) return {kind: 'unauthorized'};
+  if (req.transaction && tenant.kind === 'cache') {
+    // The cache runs no MULTI (seed: redis-on-fly-regional-cache.txt); its session would run
+    // the commands one by one instead.
+    return {kind: 'refused', error: tenant.refuse?.('multi') ?? "ERR Command is not available on the regional cache: 'MULTI'"};
+  }
   const refusals: (string | null)[] = req.commands.map(() => null);
   if (req.check !== undefined) {
     const table = host.table ?? (await loadTable(host, tenant, req.region));

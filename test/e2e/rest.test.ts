@@ -74,3 +74,23 @@ test('create prints the REST URL and tokens; an app reads and writes in every re
   ok(await run(['redis', 'delete', 'rest-e2e', '--yes', '--json']));
   await expect(after.get('greeting')).rejects.toThrow(/WRONGPASS/);
 }, 120_000);
+
+test('the regional cache: database 0 over REST in each region, region-local, no transactions', async () => {
+  const mad = JSON.parse(ok(await run(['redis', 'cache', 'env', '--org', 'personal', '--region', 'mad', '--rest', '--json'])).stdout).env;
+  const ams = JSON.parse(ok(await run(['redis', 'cache', 'env', '--org', 'personal', '--region', 'ams', '--rest', '--json'])).stdout).env;
+  expect(mad.UPSTASH_REDIS_REST_TOKEN).toMatch(/^rfc_/);
+  expect(ams.UPSTASH_REDIS_REST_URL).not.toBe(mad.UPSTASH_REDIS_REST_URL);
+  const lines = ok(await run(['redis', 'cache', 'env', '--org', 'personal', '--region', 'mad', '--rest', '--read-only'])).stdout;
+  expect(lines).toMatch(/^UPSTASH_REDIS_REST_URL=http:.*\nUPSTASH_REDIS_REST_TOKEN=rfcro_/);
+
+  const inMad = new Redis({url: mad.UPSTASH_REDIS_REST_URL, token: mad.UPSTASH_REDIS_REST_TOKEN, retry: false});
+  const inAms = new Redis({url: ams.UPSTASH_REDIS_REST_URL, token: ams.UPSTASH_REDIS_REST_TOKEN, retry: false});
+  expect(await inMad.set('page', 'cached in mad', {ex: 60})).toBe('OK');
+  expect(await inMad.get('page')).toBe('cached in mad');
+  expect(await inAms.get('page')).toBeNull(); // region-local, like the RESP cache
+  // The cache's refusals hold over REST too.
+  await expect(inMad.randomkey()).rejects.toThrow("ERR Command is not available on the regional cache: 'RANDOMKEY'");
+  const tx = inMad.multi();
+  tx.set('a', 1);
+  await expect(tx.exec()).rejects.toThrow(/not available on the regional cache: 'MULTI'/);
+}, 60_000);

@@ -16,6 +16,9 @@ export interface CacheRoutesOptions {
   cachePassword: (org: string) => string | undefined;
   /** The gateway's endpoint in each region (GatewayHandle.endpoints); empty when it is not up. */
   endpoints: () => Record<string, {host: string; port: number; tls?: boolean}>;
+  /** The REST API of database 0 (src/rest): its URL per region and the cache's two tokens, for
+   *  a cache password; undefined when the REST API is not running. */
+  rest?: (cachePassword: string) => {urls: Record<string, string>; token: string; readOnlyToken: string} | undefined;
 }
 
 /** redis://default:<password>@<host>:<port> of the cache at one endpoint (rediss:// with TLS). */
@@ -28,14 +31,17 @@ export function urlHost(host: string): string {
   return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
 }
 
-/** The cache's URL and env lines in every region of `endpoints`. */
-export function cacheInfo(org: string, password: string, endpoints: Record<string, {host: string; port: number; tls?: boolean}>): CacheInfo {
+/** The cache's URL and env lines in every region of `endpoints`, and its REST API's when given. */
+export function cacheInfo(org: string, password: string, endpoints: Record<string, {host: string; port: number; tls?: boolean}>,
+                          rest?: {urls: Record<string, string>; token: string; readOnlyToken: string}): CacheInfo {
   return {
     org,
     regions: Object.entries(endpoints).map(([region, ep]) => {
       const url = cacheUrl(password, ep);
-      return {region, url, env: CACHE_ENV_NAMES.map((name) => `${name}=${url}`)};
+      const restUrl = rest?.urls[region];
+      return {region, url, env: CACHE_ENV_NAMES.map((name) => `${name}=${url}`), ...(restUrl ? {restUrl} : {})};
     }),
+    ...(rest ? {restToken: rest.token, readOnlyRestToken: rest.readOnlyToken} : {}),
   };
 }
 
@@ -63,7 +69,7 @@ export const cacheRoutes: FastifyPluginAsyncTypebox<CacheRoutesOptions> = async 
       if (Object.keys(endpoints).length === 0) {
         throw new ApiError(503, 'gateway_unavailable', 'the region gateway is not running, so the cache has no address yet');
       }
-      return cacheInfo(slug, password, endpoints);
+      return cacheInfo(slug, password, endpoints, opts.rest?.(password));
     },
   );
 
