@@ -5,7 +5,7 @@ import * as http from 'node:http';
 import Redis from 'ioredis';
 import {GatewayHandle, Limits} from '../../../src/gateway';
 import {RestGrant, RestHandle, startRest} from '../../../src/rest/server';
-import {BIG_PLAN, Cluster, gateway, MemoryDirectory, startDatabase, stopDatabase, tempRoot} from '../gateway/harness';
+import {BIG_PLAN, Cluster, gateway, MemoryDirectory, startDatabase, stopDatabase, tempRoot, until} from '../gateway/harness';
 
 let db: Cluster;
 let gw: GatewayHandle;
@@ -17,6 +17,7 @@ const grants = new Map<string, RestGrant>([
   ['tok', {password: 'pw-http', readOnly: false, maxRequestBytes: BIG_PLAN.maxRequestSizeBytes}],
   ['ro', {password: 'pw-http', readOnly: true, maxRequestBytes: BIG_PLAN.maxRequestSizeBytes}],
   ['small', {password: 'pw-small', readOnly: false, maxRequestBytes: SMALL.maxRequestSizeBytes}],
+  ['one', {password: 'pw-one', readOnly: false, maxRequestBytes: SMALL.maxRequestSizeBytes}],
 ]);
 
 beforeAll(async () => {
@@ -24,6 +25,7 @@ beforeAll(async () => {
   dir.set('pw-http', db.tenant);
   // A second tenant with a small plan on the same processes: its own counters and limits.
   dir.set('pw-small', {...db.tenant, id: 'small', plan: SMALL});
+  dir.set('pw-one', {...db.tenant, id: 'one', plan: {...BIG_PLAN, maxConnections: 1}});
   gw = await gateway(dir, ['mad']);
   rest = await startRest({regions: ['mad'], gateway: gw, directory: {byToken: (t) => grants.get(t)}});
   url = rest.urls.mad;
@@ -168,14 +170,26 @@ test("the gateway's refusals and its counters are the same over REST and RESP", 
   });
 });
 
+test('a REST request is a connection while it runs: it counts against the plan, then frees its place', async () => {
+  expect(await call('/set/c/1', {token: 'one'})).toMatchObject({status: 200});
+  const resp = new Redis({port: gw.endpoints.mad.port, password: 'pw-one', maxRetriesPerRequest: 0, enableReadyCheck: false});
+  await resp.ping();
+  expect(await call('/get/c', {token: 'one'})).toMatchObject({status: 400, body: {error: 'ERR max concurrent connections exceeded'}});
+  resp.disconnect();
+  await until(() => gw.usage('one').connections === 0);
+  expect(await call('/get/c', {token: 'one'})).toMatchObject({status: 200, body: {result: '1'}});
+  expect(gw.usage('one').connections).toBe(0);
+});
+
 test('keep-alive: many requests travel on one connection', async () => {
   const agent = new http.Agent({keepAlive: true, maxSockets: 1});
-  const sockets = new Set<unknown>();
+  const ports: number[] = [];
+  const connection: (string | undefined)[] = [];
   for (let i = 0; i < 5; i++) {
     await new Promise<void>((resolve, reject) => {
       const req = http.request(`${url}/ping`, {agent, headers: {Authorization: 'Bearer tok'}}, (res) => {
-        sockets.add(res.socket);
-        expect(res.headers.connection).toBe('keep-alive');
+        ports.push(res.socket.localPort!);
+        connection.push(res.headers.connection);
         res.resume();
         res.on('end', () => resolve());
       });
@@ -184,5 +198,6 @@ test('keep-alive: many requests travel on one connection', async () => {
     });
   }
   agent.destroy();
-  expect(sockets.size).toBe(1);
+  expect(connection).toEqual(Array(5).fill('keep-alive'));
+  expect(new Set(ports).size).toBe(1);
 });
