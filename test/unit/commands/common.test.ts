@@ -17,6 +17,7 @@ import RedisCreate from '../../../src/commands/redis/create';
 import RedisDelete from '../../../src/commands/redis/delete';
 import RedisList from '../../../src/commands/redis/list';
 import RedisPlans from '../../../src/commands/redis/plans';
+import RedisEnv from '../../../src/commands/redis/env';
 import RedisProxy from '../../../src/commands/redis/proxy';
 import RedisReset from '../../../src/commands/redis/reset';
 import RedisStatus from '../../../src/commands/redis/status';
@@ -60,6 +61,7 @@ const CASES: Case[] = [
   },
   {name: 'redis plans', Cmd: RedisPlans, argv: [], json: true},
   {name: 'redis reset', Cmd: RedisReset, argv: ['my-cache'], json: true, missing: {argv: [], flags: ['database']}},
+  {name: 'redis env', Cmd: RedisEnv, argv: ['my-cache'], json: true, missing: {argv: [], flags: ['database']}},
   {name: 'redis connect', Cmd: RedisConnect, argv: ['my-cache'], json: false, missing: {argv: [], flags: ['database']}},
   {name: 'redis proxy', Cmd: RedisProxy, argv: ['my-cache', '--port', '0'], json: true, missing: {argv: [], flags: ['database']}},
   {name: 'redis cache url', Cmd: RedisCacheUrl, argv: ['-o', 'personal', '-r', 'mad'], json: true},
