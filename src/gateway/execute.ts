@@ -71,6 +71,10 @@ function tokenEpoch(token: string | null | undefined, current: number): number {
   return current + 1;
 }
 
+// The session ends with the request; the monitor goes on sampling this long after it, so that
+// the next request finds the replicas' progress known (reads served in the region).
+const MONITOR_AFTER_REQUEST_MS = 30_000;
+
 const MULTI = encodeCommand(['MULTI']);
 const EXEC = encodeCommand(['EXEC']);
 
@@ -110,7 +114,9 @@ export async function execute(host: ExecuteHost, req: ExecuteRequest): Promise<E
       return {kind: 'refused', error: errorText(sock.replies[0])};
     }
     // AUTH made the tenant's state (Session.attach): its monitor epoch is "now".
-    const after = tokenEpoch(req.syncToken, host.tenants.get(tenant.id)?.epoch ?? 0);
+    const ts = host.tenants.get(tenant.id);
+    ts?.keepMonitoring(MONITOR_AFTER_REQUEST_MS);
+    const after = tokenEpoch(req.syncToken, ts?.epoch ?? 0);
     session.readAfter(after);
     if (sent > 0) {
       // One chunk, like a pipelining client: the session forwards runs of it together.

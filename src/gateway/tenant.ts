@@ -194,11 +194,25 @@ export class TenantState {
     };
   }
 
+  private keepUntil = 0;
+
+  /** Clients that last one request (the REST API, src/gateway/execute.ts) keep the monitor
+   *  sampling for `ms` after their last request, as a connected client does while it stays:
+   *  replicas become readable, and the quota and eviction policy are watched. */
+  keepMonitoring(ms: number): void {
+    this.keepUntil = Math.max(this.keepUntil, Date.now() + ms);
+    this.startMonitor();
+  }
+
+  private get watched(): boolean {
+    return this.clients.size > 0 || Date.now() < this.keepUntil;
+  }
+
   startMonitor(): void {
     if (this.monitorTimer !== null || this.monitorRunning || this.tenant.kind !== 'managed') return;
     const loop = async () => {
       this.monitorTimer = null;
-      if (this.clients.size === 0) {
+      if (!this.watched) {
         this.stopMonitor();
         return;
       }
@@ -208,7 +222,7 @@ export class TenantState {
       } finally {
         this.monitorRunning = false;
       }
-      if (this.clients.size > 0 && !this.stopped) this.monitorTimer = setTimeout(loop, this.intervalMs);
+      if (this.watched && !this.stopped) this.monitorTimer = setTimeout(loop, this.intervalMs);
       else this.stopMonitor();
     };
     this.stopped = false;

@@ -176,6 +176,32 @@ test('readYourWrites: a sync token makes a replica region read the write, even w
   }
 });
 
+test('REST-only traffic: once the replica has the write, a read with the sync token is served in its region', async () => {
+  const writer = client('mad');
+  await writer.set('local:k', 'x');
+  const p = admin(db.primary.port);
+  const a = admin(db.replicas.ams.port);
+  const stat = async (c: typeof a, cmd: string) =>
+    Number(new RegExp(`cmdstat_${cmd}:calls=(\\d+)`).exec(String(await c.call('INFO', 'commandstats')))?.[1] ?? 0);
+  try {
+    await until(async () => String(await a.call('GET', 'local:k')) === 'x');
+    // No client is connected and no request is running: the monitor goes on sampling after the
+    // write's request (its INFO calls on the primary), so the replica is known to have it.
+    // (Each look at INFO commandstats is itself one INFO call, counted after it answers.)
+    const first = await stat(p, 'info');
+    let looks = 1;
+    await until(async () => (await stat(p, 'info')) - first - looks++ >= 3);
+    await a.call('CONFIG', 'RESETSTAT');
+    const reader = client('ams');
+    reader.readYourWritesSyncToken = writer.readYourWritesSyncToken;
+    expect(await reader.get('local:k')).toBe('x');
+    expect(await stat(a, 'get')).toBe(1);
+  } finally {
+    p.disconnect();
+    a.disconnect();
+  }
+});
+
 test('@upstash/ratelimit: a sliding window really limits, across instances', async () => {
   const redis = client();
   const limiter = new Ratelimit({redis, limiter: Ratelimit.slidingWindow(3, '30 s'), prefix: 'rl-test'});
