@@ -19,7 +19,7 @@ export function adaptScript(script: Buffer): Buffer | null {
   let eol = script.indexOf(10);
   if (eol < 0) eol = script.length;
   const line = script.toString('utf8', 0, eol);
-  const m = /^(#!lua.*?\bflags=)(\S*)(.*)$/.exec(line);
+  const m = /^(#!lua[^\n]*?\bflags=)(\S*)([\s\S]*)$/.exec(line);
   if (m === null) return null;
   const flags = m[2].split(',').filter((f) => f !== '');
   const kept = flags.filter((f) => !UNKNOWN_FLAGS.has(f));
