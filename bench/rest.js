@@ -194,7 +194,7 @@ async function main() {
   }
   console.log(`\nload average before/after: ${loadBefore} / ${os.loadavg().map((x) => x.toFixed(2)).join(' ')} (other processes share these cores)`);
   console.log(`${REPS} reps, medians; ${N} requests per test, ${C} in flight, 64-byte values, 100000 keys; node ${process.version}, ${os.cpus().length} cores`);
-  console.log('test  RESP rps  REST rps  REST/RESP  p50 RESP/REST ms  p99 RESP/REST ms  server cpu us/cmd RESP/REST  bare HTTP rps');
+  console.log('test  RESP rps  REST rps  REST/RESP  p50 RESP/REST ms  p99 RESP/REST ms  server cpu us/cmd RESP/REST  bare HTTP rps, cpu us/req');
   for (const test of ['SET', 'GET']) {
     const pick = (target, k) => median(results.filter((r) => r.test === test && r.target === target).map((r) => r[k]));
     console.log([
@@ -205,7 +205,7 @@ async function main() {
       `${pick('resp', 'p50').toFixed(3)}/${pick('rest', 'p50').toFixed(3)}`.padStart(17),
       `${pick('resp', 'p99').toFixed(3)}/${pick('rest', 'p99').toFixed(3)}`.padStart(17),
       `${pick('resp', 'cpu').toFixed(1)}/${pick('rest', 'cpu').toFixed(1)}`.padStart(27),
-      String(Math.round(pick('http', 'rps'))).padStart(14),
+      `${Math.round(pick('http', 'rps'))}, ${pick('http', 'cpu').toFixed(1)}`.padStart(25),
     ].join(' '));
   }
 }
