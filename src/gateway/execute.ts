@@ -7,7 +7,7 @@
 import {randomBytes} from 'node:crypto';
 import {EventEmitter} from 'node:events';
 import type * as net from 'node:net';
-import {CommandInfo} from './commands';
+import {CommandInfo, CommandTable} from './commands';
 import {encodeCommand, ReplyScanner} from './resp';
 import {Session, SessionHost} from './session';
 import {TenantState} from './tenant';
@@ -93,11 +93,7 @@ export async function execute(host: ExecuteHost, req: ExecuteRequest): Promise<E
     const table = host.table ?? (await loadTable(host, tenant, req.region));
     for (let i = 0; i < req.commands.length; i++) {
       const args = req.commands[i];
-      let info = table?.get(args[0].toString('latin1').toLowerCase()) ?? null;
-      if (info !== null && info.subcommands !== null && args.length >= 2) {
-        info = info.subcommands.get(args[1].toString('latin1').toLowerCase()) ?? info;
-      }
-      refusals[i] = req.check(info, args, tenant);
+      refusals[i] = req.check(commandInfo(table, args), args, tenant);
       if (refusals[i] !== null && req.transaction) return {kind: 'refused', error: refusals[i]!};
     }
   }
@@ -154,6 +150,60 @@ export async function execute(host: ExecuteHost, req: ExecuteRequest): Promise<E
   }
 }
 
+export interface SubscribeRequest {
+  region: string;
+  password: string;
+  /** SUBSCRIBE or PSUBSCRIBE and its channels or patterns. */
+  command: Buffer[];
+  check?: ExecuteRequest['check'];
+  /** Every frame Redis sends on the subscription (raw RESP2): the confirmations, then messages. */
+  onFrame(frame: Buffer): void;
+}
+
+export type SubscribeResult =
+  | {kind: 'unauthorized'}
+  | {kind: 'refused'; error: string}
+  /** Subscribed: frames go to onFrame until close() (or `ended` resolves: the gateway ended it,
+   *  e.g. the password was reset, with the reason as an error text or null). */
+  | {kind: 'subscribed'; close(): void; ended: Promise<string | null>};
+
+/** A subscription held by the gateway for a client that is not a RESP connection (the REST
+ *  API's Server-Sent Events): one Session, counted as one connection while it lasts, whose
+ *  SUBSCRIBE goes through the same checks and limits as a RESP client's. */
+export async function subscribe(host: ExecuteHost, req: SubscribeRequest): Promise<SubscribeResult> {
+  const tenant = host.lookupPassword(req.password);
+  if (tenant === undefined) return {kind: 'unauthorized'};
+  if (req.check !== undefined) {
+    const table = host.table ?? (await loadTable(host, tenant, req.region));
+    const refusal = req.check(commandInfo(table, req.command), req.command, tenant);
+    if (refusal !== null) return {kind: 'refused', error: refusal};
+  }
+  const sock = new MemorySocket(Infinity);
+  const session = new Session(host, req.region, sock as unknown as net.Socket);
+  host.sessions.add(session);
+  sock.emit('data', encodeCommand(['AUTH', req.password]));
+  const auth = sock.replies.shift();
+  if (auth === undefined || auth[0] === 45) {
+    session.close();
+    return {kind: 'refused', error: auth === undefined ? 'ERR the connection to the database was lost' : errorText(auth)};
+  }
+  sock.onReply = req.onFrame;
+  sock.emit('data', encodeCommand(req.command));
+  return {
+    kind: 'subscribed',
+    close: () => session.close(),
+    ended: sock.done.then(() => sock.endReason),
+  };
+}
+
+function commandInfo(table: CommandTable | null, args: Buffer[]): CommandInfo | null {
+  let info = table?.get(args[0].toString('latin1').toLowerCase()) ?? null;
+  if (info !== null && info.subcommands !== null && args.length >= 2) {
+    info = info.subcommands.get(args[1].toString('latin1').toLowerCase()) ?? info;
+  }
+  return info;
+}
+
 /** The command table before the first client of any tenant: read from the tenant's backend. */
 async function loadTable(host: ExecuteHost, t: Tenant, region: string) {
   try {
@@ -175,11 +225,14 @@ function errorText(reply: Buffer): string {
  */
 class MemorySocket extends EventEmitter {
   readonly replies: Buffer[] = [];
+  /** Set: each reply goes here instead of `replies` (a subscription). */
+  onReply: ((reply: Buffer) => void) | null = null;
   readonly writableLength = 0;
   readonly done: Promise<void>;
   endReason: string | null = null;
   private resolve!: () => void;
   private finished = false;
+  private lastReply: Buffer | null = null;
   private buf: Buffer | null = null;
   private pos = 0;
   private readonly scanner = new ReplyScanner();
@@ -201,7 +254,10 @@ class MemorySocket extends EventEmitter {
         break;
       }
       // A copy: the session's slices may belong to a buffer Redis's bytes keep arriving into.
-      this.replies.push(Buffer.from(data.subarray(start, e)));
+      const reply = Buffer.from(data.subarray(start, e));
+      this.lastReply = reply;
+      if (this.onReply !== null) this.onReply(reply);
+      else this.replies.push(reply);
       start = this.pos = e;
     }
     if (start >= data.length) {
@@ -231,8 +287,8 @@ class MemorySocket extends EventEmitter {
     if (this.finished) return;
     this.finished = true;
     if (this.replies.length < this.expected) {
-      const last = this.replies[this.replies.length - 1];
-      if (last !== undefined && last[0] === 45) this.endReason = errorText(last);
+      const last = this.lastReply;
+      if (last !== null && last[0] === 45) this.endReason = errorText(last);
     }
     this.resolve();
   }

@@ -7,7 +7,7 @@ import {latencyFromDistance} from './latency';
 import {Session, SessionHost} from './session';
 import {fetchCommandTable} from '../redis/command-table';
 import {parseInfo} from '../redis/info';
-import {execute} from './execute';
+import {execute, subscribe} from './execute';
 import {adminConnect, TenantState} from './tenant';
 import {Endpoint, GatewayHandle, GatewayOptions, LatencyFn, Tenant, Usage} from './types';
 import {ReplySink, Upstream} from './upstream';
@@ -220,6 +220,9 @@ export async function startGateway(opts: GatewayOptions): Promise<GatewayHandle>
     },
     execute(req) {
       return execute(core, req);
+    },
+    subscribe(req) {
+      return subscribe(core, req);
     },
     disconnect(tenantId: string) {
       core.disconnect(tenantId);

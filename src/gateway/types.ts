@@ -4,9 +4,9 @@ import type {AdmissionOptions} from './admission';
 // The gateway's contract with the process that hosts it (the control plane) and with the
 // regional cache. The gateway knows nothing of HTTP or SQLite: the host hands it a directory
 // it keeps current, and reads usage back.
-import type {ExecuteRequest, ExecuteResult} from './execute';
+import type {ExecuteRequest, ExecuteResult, SubscribeRequest, SubscribeResult} from './execute';
 
-export type {ExecuteRequest, ExecuteResult};
+export type {ExecuteRequest, ExecuteResult, SubscribeRequest, SubscribeResult};
 
 export interface Endpoint {
   host: string;
@@ -137,6 +137,9 @@ export interface GatewayHandle {
    *  connection of the gateway's own, with everything a client's commands go through. See
    *  execute.ts. */
   execute(req: ExecuteRequest): Promise<ExecuteResult>;
+  /** Hold a SUBSCRIBE/PSUBSCRIBE for a client that is not a RESP connection (the REST API's
+   *  Server-Sent Events): frames go to `onFrame` until `close()`. See execute.ts. */
+  subscribe(req: SubscribeRequest): Promise<SubscribeResult>;
   /** Close every client connection of a tenant (password reset, deletion). */
   disconnect(tenantId: string): void;
   close(): Promise<void>;

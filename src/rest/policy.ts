@@ -3,7 +3,8 @@
 // redis/features/restapi.mdx, "REST - Redis API Compatibility"): blocking commands (BLPOP,
 // BZPOPMIN, XREAD ... BLOCK, ...) are not supported, nor WATCH/UNWATCH/DISCARD (a transaction is
 // /multi-exec), nor Pub/Sub except PUBLISH and PUBSUB, nor connection commands except PING and
-// ECHO: one HTTP request is not a connection that could hold their state. The read-only token
+// ECHO: one HTTP request is not a connection that could hold their state. SUBSCRIBE and
+// PSUBSCRIBE run only as /subscribe/... and /psubscribe/..., answered with Server-Sent Events. The read-only token
 // runs read commands only, less the expensive KEYS and SCAN, and is refused with Redis's own
 // NOPERM text (what an ACL user with only read permissions gets).
 import type {CommandInfo, Tenant} from '../gateway';
@@ -16,12 +17,19 @@ const STATEFUL = new Set([
 const READ_ONLY_REFUSED = new Set(['keys', 'scan']);
 const CONNECTION_READS = new Set(['ping', 'echo']);
 
-/** The refusal text for a command sent over REST, or null to run it. */
-export function restRefusal(info: CommandInfo | null, args: Buffer[], readOnly: boolean): string | null {
+const SSE = new Set(['subscribe', 'psubscribe']);
+
+/** The refusal text for a command sent over REST, or null to run it. `sse`: the command opens a
+ *  Server-Sent Events stream (/subscribe, /psubscribe), the one place SUBSCRIBE may run. */
+export function restRefusal(info: CommandInfo | null, args: Buffer[], readOnly: boolean, sse = false): string | null {
   if (info === null) return null; // Redis answers "unknown command" itself
   const top = info.name.split('|')[0];
   const stream = top === 'xread' || top === 'xreadgroup';
-  if (STATEFUL.has(top) || (stream ? blockingStreamRead(args) : info.flags.has('blocking'))) {
+  if (sse !== SSE.has(top)) {
+    return sse ? `ERR only SUBSCRIBE and PSUBSCRIBE stream events, not '${top.toUpperCase()}'`
+      : `ERR Command is not supported over the REST API: '${top.toUpperCase()}'`;
+  }
+  if ((STATEFUL.has(top) && !sse) || (stream ? blockingStreamRead(args) : info.flags.has('blocking'))) {
     return `ERR Command is not supported over the REST API: '${top.toUpperCase()}'`;
   }
   if (readOnly) {
@@ -44,6 +52,6 @@ function blockingStreamRead(args: Buffer[]): boolean {
 }
 
 /** The check execute() runs for each command of a REST request. */
-export function restCheck(readOnly: boolean): (info: CommandInfo | null, args: Buffer[], tenant: Tenant) => string | null {
-  return (info, args) => restRefusal(info, args, readOnly);
+export function restCheck(readOnly: boolean, sse = false): (info: CommandInfo | null, args: Buffer[], tenant: Tenant) => string | null {
+  return (info, args) => restRefusal(info, args, readOnly, sse);
 }

@@ -51,7 +51,9 @@ export function parseCommands(path: string, query: URLSearchParams | null, metho
     }
     args.push(Buffer.from(text, 'utf8'));
   }
-  if ((method === 'POST' || method === 'PUT') && body.length > 0) {
+  // A subscription's channels are all in the path; @upstash/redis posts `[]` with it.
+  const sse = args.length > 0 && /^p?subscribe$/i.test(args[0].toString('latin1'));
+  if ((method === 'POST' || method === 'PUT') && body.length > 0 && !sse) {
     // The value as sent (JSON, binary...), then what follows it in the command.
     args.push(body);
     if (query !== null) {

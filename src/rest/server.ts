@@ -31,7 +31,7 @@ export interface RestOptions {
   host?: string; // default 127.0.0.1
   regions: string[];
   port?: (region: string) => number; // 0 / absent = ephemeral
-  gateway: Pick<GatewayHandle, 'execute'>;
+  gateway: Pick<GatewayHandle, 'execute' | 'subscribe'>;
   directory: RestDirectory;
   /** Makes each region's server around the handler; default a plain HTTP server. A TLS
    *  listener is `(h) => https.createServer(tlsOptions, h)` with `scheme: 'https'`. */
@@ -153,6 +153,11 @@ async function handle(opts: RestOptions, region: string, req: http.IncomingMessa
     send(res, 400, {error: e.message});
     return;
   }
+  const first = parsed.commands[0][0]?.toString('latin1').toLowerCase();
+  if (parsed.mode === 'single' && (first === 'subscribe' || first === 'psubscribe')) {
+    await streamEvents(opts, region, grant, parsed.commands[0], req, res);
+    return;
+  }
   for (const c of parsed.commands) adaptScriptCommand(c);
   const r = await opts.gateway.execute({
     region,
@@ -194,6 +199,69 @@ async function handle(opts: RestOptions, region: string, req: http.IncomingMessa
   const all: Outcome[] = parsed.commands.map((_, i) =>
     i < r.replies.length ? outcome(r.replies[i], base64) : {error: r.lost ?? 'ERR no reply'});
   send(res, 200, all);
+}
+
+/**
+ * /subscribe/<channel>... and /psubscribe/<pattern>...: Server-Sent Events, as the hosted service
+ * serves them and @upstash/redis reads them (`redis.subscribe()`): one `data:` line per frame
+ * Redis sends, its words joined by commas (`subscribe,chat,1`, `message,chat,hello`,
+ * `pmessage,ch*,chat,hello`). The subscription is one connection of the tenant until the client
+ * goes away.
+ */
+async function streamEvents(opts: RestOptions, region: string, grant: RestGrant, command: Buffer[],
+                            req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  let open = true;
+  let close: (() => void) | null = null;
+  const r = await opts.gateway.subscribe({
+    region,
+    password: grant.password,
+    command,
+    check: restCheck(grant.readOnly, true),
+    onFrame: (frame: Buffer) => {
+      if (!open) return;
+      if (!res.headersSent) {
+        // The first frame is the confirmation, or the error SUBSCRIBE got (a limit): a 400.
+        if (frame[0] === 45) {
+          open = false;
+          send(res, 400, outcome(frame, false));
+          close?.();
+          return;
+        }
+        startStream(res);
+      }
+      res.write(sseEvent(frame));
+    },
+  });
+  if (r.kind === 'unauthorized') {
+    send(res, 401, {error: 'WRONGPASS invalid REST token'});
+    return;
+  }
+  if (r.kind === 'refused') {
+    send(res, 400, {error: r.error});
+    return;
+  }
+  close = r.close;
+  res.on('close', () => {
+    open = false;
+    r.close();
+  });
+  if (!open) r.close(); // refused with an error frame already
+  void r.ended.then(() => {
+    open = false;
+    if (!res.writableEnded) res.end();
+  });
+}
+
+function startStream(res: http.ServerResponse): void {
+  res.writeHead(200, {'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache', Connection: 'keep-alive'});
+  res.flushHeaders();
+}
+
+function sseEvent(frame: Buffer): string {
+  const o = outcome(frame, false);
+  const words = 'error' in o ? ['error', o.error] : Array.isArray(o.result) ? o.result : [o.result];
+  // A line break inside a message continues the event on another data: line (SSE's rule).
+  return `data: ${words.map((w) => String(w)).join(',').replace(/\r?\n/g, '\ndata: ')}\n\n`;
 }
 
 function answerTransaction(res: http.ServerResponse, r: Extract<ExecuteResult, {kind: 'done'}>, base64: boolean): void {

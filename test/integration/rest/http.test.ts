@@ -114,7 +114,7 @@ test('every error status: 400 command error, 401 no or wrong token, 405 other me
   expect(await call('/get/foo', {headers: {'Upstash-Response-Format': 'xml'}})).toMatchObject({status: 400});
   expect(await call('/get/foo', {headers: {'Upstash-Response-Format': 'resp2', 'Upstash-Encoding': 'base64'}})).toMatchObject({status: 400});
   // Blocking commands, WATCH and SUBSCRIBE are refused over REST, as the hosted service does.
-  for (const cmd of ['blpop/l/1', 'xread/block/10/streams/s/$', 'watch/foo', 'subscribe/chat', 'select/0', 'client/id']) {
+  for (const cmd of ['blpop/l/1', 'xread/block/10/streams/s/$', 'watch/foo', 'unsubscribe/chat', 'select/0', 'client/id', 'monitor']) {
     expect(await call(`/${cmd}`)).toMatchObject({status: 400, body: {error: expect.stringMatching(/not supported over the REST API/)}});
   }
   // PUT and HEAD are allowed methods.
@@ -179,6 +179,28 @@ test('a REST request is a connection while it runs: it counts against the plan, 
   await until(() => gw.usage('one').connections === 0);
   expect(await call('/get/c', {token: 'one'})).toMatchObject({status: 200, body: {result: '1'}});
   expect(gw.usage('one').connections).toBe(0);
+});
+
+test('/subscribe streams Server-Sent Events; refused forms get a 400', async () => {
+  const ac = new AbortController();
+  const res = await fetch(`${url}/subscribe/news/sport`, {method: 'POST', headers: {Authorization: 'Bearer tok', Accept: 'text/event-stream'}, signal: ac.signal});
+  expect(res.status).toBe(200);
+  expect(res.headers.get('content-type')).toBe('text/event-stream');
+  const reader = res.body!.getReader();
+  let text = '';
+  const readUntil = async (want: string) => {
+    while (!text.includes(want)) text += Buffer.from((await reader.read()).value!).toString();
+  };
+  await readUntil('data: subscribe,sport,2\n\n');
+  expect(await call('/publish/news/two%0Alines')).toMatchObject({body: {result: 1}});
+  await readUntil('lines\n\n');
+  expect(text).toBe('data: subscribe,news,1\n\ndata: subscribe,sport,2\n\ndata: message,news,two\ndata: lines\n\n');
+  ac.abort();
+  expect(await call('/subscribe/news', {token: 'ro'})).toMatchObject({status: 400, body: {error: expect.stringMatching(/^NOPERM .*'subscribe'/)}});
+  expect(await call('/subscribe/news', {token: 'wrong'})).toMatchObject({status: 401});
+  expect(await call('/pipeline', {method: 'POST', body: '[["SUBSCRIBE","x"]]'})).toMatchObject({
+    body: [{error: "ERR Command is not supported over the REST API: 'SUBSCRIBE'"}],
+  });
 });
 
 test('keep-alive: many requests travel on one connection', async () => {

@@ -202,6 +202,33 @@ test('REST-only traffic: once the replica has the write, a read with the sync to
   }
 });
 
+test('SUBSCRIBE and PSUBSCRIBE as Server-Sent Events: messages arrive; the subscription is a connection until it ends', async () => {
+  const r = client();
+  const got: unknown[] = [];
+  const counts: number[] = [];
+  const sub = r.subscribe(['chat']);
+  sub.on('subscribe', (n) => counts.push(n as number));
+  sub.on('message', (m) => got.push(m));
+  const psub = r.psubscribe(['ch*']);
+  const pgot: unknown[] = [];
+  psub.on('pmessage', (m) => pgot.push(m));
+  await until(() => gw.usage('sdk').connections === 2);
+  await until(() => counts.length === 1);
+  // Publish from a RESP client and over REST: one Pub/Sub for both protocols. (The SDK parses
+  // pattern messages as JSON only, hence JSON payloads.)
+  const a = admin(db.primary.port);
+  await until(async () => Number(await a.pubsub('NUMPAT')) === 1);
+  expect(await a.publish('chat', JSON.stringify({text: 'hello'}))).toBe(2);
+  expect(await r.publish('chat', {n: 2})).toBe(2);
+  a.disconnect();
+  await until(() => got.length === 2 && pgot.length === 2);
+  expect(got).toEqual([{channel: 'chat', message: {text: 'hello'}}, {channel: 'chat', message: {n: 2}}]);
+  expect(pgot).toEqual([{pattern: 'ch*', channel: 'chat', message: {text: 'hello'}}, {pattern: 'ch*', channel: 'chat', message: {n: 2}}]);
+  await sub.unsubscribe();
+  await psub.unsubscribe();
+  await until(() => gw.usage('sdk').connections === 0);
+});
+
 test('@upstash/ratelimit: a sliding window really limits, across instances', async () => {
   const redis = client();
   const limiter = new Ratelimit({redis, limiter: Ratelimit.slidingWindow(3, '30 s'), prefix: 'rl-test'});
