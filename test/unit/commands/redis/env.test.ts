@@ -1,7 +1,7 @@
-import './oclif-env';
-import RedisEnv from '../../../src/commands/redis/env';
-import RedisStatus from '../../../src/commands/redis/status';
-import {api, db, run, useFakeApi} from './harness';
+import '../../helpers/oclif-env';
+import RedisEnv from '../../../../src/commands/redis/env';
+import RedisStatus from '../../../../src/commands/redis/status';
+import {api, db, run, useFakeApi} from '../../helpers/harness';
 
 const withRest = db({
   readRegions: ['ams'],
