@@ -86,7 +86,8 @@ export async function execute(host: ExecuteHost, req: ExecuteRequest): Promise<E
   if (req.transaction && tenant.kind === 'cache') {
     // The cache runs no MULTI (seed: redis-on-fly-regional-cache.txt); its session would run
     // the commands one by one instead.
-    return {kind: 'refused', error: tenant.refuse?.('multi') ?? "ERR Command is not available on the regional cache: 'MULTI'"};
+    const table = host.table ?? (await loadTable(host, tenant, req.region));
+    return {kind: 'refused', error: table?.get('multi')?.cacheRefused ?? "ERR Command is not available on the regional cache: 'MULTI'"};
   }
   const refusals: (string | null)[] = req.commands.map(() => null);
   if (req.check !== undefined) {
@@ -228,6 +229,11 @@ class MemorySocket extends EventEmitter {
   /** Set: each reply goes here instead of `replies` (a subscription). */
   onReply: ((reply: Buffer) => void) | null = null;
   readonly writableLength = 0;
+  // What CLIENT LIST/INFO show for this connection: it has no address of its own.
+  readonly remoteAddress = '127.0.0.1';
+  readonly remotePort = 0;
+  readonly localAddress = '127.0.0.1';
+  readonly localPort = 0;
   readonly done: Promise<void>;
   endReason: string | null = null;
   private resolve!: () => void;

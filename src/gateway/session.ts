@@ -130,13 +130,13 @@ export class Session implements ReplySink, ClosableClient {
    *  execute.ts): from now on its reads go to the region's replica only once the monitor has
    *  seen that replica reach epoch `epoch`. Call after authentication (AUTH resets it). */
   readAfter(epoch: number): void {
-    if (epoch > this.needEpoch) this.needEpoch = epoch;
+    if (epoch > this.st.needEpoch) this.st.needEpoch = epoch;
   }
 
   /** The monitor epoch a replica must reach before a read may see this connection's writes
    *  (0: none yet). */
   get syncEpoch(): number {
-    return this.needEpoch;
+    return this.st.needEpoch;
   }
 
   kick(reason: string): void {

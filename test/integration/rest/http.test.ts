@@ -147,9 +147,9 @@ test('the read-only token reads, and is refused writes with NOPERM', async () =>
 test("the gateway's refusals and its counters are the same over REST and RESP", async () => {
   // Refused by the platform whichever protocol carries it, with the same text.
   const resp = new Redis({port: gw.endpoints.mad.port, password: 'pw-http', maxRetriesPerRequest: 0});
-  const respErr = await resp.call('CONFIG', 'GET', 'maxmemory').catch((e: Error) => e.message);
-  expect(await call('/config/get/maxmemory')).toMatchObject({status: 400, body: {error: respErr}});
-  expect(respErr).toBe("ERR Command is not available: 'CONFIG'");
+  const respErr = await resp.call('DEBUG', 'SLEEP', '0').catch((e: Error) => e.message);
+  expect(await call('/debug/sleep/0')).toMatchObject({status: 400, body: {error: respErr}});
+  expect(respErr).toBe("ERR Command is not available: 'DEBUG'");
   resp.disconnect();
 
   // One daily budget for both protocols: 6 commands.
