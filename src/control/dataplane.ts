@@ -10,6 +10,7 @@ import type {TlsMaterial} from '../net/listener';
 import {cacheUrl} from './routes/cache';
 import {Endpoint, GatewayHandle, startGateway, UsageSeed} from '../gateway';
 import {findFreePort} from '../provision/ports';
+import {httpServerFactory} from '../net/listener';
 import {RestHandle, startRest} from '../rest/server';
 import {cacheRestTokens} from '../rest/tokens';
 import type {DatabaseRecord, Store} from '../store';
@@ -108,9 +109,9 @@ export class DataPlane {
   /** The REST API's URL in one region, the same for every database: the token names the
    *  database ("" when the data plane never ran yet). */
   restUrl(region: string): string {
-    if (this.rest) return this.rest.urls[region] ?? '';
     const ep = this.restEndpoints()[region];
-    return ep ? `http://${ep.host}:${ep.port}` : '';
+    // Named by the public host, like the gateway's URLs.
+    return ep ? `${this.opts.tls ? 'https' : 'http'}://${this.opts.publicHost ?? ep.host}:${ep.port}` : '';
   }
 
   /** The URL of a database in one region ("" when the gateway never ran yet). */
@@ -191,6 +192,9 @@ export class DataPlane {
       gateway: gw,
       directory: {byToken: (t: string) => this.directory.byRestToken(t)},
       log: (m: string) => this.opts.log?.(m),
+      // HTTPS with the gateway's certificate when the platform serves TLS (server start --tls).
+      listener: httpServerFactory(this.opts.tls ?? null),
+      scheme: this.opts.tls ? ('https' as const) : ('http' as const),
     };
     const base = this.opts.portBase;
     let ports = base !== undefined
@@ -237,7 +241,9 @@ export class DataPlane {
   /** The REST API of an organization's cache (database 0): URL per region and the two tokens
    *  derived from its password; undefined while the REST API is not running. */
   cacheRest(cachePassword: string): {urls: Record<string, string>; token: string; readOnlyToken: string} | undefined {
-    return this.rest ? {urls: this.rest.urls, ...cacheRestTokens(this.opts.internalSecret, cachePassword)} : undefined;
+    if (!this.rest) return undefined;
+    const urls = Object.fromEntries(this.regions.map((r) => [r, this.restUrl(r)]));
+    return {urls, ...cacheRestTokens(this.opts.internalSecret, cachePassword)};
   }
 
   async stats(rec: DatabaseRecord): Promise<DatabaseStats> {
