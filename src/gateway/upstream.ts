@@ -155,6 +155,9 @@ export class Upstream {
 
   /** Forward request bytes; `n` replies will be owed to `owner`. */
   send(bytes: Buffer, owner: ReplySink | null, n: number): void {
+    // Nothing owed yet: a lone request (one client, or the first after a lull) goes out now
+    // rather than at the end of the event-loop turn.
+    const idle = this.head >= this.owners.length;
     if (n > 0) this.pushOwner(owner, n);
     if (this.delayMs > 0) {
       setTimeout(() => {
@@ -168,6 +171,10 @@ export class Upstream {
       return;
     }
     if (!this.isCorked) {
+      if (idle) {
+        this.sock.write(bytes);
+        return;
+      }
       this.isCorked = true;
       this.sock.cork();
       corked.push(this);
