@@ -12,7 +12,9 @@
 // the table shows medians over reps of each proxy's throughput as a ratio to direct Redis, and
 // for -c 1 the latency one hop adds (p50/p99 through the proxy minus direct, in µs).
 // Then CPU µs per command of redis-server and of the gateway, and the gateway's raw figures.
-//   npm run bench:gateway [-- --reps 3 --n1 100000 --n16 1000000 --nlat 20000 --workers 2]
+// With --workers N (N > 1) a fifth target, "gateway xN", is N gateway processes sharing one
+// listening port (node:cluster), each with the same tenant: how far more cores carry it.
+//   npm run bench:gateway [-- --reps 3 --n1 50000 --n16 500000 --nlat 10000 --workers 2]
 // Needs: redis-server/redis-benchmark (redis-tools), nutcracker, haproxy:
 //   apt-get install -y redis-server redis-tools nutcracker haproxy
 'use strict';
@@ -29,12 +31,15 @@ const opt = (name, dflt) => {
   return i >= 0 ? Number(args[i + 1]) : dflt;
 };
 const REPS = opt('reps', 3);
-const N1 = opt('n1', 100000);
-const N16 = opt('n16', 1000000);
-const NLAT = opt('nlat', 20000);
+const N1 = opt('n1', 50000);
+const N16 = opt('n16', 500000);
+const NLAT = opt('nlat', 10000);
 const SECRET = 'bench-internal-secret';
 const PASSWORD = 'bench-password';
+const WORKERS = opt('workers', 1);
 const PROXIES = ['twemproxy', 'haproxy', 'gateway'];
+const MULTI = WORKERS > 1 ? `gateway x${WORKERS}` : null;
+const cluster = require('node:cluster');
 
 function need(bin) {
   try {
@@ -61,7 +66,9 @@ function load(entry) {
     outfile: out,
     logLevel: 'error',
   });
-  return require(out);
+  const m = require(out);
+  m.__file = out;
+  return m;
 }
 
 function freePort() {
@@ -206,13 +213,40 @@ const median = (xs) => {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
+/** A cluster worker: one gateway process on the shared port (see --workers). */
+async function workerMain() {
+  const {startGateway} = require(process.env.BENCH_GATEWAY_BUNDLE);
+  const tenant = JSON.parse(process.env.BENCH_TENANT);
+  const port = Number(process.env.BENCH_PORT);
+  await startGateway({regions: ['mad'], internalSecret: SECRET, port: () => port,
+    directory: {byPassword: (pw) => (pw === PASSWORD ? tenant : undefined), byId: () => tenant}});
+  process.send('ready');
+}
+
+async function startWorkers(bundle, tenant) {
+  const port = await freePort();
+  cluster.setupPrimary({exec: __filename, silent: true});
+  const workers = [];
+  for (let i = 0; i < WORKERS; i++) {
+    const w = cluster.fork({BENCH_GATEWAY_BUNDLE: bundle, BENCH_TENANT: JSON.stringify(tenant), BENCH_PORT: String(port)});
+    workers.push(w);
+    await new Promise((resolve, reject) => {
+      w.once('message', resolve);
+      w.once('exit', (code) => reject(new Error(`gateway worker exited with ${code}`)));
+    });
+  }
+  return {port, pids: workers.map((w) => w.process.pid), stop: () => workers.forEach((w) => w.process.kill('SIGKILL'))};
+}
+
 async function main() {
   for (const b of ['redis-server', 'redis-benchmark', 'nutcracker', 'haproxy']) need(b);
-  const {startGateway} = load('src/gateway/index.ts');
+  const gatewayBundle = load('src/gateway/index.ts');
+  const {startGateway} = gatewayBundle;
   const {loadCatalogue} = load('src/control/catalogue.ts');
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'redfly-bench-'));
   const procs = [];
   let gw = null;
+  let multi = null;
   const results = []; // {target, load, test, rps, p50, p99, cpuRedis, cpuGw}
   const loads = [
     {name: '-c 50', args: ['-t', 'set,get', '-c', '50', '-n', String(N1), '-P', '1', '-r', '100000', '-d', '64'], n: N1},
@@ -234,20 +268,34 @@ async function main() {
       directory: {byPassword: (pw) => (pw === PASSWORD ? tenant : undefined), byId: () => tenant}});
     const ports = {direct: redis.port, twemproxy: twem.port, haproxy: hap.port, gateway: gw.endpoints.mad.port};
     const targets = ['direct', ...PROXIES];
+    if (MULTI !== null) {
+      multi = await startWorkers(gatewayBundle.__file, tenant);
+      ports[MULTI] = multi.port;
+      targets.push(MULTI);
+    }
     for (let rep = 1; rep <= REPS; rep++) {
       for (const load of loads) {
         const order = targets.map((_, i) => targets[(i + rep - 1) % targets.length]);
         for (const target of order) {
+          // CPU µs of the proxy under test (the in-process gateway: this process's own).
+          const gwCpu = () => {
+            if (target === 'gateway') {
+              const u = process.cpuUsage();
+              return u.user + u.system;
+            }
+            const pids = target === MULTI ? multi.pids : target === 'twemproxy' ? [twem.proc.pid] : target === 'haproxy' ? [hap.proc.pid] : [];
+            return pids.reduce((a, pid) => a + procCpuMs(pid), 0) * 1000;
+          };
           const r0 = procCpuMs(redis.proc.pid);
-          const g0 = process.cpuUsage();
+          const g0 = gwCpu();
           const rows = await runBenchmark(ports[target], load.args);
           const r1 = procCpuMs(redis.proc.pid);
-          const g1 = process.cpuUsage(g0);
+          const g1 = gwCpu() - g0;
           const tests = Object.keys(rows);
           const cmds = load.n * tests.length;
           for (const t of tests) {
             results.push({target, load: load.name, test: t, ...rows[t], cpuRedis: ((r1 - r0) * 1000) / cmds,
-              cpuGw: target === 'gateway' ? (g1.user + g1.system) / cmds : 0});
+              cpuGw: g1 / cmds});
           }
           process.stderr.write(`rep ${rep} ${load.name} ${target}: ${tests.map((t) => `${t} ${Math.round(rows[t].rps)} rps p50 ${rows[t].p50} ms`).join(', ')}\n`);
         }
@@ -255,12 +303,16 @@ async function main() {
     }
   } finally {
     if (gw !== null) await gw.close();
+    if (multi !== null) multi.stop();
     for (const p of procs) p.kill('SIGKILL');
     fs.rmSync(root, {recursive: true, force: true});
   }
   const pick = (target, load, test, k) =>
     median(results.filter((r) => r.target === target && r.load === load && r.test === test).map((r) => r[k]));
-  const us = (ms) => Math.round(ms * 1000);
+  const us = (ms) => {
+    const v = Math.round(ms * 1000);
+    return v < 0 ? `${v}` : `+${v}`;
+  };
   console.log(`\nredis-benchmark -d 64 -r 100000, medians of ${REPS}; redis ${execFileSync('redis-server', ['--version']).toString().split(' ')[2].slice(2)}, ` +
     `${nutcrackerVersion()}, ` +
     `haproxy ${execFileSync('haproxy', ['-v']).toString().split(' ')[2]}, node ${process.version}, ${os.cpus().length} cores`);
@@ -276,8 +328,8 @@ async function main() {
       const cells = PROXIES.map((p, i) => {
         let c = ratios[i].toFixed(2);
         if (load.name === '-c 1') {
-          c += ` (+${us(pick(p, load.name, test, 'p50') - pick('direct', load.name, test, 'p50'))}/` +
-            `+${us(pick(p, load.name, test, 'p99') - pick('direct', load.name, test, 'p99'))} µs)`;
+          c += ` (${us(pick(p, load.name, test, 'p50') - pick('direct', load.name, test, 'p50'))}/` +
+            `${us(pick(p, load.name, test, 'p99') - pick('direct', load.name, test, 'p99'))} µs)`;
         }
         return c;
       });
@@ -285,24 +337,45 @@ async function main() {
       console.log(`| \`${load.name}\` ${test} | ${Math.round(d)} | ${cells.join(' | ')} | ${ratios[2] >= best ? 'yes' : 'NO'} |`);
     }
   }
-  console.log('\nload          test  target       rps        p50 ms   p99 ms   redis cpu us/cmd  gateway cpu us/cmd');
+  console.log('\nCPU per command (both tests of a load together; the in-process gateway includes this script):');
+  console.log('load          test  target       rps        p50 ms   p99 ms   redis cpu us/cmd  proxy cpu us/cmd');
   for (const load of loads) {
     for (const test of ['SET', 'GET']) {
-      for (const target of ['direct', ...PROXIES]) {
+      for (const target of ['direct', ...PROXIES, ...(MULTI === null ? [] : [MULTI])]) {
         console.log([
           load.name.padEnd(13), test.padEnd(5), target.padEnd(10),
           String(Math.round(pick(target, load.name, test, 'rps'))).padStart(9),
           pick(target, load.name, test, 'p50').toFixed(3).padStart(8),
           pick(target, load.name, test, 'p99').toFixed(3).padStart(8),
           pick(target, load.name, test, 'cpuRedis').toFixed(2).padStart(17),
-          (target === 'gateway' ? pick(target, load.name, test, 'cpuGw').toFixed(2) : '').padStart(19),
+          (target === 'direct' ? '' : pick(target, load.name, test, 'cpuGw').toFixed(2)).padStart(17),
         ].join(' '));
       }
     }
   }
+  printScaling(loads, pick);
 }
 
-main().catch((e) => {
+function printScaling(loads, pick) {
+  if (MULTI === null) return;
+  console.log(`\n${MULTI} (one port, ${WORKERS} processes) against one gateway process, same run:`);
+  console.log(`| load | gateway rps | ${MULTI} rps | scaling | ${MULTI} as a ratio to Redis |`);
+  console.log('|---|---|---|---|---|');
+  for (const load of loads) {
+    for (const test of ['SET', 'GET']) {
+      const one = pick('gateway', load.name, test, 'rps');
+      const many = pick(MULTI, load.name, test, 'rps');
+      console.log(`| \`${load.name}\` ${test} | ${Math.round(one)} | ${Math.round(many)} | ${(many / one).toFixed(2)} | ${(many / pick('direct', load.name, test, 'rps')).toFixed(2)} |`);
+    }
+  }
+}
+
+if (cluster.isWorker) {
+  workerMain().catch((e) => {
+    console.error(e);
+    process.exit(1);
+  });
+} else main().catch((e) => {
   console.error(e);
   process.exit(1);
 });
