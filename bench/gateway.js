@@ -3,18 +3,20 @@
 //   direct     a bare redis-server (the Redis behind every proxy here),
 //   twemproxy  Debian's nutcracker in front of it (one server connection, like its default),
 //   haproxy    Debian's haproxy in TCP mode in front of it (its default thread count),
-//   gateway    the region gateway (built from src/) in front of it, for a database on the
+//   gateway    the region gateway (built from src/, in a process of its own like the C
+//              proxies, so its CPU is measured the same way) in front of it, for a database on the
 //              operator plan "bench" of a catalogue override in a temp REDFLY_HOME: the
 //              shipped plans throttle at 300-500 commands/s, that plan has no throttle
 //              (maxCommandsPerSecond 0) and no daily cap, like one an operator would add.
 // Loads (-d 64 -r 100000): -c 50 SET/GET, -c 50 -P 16 SET/GET, -c 1 SET/GET. Every rep runs
 // every load on every target, in a rotating order (this machine's speed drifts within a run);
-// the table shows medians over reps of each proxy's throughput as a ratio to direct Redis, and
-// for -c 1 the latency one hop adds (p50/p99 through the proxy minus direct, in µs).
+// the table shows, over reps, the median of each proxy's throughput as a ratio to direct Redis
+// measured in the same rep and load (pairs close in time, so drift between reps cancels), and
+// for -c 1 the median latency one hop adds (p50/p99 through the proxy minus direct, in µs).
 // Then CPU µs per command of redis-server and of the gateway, and the gateway's raw figures.
 // With --workers N (N > 1) a fifth target, "gateway xN", is N gateway processes sharing one
 // listening port (node:cluster), each with the same tenant: how far more cores carry it.
-//   npm run bench:gateway [-- --reps 3 --n1 50000 --n16 500000 --nlat 10000 --workers 2]
+//   npm run bench:gateway [-- --reps 5 --n1 30000 --n16 300000 --nlat 6000 --workers 2]
 // Needs: redis-server/redis-benchmark (redis-tools), nutcracker, haproxy:
 //   apt-get install -y redis-server redis-tools nutcracker haproxy
 'use strict';
@@ -30,10 +32,10 @@ const opt = (name, dflt) => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 ? Number(args[i + 1]) : dflt;
 };
-const REPS = opt('reps', 3);
-const N1 = opt('n1', 50000);
-const N16 = opt('n16', 500000);
-const NLAT = opt('nlat', 10000);
+const REPS = opt('reps', 5);
+const N1 = opt('n1', 30000);
+const N16 = opt('n16', 300000);
+const NLAT = opt('nlat', 6000);
 const SECRET = 'bench-internal-secret';
 const PASSWORD = 'bench-password';
 const WORKERS = opt('workers', 1);
@@ -223,11 +225,11 @@ async function workerMain() {
   process.send('ready');
 }
 
-async function startWorkers(bundle, tenant) {
+async function startWorkers(bundle, tenant, count) {
   const port = await freePort();
   cluster.setupPrimary({exec: __filename, silent: true});
   const workers = [];
-  for (let i = 0; i < WORKERS; i++) {
+  for (let i = 0; i < count; i++) {
     const w = cluster.fork({BENCH_GATEWAY_BUNDLE: bundle, BENCH_TENANT: JSON.stringify(tenant), BENCH_PORT: String(port)});
     workers.push(w);
     await new Promise((resolve, reject) => {
@@ -241,11 +243,10 @@ async function startWorkers(bundle, tenant) {
 async function main() {
   for (const b of ['redis-server', 'redis-benchmark', 'nutcracker', 'haproxy']) need(b);
   const gatewayBundle = load('src/gateway/index.ts');
-  const {startGateway} = gatewayBundle;
   const {loadCatalogue} = load('src/control/catalogue.ts');
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'redfly-bench-'));
   const procs = [];
-  let gw = null;
+  let one = null;
   let multi = null;
   const results = []; // {target, load, test, rps, p50, p99, cpuRedis, cpuGw}
   const loads = [
@@ -264,12 +265,11 @@ async function main() {
     const plan = benchCatalogue(root, loadCatalogue);
     const tenant = {kind: 'managed', id: 'bench', plan, eviction: false, primaryRegion: 'mad',
       primary: {host: '127.0.0.1', port: redis.port}, replicas: {}};
-    gw = await startGateway({regions: ['mad'], internalSecret: SECRET,
-      directory: {byPassword: (pw) => (pw === PASSWORD ? tenant : undefined), byId: () => tenant}});
-    const ports = {direct: redis.port, twemproxy: twem.port, haproxy: hap.port, gateway: gw.endpoints.mad.port};
+    one = await startWorkers(gatewayBundle.__file, tenant, 1);
+    const ports = {direct: redis.port, twemproxy: twem.port, haproxy: hap.port, gateway: one.port};
     const targets = ['direct', ...PROXIES];
     if (MULTI !== null) {
-      multi = await startWorkers(gatewayBundle.__file, tenant);
+      multi = await startWorkers(gatewayBundle.__file, tenant, WORKERS);
       ports[MULTI] = multi.port;
       targets.push(MULTI);
     }
@@ -277,13 +277,9 @@ async function main() {
       for (const load of loads) {
         const order = targets.map((_, i) => targets[(i + rep - 1) % targets.length]);
         for (const target of order) {
-          // CPU µs of the proxy under test (the in-process gateway: this process's own).
+          // CPU µs of the proxy under test.
           const gwCpu = () => {
-            if (target === 'gateway') {
-              const u = process.cpuUsage();
-              return u.user + u.system;
-            }
-            const pids = target === MULTI ? multi.pids : target === 'twemproxy' ? [twem.proc.pid] : target === 'haproxy' ? [hap.proc.pid] : [];
+            const pids = {twemproxy: [twem.proc.pid], haproxy: [hap.proc.pid], gateway: one.pids, [MULTI]: multi?.pids}[target] ?? [];
             return pids.reduce((a, pid) => a + procCpuMs(pid), 0) * 1000;
           };
           const r0 = procCpuMs(redis.proc.pid);
@@ -294,7 +290,7 @@ async function main() {
           const tests = Object.keys(rows);
           const cmds = load.n * tests.length;
           for (const t of tests) {
-            results.push({target, load: load.name, test: t, ...rows[t], cpuRedis: ((r1 - r0) * 1000) / cmds,
+            results.push({rep, target, load: load.name, test: t, ...rows[t], cpuRedis: ((r1 - r0) * 1000) / cmds,
               cpuGw: g1 / cmds});
           }
           process.stderr.write(`rep ${rep} ${load.name} ${target}: ${tests.map((t) => `${t} ${Math.round(rows[t].rps)} rps p50 ${rows[t].p50} ms`).join(', ')}\n`);
@@ -302,13 +298,25 @@ async function main() {
       }
     }
   } finally {
-    if (gw !== null) await gw.close();
+    if (one !== null) one.stop();
     if (multi !== null) multi.stop();
     for (const p of procs) p.kill('SIGKILL');
     fs.rmSync(root, {recursive: true, force: true});
   }
   const pick = (target, load, test, k) =>
     median(results.filter((r) => r.target === target && r.load === load && r.test === test).map((r) => r[k]));
+  // Over reps: the target against direct Redis measured in the same rep and load.
+  const paired = (target, load, test, f) => {
+    const xs = [];
+    for (let r = 1; r <= REPS; r++) {
+      const at = (t) => results.find((x) => x.rep === r && x.target === t && x.load === load && x.test === test);
+      const a = at(target);
+      const d = at('direct');
+      if (a !== undefined && d !== undefined) xs.push(f(a, d));
+    }
+    return median(xs);
+  };
+  const ratio = (target, load, test) => paired(target, load, test, (a, d) => a.rps / d.rps);
   const us = (ms) => {
     const v = Math.round(ms * 1000);
     return v < 0 ? `${v}` : `+${v}`;
@@ -318,18 +326,18 @@ async function main() {
     `haproxy ${execFileSync('haproxy', ['-v']).toString().split(' ')[2]}, node ${process.version}, ${os.cpus().length} cores`);
   console.log(`uptime before: ${uptimeBefore}`);
   console.log(`uptime after:  ${execFileSync('uptime').toString().trim()}`);
-  console.log('\nthroughput as a ratio to the Redis behind; -c 1: (+ µs a hop, p50/p99)');
+  console.log('\nthroughput as a ratio to the Redis behind (direct rps: median); -c 1: (+ µs a hop, p50/p99)');
   console.log(`| load | direct rps | ${PROXIES.join(' | ')} | gateway >= best C proxy |`);
   console.log(`|---|---|${PROXIES.map(() => '---|').join('')}---|`);
   for (const load of loads) {
     for (const test of ['SET', 'GET']) {
       const d = pick('direct', load.name, test, 'rps');
-      const ratios = PROXIES.map((p) => pick(p, load.name, test, 'rps') / d);
+      const ratios = PROXIES.map((p) => ratio(p, load.name, test));
       const cells = PROXIES.map((p, i) => {
         let c = ratios[i].toFixed(2);
         if (load.name === '-c 1') {
-          c += ` (${us(pick(p, load.name, test, 'p50') - pick('direct', load.name, test, 'p50'))}/` +
-            `${us(pick(p, load.name, test, 'p99') - pick('direct', load.name, test, 'p99'))} µs)`;
+          c += ` (${us(paired(p, load.name, test, (a, x) => a.p50 - x.p50))}/` +
+            `${us(paired(p, load.name, test, (a, x) => a.p99 - x.p99))} µs)`;
         }
         return c;
       });
@@ -337,7 +345,7 @@ async function main() {
       console.log(`| \`${load.name}\` ${test} | ${Math.round(d)} | ${cells.join(' | ')} | ${ratios[2] >= best ? 'yes' : 'NO'} |`);
     }
   }
-  console.log('\nCPU per command (both tests of a load together; the in-process gateway includes this script):');
+  console.log('\nMedians over reps; CPU per command counts both tests of a load together:');
   console.log('load          test  target       rps        p50 ms   p99 ms   redis cpu us/cmd  proxy cpu us/cmd');
   for (const load of loads) {
     for (const test of ['SET', 'GET']) {
@@ -365,7 +373,7 @@ function printScaling(loads, pick) {
     for (const test of ['SET', 'GET']) {
       const one = pick('gateway', load.name, test, 'rps');
       const many = pick(MULTI, load.name, test, 'rps');
-      console.log(`| \`${load.name}\` ${test} | ${Math.round(one)} | ${Math.round(many)} | ${(many / one).toFixed(2)} | ${(many / pick('direct', load.name, test, 'rps')).toFixed(2)} |`);
+      console.log(`| \`${load.name}\` ${test} | ${Math.round(one)} | ${Math.round(many)} | ${(many / one).toFixed(2)} | ${ratio(MULTI, load.name, test).toFixed(2)} |`);
     }
   }
 }
