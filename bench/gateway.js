@@ -361,10 +361,10 @@ async function main() {
       }
     }
   }
-  printScaling(loads, pick);
+  printScaling(loads, pick, ratio);
 }
 
-function printScaling(loads, pick) {
+function printScaling(loads, pick, ratio) {
   if (MULTI === null) return;
   console.log(`\n${MULTI} (one port, ${WORKERS} processes) against one gateway process, same run:`);
   console.log(`| load | gateway rps | ${MULTI} rps | scaling | ${MULTI} as a ratio to Redis |`);
