@@ -1,9 +1,24 @@
 #!/usr/bin/env node
-// redis-benchmark against a direct redis-server and, in the same run, against an identically
-// configured redis-server behind the gateway (gateway in this process). SET and GET, -c 50,
-// unpipelined and -P 16, repeated; prints the medians, throughput ratios, p50/p99 latency, the
-// p50 overhead, and CPU µs per command of redis-server and of the gateway.
-//   npm run bench:gateway [-- --reps 3 --n1 100000 --n16 1000000]
+// The gateway beside two C proxies, in one run: redis-benchmark against
+//   direct     a bare redis-server (the Redis behind every proxy here),
+//   twemproxy  Debian's nutcracker in front of it (one server connection, like its default),
+//   haproxy    Debian's haproxy in TCP mode in front of it (its default thread count),
+//   gateway    the region gateway (built from src/, in a process of its own like the C
+//              proxies, so its CPU is measured the same way) in front of it, for a database on the
+//              operator plan "bench" of a catalogue override in a temp REDFLY_HOME: the
+//              shipped plans throttle at 300-500 commands/s, that plan has no throttle
+//              (maxCommandsPerSecond 0) and no daily cap, like one an operator would add.
+// Loads (-d 64 -r 100000): -c 50 SET/GET, -c 50 -P 16 SET/GET, -c 1 SET/GET. Every rep runs
+// every load on every target, in a rotating order (this machine's speed drifts within a run);
+// the table shows, over reps, the median of each proxy's throughput as a ratio to direct Redis
+// measured in the same rep and load (pairs close in time, so drift between reps cancels), and
+// for -c 1 the median latency one hop adds (p50/p99 through the proxy minus direct, in µs).
+// Then CPU µs per command of redis-server and of the gateway, and the gateway's raw figures.
+// With --workers N (N > 1) a fifth target, "gateway xN", is N gateway processes sharing one
+// listening port (node:cluster), each with the same tenant: how far more cores carry it.
+//   npm run bench:gateway [-- --reps 5 --n1 30000 --n16 300000 --nlat 6000 --workers 2]
+// Needs: redis-server/redis-benchmark (redis-tools), nutcracker, haproxy:
+//   apt-get install -y redis-server redis-tools nutcracker haproxy
 'use strict';
 const {spawn, execFileSync} = require('node:child_process');
 const fs = require('node:fs');
@@ -11,38 +26,51 @@ const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
 
+const ROOT = path.resolve(__dirname, '..');
 const args = process.argv.slice(2);
 const opt = (name, dflt) => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 ? Number(args[i + 1]) : dflt;
 };
-const REPS = opt('reps', 3);
-const N1 = opt('n1', 100000);
-const N16 = opt('n16', 1000000);
-const NLAT = opt('nlat', 20000);
+const REPS = opt('reps', 5);
+const N1 = opt('n1', 30000);
+const N16 = opt('n16', 300000);
+const NLAT = opt('nlat', 6000);
 const SECRET = 'bench-internal-secret';
 const PASSWORD = 'bench-password';
+const WORKERS = opt('workers', 1);
+const PROXIES = ['twemproxy', 'haproxy', 'gateway'];
+const MULTI = WORKERS > 1 ? `gateway x${WORKERS}` : null;
+const cluster = require('node:cluster');
 
-function loadGateway() {
-  const dist = path.join(__dirname, '..', 'dist', 'gateway', 'index.js');
-  const out = path.join(os.tmpdir(), `redfly-gateway-bench-${process.pid}.js`);
+function need(bin) {
   try {
-    require('esbuild').buildSync({
-      entryPoints: [path.join(__dirname, '..', 'src', 'gateway', 'index.ts')],
-      bundle: true,
-      platform: 'node',
-      packages: 'external',
-      outfile: out,
-      logLevel: 'warning',
-    });
-    module.paths.push(path.join(__dirname, '..', 'node_modules'));
-    const m = require(out);
-    fs.rmSync(out, {force: true});
-    return m;
-  } catch (e) {
-    if (fs.existsSync(dist)) return require(dist);
-    throw e;
+    execFileSync('sh', ['-c', `command -v ${bin}`], {stdio: 'pipe'});
+  } catch {
+    console.error(`bench:gateway needs ${bin}: apt-get install -y redis-server redis-tools nutcracker haproxy`);
+    process.exit(2);
   }
+}
+
+/** src/ compiled with esbuild into a temp file inside the project, two levels down like
+ *  dist/<part>/ (node_modules and data/ resolve as they do from the build). */
+function load(entry) {
+  fs.mkdirSync(path.join(ROOT, 'tmp', 'bench'), {recursive: true});
+  const out = path.join(ROOT, 'tmp', 'bench', `gateway-${path.basename(entry, '.ts')}-${process.pid}.js`);
+  process.on('exit', () => fs.rmSync(out, {force: true}));
+  require('esbuild').buildSync({
+    entryPoints: [path.join(ROOT, entry)],
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    packages: 'external',
+    outfile: out,
+    logLevel: 'error',
+  });
+  const m = require(out);
+  m.__file = out;
+  return m;
 }
 
 function freePort() {
@@ -56,40 +84,105 @@ function freePort() {
   });
 }
 
+async function waitPort(port, what, proc) {
+  for (let i = 0; i < 100; i++) {
+    if (proc.exitCode !== null) throw new Error(`${what} exited with ${proc.exitCode}`);
+    const ok = await new Promise((resolve) => {
+      const s = net.connect(port, '127.0.0.1');
+      s.once('connect', () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${what} did not listen on ${port}`);
+}
+
 async function startRedis(root) {
   const port = await freePort();
-  const dir = path.join(root, String(port));
+  const dir = path.join(root, 'redis');
   fs.mkdirSync(dir, {recursive: true});
-  fs.writeFileSync(
-    path.join(dir, 'redis.conf'),
-    [
-      'bind 127.0.0.1',
-      `port ${port}`,
-      `dir ${dir}`,
-      'save ""',
-      'appendonly no',
-      'databases 1',
-      `user default on >${PASSWORD} ~* &* +@all -@admin`,
-      `user redfly on >${SECRET} ~* &* +@all`,
-    ].join('\n'),
-  );
+  fs.writeFileSync(path.join(dir, 'redis.conf'), [
+    'bind 127.0.0.1',
+    `port ${port}`,
+    `dir ${dir}`,
+    'save ""',
+    'appendonly no',
+    'databases 1',
+    `user default on >${PASSWORD} ~* &* +@all -@admin`,
+    `user redfly on >${SECRET} ~* &* +@all`,
+  ].join('\n'));
   const proc = spawn('redis-server', [path.join(dir, 'redis.conf')], {stdio: 'ignore'});
-  for (let i = 0; i < 100; i++) {
-    try {
-      execFileSync('redis-cli', ['-p', String(port), '--user', 'redfly', '--pass', SECRET, '--no-auth-warning', 'ping'], {stdio: 'pipe'});
-      return {port, proc};
-    } catch {
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-  throw new Error('redis-server did not start');
+  await waitPort(port, 'redis-server', proc);
+  return {port, proc};
+}
+
+async function startTwemproxy(root, backend) {
+  const port = await freePort();
+  const conf = path.join(root, 'nutcracker.yml');
+  fs.writeFileSync(conf, [
+    'bench:',
+    `  listen: 127.0.0.1:${port}`,
+    '  hash: fnv1a_64',
+    '  distribution: ketama',
+    '  redis: true',
+    `  redis_auth: ${PASSWORD}`,
+    '  servers:',
+    `   - 127.0.0.1:${backend}:1`,
+    '',
+  ].join('\n'));
+  const statsPort = await freePort();
+  const proc = spawn('nutcracker', ['-c', conf, '-s', String(statsPort), '-o', path.join(root, 'nutcracker.log')], {stdio: 'ignore'});
+  await waitPort(port, 'nutcracker', proc);
+  return {port, proc};
+}
+
+async function startHaproxy(root, backend) {
+  const port = await freePort();
+  const conf = path.join(root, 'haproxy.cfg');
+  fs.writeFileSync(conf, [
+    'global',
+    '  maxconn 4096',
+    'defaults',
+    '  mode tcp',
+    '  timeout connect 5s',
+    '  timeout client 60s',
+    '  timeout server 60s',
+    'listen redis',
+    `  bind 127.0.0.1:${port}`,
+    `  server r1 127.0.0.1:${backend}`,
+    '',
+  ].join('\n'));
+  const proc = spawn('haproxy', ['-f', conf, '-db'], {stdio: 'ignore'});
+  await waitPort(port, 'haproxy', proc);
+  return {port, proc};
+}
+
+/** The operator's catalogue override: the shipped plans plus "bench" without a throttle. */
+function benchCatalogue(home, loadCatalogue) {
+  const shipped = JSON.parse(fs.readFileSync(path.join(ROOT, 'data', 'plans.json'), 'utf8'));
+  const bench = {
+    id: 'bench',
+    displayName: 'Benchmark (operator plan, no throttle)',
+    maxDataSizeBytes: 4 * 1024 * 1024 * 1024,
+    maxConnections: 10000,
+    maxCommandsPerSecond: 0,
+    maxDailyCommands: null,
+    maxDailyBandwidthBytes: 1e15,
+    maxRequestSizeBytes: 10 * 1024 * 1024,
+    pricePerMonthPerRegionUsd: 0,
+  };
+  fs.writeFileSync(path.join(home, 'plans.json'), JSON.stringify([...shipped, bench], null, 2));
+  return loadCatalogue(home).plan('bench');
 }
 
 function procCpuMs(pid) {
   const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = f.slice(f.lastIndexOf(')') + 2).split(' ');
-  const ticks = Number(fields[11]) + Number(fields[12]);
-  return (ticks * 1000) / 100;
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
 }
 
 function runBenchmark(port, extra) {
@@ -112,90 +205,185 @@ function runBenchmark(port, extra) {
   });
 }
 
+function nutcrackerVersion() {
+  const r = require('node:child_process').spawnSync('nutcracker', ['--version'], {encoding: 'utf8'});
+  return (`${r.stdout}${r.stderr}`.match(/nutcracker-[\w.]+/) ?? ['nutcracker'])[0];
+}
+
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
+/** A cluster worker: one gateway process on the shared port (see --workers). */
+async function workerMain() {
+  const {startGateway} = require(process.env.BENCH_GATEWAY_BUNDLE);
+  const tenant = JSON.parse(process.env.BENCH_TENANT);
+  const port = Number(process.env.BENCH_PORT);
+  await startGateway({regions: ['mad'], internalSecret: SECRET, port: () => port,
+    directory: {byPassword: (pw) => (pw === PASSWORD ? tenant : undefined), byId: () => tenant}});
+  process.send('ready');
+}
+
+async function startWorkers(bundle, tenant, count) {
+  const port = await freePort();
+  cluster.setupPrimary({exec: __filename, silent: true});
+  const workers = [];
+  for (let i = 0; i < count; i++) {
+    const w = cluster.fork({BENCH_GATEWAY_BUNDLE: bundle, BENCH_TENANT: JSON.stringify(tenant), BENCH_PORT: String(port)});
+    workers.push(w);
+    await new Promise((resolve, reject) => {
+      w.once('message', resolve);
+      w.once('exit', (code) => reject(new Error(`gateway worker exited with ${code}`)));
+    });
+  }
+  return {port, pids: workers.map((w) => w.process.pid), stop: () => workers.forEach((w) => w.process.kill('SIGKILL'))};
+}
+
 async function main() {
-  const {startGateway} = loadGateway();
+  for (const b of ['redis-server', 'redis-benchmark', 'nutcracker', 'haproxy']) need(b);
+  const gatewayBundle = load('src/gateway/index.ts');
+  const {loadCatalogue} = load('src/control/catalogue.ts');
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'redfly-bench-'));
-  const direct = await startRedis(root);
-  const behind = await startRedis(root);
-  const plan = {
-    maxDataSizeBytes: 4 * 1024 * 1024 * 1024,
-    maxConnections: 10000,
-    maxCommandsPerSecond: 1e9,
-    maxDailyCommands: null,
-    maxDailyBandwidthBytes: 1e15,
-    maxRequestSizeBytes: 10 * 1024 * 1024,
-  };
-  const tenant = {kind: 'managed', id: 'bench', plan, eviction: false, primaryRegion: 'mad',
-    primary: {host: '127.0.0.1', port: behind.port}, replicas: {}};
-  const gw = await startGateway({regions: ['mad'], internalSecret: SECRET, directory: {byPassword: (pw) => (pw === PASSWORD ? tenant : undefined)}});
-  const gwPort = gw.endpoints.mad.port;
+  const procs = [];
+  let one = null;
+  let multi = null;
   const results = []; // {target, load, test, rps, p50, p99, cpuRedis, cpuGw}
-  const loadBefore = os.loadavg().map((x) => x.toFixed(2)).join(' ');
   const loads = [
-    {name: '-c 50 -P 1', args: ['-t', 'set,get', '-c', '50', '-n', String(N1), '-P', '1', '-r', '100000', '-d', '64'], n: N1},
+    {name: '-c 50', args: ['-t', 'set,get', '-c', '50', '-n', String(N1), '-P', '1', '-r', '100000', '-d', '64'], n: N1},
     {name: '-c 50 -P 16', args: ['-t', 'set,get', '-c', '50', '-n', String(N16), '-P', '16', '-r', '100000', '-d', '64'], n: N16},
-    {name: '-c 1 -P 1', args: ['-t', 'get', '-c', '1', '-n', String(NLAT), '-r', '100000', '-d', '64'], n: NLAT},
+    {name: '-c 1', args: ['-t', 'set,get', '-c', '1', '-n', String(NLAT), '-r', '100000', '-d', '64'], n: NLAT},
   ];
+  const uptimeBefore = execFileSync('uptime').toString().trim();
   try {
+    const redis = await startRedis(root);
+    procs.push(redis.proc);
+    const twem = await startTwemproxy(root, redis.port);
+    procs.push(twem.proc);
+    const hap = await startHaproxy(root, redis.port);
+    procs.push(hap.proc);
+    const plan = benchCatalogue(root, loadCatalogue);
+    const tenant = {kind: 'managed', id: 'bench', plan, eviction: false, primaryRegion: 'mad',
+      primary: {host: '127.0.0.1', port: redis.port}, replicas: {}};
+    one = await startWorkers(gatewayBundle.__file, tenant, 1);
+    const ports = {direct: redis.port, twemproxy: twem.port, haproxy: hap.port, gateway: one.port};
+    const targets = ['direct', ...PROXIES];
+    if (MULTI !== null) {
+      multi = await startWorkers(gatewayBundle.__file, tenant, WORKERS);
+      ports[MULTI] = multi.port;
+      targets.push(MULTI);
+    }
     for (let rep = 1; rep <= REPS; rep++) {
       for (const load of loads) {
-        // Alternate which goes first: this machine's speed drifts within a run.
-        for (const target of rep % 2 ? ['direct', 'gateway'] : ['gateway', 'direct']) {
-          const port = target === 'direct' ? direct.port : gwPort;
-          const redisPid = target === 'direct' ? direct.proc.pid : behind.proc.pid;
-          const r0 = procCpuMs(redisPid);
-          const g0 = process.cpuUsage();
-          const rows = await runBenchmark(port, load.args);
-          const r1 = procCpuMs(redisPid);
-          const g1 = process.cpuUsage(g0);
+        const order = targets.map((_, i) => targets[(i + rep - 1) % targets.length]);
+        for (const target of order) {
+          // CPU µs of the proxy under test.
+          const gwCpu = () => {
+            const pids = {twemproxy: [twem.proc.pid], haproxy: [hap.proc.pid], gateway: one.pids, [MULTI]: multi?.pids}[target] ?? [];
+            return pids.reduce((a, pid) => a + procCpuMs(pid), 0) * 1000;
+          };
+          const r0 = procCpuMs(redis.proc.pid);
+          const g0 = gwCpu();
+          const rows = await runBenchmark(ports[target], load.args);
+          const r1 = procCpuMs(redis.proc.pid);
+          const g1 = gwCpu() - g0;
           const tests = Object.keys(rows);
           const cmds = load.n * tests.length;
           for (const t of tests) {
-            results.push({target, load: load.name, test: t, ...rows[t],
-              cpuRedis: ((r1 - r0) * 1000) / cmds, cpuGw: target === 'gateway' ? (g1.user + g1.system) / cmds : 0});
+            results.push({rep, target, load: load.name, test: t, ...rows[t], cpuRedis: ((r1 - r0) * 1000) / cmds,
+              cpuGw: g1 / cmds});
           }
-          process.stderr.write(`rep ${rep} ${load.name} ${target}: ${tests.map((t) => `${t} ${Math.round(rows[t].rps)} rps p50 ${rows[t].p50}`).join(', ')}\n`);
+          process.stderr.write(`rep ${rep} ${load.name} ${target}: ${tests.map((t) => `${t} ${Math.round(rows[t].rps)} rps p50 ${rows[t].p50} ms`).join(', ')}\n`);
         }
       }
     }
   } finally {
-    await gw.close();
-    direct.proc.kill('SIGKILL');
-    behind.proc.kill('SIGKILL');
+    if (one !== null) one.stop();
+    if (multi !== null) multi.stop();
+    for (const p of procs) p.kill('SIGKILL');
     fs.rmSync(root, {recursive: true, force: true});
   }
-  console.log(`\nload average before/after: ${loadBefore} / ${os.loadavg().map((x) => x.toFixed(2)).join(' ')} (other processes share these cores)`);
-  console.log(`redis-benchmark, ${REPS} reps, medians; -d 64 -r 100000; redis ${execFileSync('redis-server', ['--version']).toString().split(' ')[2]}, node ${process.version}, ${os.cpus().length} cores`);
-  console.log('load          test  direct rps  gateway rps  ratio  p50 direct/gw ms  p99 direct/gw ms  p50 overhead us  redis cpu us/cmd direct/gw  gateway cpu us/cmd');
+  const pick = (target, load, test, k) =>
+    median(results.filter((r) => r.target === target && r.load === load && r.test === test).map((r) => r[k]));
+  // Over reps: the target against direct Redis measured in the same rep and load.
+  const paired = (target, load, test, f) => {
+    const xs = [];
+    for (let r = 1; r <= REPS; r++) {
+      const at = (t) => results.find((x) => x.rep === r && x.target === t && x.load === load && x.test === test);
+      const a = at(target);
+      const d = at('direct');
+      if (a !== undefined && d !== undefined) xs.push(f(a, d));
+    }
+    return median(xs);
+  };
+  const ratio = (target, load, test) => paired(target, load, test, (a, d) => a.rps / d.rps);
+  const us = (ms) => {
+    const v = Math.round(ms * 1000);
+    return v < 0 ? `${v}` : `+${v}`;
+  };
+  console.log(`\nredis-benchmark -d 64 -r 100000, medians of ${REPS}; redis ${execFileSync('redis-server', ['--version']).toString().split(' ')[2].slice(2)}, ` +
+    `${nutcrackerVersion()}, ` +
+    `haproxy ${execFileSync('haproxy', ['-v']).toString().split(' ')[2]}, node ${process.version}, ${os.cpus().length} cores`);
+  console.log(`uptime before: ${uptimeBefore}`);
+  console.log(`uptime after:  ${execFileSync('uptime').toString().trim()}`);
+  console.log('\nthroughput as a ratio to the Redis behind (direct rps: median); -c 1: (+ µs a hop, p50/p99)');
+  console.log(`| load | direct rps | ${PROXIES.join(' | ')} | gateway >= best C proxy |`);
+  console.log(`|---|---|${PROXIES.map(() => '---|').join('')}---|`);
   for (const load of loads) {
-    const tests = [...new Set(results.filter((r) => r.load === load.name).map((r) => r.test))];
-    for (const t of tests) {
-      const pick = (target, k) => median(results.filter((r) => r.load === load.name && r.test === t && r.target === target).map((r) => r[k]));
-      const d = pick('direct', 'rps');
-      const g = pick('gateway', 'rps');
-      const line = [
-        load.name.padEnd(13),
-        t.padEnd(5),
-        String(Math.round(d)).padStart(10),
-        String(Math.round(g)).padStart(12),
-        (g / d).toFixed(2).padStart(6),
-        `${pick('direct', 'p50').toFixed(3)}/${pick('gateway', 'p50').toFixed(3)}`.padStart(17),
-        `${pick('direct', 'p99').toFixed(3)}/${pick('gateway', 'p99').toFixed(3)}`.padStart(17),
-        String(Math.round((pick('gateway', 'p50') - pick('direct', 'p50')) * 1000)).padStart(16),
-        `${pick('direct', 'cpuRedis').toFixed(2)}/${pick('gateway', 'cpuRedis').toFixed(2)}`.padStart(27),
-        pick('gateway', 'cpuGw').toFixed(2).padStart(19),
-      ];
-      console.log(line.join(' '));
+    for (const test of ['SET', 'GET']) {
+      const d = pick('direct', load.name, test, 'rps');
+      const ratios = PROXIES.map((p) => ratio(p, load.name, test));
+      const cells = PROXIES.map((p, i) => {
+        let c = ratios[i].toFixed(2);
+        if (load.name === '-c 1') {
+          c += ` (${us(paired(p, load.name, test, (a, x) => a.p50 - x.p50))}/` +
+            `${us(paired(p, load.name, test, (a, x) => a.p99 - x.p99))} µs)`;
+        }
+        return c;
+      });
+      const best = Math.max(ratios[0], ratios[1]);
+      console.log(`| \`${load.name}\` ${test} | ${Math.round(d)} | ${cells.join(' | ')} | ${ratios[2] >= best ? 'yes' : 'NO'} |`);
+    }
+  }
+  console.log('\nMedians over reps; CPU per command counts both tests of a load together:');
+  console.log('load          test  target       rps        p50 ms   p99 ms   redis cpu us/cmd  proxy cpu us/cmd');
+  for (const load of loads) {
+    for (const test of ['SET', 'GET']) {
+      for (const target of ['direct', ...PROXIES, ...(MULTI === null ? [] : [MULTI])]) {
+        console.log([
+          load.name.padEnd(13), test.padEnd(5), target.padEnd(10),
+          String(Math.round(pick(target, load.name, test, 'rps'))).padStart(9),
+          pick(target, load.name, test, 'p50').toFixed(3).padStart(8),
+          pick(target, load.name, test, 'p99').toFixed(3).padStart(8),
+          pick(target, load.name, test, 'cpuRedis').toFixed(2).padStart(17),
+          (target === 'direct' ? '' : pick(target, load.name, test, 'cpuGw').toFixed(2)).padStart(17),
+        ].join(' '));
+      }
+    }
+  }
+  printScaling(loads, pick, ratio);
+}
+
+function printScaling(loads, pick, ratio) {
+  if (MULTI === null) return;
+  console.log(`\n${MULTI} (one port, ${WORKERS} processes) against one gateway process, same run:`);
+  console.log(`| load | gateway rps | ${MULTI} rps | scaling | ${MULTI} as a ratio to Redis |`);
+  console.log('|---|---|---|---|---|');
+  for (const load of loads) {
+    for (const test of ['SET', 'GET']) {
+      const one = pick('gateway', load.name, test, 'rps');
+      const many = pick(MULTI, load.name, test, 'rps');
+      console.log(`| \`${load.name}\` ${test} | ${Math.round(one)} | ${Math.round(many)} | ${(many / one).toFixed(2)} | ${ratio(MULTI, load.name, test).toFixed(2)} |`);
     }
   }
 }
 
-main().catch((e) => {
+if (cluster.isWorker) {
+  workerMain().catch((e) => {
+    console.error(e);
+    process.exit(1);
+  });
+} else main().catch((e) => {
   console.error(e);
   process.exit(1);
 });

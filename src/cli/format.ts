@@ -65,6 +65,11 @@ export function count(n: number | null): string {
   return n === null ? 'unlimited' : n.toLocaleString('en-US');
 }
 
+/** A plan's commands/s: 0 means no throttle (an operator plan, see docs/api.md). */
+export function rate(n: number): string {
+  return n <= 0 ? 'unlimited' : count(n);
+}
+
 export function price(plan: Plan): string {
   return plan.pricePerMonthPerRegionUsd === 0 ? 'free' : `$${plan.pricePerMonthPerRegionUsd}/month per region`;
 }
@@ -73,7 +78,7 @@ export function planSummary(plan: Plan): string {
   return [
     bytes(plan.maxDataSizeBytes),
     `${count(plan.maxConnections)} connections`,
-    `${count(plan.maxCommandsPerSecond)} commands/s`,
+    `${rate(plan.maxCommandsPerSecond)} commands/s`,
     `${count(plan.maxDailyCommands)} commands/day`,
     `${bytes(plan.maxDailyBandwidthBytes)}/day bandwidth`,
   ].join(', ');

@@ -15,6 +15,21 @@ import {ReplySink, Upstream} from './upstream';
 export * from './types';
 export type {CommandInfo} from './commands';
 
+/** Ready primary connections kept per client region, backend and protocol for commands that
+ *  need a connection of their own (MULTI, WATCH, blocking reads, scripts, Pub/Sub): at least
+ *  SPARES_MIN; twice as many (up to SPARES_MAX) each time a client found none ready, and one
+ *  fewer for each second in which none was taken. */
+const SPARES_MIN = 2;
+const SPARES_MAX = 32;
+
+interface Spares {
+  ts: TenantState;
+  ep: Endpoint;
+  list: Upstream[];
+  target: number;
+  taken: boolean; // since the last tick
+}
+
 class Core implements SessionHost {
   table: CommandTable | null = null;
   serverVersion = '7.0.15';
@@ -22,6 +37,7 @@ class Core implements SessionHost {
   readonly tenants = new Map<string, TenantState>();
   private readonly sharedUps = new Map<string, Upstream>();
   private readonly pinnedUps = new Set<Upstream>();
+  private readonly spares = new Map<string, Spares>();
   readonly sessions = new Set<Session>();
   private clientIds = 0;
   private readonly user: string;
@@ -82,7 +98,7 @@ class Core implements SessionHost {
   }
 
   private makeUpstream(ep: Endpoint, proto: 2 | 3, ts: TenantState, delayMs: number, owner: ReplySink | null,
-                       onClose: (u: Upstream) => void): Upstream {
+                       onClose: (u: Upstream) => void, spare = false): Upstream {
     return new Upstream({
       endpoint: ep,
       user: this.tenantUser,
@@ -90,10 +106,44 @@ class Core implements SessionHost {
       proto,
       delayMs,
       pinnedTo: owner,
+      spare,
       oomText: () => ts.quotaText(),
       onClose,
       log: this.log,
     });
+  }
+
+  /** Is `ep` where this tenant's pinned connections go (its primary, or a cache's backend)? */
+  private pinsTo(ts: TenantState, ep: Endpoint): boolean {
+    const t = ts.tenant;
+    return t.kind === 'cache' || (t.primary.host === ep.host && t.primary.port === ep.port);
+  }
+
+  /** Keeps SPARE_CONNECTIONS ready (connected, authenticated) connections to a primary. */
+  private fillSpares(key: string, region: string, ep: Endpoint, proto: 2 | 3, ts: TenantState, epRegion: string): void {
+    if (this.closing) return;
+    let entry = this.spares.get(key);
+    if (entry === undefined) {
+      entry = {ts, ep, list: [], target: SPARES_MIN, taken: false};
+      this.spares.set(key, entry);
+    }
+    const list = entry.list;
+    while (list.length < entry.target) {
+      const up = this.makeUpstream(ep, proto, ts, this.delay(region, epRegion), null, (u) => {
+        const i = list.indexOf(u);
+        if (i >= 0) list.splice(i, 1);
+        this.pinnedUps.delete(u);
+      }, true);
+      list.push(up);
+      this.pinnedUps.add(up);
+    }
+  }
+
+  private closeSpares(key: string): void {
+    const entry = this.spares.get(key);
+    if (entry === undefined) return;
+    this.spares.delete(key);
+    for (const u of [...entry.list]) u.close();
   }
 
   shared(region: string, ep: Endpoint, proto: 2 | 3, ts: TenantState, epRegion: string): Upstream {
@@ -110,13 +160,44 @@ class Core implements SessionHost {
       });
       this.sharedUps.set(key, up);
     }
+    // Called as a client starts using this primary (its routes are computed): it may need a
+    // pinned connection, so have some ready before it does.
+    if (this.pinsTo(ts, ep)) this.fillSpares(key, region, ep, proto, ts, epRegion);
     return up;
   }
 
+  /** A private primary connection for `owner`: a ready spare when there is one, so the command
+   *  that needs it reaches Redis as soon as a shared one would (and before a command another
+   *  client sends after it); a new connection otherwise. */
   pinned(region: string, ep: Endpoint, proto: 2 | 3, ts: TenantState, epRegion: string, owner: ReplySink): Upstream {
-    const up = this.makeUpstream(ep, proto, ts, this.delay(region, epRegion), owner, (u) => this.pinnedUps.delete(u));
-    this.pinnedUps.add(up);
+    const key = `${region}|${ep.host}:${ep.port}|${proto}`;
+    const entry = this.spares.get(key);
+    let up: Upstream | undefined;
+    if (entry !== undefined) {
+      const list = entry.list;
+      entry.taken = true;
+      let i = list.findIndex((u) => u.ready && !u.closed);
+      if (i < 0) {
+        entry.target = Math.min(SPARES_MAX, entry.target * 2);
+        i = list.findIndex((u) => !u.closed);
+      }
+      if (i >= 0) up = list.splice(i, 1)[0];
+    }
+    if (up !== undefined) {
+      up.adopt(owner);
+    } else {
+      up = this.makeUpstream(ep, proto, ts, this.delay(region, epRegion), owner, (u) => this.pinnedUps.delete(u));
+      this.pinnedUps.add(up);
+    }
+    this.fillSpares(key, region, ep, proto, ts, epRegion);
     return up;
+  }
+
+  barrier(pinned: Upstream): void {
+    const ep = pinned.endpoint;
+    for (const up of this.sharedUps.values()) {
+      if (up.endpoint.port === ep.port && up.endpoint.host === ep.host) up.barrier();
+    }
   }
 
   sessionClosed(s: Session): void {
@@ -130,6 +211,17 @@ class Core implements SessionHost {
   /** Once a second: day rollover, tenant records, idle shared connections. */
   tick(): void {
     this.admission.sweep();
+    for (const [key, e] of this.spares) {
+      // Spares only for tenants with clients, and only for the primary they have now.
+      if (e.ts.clients.size === 0 || !this.tenants.has(e.ts.tenant.id) || !this.pinsTo(e.ts, e.ep)) {
+        this.closeSpares(key);
+      } else if (!e.taken && e.target > SPARES_MIN) {
+        e.target--;
+        const idle = e.list.find((u) => u.ready);
+        if (e.list.length > e.target && idle !== undefined) idle.close();
+      }
+      e.taken = false;
+    }
     const byId = this.opts.directory.byId;
     for (const [id, ts] of this.tenants) {
       ts.tick();
@@ -157,6 +249,7 @@ class Core implements SessionHost {
     this.closing = true;
     for (const s of [...this.sessions]) s.close();
     for (const u of [...this.sharedUps.values()]) u.close();
+    for (const key of [...this.spares.keys()]) this.closeSpares(key);
     for (const u of [...this.pinnedUps]) u.close();
     for (const ts of this.tenants.values()) ts.shutdown();
   }

@@ -49,7 +49,14 @@ export function route(sn: Session, info: CommandInfo | null): boolean {
   }
   sn.guarded = null;
   if (!sn.forward(up, write)) return false;
-  if (info !== null && info.blocking && !sn.st.inMulti) sn.blockingSeq = sn.sent;
+  if (info !== null && info.blocking && !sn.st.inMulti) {
+    sn.blockingSeq = sn.sent;
+    if (up.pinnedTo === sn) {
+      // What other clients send to this primary from now on must not overtake it.
+      sn.flushRun();
+      sn.host.barrier(up);
+    }
+  }
   return true;
 }
 

@@ -31,6 +31,9 @@ export interface SessionHost {
   tenantState(t: Tenant): TenantState;
   shared(region: string, ep: Endpoint, proto: 2 | 3, ts: TenantState, epRegion: string): Upstream;
   pinned(region: string, ep: Endpoint, proto: 2 | 3, ts: TenantState, epRegion: string, owner: ReplySink): Upstream;
+  /** A blocking command went out on `pinned`: what others send to its backend from now on
+   *  must not overtake it (Upstream.barrier). */
+  barrier(pinned: Upstream): void;
   sessionClosed(s: Session): void;
   nextClientId(): number;
   /** Admission control (admission.ts): output bounds, AUTH slowdown. */

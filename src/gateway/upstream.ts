@@ -21,24 +21,48 @@ export interface ReplySink {
 
 const OOM_PREFIX = Buffer.from("-OOM command not allowed when used memory > 'maxmemory'.");
 
-/** Setup commands (AUTH, HELLO) and internal ones whose replies nobody reads. */
-class Discard implements ReplySink {
-  constructor(private readonly onError: (text: string) => void) {}
-  deliver(bytes: Buffer): void {
-    if (bytes.length > 0 && bytes[0] === 45 /* '-' */) this.onError(bytes.toString('utf8').trim());
+/** Setup commands (AUTH, HELLO, CLIENT SETNAME): an error closes the connection; once every
+ *  reply is in without one, the connection is ready. */
+class Setup implements ReplySink {
+  private left = 0;
+  constructor(private readonly onError: (text: string) => void, private readonly onDone: () => void) {}
+  expect(n: number): void {
+    this.left += n;
+  }
+  deliver(bytes: Buffer, complete: number): void {
+    if (bytes.length > 0 && bytes[0] === 45 /* '-' */) {
+      this.left = -1;
+      this.onError(bytes.toString('utf8').trim());
+      return;
+    }
+    if (this.left > 0 && (this.left -= complete) === 0) this.onDone();
   }
   upstreamLost(): void {}
 }
 
+const SETNAME_PINNED = encodeCommand(['CLIENT', 'SETNAME', 'redfly-pinned']);
+
 // Writes to every upstream in one event-loop turn go out together: many clients' commands in
-// one syscall, and Redis reads them in one go.
+// one syscall, and Redis reads them in one go. Held writes (see barrier()) go after them.
 const corked: Upstream[] = [];
+const releasing: Upstream[] = [];
 let flushScheduled = false;
 function flushCorked(): void {
   flushScheduled = false;
   for (let i = 0; i < corked.length; i++) corked[i].uncork();
   corked.length = 0;
+  for (let i = 0; i < releasing.length; i++) releasing[i].writeHeld();
+  releasing.length = 0;
 }
+function scheduleFlush(): void {
+  if (!flushScheduled) {
+    flushScheduled = true;
+    setImmediate(flushCorked);
+  }
+}
+
+// The PING of a barrier: this Buffer instance marks its place among held writes.
+const BARRIER_PING = encodeCommand(['PING']);
 
 export interface UpstreamOptions {
   endpoint: Endpoint;
@@ -47,7 +71,10 @@ export interface UpstreamOptions {
   proto: 2 | 3;
   /** Simulated round trip added to each request (ms). */
   delayMs: number;
+  /** The client this connection belongs to; null = shared (or a spare, see `spare`). */
   pinnedTo: ReplySink | null;
+  /** A ready connection kept for the next client that needs a pinned one (see adopt()). */
+  spare?: boolean;
   /** Rewrites Redis's OOM error (the data-size quota) into the service's text. */
   oomText: () => string;
   onClose: (u: Upstream) => void;
@@ -57,7 +84,11 @@ export interface UpstreamOptions {
 export class Upstream {
   readonly sock: net.Socket;
   readonly endpoint: Endpoint;
-  readonly pinnedTo: ReplySink | null;
+  pinnedTo: ReplySink | null;
+  /** Connected and authenticated (every setup reply is in). */
+  ready = false;
+  /** Called once when the connection becomes ready. */
+  onReady: (() => void) | null = null;
   /** Passthrough: every reply frame goes to the pinned owner, nothing is counted (CLIENT REPLY). */
   passthrough = false;
   /** Has sent (un)subscribe commands: Pub/Sub frames may arrive, see `outOfBand`. */
@@ -97,43 +128,131 @@ export class Upstream {
     });
     this.sock.on('error', (e) => this.fail(`backend ${opts.endpoint.host}:${opts.endpoint.port}: ${e.message}`));
     this.sock.on('close', () => this.fail('backend connection closed'));
-    const setupFailed = new Discard((text) => {
+    const setup = new Setup((text) => {
       opts.log(`gateway: backend ${opts.endpoint.port} refused setup: ${text}`);
       this.sock.destroy();
+    }, () => {
+      this.ready = true;
+      const cb = this.onReady;
+      this.onReady = null;
+      if (cb !== null) cb();
     });
     // Queued before the socket connects; net.Socket holds writes until then.
-    this.send(encodeCommand(['AUTH', opts.user, opts.secret]), setupFailed, 1);
-    if (opts.proto === 3) this.send(encodeCommand(['HELLO', '3']), setupFailed, 1);
+    setup.expect(opts.proto === 3 ? 3 : 2);
+    this.send(encodeCommand(['AUTH', opts.user, opts.secret]), setup, 1);
+    if (opts.proto === 3) this.send(encodeCommand(['HELLO', '3']), setup, 1);
     // Named so an operator (and a test) can tell the gateway's connections apart in CLIENT LIST.
-    this.send(encodeCommand(['CLIENT', 'SETNAME', opts.pinnedTo === null ? 'redfly-shared' : 'redfly-pinned']), setupFailed, 1);
+    const name = opts.spare ? 'redfly-spare' : opts.pinnedTo === null ? 'redfly-shared' : 'redfly-pinned';
+    this.send(encodeCommand(['CLIENT', 'SETNAME', name]), setup, 1);
+  }
+
+  /** A spare becomes `owner`'s pinned connection. Its setup is done (or queued ahead), so the
+   *  owner's first command goes out in this event-loop turn, as a shared one would. */
+  adopt(owner: ReplySink): void {
+    this.pinnedTo = owner;
+    this.sendDiscarded(SETNAME_PINNED);
   }
 
   /** Forward request bytes; `n` replies will be owed to `owner`. */
   send(bytes: Buffer, owner: ReplySink | null, n: number): void {
-    if (n > 0) {
-      const last = this.owners.length - 1;
-      if (last >= this.head && this.owners[last] === owner) this.counts[last] += n;
-      else {
-        this.owners.push(owner);
-        this.counts.push(n);
-      }
-    }
+    // Nothing owed yet: a lone request (one client, or the first after a lull) goes out now
+    // rather than at the end of the event-loop turn.
+    const idle = this.head >= this.owners.length;
+    if (n > 0) this.pushOwner(owner, n);
     if (this.delayMs > 0) {
       setTimeout(() => {
         if (!this.closed) this.sock.write(bytes);
       }, this.delayMs);
       return;
     }
+    if (this.held !== null) {
+      this.held.push(bytes);
+      this.heldBytes += bytes.length;
+      return;
+    }
     if (!this.isCorked) {
+      if (idle) {
+        this.sock.write(bytes);
+        return;
+      }
       this.isCorked = true;
       this.sock.cork();
       corked.push(this);
-      if (!flushScheduled) {
-        flushScheduled = true;
-        setImmediate(flushCorked);
-      }
+      scheduleFlush();
     }
     this.sock.write(bytes);
+  }
+
+  // Barrier: writes wait here until Redis has answered a PING written after the flush.
+  private held: Buffer[] | null = null;
+  private heldBytes = 0;
+  private barrierOut = false; // a barrier PING is written and not yet answered
+  private releaseQueued = false;
+  private readonly barrierSink: ReplySink = {
+    deliver: (_b, complete) => {
+      if (complete === 0) return;
+      this.barrierOut = false;
+      this.queueRelease();
+    },
+    upstreamLost: () => {},
+  };
+
+  /**
+   * Commands sent on this connection from now on reach Redis only after everything written to
+   * any upstream in this event-loop turn has been read by Redis. Used after a blocking command
+   * went out on a pinned connection: a command another client sends after it must not overtake
+   * it. Two connections written microseconds apart are read by Redis in the order its epoll
+   * reports them, and a busy connection is reported first; Redis answers a PING only after the
+   * event-loop iteration that read it, which also read every connection written before it.
+   */
+  barrier(): void {
+    if (this.closed || this.delayMs > 0) return;
+    this.pushOwner(this.barrierSink, 1);
+    if (this.held === null) this.held = [];
+    this.held.push(BARRIER_PING);
+    this.queueRelease();
+  }
+
+  private queueRelease(): void {
+    if (this.releaseQueued) return;
+    this.releaseQueued = true;
+    releasing.push(this);
+    scheduleFlush();
+  }
+
+  /** After this turn's flush: held writes up to and including the next barrier PING. */
+  writeHeld(): void {
+    this.releaseQueued = false;
+    const held = this.held;
+    if (held === null || this.barrierOut || this.closed) return;
+    this.sock.cork();
+    let i = 0;
+    for (; i < held.length; i++) {
+      const b = held[i];
+      this.sock.write(b);
+      if (b === BARRIER_PING) {
+        this.barrierOut = true;
+        i++;
+        break;
+      }
+      this.heldBytes -= b.length;
+    }
+    this.sock.uncork();
+    if (i === held.length) {
+      if (!this.barrierOut) this.held = null;
+      else held.length = 0;
+    } else {
+      held.splice(0, i);
+    }
+  }
+
+  private pushOwner(owner: ReplySink | null, n: number): void {
+    const last = this.owners.length - 1;
+    if (last >= this.head && this.owners[last] === owner) this.counts[last] += n;
+    else {
+      this.owners.push(owner);
+      this.counts.push(n);
+    }
   }
 
   /** Internal command whose reply is dropped. */
@@ -148,7 +267,7 @@ export class Upstream {
 
   /** Backpressure towards a client that writes faster than this backend takes. */
   get congested(): boolean {
-    return this.sock.writableLength > 1024 * 1024;
+    return this.sock.writableLength + this.heldBytes > 1024 * 1024;
   }
 
   onDrain(fn: () => void): void {
@@ -190,6 +309,8 @@ export class Upstream {
     this.owners = [];
     this.counts = [];
     this.head = 0;
+    this.held = null;
+    this.heldBytes = 0;
   }
 
   private onData(chunk: Buffer): void {

@@ -1,6 +1,6 @@
 import type {Plan} from '../../api/types';
 import {BaseCommand} from '../../cli/base-command';
-import {bytes, count} from '../../cli/format';
+import {bytes, count, rate} from '../../cli/format';
 
 export default class RedisPlans extends BaseCommand<typeof RedisPlans> {
   static summary = 'List the plans with their limits and price';
@@ -17,7 +17,7 @@ export default class RedisPlans extends BaseCommand<typeof RedisPlans> {
           {header: 'NAME', get: (p) => p.displayName, drop: 1},
           {header: 'MAX DATA SIZE', get: (p) => bytes(p.maxDataSizeBytes), keep: true},
           {header: 'CONNECTIONS', get: (p) => count(p.maxConnections), keep: true, drop: 4},
-          {header: 'COMMANDS/S', get: (p) => count(p.maxCommandsPerSecond), keep: true, drop: 5},
+          {header: 'COMMANDS/S', get: (p) => rate(p.maxCommandsPerSecond), keep: true, drop: 5},
           {header: 'DAILY COMMANDS', get: (p) => count(p.maxDailyCommands), keep: true, drop: 3},
           {header: 'DAILY BANDWIDTH', get: (p) => bytes(p.maxDailyBandwidthBytes), keep: true, drop: 6},
           {header: 'MAX REQUEST', get: (p) => bytes(p.maxRequestSizeBytes), keep: true, drop: 7},

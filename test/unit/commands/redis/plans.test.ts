@@ -16,6 +16,15 @@ describe('redis plans', () => {
     scope.done();
   });
 
+  it('shows an operator plan without a throttle (0 commands/s) as unlimited', async () => {
+    const bench = {...PLANS[1], id: 'bench', displayName: 'Bench', maxCommandsPerSecond: 0};
+    const scope = api().get('/v1/plans').reply(200, [bench]);
+    const {stdout} = await run(RedisPlans, []);
+    const [, row] = stdout.trimEnd().split('\n').map((l) => l.split(/\s{2,}/));
+    expect(row[4]).toBe('unlimited');
+    scope.done();
+  });
+
   it('--json prints the plans as the API gives them', async () => {
     const scope = api().get('/v1/plans').reply(200, PLANS);
     const {stdout} = await run(RedisPlans, ['--json']);
