@@ -25,6 +25,7 @@ import {cacheRoutes} from './routes/cache';
 import {catalogueRoutes} from './routes/catalogue';
 import {databaseRoutes} from './routes/databases';
 import {orgRoutes} from './routes/orgs';
+import {tokenRoutes} from './routes/tokens';
 import {invalidName} from '../lib/names';
 import {sharedSchemas} from './schemas';
 import {httpServerFactory, type TlsMaterial} from '../net/listener';
@@ -167,6 +168,7 @@ export async function mountApi(app: ApiApp, opts: AppOptions & {databases: Datab
     });
     catalogueRoutes(scope, opts.catalogue);
     orgRoutes(scope, opts.store);
+    tokenRoutes(scope, opts.store);
     databaseRoutes(scope, opts.databases, opts);
     const cache = opts.dataPlane.cacheService;
     if (cache) {

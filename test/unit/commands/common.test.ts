@@ -22,6 +22,9 @@ import RedisReset from '../../../src/commands/redis/reset';
 import RedisStatus from '../../../src/commands/redis/status';
 import RedisUpdate from '../../../src/commands/redis/update';
 import RegionsList from '../../../src/commands/regions/list';
+import TokensCreate from '../../../src/commands/tokens/create';
+import TokensList from '../../../src/commands/tokens/list';
+import TokensRevoke from '../../../src/commands/tokens/revoke';
 import {API, apiError, run, useFakeApi} from '../helpers/harness';
 import {COMMANDS} from '../helpers/source-commands';
 
@@ -68,6 +71,15 @@ const CASES: Case[] = [
   {name: 'orgs list', Cmd: OrgsList, argv: [], json: true},
   {name: 'orgs create', Cmd: OrgsCreate, argv: ['acme'], json: true, missing: {argv: [], flags: ['slug']}},
   {name: 'regions list', Cmd: RegionsList, argv: [], json: true},
+  {name: 'tokens create', Cmd: TokensCreate, argv: ['-o', 'personal'], json: true},
+  {name: 'tokens list', Cmd: TokensList, argv: ['-o', 'personal'], json: true},
+  {
+    name: 'tokens revoke',
+    Cmd: TokensRevoke,
+    argv: ['tok_abc123def456', '--yes'],
+    json: true,
+    missing: {argv: ['tok_abc123def456'], flags: ['--yes']},
+  },
   {name: 'auth whoami', Cmd: AuthWhoami, argv: [], json: true},
   {
     name: 'auth login',
