@@ -26,6 +26,7 @@ import {catalogueRoutes} from './routes/catalogue';
 import {databaseRoutes} from './routes/databases';
 import {orgRoutes} from './routes/orgs';
 import {tokenRoutes} from './routes/tokens';
+import {metricsRoutes} from './routes/metrics';
 import {invalidName} from '../lib/names';
 import {sharedSchemas} from './schemas';
 import {httpServerFactory, type TlsMaterial} from '../net/listener';
@@ -169,6 +170,7 @@ export async function mountApi(app: ApiApp, opts: AppOptions & {databases: Datab
     catalogueRoutes(scope, opts.catalogue);
     orgRoutes(scope, opts.store);
     tokenRoutes(scope, opts.store);
+    metricsRoutes(scope, opts);
     databaseRoutes(scope, opts.databases, opts);
     const cache = opts.dataPlane.cacheService;
     if (cache) {
