@@ -104,6 +104,10 @@ export class RedflyClient {
   listOrgTokens(slug: string): Promise<Token[]> {
     return this.request({method: 'GET', path: `/v1/orgs/${enc(slug)}/tokens`, retryable: true});
   }
+  /** A one-time login link to the dashboard of a database or an organization (expires soon). */
+  createDashboardLink(target: {database: string} | {org: string}): Promise<{url: string; path: string; expiresAt: string}> {
+    return this.request({method: 'POST', path: '/v1/dashboard/links', body: target, retryable: false});
+  }
   /** Revokes a token; resolves with the revoked token (no secret). */
   revokeToken(id: string): Promise<Token> {
     return this.request({method: 'DELETE', path: `/v1/tokens/${enc(id)}`, retryable: false});
