@@ -118,6 +118,7 @@ test('under load the ops chart moves and the figures follow; screenshot', async 
 test("the organization's page lists its databases and links to them; screenshot", async () => {
   const {page} = await openDashboard(['--org', 'personal']);
   expect(new URL(page.url()).pathname).toBe('/dashboard/orgs/personal');
+  await page.waitForFunction(() => Number(document.body.dataset.samples ?? 0) >= 4);
   const names = await page.$$eval('#databases tr[data-name]', (rows) => rows.map((r) => r.getAttribute('data-name')));
   expect(names).toEqual(['dash']);
   await page.screenshot({path: path.join(ARTIFACTS, 'dashboard-org.png'), fullPage: true});

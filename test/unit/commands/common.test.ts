@@ -14,6 +14,7 @@ import RedisCacheStatus from '../../../src/commands/redis/cache/status';
 import RedisCacheUrl from '../../../src/commands/redis/cache/url';
 import RedisConnect from '../../../src/commands/redis/connect';
 import RedisCreate from '../../../src/commands/redis/create';
+import RedisDashboard from '../../../src/commands/redis/dashboard';
 import RedisDelete from '../../../src/commands/redis/delete';
 import RedisList from '../../../src/commands/redis/list';
 import RedisPlans from '../../../src/commands/redis/plans';
@@ -46,6 +47,7 @@ const CASES: Case[] = [
     missing: {argv: ['-o', 'personal'], flags: ['--region', '--replica-regions (or --no-replicas)', '--plan']},
   },
   {name: 'redis list', Cmd: RedisList, argv: [], json: true},
+  {name: 'redis dashboard', Cmd: RedisDashboard, argv: ['my-cache', '--no-open'], json: true},
   {name: 'redis status', Cmd: RedisStatus, argv: ['my-cache'], json: true, missing: {argv: [], flags: ['database']}},
   {
     name: 'redis update',

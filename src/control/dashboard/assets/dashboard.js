@@ -88,7 +88,7 @@
       tile('commands', 'Commands today'), tile('bandwidth', 'Bandwidth today'));
     var charts = [chart('ops', 'Ops per second', ['ops/s'], rate), chart('connections', 'Connections', ['connections'], num, true),
       chart('memory', 'Memory used' + (d.plan ? ' (plan: ' + bytes(d.plan.maxDataSizeBytes) + ')' : ''), ['used'], bytes)];
-    if (lagRegions.length) charts.push(chart('lag', 'Replication lag (ms)', lagRegions, num));
+    if (lagRegions.length) charts.push(chart('lag', 'Replication lag (ms)', lagRegions, num, true));
     var grid = h('section', {class: 'charts'});
     charts.forEach(function (c) { grid.appendChild(c.el); });
     main.appendChild(h('p', {id: 'summary', class: 'muted'}));
