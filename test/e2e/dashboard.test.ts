@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import Redis from 'ioredis';
 import type {Browser, Page} from 'playwright-core';
+import {pidOnPort} from '../integration/control/helpers';
 import {assertBuilt, cliEnv, ok, redfly, ROOT, startServer, stopServer, tempHome} from './helpers';
 
 jest.setTimeout(120_000);
@@ -125,6 +126,24 @@ test("the organization's page lists its databases and links to them; screenshot"
   await page.click('#databases a');
   await page.waitForURL('**/dashboard/databases/dash');
   await page.waitForFunction(() => Number(document.body.dataset.samples ?? 0) >= 1);
+});
+
+test('a crashed process shows as an event and a restart on the page', async () => {
+  const {page} = await openDashboard(['dash']);
+  const creds = JSON.parse(fs.readFileSync(path.join(home, 'local-credentials.json'), 'utf8'));
+  const record = await (await fetch(`${creds.apiUrl}/v1/databases/dash`, {headers: {authorization: `Bearer ${creds.token}`}})).json();
+  const port = record.processes.find((p: {region: string}) => p.region === 'mad').port;
+  const pid = pidOnPort(home, port);
+  expect(pid).toBeDefined();
+  process.kill(pid!, 'SIGKILL');
+  await page.waitForFunction(() => document.querySelector('#events li:not(.muted)') !== null, undefined, {timeout: 20_000});
+  expect(await page.textContent('#events')).toContain('mad replica');
+  await page.waitForFunction(
+    () => document.querySelector('#processes tr[data-region="mad"] td:nth-child(4)')?.textContent === '1',
+    undefined,
+    {timeout: 20_000},
+  );
+  await page.screenshot({path: path.join(ARTIFACTS, 'dashboard-events.png'), fullPage: true});
 });
 
 test('without a session the pages and their data are refused; a revoked token ends its sessions', async () => {
