@@ -47,7 +47,7 @@
       var y = {values: function (u, vals) { return vals.map(fmt); }, size: 70};
       if (integer) y.incrs = INT_INCRS;
       state.charts[id] = new uPlot({width: width, height: 170, series: series, legend: {show: true, live: false},
-        axes: [{}, y], scales: {x: {time: true}, y: {range: function (u, min, max) { return [0, Math.max(integer ? 4 : 1, max * 1.15)]; }}}}, data, el);
+        axes: [{}, y], scales: {x: {time: true, range: function (u, min, max) { return [Math.min(min, max - 60), max]; }}, y: {range: function (u, min, max) { return [0, Math.max(integer ? 4 : 1, max * 1.15)]; }}}}, data, el);
     }};
   }
   function push(id, t, values) {
