@@ -32,8 +32,9 @@ export default class RedisDashboard extends BaseCommand<typeof RedisDashboard> {
     if (this.args.database) {
       target = {database: this.args.database};
     } else {
-      const {resolveCacheOrg} = await import('../../cli/cache-inputs');
-      target = {org: await resolveCacheOrg(api, this.flags.org, {canPrompt: this.canPrompt(), note: (l) => this.note(l)})};
+      const {resolveCacheInputs} = await import('../../cli/cache-inputs');
+      const ask = {canPrompt: this.canPrompt(), note: (l: string) => this.note(l), retry: (a: string[]) => this.retryWith(a)};
+      target = {org: (await resolveCacheInputs(api, {org: this.flags.org}, false, ask)).org};
     }
     const link = await api.createDashboardLink(target);
     let opened = false;

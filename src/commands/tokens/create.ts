@@ -19,8 +19,9 @@ export default class TokensCreate extends BaseCommand<typeof TokensCreate> {
 
   async run(): Promise<Token> {
     const api = await this.api();
-    const {resolveCacheOrg} = await import('../../cli/cache-inputs');
-    const org = await resolveCacheOrg(api, this.flags.org, {canPrompt: this.canPrompt(), note: (l) => this.note(l)});
+    const {resolveCacheInputs} = await import('../../cli/cache-inputs');
+    const ask = {canPrompt: this.canPrompt(), note: (l: string) => this.note(l), retry: (a: string[]) => this.retryWith(a)};
+    const org = (await resolveCacheInputs(api, {org: this.flags.org}, false, ask)).org;
     const token = await api.createOrgToken(org, this.flags.name ? {name: this.flags.name} : {});
     this.note(`Created token ${token.name} (${token.id}) for ${org}. Copy it now: it is not shown again.`);
     this.log(token.token ?? '');

@@ -13,8 +13,9 @@ export default class TokensList extends BaseCommand<typeof TokensList> {
 
   async run(): Promise<Token[]> {
     const api = await this.api();
-    const {resolveCacheOrg} = await import('../../cli/cache-inputs');
-    const org = await resolveCacheOrg(api, this.flags.org, {canPrompt: this.canPrompt(), note: (l) => this.note(l)});
+    const {resolveCacheInputs} = await import('../../cli/cache-inputs');
+    const ask = {canPrompt: this.canPrompt(), note: (l: string) => this.note(l), retry: (a: string[]) => this.retryWith(a)};
+    const org = (await resolveCacheInputs(api, {org: this.flags.org}, false, ask)).org;
     const tokens = await api.listOrgTokens(org);
     if (!this.jsonEnabled()) {
       if (tokens.length === 0) {
