@@ -100,6 +100,18 @@ export class RedflyClient {
   createOrgToken(slug: string, input: {name?: string} = {}): Promise<Token> {
     return this.request({method: 'POST', path: `/v1/orgs/${enc(slug)}/tokens`, body: input, retryable: false});
   }
+  /** The tokens of an organization, without their secrets, oldest first. */
+  listOrgTokens(slug: string): Promise<Token[]> {
+    return this.request({method: 'GET', path: `/v1/orgs/${enc(slug)}/tokens`, retryable: true});
+  }
+  /** A one-time login link to the dashboard of a database or an organization (expires soon). */
+  createDashboardLink(target: {database: string} | {org: string}): Promise<{url: string; path: string; expiresAt: string}> {
+    return this.request({method: 'POST', path: '/v1/dashboard/links', body: target, retryable: false});
+  }
+  /** Revokes a token; resolves with the revoked token (no secret). */
+  revokeToken(id: string): Promise<Token> {
+    return this.request({method: 'DELETE', path: `/v1/tokens/${enc(id)}`, retryable: false});
+  }
 
   // ---- databases ----
   listDatabases(query: {org?: string; limit?: number; cursor?: string} = {}): Promise<DatabaseList> {

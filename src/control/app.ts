@@ -25,6 +25,10 @@ import {cacheRoutes} from './routes/cache';
 import {catalogueRoutes} from './routes/catalogue';
 import {databaseRoutes} from './routes/databases';
 import {orgRoutes} from './routes/orgs';
+import {tokenRoutes} from './routes/tokens';
+import {metricsRoutes} from './routes/metrics';
+import {dashboardLinkRoute, dashboardRoutes} from './dashboard/routes';
+import {DashboardSessions} from './dashboard/sessions';
 import {invalidName} from '../lib/names';
 import {sharedSchemas} from './schemas';
 import {httpServerFactory, type TlsMaterial} from '../net/listener';
@@ -162,12 +166,17 @@ export async function mountApi(app: ApiApp, opts: AppOptions & {databases: Datab
   for (const s of sharedSchemas) app.addSchema(s);
   app.get('/v1/openapi.json', {schema: {hide: true}}, async () => app.swagger());
 
+  const sessions = new DashboardSessions();
+  await app.register(async (scope) => dashboardRoutes(scope, {...opts, sessions}));
   await app.register(async (scope) => {
     scope.addHook('onRequest', async (req) => {
       req.token = authenticate(opts.store, req);
     });
     catalogueRoutes(scope, opts.catalogue);
     orgRoutes(scope, opts.store);
+    tokenRoutes(scope, opts.store);
+    metricsRoutes(scope, opts);
+    dashboardLinkRoute(scope, opts, sessions);
     databaseRoutes(scope, opts.databases, opts);
     const cache = opts.dataPlane.cacheService;
     if (cache) {

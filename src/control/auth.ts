@@ -10,6 +10,9 @@ declare module 'fastify' {
   }
 }
 
+/** `lastUsedAt` is kept to the minute: a busy token costs one write a minute, not one a request. */
+const LAST_USE_RESOLUTION_MS = 60_000;
+
 const unauthorized = (message: string) => new ApiError(401, 'unauthorized', message);
 const MISSING_TOKEN = 'missing access token: send "Authorization: Bearer <token>"';
 
@@ -27,6 +30,7 @@ export function authenticate(store: Store, req: FastifyRequest): TokenRecord {
   if (!match) throw unauthorized('malformed Authorization header: expected "Bearer <token>"');
   const token = store.findTokenBySecretHash(sha256(match[1]));
   if (!token) throw unauthorized('invalid access token');
+  store.touchToken(token.id, new Date().toISOString(), LAST_USE_RESOLUTION_MS);
   if (isOrgScopedSecret(match[1])) orgScoped.add(token);
   return token;
 }

@@ -75,6 +75,9 @@ export const Token = Type.Object(
     name: Type.String(),
     orgs: Type.Array(Type.String()),
     createdAt: Type.String({format: 'date-time'}),
+    lastUsedAt: Type.Optional(
+      Nullable(Type.String({format: 'date-time', description: 'last authenticated request, to the minute; null: never used'})),
+    ),
     token: Type.Optional(Type.String({description: 'the secret; returned only once, at creation'})),
   },
   {$id: 'Token'},
@@ -232,6 +235,7 @@ export const CacheStatus = Type.Object(
 );
 
 export const IdOrNameParams = Type.Object({idOrName: Type.String({minLength: 1, maxLength: 200})});
+export const TokenParams = Type.Object({id: Type.String({minLength: 1, maxLength: 200})});
 export const SlugParams = Type.Object({slug: Type.String({minLength: 1, maxLength: 200})});
 
 export const ListQuery = Type.Object({

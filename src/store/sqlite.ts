@@ -34,6 +34,14 @@ interface DbRow {
   updated_at: string;
 }
 
+interface TokenRow {
+  id: string;
+  name: string;
+  secret_sha256: string;
+  created_at: string;
+  last_used_at: string | null;
+}
+
 interface ProcRow {
   database_id: string;
   region: string;
@@ -87,6 +95,12 @@ export class SqliteStore implements Store {
         'INSERT INTO tokens (id, name, secret_sha256, created_at) VALUES (@id, @name, @secretSha256, @createdAt)',
       ),
       tokenByHash: d.prepare('SELECT * FROM tokens WHERE secret_sha256 = ?'),
+      tokenById: d.prepare('SELECT * FROM tokens WHERE id = ?'),
+      tokensOfOrg: d.prepare(
+        'SELECT t.* FROM tokens t JOIN token_orgs o ON o.token_id = t.id WHERE o.org_slug = ? ORDER BY t.created_at, t.id',
+      ),
+      touchToken: d.prepare('UPDATE tokens SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)'),
+      deleteToken: d.prepare('DELETE FROM tokens WHERE id = ?'),
       tokenOrgs: d.prepare('SELECT org_slug FROM token_orgs WHERE token_id = ? ORDER BY org_slug'),
       insertDb: d.prepare(`INSERT INTO databases (id, name, org_slug, plan, primary_region, read_regions, eviction,
           status, status_message, password, rest_token, read_only_rest_token, created_at, updated_at)
@@ -158,12 +172,39 @@ export class SqliteStore implements Store {
   }
 
   findTokenBySecretHash(secretSha256: string): TokenRecord | undefined {
-    const row = this.stmts.tokenByHash.get(secretSha256) as
-      | {id: string; name: string; secret_sha256: string; created_at: string}
-      | undefined;
-    if (!row) return undefined;
+    const row = this.stmts.tokenByHash.get(secretSha256) as TokenRow | undefined;
+    return row && this.hydrateToken(row);
+  }
+
+  getToken(id: string): TokenRecord | undefined {
+    const row = this.stmts.tokenById.get(id) as TokenRow | undefined;
+    return row && this.hydrateToken(row);
+  }
+
+  listTokens(org: string): TokenRecord[] {
+    return (this.stmts.tokensOfOrg.all(org) as TokenRow[]).map((r) => this.hydrateToken(r));
+  }
+
+  touchToken(id: string, at: string, minIntervalMs: number): void {
+    const before = new Date(Date.parse(at) - minIntervalMs).toISOString();
+    this.stmts.touchToken.run(at, id, before);
+  }
+
+  deleteToken(id: string): void {
+    // grants and idempotency keys go with it (ON DELETE CASCADE)
+    this.stmts.deleteToken.run(id);
+  }
+
+  private hydrateToken(row: TokenRow): TokenRecord {
     const orgs = (this.stmts.tokenOrgs.all(row.id) as {org_slug: string}[]).map((r) => r.org_slug);
-    return {id: row.id, name: row.name, secretSha256: row.secret_sha256, orgs, createdAt: row.created_at};
+    return {
+      id: row.id,
+      name: row.name,
+      secretSha256: row.secret_sha256,
+      orgs,
+      createdAt: row.created_at,
+      lastUsedAt: row.last_used_at,
+    };
   }
 
   insertDatabase(db: DatabaseRecord, idem?: {key: string; tokenId: string; requestSha256: string}): void {

@@ -21,6 +21,8 @@ export interface TokenRecord {
   secretSha256: string;
   orgs: string[];
   createdAt: string;
+  /** When the token last authenticated a request (to the minute); null or absent: never. */
+  lastUsedAt?: string | null;
 }
 
 export interface ProcessRecord {
@@ -86,6 +88,13 @@ export interface Store {
 
   createToken(token: TokenRecord): void;
   findTokenBySecretHash(secretSha256: string): TokenRecord | undefined;
+  getToken(id: string): TokenRecord | undefined;
+  /** The tokens with access to an organization, oldest first. */
+  listTokens(org: string): TokenRecord[];
+  /** Records a use at `at` (ISO time) unless one was recorded less than `minIntervalMs` before. */
+  touchToken(id: string, at: string, minIntervalMs: number): void;
+  /** Deletes the token, its grants and its idempotency keys: it stops working at once. */
+  deleteToken(id: string): void;
 
   /** Writes the record, its processes and (when given) the idempotency key in one transaction.
    *  Throws NameTakenError when the name exists. */

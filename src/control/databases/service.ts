@@ -10,6 +10,7 @@ import {generatedName, newDatabaseId, newPassword, newReadOnlyRestToken, newRest
 import type {Lanes} from '../lanes';
 import type {CreateDatabaseRequest, Database, UpdateDatabaseRequest} from '../schemas';
 import {Convergence} from './convergence';
+import {ProcessEvents} from './events';
 import {replayed, requestSha256} from './idempotency';
 import {checkNotDeleting, checkPlan, checkReadRegions, checkRegion, checkUpdatable, nameTaken, sameSet, withPorts} from './rules';
 import {RestUrlOf, toWire, TlsOf, UrlOf} from './wire';
@@ -45,6 +46,8 @@ export class DatabaseService {
   readonly convergence: Convergence;
   /** Per-organization quotas on databases (src/control/quotas.ts). */
   readonly quotas = new OrgQuotas(quotasFromEnv());
+  /** Recent supervision events per database (the dashboard shows them). */
+  readonly events = new ProcessEvents();
 
   constructor(opts: DatabaseServiceOptions) {
     this.store = opts.store;
@@ -196,6 +199,7 @@ export class DatabaseService {
 
   /** Supervision's events (see Convergence.onProcessEvent). */
   onProcessEvent(databaseId: string, health: ProcessHealth, message: string): void {
+    this.events.record(databaseId, health, message);
     this.convergence.onProcessEvent(databaseId, health, message);
   }
 

@@ -1,10 +1,10 @@
 import {Type} from '@sinclair/typebox';
 import type {ApiApp} from '../app';
 import type {OrgRecord, Store} from '../../store';
-import {ApiError, notFound} from '../errors';
+import {ApiError} from '../errors';
 import {isOrgScoped} from '../auth';
-import {newOrgTokenSecret, newPassword, newTokenId, sha256} from '../ids';
-import {CreateOrganizationRequest, CreateTokenRequest, errorResponses, SlugParams} from '../schemas';
+import {newPassword} from '../ids';
+import {CreateOrganizationRequest, errorResponses} from '../schemas';
 
 const orgWire = (o: OrgRecord) => ({slug: o.slug, name: o.name, type: o.type, createdAt: o.createdAt});
 
@@ -56,35 +56,6 @@ export function orgRoutes(app: ApiApp, store: Store): void {
       store.createOrg(org, req.token!.id);
       reply.status(201);
       return orgWire(org);
-    },
-  );
-
-  app.post(
-    '/v1/orgs/:slug/tokens',
-    {
-      schema: {
-        summary: 'Create an access token scoped to one organization (the secret is shown once)',
-        tags: ['auth'],
-        params: SlugParams,
-        body: Type.Optional(CreateTokenRequest),
-        response: {201: Type.Ref('Token#'), ...errorResponses(400, 401, 404)},
-      },
-    },
-    async (req, reply) => {
-      const {slug} = req.params;
-      if (!req.token!.orgs.includes(slug)) throw notFound(`organization ${slug}`);
-      const body = req.body ?? {};
-      const secret = newOrgTokenSecret();
-      const token = {
-        id: newTokenId(),
-        name: body.name ?? `${slug} token`,
-        secretSha256: sha256(secret),
-        orgs: [slug],
-        createdAt: new Date().toISOString(),
-      };
-      store.createToken(token);
-      reply.status(201);
-      return {id: token.id, name: token.name, orgs: token.orgs, createdAt: token.createdAt, token: secret};
     },
   );
 }

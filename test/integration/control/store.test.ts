@@ -37,3 +37,30 @@ test('a taken name is NameTakenError and writes nothing; delete cascades to proc
   expect(st.updateDatabase('id1', {status: 'failed'})).toBeUndefined();
   st.close();
 });
+
+test('tokens: listed per organization, last use kept to the interval, deletion takes grants and keys', () => {
+  const dir = tempHome('store-tokens');
+  const st = openStore(dir);
+  st.createOrg({slug: 'acme', name: 'Acme', type: 'shared', cachePassword: 'c', createdAt: '2026-01-01T00:00:00.000Z'});
+  st.createOrg({slug: 'beta', name: 'Beta', type: 'shared', cachePassword: 'd', createdAt: '2026-01-01T00:00:00.000Z'});
+  st.createToken({id: 'tok_b', name: 'second', secretSha256: 'hb', orgs: ['acme'], createdAt: '2026-01-02T00:00:00.000Z'});
+  st.createToken({id: 'tok_a', name: 'first', secretSha256: 'ha', orgs: ['acme', 'beta'], createdAt: '2026-01-01T00:00:00.000Z'});
+  expect(st.listTokens('acme').map((t) => t.id)).toEqual(['tok_a', 'tok_b']);
+  expect(st.listTokens('beta').map((t) => [t.id, t.orgs])).toEqual([['tok_a', ['acme', 'beta']]]);
+  expect(st.getToken('tok_b')?.lastUsedAt).toBeNull();
+
+  st.touchToken('tok_b', '2026-01-03T00:00:00.000Z', 60_000);
+  st.touchToken('tok_b', '2026-01-03T00:00:30.000Z', 60_000); // within the minute: kept as is
+  expect(st.getToken('tok_b')?.lastUsedAt).toBe('2026-01-03T00:00:00.000Z');
+  st.touchToken('tok_b', '2026-01-03T00:01:01.000Z', 60_000);
+  expect(st.getToken('tok_b')?.lastUsedAt).toBe('2026-01-03T00:01:01.000Z');
+
+  st.insertDatabase(record('id9', 'nine', '2026-01-04T00:00:00.000Z'), {key: 'k9', tokenId: 'tok_b', requestSha256: 'r'});
+  st.deleteToken('tok_b');
+  expect(st.findTokenBySecretHash('hb')).toBeUndefined();
+  expect(st.listTokens('acme').map((t) => t.id)).toEqual(['tok_a']);
+  expect(st.findIdempotency('k9', 'tok_b')).toBeUndefined();
+  expect(st.getDatabase('id9')).toBeDefined(); // the database stays
+  st.close();
+  rmSync(dir, {recursive: true, force: true});
+});

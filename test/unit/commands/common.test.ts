@@ -14,6 +14,7 @@ import RedisCacheStatus from '../../../src/commands/redis/cache/status';
 import RedisCacheUrl from '../../../src/commands/redis/cache/url';
 import RedisConnect from '../../../src/commands/redis/connect';
 import RedisCreate from '../../../src/commands/redis/create';
+import RedisDashboard from '../../../src/commands/redis/dashboard';
 import RedisDelete from '../../../src/commands/redis/delete';
 import RedisList from '../../../src/commands/redis/list';
 import RedisPlans from '../../../src/commands/redis/plans';
@@ -23,6 +24,9 @@ import RedisReset from '../../../src/commands/redis/reset';
 import RedisStatus from '../../../src/commands/redis/status';
 import RedisUpdate from '../../../src/commands/redis/update';
 import RegionsList from '../../../src/commands/regions/list';
+import TokensCreate from '../../../src/commands/tokens/create';
+import TokensList from '../../../src/commands/tokens/list';
+import TokensRevoke from '../../../src/commands/tokens/revoke';
 import {API, apiError, run, useFakeApi} from '../helpers/harness';
 import {COMMANDS} from '../helpers/source-commands';
 
@@ -44,6 +48,7 @@ const CASES: Case[] = [
     missing: {argv: ['-o', 'personal'], flags: ['--region', '--replica-regions (or --no-replicas)', '--plan']},
   },
   {name: 'redis list', Cmd: RedisList, argv: [], json: true},
+  {name: 'redis dashboard', Cmd: RedisDashboard, argv: ['my-cache', '--no-open'], json: true},
   {name: 'redis status', Cmd: RedisStatus, argv: ['my-cache'], json: true, missing: {argv: [], flags: ['database']}},
   {
     name: 'redis update',
@@ -70,6 +75,15 @@ const CASES: Case[] = [
   {name: 'orgs list', Cmd: OrgsList, argv: [], json: true},
   {name: 'orgs create', Cmd: OrgsCreate, argv: ['acme'], json: true, missing: {argv: [], flags: ['slug']}},
   {name: 'regions list', Cmd: RegionsList, argv: [], json: true},
+  {name: 'tokens create', Cmd: TokensCreate, argv: ['-o', 'personal'], json: true},
+  {name: 'tokens list', Cmd: TokensList, argv: ['-o', 'personal'], json: true},
+  {
+    name: 'tokens revoke',
+    Cmd: TokensRevoke,
+    argv: ['tok_abc123def456', '--yes'],
+    json: true,
+    missing: {argv: ['tok_abc123def456'], flags: ['--yes']},
+  },
   {name: 'auth whoami', Cmd: AuthWhoami, argv: [], json: true},
   {
     name: 'auth login',
