@@ -153,6 +153,12 @@ export class DataPlane {
       directory: {
         byPassword: (pw: string) => this.directory.byPassword(pw) ?? cacheTenants?.byPassword(pw),
         byId: (id: string) => this.directory.byId(id) ?? cacheTenants?.byId(id),
+        byUser: (user: string, sha: string) => this.directory.byUser(user, sha),
+      },
+      // A database's own users, kept with its record; every copy's config renders them.
+      saveAclUsers: (id: string, lines: string[]) => {
+        const rec = opts.store.getDatabase(id);
+        if (rec) opts.store.updateDatabase(id, {redisSettings: {...rec.redisSettings, aclUsers: lines}});
       },
       simulateLatency: opts.simulateLatency ?? false,
       usageSeed: (id: string) => this.seeds[id],

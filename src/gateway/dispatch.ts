@@ -2,6 +2,7 @@
 // table (commands the gateway answers itself or that change the connection's state), else
 // routing. Every gateway-written reply waits (sn.quiet()) for the replies owed before it.
 import {CONFIG_SETTABLE, rewriteConfigGet} from './config';
+import {aclCommand, GATEWAY_ACL} from './acl';
 import {auth, clientCommand, handleUnauthenticated, hello, reset, select} from './connection';
 import {virtualCommand} from './db1';
 import {filterInfo, rewriteRole, rewriteText} from './introspect';
@@ -100,11 +101,12 @@ function hook(sn: Session, info: CommandInfo): boolean | null {
     return sn.forwardRewritten(info.name === 'info' ? (b) => rewriteText(b, filterInfo) : rewriteRole);
   }
   if (info.name === 'acl|whoami' && !sn.st.inMulti && !sn.st.passthrough) {
-    // The user authenticated as "default"; the backend would name the gateway's own user.
+    // The user the client logged in as; the backend would name the gateway's own user.
     if (!sn.quiet() || !sn.admit()) return false;
-    sn.write(bulk('default', sn.st.proto));
+    sn.write(bulk(sn.st.user, sn.st.proto));
     return true;
   }
+  if (GATEWAY_ACL.has(info.name) && !sn.st.passthrough) return aclCommand(sn, info.name);
   return null;
 }
 

@@ -28,9 +28,16 @@ export interface SessionHost {
   loadTable(ep: Endpoint): Promise<void>;
   serverVersion: string;
   lookupPassword(password: string): Tenant | undefined;
+  /** The database of user `user` with a password of this SHA-256 (hex). */
+  lookupUser(user: string, passwordSha256: string): Tenant | undefined;
+  /** The internal users, which a database's own users can neither see nor touch. */
+  readonly reservedUsers: ReadonlySet<string>;
+  readonly saveAclUsers: ((tenantId: string, lines: string[]) => void) | undefined;
   tenantState(t: Tenant): TenantState;
-  shared(region: string, ep: Endpoint, proto: 2 | 3, ts: TenantState, epRegion: string): Upstream;
-  pinned(region: string, ep: Endpoint, proto: 2 | 3, ts: TenantState, epRegion: string, owner: ReplySink): Upstream;
+  /** `pass` null = as the tenant user; else as database user `user` with that password. */
+  shared(region: string, ep: Endpoint, proto: 2 | 3, ts: TenantState, epRegion: string, user: string, pass: string | null): Upstream;
+  pinned(region: string, ep: Endpoint, proto: 2 | 3, ts: TenantState, epRegion: string, owner: ReplySink,
+         user: string, pass: string | null): Upstream;
   /** A blocking command went out on `pinned`: what others send to its backend from now on
    *  must not overtake it (Upstream.barrier). */
   barrier(pinned: Upstream): void;
@@ -469,6 +476,7 @@ export class Session implements ReplySink, ClosableClient {
       addr: this.addr,
       laddr: this.laddr,
       name: this.st.name,
+      user: this.st.user,
       createdAt: this.createdAt,
       lastCommandAt: this.lastCommandAt,
       lastCommand: this.lastTop?.name ?? 'NULL',

@@ -8,6 +8,10 @@ import {Upstream} from './upstream';
 export class ConnState {
   /** The tenant the connection is logged in to (null = not authenticated). */
   ts: TenantState | null = null;
+  /** The database user it logged in as ("default" = the database password). */
+  user = 'default';
+  /** A database user's password, for its own backend connections (null for "default"). */
+  pass: string | null = null;
   proto: 2 | 3 = 2;
   name: string | null = null;
   db = 0;

@@ -6,6 +6,7 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import Redis from 'ioredis';
+import {lineHashes, parseAclLine} from '../../../src/redis/acl-users';
 import {tenantAclRules} from '../../../src/redis/refusals';
 import {TENANT_USER} from '../../../src/redis/tenant-user';
 import {GatewayHandle, GatewayOptions, Limits, ManagedTenant, startGateway, Tenant} from '../../../src/gateway';
@@ -127,6 +128,19 @@ export class MemoryDirectory {
   byId(id: string): Tenant | undefined {
     return this.ids.get(id);
   }
+  /** The users each database saved (saveAclUsers), as the control plane's directory keeps them. */
+  readonly aclUsers = new Map<string, string[]>();
+  saveAclUsers = (id: string, lines: string[]): void => {
+    this.aclUsers.set(id, lines);
+  };
+  byUser(user: string, sha: string): ManagedTenant | undefined {
+    for (const [id, lines] of this.aclUsers) {
+      for (const l of lines) {
+        if (parseAclLine(l)?.name === user && lineHashes(l).includes(sha)) return this.ids.get(id) as ManagedTenant;
+      }
+    }
+    return undefined;
+  }
 }
 
 export interface Cluster {
@@ -175,7 +189,8 @@ export function tempRoot(): string {
 }
 
 export async function gateway(dir: MemoryDirectory, regions: string[], extra: Partial<GatewayOptions> = {}): Promise<GatewayHandle> {
-  return startGateway({regions, internalSecret: SECRET, tenantUser: TENANT_USER, directory: dir, monitorIntervalMs: 50, ...extra});
+  return startGateway({regions, internalSecret: SECRET, tenantUser: TENANT_USER, directory: dir, monitorIntervalMs: 50,
+    saveAclUsers: dir.saveAclUsers, ...extra});
 }
 
 /** redis-cli against an endpoint; resolves stdout (and stderr appended). */

@@ -15,9 +15,10 @@ let entries: CommandEntry[] = [];
 let r: Redis;
 
 // The documented managed surface (docs/command-surface.md): admin-flagged, yet served.
-const SURFACE = new Set(['config|get', 'config|set', 'config|resetstat', 'client|list', 'client|kill']);
+const DATABASE_USERS = ['acl|setuser', 'acl|deluser', 'acl|getuser', 'acl|list', 'acl|users', 'acl|log'];
+const SURFACE = new Set(['config|get', 'config|set', 'config|resetstat', 'client|list', 'client|kill', ...DATABASE_USERS]);
 // Answered by the gateway itself, so the backend user need not be allowed them.
-const GATEWAY_ANSWERS = new Set(['client|list', 'client|kill']);
+const GATEWAY_ANSWERS = new Set(['client|list', 'client|kill', ...DATABASE_USERS]);
 
 beforeAll(async () => {
   db = await startDatabase(root, 'refusals', 'pw-ref', 'mad', []);
