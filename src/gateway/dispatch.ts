@@ -1,7 +1,7 @@
 // What a framed command is and who handles it: limits and refusals first, then the dispatch
 // table (commands the gateway answers itself or that change the connection's state), else
 // routing. Every gateway-written reply waits (sn.quiet()) for the replies owed before it.
-import {CONFIG_SETTABLE, rewriteConfigGet} from './config';
+import {CONFIG_SETTABLE, NOTIFY_FLAGS, rewriteConfigGet} from './config';
 import {aclCommand, GATEWAY_ACL} from './acl';
 import {auth, clientCommand, handleUnauthenticated, hello, reset, select} from './connection';
 import {virtualCommand} from './db1';
@@ -90,6 +90,13 @@ function hook(sn: Session, info: CommandInfo): boolean | null {
         sn.fail("ERR Command is not available: 'CONFIG'");
         return true;
       }
+    }
+    // Kept with the record so a restart of the redis-server keeps it (a value Redis would
+    // refuse is not kept: it answers the error itself).
+    const v = p.frameArgc === 4 ? p.argString(3) : null;
+    const ts = sn.st.ts!;
+    if (v !== null && NOTIFY_FLAGS.test(v) && ts.tenant.kind === 'managed') {
+      sn.host.saveClientSettings?.(ts.tenant.id, {notifyKeyspaceEvents: v});
     }
   } else if (info.name === 'config|get') {
     const patterns: string[] = [];

@@ -9,7 +9,7 @@ import {fetchCommandTable} from '../redis/command-table';
 import {parseInfo} from '../redis/info';
 import {execute, subscribe} from './execute';
 import {adminConnect, TenantState} from './tenant';
-import {Endpoint, GatewayHandle, GatewayOptions, LatencyFn, Tenant, Usage} from './types';
+import {ClientSettings, Endpoint, GatewayHandle, GatewayOptions, LatencyFn, Tenant, Usage} from './types';
 import {ReplySink, Upstream} from './upstream';
 
 export * from './types';
@@ -90,8 +90,8 @@ class Core implements SessionHost {
     return new Set([this.user, this.tenantUser]);
   }
 
-  get saveAclUsers(): ((tenantId: string, lines: string[]) => void) | undefined {
-    return this.opts.saveAclUsers;
+  get saveClientSettings(): ((tenantId: string, changed: ClientSettings) => void) | undefined {
+    return this.opts.saveClientSettings;
   }
 
   tenantState(t: Tenant): TenantState {

@@ -15,7 +15,7 @@ import {ClientView} from './introspect';
 import {CommandInfo, CommandTable} from './commands';
 import {errorReply, RequestParser} from './resp';
 import {ClosableClient, TenantState} from './tenant';
-import {Endpoint, Tenant} from './types';
+import {ClientSettings, Endpoint, Tenant} from './types';
 import {ReplySink, Upstream} from './upstream';
 import {handle} from './dispatch';
 import {ensurePinned, primaryUp} from './routing';
@@ -32,7 +32,7 @@ export interface SessionHost {
   lookupUser(user: string, passwordSha256: string): Tenant | undefined;
   /** The internal users, which a database's own users can neither see nor touch. */
   readonly reservedUsers: ReadonlySet<string>;
-  readonly saveAclUsers: ((tenantId: string, lines: string[]) => void) | undefined;
+  readonly saveClientSettings: ((tenantId: string, changed: ClientSettings) => void) | undefined;
   tenantState(t: Tenant): TenantState;
   /** `pass` null = as the tenant user; else as database user `user` with that password. */
   shared(region: string, ep: Endpoint, proto: 2 | 3, ts: TenantState, epRegion: string, user: string, pass: string | null): Upstream;

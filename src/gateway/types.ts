@@ -113,9 +113,18 @@ export interface GatewayOptions {
   /** Today's usage saved by the host before a restart, so that daily limits survive it. Called
    *  once per tenant when the gateway first sees it; ignored unless `day` is today (UTC). */
   usageSeed?: (tenantId: string) => UsageSeed | undefined;
-  /** A database's own users changed (ACL SETUSER / DELUSER): their `ACL LIST` lines, to keep
-   *  with the record and render into every copy's config at its next start. */
-  saveAclUsers?: (tenantId: string, lines: string[]) => void;
+  /** A client changed something in its database's Redis that must survive a restart of its
+   *  copies (the fields given are the new values): to keep with the record and render into
+   *  every copy's config at its next start. */
+  saveClientSettings?: (tenantId: string, changed: ClientSettings) => void;
+}
+
+/** What a database's clients set in its Redis through the gateway. */
+export interface ClientSettings {
+  /** `ACL LIST` lines of the database's own users (ACL SETUSER / DELUSER), hashes only. */
+  aclUsers?: string[];
+  /** CONFIG SET notify-keyspace-events, as accepted by Redis. */
+  notifyKeyspaceEvents?: string;
 }
 
 export interface UsageSeed {

@@ -9,7 +9,7 @@ import Redis from 'ioredis';
 import {lineHashes, parseAclLine} from '../../../src/redis/acl-users';
 import {tenantAclRules} from '../../../src/redis/refusals';
 import {TENANT_USER} from '../../../src/redis/tenant-user';
-import {GatewayHandle, GatewayOptions, Limits, ManagedTenant, startGateway, Tenant} from '../../../src/gateway';
+import {ClientSettings, GatewayHandle, GatewayOptions, Limits, ManagedTenant, startGateway, Tenant} from '../../../src/gateway';
 
 export const SECRET = 'internal-secret-for-tests';
 
@@ -128,10 +128,12 @@ export class MemoryDirectory {
   byId(id: string): Tenant | undefined {
     return this.ids.get(id);
   }
-  /** The users each database saved (saveAclUsers), as the control plane's directory keeps them. */
+  /** What each database saved (saveClientSettings), as the control plane's record keeps it. */
   readonly aclUsers = new Map<string, string[]>();
-  saveAclUsers = (id: string, lines: string[]): void => {
-    this.aclUsers.set(id, lines);
+  readonly notify = new Map<string, string>();
+  saveClientSettings = (id: string, changed: ClientSettings): void => {
+    if (changed.aclUsers !== undefined) this.aclUsers.set(id, changed.aclUsers);
+    if (changed.notifyKeyspaceEvents !== undefined) this.notify.set(id, changed.notifyKeyspaceEvents);
   };
   byUser(user: string, sha: string): ManagedTenant | undefined {
     for (const [id, lines] of this.aclUsers) {
@@ -190,7 +192,7 @@ export function tempRoot(): string {
 
 export async function gateway(dir: MemoryDirectory, regions: string[], extra: Partial<GatewayOptions> = {}): Promise<GatewayHandle> {
   return startGateway({regions, internalSecret: SECRET, tenantUser: TENANT_USER, directory: dir, monitorIntervalMs: 50,
-    saveAclUsers: dir.saveAclUsers, ...extra});
+    saveClientSettings: dir.saveClientSettings, ...extra});
 }
 
 /** redis-cli against an endpoint; resolves stdout (and stderr appended). */

@@ -13,6 +13,7 @@ let db: Cluster;
 let gw: GatewayHandle;
 let entries: CommandEntry[] = [];
 let r: Redis;
+let dir: MemoryDirectory;
 
 // The documented managed surface (docs/command-surface.md): admin-flagged, yet served.
 const DATABASE_USERS = ['acl|setuser', 'acl|deluser', 'acl|getuser', 'acl|list', 'acl|users', 'acl|log'];
@@ -22,7 +23,7 @@ const GATEWAY_ANSWERS = new Set(['client|list', 'client|kill', ...DATABASE_USERS
 
 beforeAll(async () => {
   db = await startDatabase(root, 'refusals', 'pw-ref', 'mad', []);
-  const dir = new MemoryDirectory();
+  dir = new MemoryDirectory();
   dir.set('pw-ref', db.tenant);
   gw = await gateway(dir, ['mad']);
   const a = admin(db.primary.port);
@@ -97,6 +98,11 @@ test('8. scripts and functions cannot run what the gateway refuses', async () =>
 test('4. CONFIG SET only of notify-keyspace-events; CONFIG GET only of the safe set', async () => {
   expect(await r.config('SET', 'notify-keyspace-events', 'KEA')).toBe('OK');
   expect(await r.config('GET', 'notify-keyspace-events')).toEqual(['notify-keyspace-events', 'AKE']);
+  // Kept with the record for the next start (test/integration/control/client-settings.test.ts);
+  // a value Redis refuses is not kept.
+  expect(dir.notify.get('refusals')).toBe('KEA');
+  await expect(r.config('SET', 'notify-keyspace-events', 'Q')).rejects.toThrow(/Invalid event class character/);
+  expect(dir.notify.get('refusals')).toBe('KEA');
   await expect(r.config('SET', 'maxmemory', '0')).rejects.toThrow("ERR Command is not available: 'CONFIG'");
   const all = (await r.config('GET', '*')) as string[];
   expect(all).toContain('maxmemory-policy');
