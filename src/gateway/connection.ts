@@ -2,6 +2,7 @@
 // QUIT before AUTH, and CLIENT (names, and ID/INFO/LIST/KILL over the database's own
 // connections, see introspect.ts). They act on the connection's state (state.ts).
 import {passwordHash} from '../redis/acl-users';
+import {clientGetredir, clientNoEvict, clientTracking, clientUnblock} from './client-admin';
 import {clientLine, killFilter, verbatim} from './introspect';
 import {bulk, encodeCommand, errorReply, MAX_ARGS_KEPT, parseIntAt} from './resp';
 import {dropPinned, ensurePinned} from './routing';
@@ -277,6 +278,8 @@ export function reset(sn: Session): boolean {
   sn.st.db = 0;
   sn.st.user = 'default';
   sn.st.pass = null;
+  sn.st.noEvict = false;
+  sn.st.trackingRedirect = null;
   // Back to the just-connected state in every respect, logged out included: Redis
   // re-authenticates a RESET connection as "default", which needs a password here.
   if (sn.st.ts !== null) {
@@ -327,6 +330,16 @@ export function clientCommand(sn: Session): boolean | null {
   }
   if (sub === 'client|id' || sub === 'client|info' || sub === 'client|list' || sub === 'client|kill') {
     return clientIntrospect(sn, sub);
+  }
+  if (sub === 'client|unblock') return clientUnblock(sn);
+  if (sub === 'client|no-evict') return clientNoEvict(sn);
+  if (sub === 'client|tracking') {
+    const mapped = clientTracking(sn);
+    if (mapped !== null) return mapped;
+  }
+  if (sub === 'client|getredir') {
+    const local = clientGetredir(sn);
+    if (local !== null) return local;
   }
   // TRACKING, CACHING, ...: state of one server connection from now on.
   if (!PER_CONNECTION_CLIENT.has(sub)) return null;

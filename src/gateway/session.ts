@@ -482,7 +482,7 @@ export class Session implements ReplySink, ClosableClient {
       lastCommand: this.lastTop?.name ?? 'NULL',
       db: this.st.db,
       proto: this.st.proto,
-      flags: this.st.inMulti ? 'x' : this.st.subscribed ? 'P' : 'N',
+      flags: `${this.st.inMulti ? 'x' : ''}${this.st.subscribed ? 'P' : ''}${this.st.noEvict ? 'e' : ''}` || 'N',
     };
   }
 

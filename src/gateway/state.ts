@@ -25,6 +25,10 @@ export class ConnState {
   sticky = false;
   /** CLIENT REPLY OFF/SKIP: the pinned connection talks to the client directly, uncounted. */
   passthrough = false;
+  /** CLIENT NO-EVICT on (shown as flag `e`). */
+  noEvict = false;
+  /** CLIENT TRACKING on REDIRECT <id>: that client-visible id (null = none, ask the backend). */
+  trackingRedirect: number | null = null;
   /** Pub/Sub: messages arrive out of band on the pinned connection. */
   subscribed = false;
   /** PINGs sent after (un)subscribe commands, not yet answered. */

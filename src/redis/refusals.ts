@@ -15,7 +15,7 @@ export interface CommandFacts {
 export const MANAGED_REFUSED: ReadonlySet<string> = new Set([
   'acl', 'move', 'swapdb', 'migrate', 'cluster', 'readonly', 'readwrite', 'monitor', 'config',
   'debug', 'module', 'replicaof', 'slaveof',
-  'client|pause', 'client|unpause', 'client|no-evict', 'client|unblock',
+  'client|pause', 'client|unpause',
 ]);
 
 /** Allowed although flagged `admin` or in a refused family: the managed command surface, each
@@ -29,6 +29,8 @@ export const MANAGED_SURFACE: ReadonlySet<string> = new Set([
   'config|resetstat',
   'client|list', // the database's own connections, answered by the gateway
   'client|kill',
+  'client|unblock', // by the ids the database's clients see
+  'client|no-evict',
 ]);
 
 /** Refused by the regional cache in both databases by name: the list Fly published for its

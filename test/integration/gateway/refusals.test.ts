@@ -17,9 +17,10 @@ let dir: MemoryDirectory;
 
 // The documented managed surface (docs/command-surface.md): admin-flagged, yet served.
 const DATABASE_USERS = ['acl|setuser', 'acl|deluser', 'acl|getuser', 'acl|list', 'acl|users', 'acl|log'];
-const SURFACE = new Set(['config|get', 'config|set', 'config|resetstat', 'client|list', 'client|kill', ...DATABASE_USERS]);
+const CLIENTS = ['client|list', 'client|kill', 'client|unblock', 'client|no-evict'];
+const SURFACE = new Set(['config|get', 'config|set', 'config|resetstat', ...CLIENTS, ...DATABASE_USERS]);
 // Answered by the gateway itself, so the backend user need not be allowed them.
-const GATEWAY_ANSWERS = new Set(['client|list', 'client|kill', ...DATABASE_USERS]);
+const GATEWAY_ANSWERS = new Set([...CLIENTS, ...DATABASE_USERS]);
 
 beforeAll(async () => {
   db = await startDatabase(root, 'refusals', 'pw-ref', 'mad', []);
