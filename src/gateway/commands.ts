@@ -52,7 +52,7 @@ export interface CommandInfo {
 }
 
 const HOOKED = new Set(['config|set', 'config|get', 'info', 'role', 'acl|whoami', 'acl|setuser', 'acl|deluser',
-  'acl|getuser', 'acl|list', 'acl|users', 'acl|log']);
+  'acl|getuser', 'acl|list', 'acl|users', 'acl|log', 'client|id', 'client|info']);
 
 const SPECIAL: Record<string, Special> = {
   auth: Special.Auth,

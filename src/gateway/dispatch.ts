@@ -3,6 +3,7 @@
 // routing. Every gateway-written reply waits (sn.quiet()) for the replies owed before it.
 import {CONFIG_SETTABLE, NOTIFY_FLAGS, rewriteConfigGet} from './config';
 import {aclCommand, GATEWAY_ACL} from './acl';
+import {noteQueued, rewriteExec} from './multi';
 import {auth, clientCommand, handleUnauthenticated, hello, reset, select} from './connection';
 import {virtualCommand} from './db1';
 import {filterInfo, rewriteRole, rewriteText} from './introspect';
@@ -83,6 +84,8 @@ export function handle(sn: Session): boolean {
 /** CONFIG SET/GET, INFO, ROLE and ACL WHOAMI as the tenant sees them; null = go on. */
 function hook(sn: Session, info: CommandInfo): boolean | null {
   const p = sn.parser;
+  // Queued as usual; their EXEC entries answer as they would outside MULTI (multi.ts).
+  if (sn.st.inMulti && !sn.st.passthrough && noteQueued(sn, info.name)) return null;
   if (info.name === 'config|set') {
     for (let i = 2; i < p.frameArgc; i += 2) {
       if (i >= MAX_ARGS_KEPT || !CONFIG_SETTABLE.has(p.argString(i).toLowerCase())) {
@@ -137,17 +140,25 @@ CONNECTION[Special.Client] = (sn) => (sn.st.inMulti || sn.st.passthrough ? null 
 // Commands that change the connection's state, after the limits.
 const STATEFUL: (Handler | undefined)[] = [];
 // A nested MULTI is an error Redis answers without ending (or dooming) the transaction.
-STATEFUL[Special.Multi] = (sn) =>
-  sn.forwardPinned(() => {
-    if (sn.st.inMulti) return;
+STATEFUL[Special.Multi] = (sn) => {
+  const nested = sn.st.inMulti;
+  return sn.forwardPinned(() => {
+    if (nested) {
+      sn.st.queued--; // answered with an error, not queued
+      return;
+    }
     sn.st.inMulti = true;
     sn.st.multiFailed = false;
+    sn.st.queued = 0;
+    sn.st.execRewrites = null;
   });
+};
 STATEFUL[Special.Exec] = endTransaction;
 STATEFUL[Special.Discard] = endTransaction;
 STATEFUL[Special.Watch] = (sn) =>
   sn.forwardPinned(() => {
     if (!sn.st.inMulti) sn.st.watching = true;
+    else sn.st.queued--; // WATCH inside MULTI: an error, not queued
   });
 STATEFUL[Special.Unwatch] = (sn) => {
   if (sn.st.pinnedUp === null) {
@@ -203,9 +214,18 @@ export function endTransaction(sn: Session, which: Special): boolean {
     sn.write(EXECABORT);
     return true;
   }
-  return sn.forwardPinned(() => {
-    sn.st.inMulti = false;
-    sn.st.multiFailed = false;
-    sn.st.watching = false;
-  });
+  const rewrites = which === Special.Exec ? sn.st.execRewrites : null;
+  sn.st.execRewrites = null;
+  if (rewrites !== null) {
+    // Waits for the QUEUED replies, then rewrites the noted entries of EXEC's array.
+    const up = sn.st.pinnedUp!;
+    if (!sn.forwardRewritten((reply) => rewriteExec(reply, rewrites), up)) {
+      sn.st.execRewrites = rewrites;
+      return false;
+    }
+  } else if (!sn.forwardPinned(null)) return false;
+  sn.st.inMulti = false;
+  sn.st.multiFailed = false;
+  sn.st.watching = false;
+  return true;
 }

@@ -407,6 +407,7 @@ export class Session implements ReplySink, ClosableClient {
       this.current = up;
       if (write) this.st.lastWriteSeq = this.sent;
     }
+    if (this.st.inMulti) this.st.queued++;
     return true;
   }
 
@@ -438,13 +439,14 @@ export class Session implements ReplySink, ClosableClient {
     up.send(bytes, this, 1);
     this.sent++;
     this.current = up;
+    if (this.st.inMulti) this.st.queued++;
     return true;
   }
 
   /** Forward the command, and pass its reply to the client through `fn` (whole, in order). */
-  forwardRewritten(fn: (reply: Buffer) => Buffer): boolean {
+  forwardRewritten(fn: (reply: Buffer) => Buffer, on: Upstream | null = null): boolean {
     if (!this.quiet()) return false;
-    const up = this.st.watching || this.st.sticky || this.st.subscribed ? ensurePinned(this) : primaryUp(this);
+    const up = on ?? (this.st.watching || this.st.sticky || this.st.subscribed ? ensurePinned(this) : primaryUp(this));
     if (!this.admit()) return false;
     this.flushRun();
     const parts: Buffer[] = [];

@@ -20,6 +20,10 @@ export class ConnState {
   inMulti = false;
   /** A command was refused at queue time: EXEC answers EXECABORT. */
   multiFailed = false;
+  /** Commands queued since MULTI (their positions in the EXEC reply). */
+  queued = 0;
+  /** Entries of the EXEC reply the gateway rewrites, by position (multi.ts); null = none. */
+  execRewrites: Map<number, (entry: Buffer) => Buffer> | null = null;
   watching = false;
   /** Connection-level state lives on the pinned connection (CLIENT TRACKING...). */
   sticky = false;
