@@ -8,7 +8,7 @@ import {CacheService, CacheTenants, cacheConfigFromEnv} from '../cache';
 import type {AdmissionOptions} from '../gateway/admission';
 import type {TlsMaterial} from '../net/listener';
 import {cacheUrl} from './routes/cache';
-import {Endpoint, GatewayHandle, startGateway, UsageSeed} from '../gateway';
+import {ClientSettings, Endpoint, GatewayHandle, startGateway, UsageSeed} from '../gateway';
 import {findFreePort} from '../provision/ports';
 import {httpServerFactory} from '../net/listener';
 import {RestHandle, startRest} from '../rest/server';
@@ -153,6 +153,13 @@ export class DataPlane {
       directory: {
         byPassword: (pw: string) => this.directory.byPassword(pw) ?? cacheTenants?.byPassword(pw),
         byId: (id: string) => this.directory.byId(id) ?? cacheTenants?.byId(id),
+        byUser: (user: string, sha: string) => this.directory.byUser(user, sha),
+      },
+      // A database's own users and keyspace notifications, kept with its record; every copy's
+      // config renders them at its next start.
+      saveClientSettings: (id: string, changed: ClientSettings) => {
+        const rec = opts.store.getDatabase(id);
+        if (rec) opts.store.updateDatabase(id, {redisSettings: {...rec.redisSettings, ...changed}});
       },
       simulateLatency: opts.simulateLatency ?? false,
       usageSeed: (id: string) => this.seeds[id],

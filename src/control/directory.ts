@@ -4,14 +4,17 @@
 // working for new connections the moment the record changes.
 import type {ManagedTenant} from '../gateway';
 import type {RestGrant} from '../rest/server';
+import {lineHashes, parseAclLine} from '../redis/acl-users';
 import type {DatabaseRecord, OrgRecord, Store} from '../store';
 import type {Catalogue} from './catalogue';
 
 export class TenantDirectory {
   private readonly byPw = new Map<string, ManagedTenant>();
-  private readonly entries = new Map<string, {tenant: ManagedTenant; password: string; restTokens: string[]}>();
+  private readonly entries = new Map<string, {tenant: ManagedTenant; password: string; restTokens: string[]; userKeys: string[]}>();
   /** REST API token -> database id and whether it is the read-only one. */
   private readonly byRest = new Map<string, {id: string; readOnly: boolean}>();
+  // "<user>\0<sha256 of a password>" -> the database of a user made with ACL SETUSER
+  private readonly byUserKey = new Map<string, ManagedTenant>();
   private readonly orgByCachePw = new Map<string, string>();
   private readonly cachePwByOrg = new Map<string, string>();
   /** REST API token of an organization's cache -> organization and whether it is read-only. */
@@ -48,6 +51,11 @@ export class TenantDirectory {
     return this.byPw.get(password);
   }
 
+  /** The database whose own user `user` has a password with this SHA-256 (hex). */
+  byUser(user: string, passwordSha256: string): ManagedTenant | undefined {
+    return this.byUserKey.get(`${user}\0${passwordSha256}`);
+  }
+
   byId(id: string): ManagedTenant | undefined {
     return this.entries.get(id)?.tenant;
   }
@@ -79,13 +87,19 @@ export class TenantDirectory {
     if (old) {
       this.byPw.delete(old.password);
       for (const t of old.restTokens) this.byRest.delete(t);
+      for (const k of old.userKeys) if (this.byUserKey.get(k) === old.tenant) this.byUserKey.delete(k);
     }
     if (rec && tenant) {
       const restTokens = [rec.restToken, rec.readOnlyRestToken].filter((t) => t !== ''); // '' never matches
-      this.entries.set(id, {tenant, password: rec.password, restTokens});
+      const userKeys = (rec.redisSettings?.aclUsers ?? []).flatMap((line) => {
+        const u = parseAclLine(line);
+        return u === null ? [] : lineHashes(line).map((h) => `${u.name}\0${h}`);
+      });
+      this.entries.set(id, {tenant, password: rec.password, restTokens, userKeys});
       this.byPw.set(rec.password, tenant);
       if (rec.restToken) this.byRest.set(rec.restToken, {id, readOnly: false});
       if (rec.readOnlyRestToken) this.byRest.set(rec.readOnlyRestToken, {id, readOnly: true});
+      for (const k of userKeys) this.byUserKey.set(k, tenant);
     } else {
       this.entries.delete(id);
     }

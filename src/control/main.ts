@@ -136,6 +136,7 @@ async function main(): Promise<number> {
     redisServerPath,
     // reconcile runs before the gateway listens again: keep new processes off its ports
     avoidPorts: () => dataPlane.gatewayPorts(),
+    clientSettings: (id) => store.getDatabase(id)?.redisSettings,
   });
   const databases = new DatabaseService({
     store,

@@ -51,7 +51,8 @@ export interface CommandInfo {
   hook: boolean;
 }
 
-const HOOKED = new Set(['config|set', 'config|get', 'info', 'role', 'acl|whoami']);
+const HOOKED = new Set(['config|set', 'config|get', 'info', 'role', 'acl|whoami', 'acl|setuser', 'acl|deluser',
+  'acl|getuser', 'acl|list', 'acl|users', 'acl|log', 'client|id', 'client|info']);
 
 const SPECIAL: Record<string, Special> = {
   auth: Special.Auth,
@@ -112,8 +113,12 @@ export class CommandTable {
   // Raw spellings seen on the wire -> info, so the hot path skips lower-casing.
   private readonly byRaw = new Map<string, CommandInfo | null>();
 
+  /** Redis's COMMAND table as read (the ACL cap of database users is computed from it). */
+  readonly entries: CommandEntry[];
+
   constructor(entries: Iterable<CommandEntry>) {
-    for (const e of entries) this.byName.set(e.name, build(e, null));
+    this.entries = [...entries];
+    for (const e of this.entries) this.byName.set(e.name, build(e, null));
   }
 
   get(lower: string): CommandInfo | undefined {

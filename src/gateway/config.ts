@@ -6,6 +6,10 @@ import {encodeCommand} from './resp';
 /** Parameters CONFIG SET may change. */
 export const CONFIG_SETTABLE: ReadonlySet<string> = new Set(['notify-keyspace-events']);
 
+/** Redis 7.0's notify-keyspace-events flag letters (keyspaceEventsStringToFlags): a value made
+ *  of them is accepted by Redis, and so safe to render into redis.conf for the next start. */
+export const NOTIFY_FLAGS = /^[KEg$lshzxetmdnA]*$/;
+
 /** Parameters CONFIG GET shows: behaviour a client may depend on, nothing of the platform's
  *  files, ports or processes. */
 export const CONFIG_READABLE: readonly string[] = [

@@ -1,6 +1,8 @@
 // The commands the gateway answers itself, about the connection: AUTH, HELLO, SELECT, RESET,
 // QUIT before AUTH, and CLIENT (names, and ID/INFO/LIST/KILL over the database's own
 // connections, see introspect.ts). They act on the connection's state (state.ts).
+import {passwordHash} from '../redis/acl-users';
+import {clientGetredir, clientNoEvict, clientTracking, clientUnblock} from './client-admin';
 import {clientLine, killFilter, verbatim} from './introspect';
 import {bulk, encodeCommand, errorReply, MAX_ARGS_KEPT, parseIntAt} from './resp';
 import {dropPinned, ensurePinned} from './routing';
@@ -36,12 +38,6 @@ export function handleUnauthenticated(sn: Session): boolean {
   return true;
 }
 
-export function credentials(sn: Session, user: Buffer | null, pass: Buffer): Tenant | undefined {
-  const t = user !== null && user.toString() !== 'default' ? undefined : sn.host.lookupPassword(pass.toString());
-  if (t === undefined && sn.ticket !== null) sn.host.admission.authFailed(sn.ticket, sn.region, user?.toString() ?? null);
-  return t;
-}
-
 /** An address that keeps failing AUTH waits its turn before its next check (admission.ts):
  *  false = wait, the command is looked at again then. */
 function authTurn(sn: Session): boolean {
@@ -56,9 +52,41 @@ function authTurn(sn: Session): boolean {
   return false;
 }
 
-/** Binds the connection to a tenant; false when the connection was refused and closed. */
-export function attach(sn: Session, t: Tenant): boolean {
+interface Login {
+  t: Tenant;
+  user: string;
+  pass: string | null; // a database user's (null for "default")
+}
+
+export function credentials(sn: Session, user: Buffer | null, pass: Buffer): Login | undefined {
+  const login = lookup(sn, user, pass);
+  if (login === undefined && sn.ticket !== null) sn.host.admission.authFailed(sn.ticket, sn.region, user?.toString() ?? null);
+  return login;
+}
+
+function lookup(sn: Session, user: Buffer | null, pass: Buffer): Login | undefined {
+  const name = user === null ? 'default' : user.toString();
+  if (name === 'default') {
+    const t = sn.host.lookupPassword(pass.toString());
+    return t === undefined ? undefined : {t, user: name, pass: null};
+  }
+  if (sn.host.reservedUsers.has(name)) return undefined;
+  const t = sn.host.lookupUser(name, passwordHash(pass));
+  return t === undefined ? undefined : {t, user: name, pass: pass.toString()};
+}
+
+/** Binds the connection to a tenant as one of its users; false when the connection was
+ *  refused and closed. */
+export function attach(sn: Session, login: Login): boolean {
+  const t = login.t;
   const ts = sn.host.tenantState(t);
+  if (sn.st.ts === ts && (sn.st.user !== login.user || sn.st.pass !== login.pass)) {
+    // Another user of the same database: its own backend connections from now on.
+    dropPinned(sn);
+    sn.routeKey = -1;
+  }
+  sn.st.user = login.user;
+  sn.st.pass = login.pass;
   if (sn.st.ts === ts) return true;
   const limit = t.plan?.maxConnections;
   if (limit !== undefined && ts.clients.size >= limit) {
@@ -248,6 +276,10 @@ export function reset(sn: Session): boolean {
   sn.routeKey = -1;
   sn.st.name = null;
   sn.st.db = 0;
+  sn.st.user = 'default';
+  sn.st.pass = null;
+  sn.st.noEvict = false;
+  sn.st.trackingRedirect = null;
   // Back to the just-connected state in every respect, logged out included: Redis
   // re-authenticates a RESET connection as "default", which needs a password here.
   if (sn.st.ts !== null) {
@@ -298,6 +330,16 @@ export function clientCommand(sn: Session): boolean | null {
   }
   if (sub === 'client|id' || sub === 'client|info' || sub === 'client|list' || sub === 'client|kill') {
     return clientIntrospect(sn, sub);
+  }
+  if (sub === 'client|unblock') return clientUnblock(sn);
+  if (sub === 'client|no-evict') return clientNoEvict(sn);
+  if (sub === 'client|tracking') {
+    const mapped = clientTracking(sn);
+    if (mapped !== null) return mapped;
+  }
+  if (sub === 'client|getredir') {
+    const local = clientGetredir(sn);
+    if (local !== null) return local;
   }
   // TRACKING, CACHING, ...: state of one server connection from now on.
   if (!PER_CONNECTION_CLIENT.has(sub)) return null;

@@ -1,7 +1,9 @@
 // What a framed command is and who handles it: limits and refusals first, then the dispatch
 // table (commands the gateway answers itself or that change the connection's state), else
 // routing. Every gateway-written reply waits (sn.quiet()) for the replies owed before it.
-import {CONFIG_SETTABLE, rewriteConfigGet} from './config';
+import {CONFIG_SETTABLE, NOTIFY_FLAGS, rewriteConfigGet} from './config';
+import {aclCommand, GATEWAY_ACL} from './acl';
+import {noteQueued, rewriteExec} from './multi';
 import {auth, clientCommand, handleUnauthenticated, hello, reset, select} from './connection';
 import {virtualCommand} from './db1';
 import {filterInfo, rewriteRole, rewriteText} from './introspect';
@@ -82,6 +84,8 @@ export function handle(sn: Session): boolean {
 /** CONFIG SET/GET, INFO, ROLE and ACL WHOAMI as the tenant sees them; null = go on. */
 function hook(sn: Session, info: CommandInfo): boolean | null {
   const p = sn.parser;
+  // Queued as usual; their EXEC entries answer as they would outside MULTI (multi.ts).
+  if (sn.st.inMulti && !sn.st.passthrough && noteQueued(sn, info.name)) return null;
   if (info.name === 'config|set') {
     for (let i = 2; i < p.frameArgc; i += 2) {
       if (i >= MAX_ARGS_KEPT || !CONFIG_SETTABLE.has(p.argString(i).toLowerCase())) {
@@ -89,6 +93,13 @@ function hook(sn: Session, info: CommandInfo): boolean | null {
         sn.fail("ERR Command is not available: 'CONFIG'");
         return true;
       }
+    }
+    // Kept with the record so a restart of the redis-server keeps it (a value Redis would
+    // refuse is not kept: it answers the error itself).
+    const v = p.frameArgc === 4 ? p.argString(3) : null;
+    const ts = sn.st.ts!;
+    if (v !== null && NOTIFY_FLAGS.test(v) && ts.tenant.kind === 'managed') {
+      sn.host.saveClientSettings?.(ts.tenant.id, {notifyKeyspaceEvents: v});
     }
   } else if (info.name === 'config|get') {
     const patterns: string[] = [];
@@ -100,11 +111,12 @@ function hook(sn: Session, info: CommandInfo): boolean | null {
     return sn.forwardRewritten(info.name === 'info' ? (b) => rewriteText(b, filterInfo) : rewriteRole);
   }
   if (info.name === 'acl|whoami' && !sn.st.inMulti && !sn.st.passthrough) {
-    // The user authenticated as "default"; the backend would name the gateway's own user.
+    // The user the client logged in as; the backend would name the gateway's own user.
     if (!sn.quiet() || !sn.admit()) return false;
-    sn.write(bulk('default', sn.st.proto));
+    sn.write(bulk(sn.st.user, sn.st.proto));
     return true;
   }
+  if (GATEWAY_ACL.has(info.name) && !sn.st.passthrough) return aclCommand(sn, info.name);
   return null;
 }
 
@@ -128,17 +140,25 @@ CONNECTION[Special.Client] = (sn) => (sn.st.inMulti || sn.st.passthrough ? null 
 // Commands that change the connection's state, after the limits.
 const STATEFUL: (Handler | undefined)[] = [];
 // A nested MULTI is an error Redis answers without ending (or dooming) the transaction.
-STATEFUL[Special.Multi] = (sn) =>
-  sn.forwardPinned(() => {
-    if (sn.st.inMulti) return;
+STATEFUL[Special.Multi] = (sn) => {
+  const nested = sn.st.inMulti;
+  return sn.forwardPinned(() => {
+    if (nested) {
+      sn.st.queued--; // answered with an error, not queued
+      return;
+    }
     sn.st.inMulti = true;
     sn.st.multiFailed = false;
+    sn.st.queued = 0;
+    sn.st.execRewrites = null;
   });
+};
 STATEFUL[Special.Exec] = endTransaction;
 STATEFUL[Special.Discard] = endTransaction;
 STATEFUL[Special.Watch] = (sn) =>
   sn.forwardPinned(() => {
     if (!sn.st.inMulti) sn.st.watching = true;
+    else sn.st.queued--; // WATCH inside MULTI: an error, not queued
   });
 STATEFUL[Special.Unwatch] = (sn) => {
   if (sn.st.pinnedUp === null) {
@@ -194,9 +214,18 @@ export function endTransaction(sn: Session, which: Special): boolean {
     sn.write(EXECABORT);
     return true;
   }
-  return sn.forwardPinned(() => {
-    sn.st.inMulti = false;
-    sn.st.multiFailed = false;
-    sn.st.watching = false;
-  });
+  const rewrites = which === Special.Exec ? sn.st.execRewrites : null;
+  sn.st.execRewrites = null;
+  if (rewrites !== null) {
+    // Waits for the QUEUED replies, then rewrites the noted entries of EXEC's array.
+    const up = sn.st.pinnedUp!;
+    if (!sn.forwardRewritten((reply) => rewriteExec(reply, rewrites), up)) {
+      sn.st.execRewrites = rewrites;
+      return false;
+    }
+  } else if (!sn.forwardPinned(null)) return false;
+  sn.st.inMulti = false;
+  sn.st.multiFailed = false;
+  sn.st.watching = false;
+  return true;
 }

@@ -9,7 +9,7 @@ import {fetchCommandTable} from '../redis/command-table';
 import {parseInfo} from '../redis/info';
 import {execute, subscribe} from './execute';
 import {adminConnect, TenantState} from './tenant';
-import {Endpoint, GatewayHandle, GatewayOptions, LatencyFn, Tenant, Usage} from './types';
+import {ClientSettings, Endpoint, GatewayHandle, GatewayOptions, LatencyFn, Tenant, Usage} from './types';
 import {ReplySink, Upstream} from './upstream';
 
 export * from './types';
@@ -81,6 +81,19 @@ class Core implements SessionHost {
     return this.opts.directory.byPassword(password);
   }
 
+  lookupUser(user: string, passwordSha256: string): Tenant | undefined {
+    const d = this.opts.directory;
+    return d.byUser === undefined ? undefined : d.byUser(user, passwordSha256);
+  }
+
+  get reservedUsers(): ReadonlySet<string> {
+    return new Set([this.user, this.tenantUser]);
+  }
+
+  get saveClientSettings(): ((tenantId: string, changed: ClientSettings) => void) | undefined {
+    return this.opts.saveClientSettings;
+  }
+
   tenantState(t: Tenant): TenantState {
     let ts = this.tenants.get(t.id);
     if (ts === undefined) {
@@ -98,11 +111,12 @@ class Core implements SessionHost {
   }
 
   private makeUpstream(ep: Endpoint, proto: 2 | 3, ts: TenantState, delayMs: number, owner: ReplySink | null,
-                       onClose: (u: Upstream) => void, spare = false): Upstream {
+                       onClose: (u: Upstream) => void, spare = false, user = '', pass: string | null = null): Upstream {
     return new Upstream({
       endpoint: ep,
-      user: this.tenantUser,
-      secret: this.opts.internalSecret,
+      // A database's own user runs as itself, so Redis enforces its rules (src/gateway/acl.ts).
+      user: pass === null ? this.tenantUser : user,
+      secret: pass ?? this.opts.internalSecret,
       proto,
       delayMs,
       pinnedTo: owner,
@@ -146,9 +160,11 @@ class Core implements SessionHost {
     for (const u of [...entry.list]) u.close();
   }
 
-  shared(region: string, ep: Endpoint, proto: 2 | 3, ts: TenantState, epRegion: string): Upstream {
-    // One per client region so that a simulated delay is that region's own.
-    const key = `${region}|${ep.host}:${ep.port}|${proto}`;
+  shared(region: string, ep: Endpoint, proto: 2 | 3, ts: TenantState, epRegion: string, user: string,
+         pass: string | null): Upstream {
+    // One per client region so that a simulated delay is that region's own, and one per
+    // database user (with the password of the client that first needed it).
+    const key = pass === null ? `${region}|${ep.host}:${ep.port}|${proto}` : `${region}|${ep.host}:${ep.port}|${proto}|${user}`;
     let up = this.sharedUps.get(key);
     if (up === undefined || up.closed) {
       up = this.makeUpstream(ep, proto, ts, this.delay(region, epRegion), null, (u) => {
@@ -156,20 +172,29 @@ class Core implements SessionHost {
         // A replica that drops us: its region reads from the primary until the monitor sees
         // it healthy again.
         const t = ts.tenant;
-        if (t.kind === 'managed' && epRegion !== t.primaryRegion && !this.closing) ts.replicaFailed(epRegion);
-      });
+        if (t.kind === 'managed' && epRegion !== t.primaryRegion && !this.closing && pass === null) ts.replicaFailed(epRegion);
+      }, false, user, pass);
       this.sharedUps.set(key, up);
     }
     // Called as a client starts using this primary (its routes are computed): it may need a
-    // pinned connection, so have some ready before it does.
-    if (this.pinsTo(ts, ep)) this.fillSpares(key, region, ep, proto, ts, epRegion);
+    // pinned connection, so have some ready before it does (the tenant user's: a database
+    // user's pinned connections are its own, made when needed).
+    if (pass === null && this.pinsTo(ts, ep)) this.fillSpares(key, region, ep, proto, ts, epRegion);
     return up;
   }
 
   /** A private primary connection for `owner`: a ready spare when there is one, so the command
    *  that needs it reaches Redis as soon as a shared one would (and before a command another
    *  client sends after it); a new connection otherwise. */
-  pinned(region: string, ep: Endpoint, proto: 2 | 3, ts: TenantState, epRegion: string, owner: ReplySink): Upstream {
+  pinned(region: string, ep: Endpoint, proto: 2 | 3, ts: TenantState, epRegion: string, owner: ReplySink,
+         user: string, pass: string | null): Upstream {
+    if (pass !== null) {
+      // A database user's own connection (the spares are the tenant user's).
+      const own = this.makeUpstream(ep, proto, ts, this.delay(region, epRegion), owner, (u) => this.pinnedUps.delete(u),
+        false, user, pass);
+      this.pinnedUps.add(own);
+      return own;
+    }
     const key = `${region}|${ep.host}:${ep.port}|${proto}`;
     const entry = this.spares.get(key);
     let up: Upstream | undefined;

@@ -9,12 +9,13 @@ export interface ClientView {
   readonly addr: string; // "ip:port" of the client
   readonly laddr: string; // "ip:port" of the gateway listener it reached
   readonly name: string | null;
+  readonly user: string;
   readonly createdAt: number; // ms
   readonly lastCommandAt: number; // ms
   readonly lastCommand: string; // "get", "client|list"
   readonly db: number;
   readonly proto: 2 | 3;
-  readonly flags: string; // "N", "x" (MULTI), "P" (Pub/Sub)
+  readonly flags: string; // "N" (none), else "x" (MULTI), "P" (Pub/Sub), "e" (NO-EVICT)
 }
 
 /** One CLIENT LIST line (without the newline). Fields the gateway does not track are 0. */
@@ -22,9 +23,9 @@ export function clientLine(c: ClientView, now: number): string {
   const age = Math.floor((now - c.createdAt) / 1000);
   const idle = Math.floor((now - c.lastCommandAt) / 1000);
   return `id=${c.id} addr=${c.addr} laddr=${c.laddr} fd=0 name=${c.name ?? ''} age=${age} idle=${idle} ` +
-    `flags=${c.flags} db=${c.db} sub=0 psub=0 ssub=0 multi=${c.flags === 'x' ? 0 : -1} qbuf=0 qbuf-free=0 ` +
+    `flags=${c.flags} db=${c.db} sub=0 psub=0 ssub=0 multi=${c.flags.includes('x') ? 0 : -1} qbuf=0 qbuf-free=0 ` +
     `argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd=${c.lastCommand} ` +
-    `user=default redir=-1 resp=${c.proto}`;
+    `user=${c.user} redir=-1 resp=${c.proto}`;
 }
 
 /** A text reply as Redis sends CLIENT INFO / LIST / INFO: bulk in RESP2, verbatim in RESP3. */
@@ -51,11 +52,11 @@ export function killFilter(args: string[], selfId: number): {match: (c: ClientVi
       tests.push((c) => c.id === Number(v));
     } else if (opt === 'addr') tests.push((c) => c.addr === v);
     else if (opt === 'laddr') tests.push((c) => c.laddr === v);
-    else if (opt === 'user') tests.push(() => v === 'default');
+    else if (opt === 'user') tests.push((c) => c.user === v);
     else if (opt === 'type') {
       const t = v.toLowerCase();
       if (!['normal', 'pubsub', 'master', 'replica', 'slave'].includes(t)) return `ERR Unknown client type '${v}'`;
-      tests.push((c) => (t === 'pubsub' ? c.flags === 'P' : t === 'normal' ? c.flags !== 'P' : false));
+      tests.push((c) => (t === 'pubsub' ? c.flags.includes('P') : t === 'normal' ? !c.flags.includes('P') : false));
     } else if (opt === 'skipme') {
       const y = v.toLowerCase();
       if (y !== 'yes' && y !== 'no') return 'ERR syntax error';

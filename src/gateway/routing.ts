@@ -68,12 +68,12 @@ export function refreshRoutes(sn: Session): void {
   sn.routeKey = key;
   const t = ts.tenant;
   if (t.kind === 'managed') {
-    sn.upPrimary = sn.host.shared(sn.region, t.primary, sn.st.proto, ts, t.primaryRegion);
+    sn.upPrimary = sn.host.shared(sn.region, t.primary, sn.st.proto, ts, t.primaryRegion, sn.st.user, sn.st.pass);
     const replica = sn.region !== t.primaryRegion ? t.replicas[sn.region] : undefined;
-    sn.upRead = replica === undefined ? null : sn.host.shared(sn.region, replica, sn.st.proto, ts, sn.region);
+    sn.upRead = replica === undefined ? null : sn.host.shared(sn.region, replica, sn.st.proto, ts, sn.region, sn.st.user, sn.st.pass);
   } else {
     const ep = sn.cacheEp;
-    sn.upPrimary = ep === null ? null : sn.host.shared(sn.region, ep, sn.st.proto, ts, sn.region);
+    sn.upPrimary = ep === null ? null : sn.host.shared(sn.region, ep, sn.st.proto, ts, sn.region, sn.st.user, sn.st.pass);
     sn.upRead = null;
   }
 }
@@ -126,7 +126,7 @@ export function ensurePinned(sn: Session): Upstream {
   if (sn.st.pinnedUp !== null && !sn.st.pinnedUp.closed) return sn.st.pinnedUp;
   const target = primaryEndpoint(sn);
   if (target === null) throw new NoBackend();
-  sn.st.pinnedUp = sn.host.pinned(sn.region, target[0], sn.st.proto, sn.st.ts!, target[1], sn);
+  sn.st.pinnedUp = sn.host.pinned(sn.region, target[0], sn.st.proto, sn.st.ts!, target[1], sn, sn.st.user, sn.st.pass);
   return sn.st.pinnedUp;
 }
 

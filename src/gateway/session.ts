@@ -15,7 +15,7 @@ import {ClientView} from './introspect';
 import {CommandInfo, CommandTable} from './commands';
 import {errorReply, RequestParser} from './resp';
 import {ClosableClient, TenantState} from './tenant';
-import {Endpoint, Tenant} from './types';
+import {ClientSettings, Endpoint, Tenant} from './types';
 import {ReplySink, Upstream} from './upstream';
 import {handle} from './dispatch';
 import {ensurePinned, primaryUp} from './routing';
@@ -28,9 +28,16 @@ export interface SessionHost {
   loadTable(ep: Endpoint): Promise<void>;
   serverVersion: string;
   lookupPassword(password: string): Tenant | undefined;
+  /** The database of user `user` with a password of this SHA-256 (hex). */
+  lookupUser(user: string, passwordSha256: string): Tenant | undefined;
+  /** The internal users, which a database's own users can neither see nor touch. */
+  readonly reservedUsers: ReadonlySet<string>;
+  readonly saveClientSettings: ((tenantId: string, changed: ClientSettings) => void) | undefined;
   tenantState(t: Tenant): TenantState;
-  shared(region: string, ep: Endpoint, proto: 2 | 3, ts: TenantState, epRegion: string): Upstream;
-  pinned(region: string, ep: Endpoint, proto: 2 | 3, ts: TenantState, epRegion: string, owner: ReplySink): Upstream;
+  /** `pass` null = as the tenant user; else as database user `user` with that password. */
+  shared(region: string, ep: Endpoint, proto: 2 | 3, ts: TenantState, epRegion: string, user: string, pass: string | null): Upstream;
+  pinned(region: string, ep: Endpoint, proto: 2 | 3, ts: TenantState, epRegion: string, owner: ReplySink,
+         user: string, pass: string | null): Upstream;
   /** A blocking command went out on `pinned`: what others send to its backend from now on
    *  must not overtake it (Upstream.barrier). */
   barrier(pinned: Upstream): void;
@@ -400,6 +407,7 @@ export class Session implements ReplySink, ClosableClient {
       this.current = up;
       if (write) this.st.lastWriteSeq = this.sent;
     }
+    if (this.st.inMulti) this.st.queued++;
     return true;
   }
 
@@ -431,13 +439,14 @@ export class Session implements ReplySink, ClosableClient {
     up.send(bytes, this, 1);
     this.sent++;
     this.current = up;
+    if (this.st.inMulti) this.st.queued++;
     return true;
   }
 
   /** Forward the command, and pass its reply to the client through `fn` (whole, in order). */
-  forwardRewritten(fn: (reply: Buffer) => Buffer): boolean {
+  forwardRewritten(fn: (reply: Buffer) => Buffer, on: Upstream | null = null): boolean {
     if (!this.quiet()) return false;
-    const up = this.st.watching || this.st.sticky || this.st.subscribed ? ensurePinned(this) : primaryUp(this);
+    const up = on ?? (this.st.watching || this.st.sticky || this.st.subscribed ? ensurePinned(this) : primaryUp(this));
     if (!this.admit()) return false;
     this.flushRun();
     const parts: Buffer[] = [];
@@ -469,12 +478,13 @@ export class Session implements ReplySink, ClosableClient {
       addr: this.addr,
       laddr: this.laddr,
       name: this.st.name,
+      user: this.st.user,
       createdAt: this.createdAt,
       lastCommandAt: this.lastCommandAt,
       lastCommand: this.lastTop?.name ?? 'NULL',
       db: this.st.db,
       proto: this.st.proto,
-      flags: this.st.inMulti ? 'x' : this.st.subscribed ? 'P' : 'N',
+      flags: `${this.st.inMulti ? 'x' : ''}${this.st.subscribed ? 'P' : ''}${this.st.noEvict ? 'e' : ''}` || 'N',
     };
   }
 

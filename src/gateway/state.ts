@@ -8,6 +8,10 @@ import {Upstream} from './upstream';
 export class ConnState {
   /** The tenant the connection is logged in to (null = not authenticated). */
   ts: TenantState | null = null;
+  /** The database user it logged in as ("default" = the database password). */
+  user = 'default';
+  /** A database user's password, for its own backend connections (null for "default"). */
+  pass: string | null = null;
   proto: 2 | 3 = 2;
   name: string | null = null;
   db = 0;
@@ -16,11 +20,19 @@ export class ConnState {
   inMulti = false;
   /** A command was refused at queue time: EXEC answers EXECABORT. */
   multiFailed = false;
+  /** Commands queued since MULTI (their positions in the EXEC reply). */
+  queued = 0;
+  /** Entries of the EXEC reply the gateway rewrites, by position (multi.ts); null = none. */
+  execRewrites: Map<number, (entry: Buffer) => Buffer> | null = null;
   watching = false;
   /** Connection-level state lives on the pinned connection (CLIENT TRACKING...). */
   sticky = false;
   /** CLIENT REPLY OFF/SKIP: the pinned connection talks to the client directly, uncounted. */
   passthrough = false;
+  /** CLIENT NO-EVICT on (shown as flag `e`). */
+  noEvict = false;
+  /** CLIENT TRACKING on REDIRECT <id>: that client-visible id (null = none, ask the backend). */
+  trackingRedirect: number | null = null;
   /** Pub/Sub: messages arrive out of band on the pinned connection. */
   subscribed = false;
   /** PINGs sent after (un)subscribe commands, not yet answered. */

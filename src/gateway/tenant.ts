@@ -1,7 +1,7 @@
 // Per-tenant state shared by all its client connections in every region: usage counters, the
 // commands-per-second bucket, and what the monitor last learnt from its redis-servers
 // (replication progress for read routing, memory for the data-size quota).
-import {RedisConnection} from '../redis/client';
+import {RedisConnection, Reply} from '../redis/client';
 import {parseInfo} from '../redis/info';
 import {Endpoint, Limits, Tenant, Usage, UsageSeed} from './types';
 
@@ -248,8 +248,18 @@ export class TenantState {
     this.stopMonitor();
   }
 
+  /** A command on the kept connection to `ep` as the internal user, decoded (a Redis error
+   *  rejects with ReplyError). For what the gateway does on a tenant's behalf (ACL users). */
+  async adminReply(ep: Endpoint, ...args: string[]): Promise<Reply> {
+    return (await this.admin(ep)).call(...args);
+  }
+
   /** A command on the kept connection to `ep`, (re)connecting when there is none. */
   private async adminCall(ep: Endpoint, ...args: string[]): Promise<string> {
+    return (await this.admin(ep)).text(...args);
+  }
+
+  private admin(ep: Endpoint): Promise<RedisConnection> {
     if (this.dead) throw new Error('gateway closed');
     const key = `${ep.host}:${ep.port}`;
     let a = this.admins.get(key);
@@ -262,7 +272,7 @@ export class TenantState {
       this.admins.set(key, conn);
       a = conn;
     }
-    return (await a).text(...args);
+    return a;
   }
 
   /** One round of INFO on the primary then on every replica. */

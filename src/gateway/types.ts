@@ -78,6 +78,10 @@ export interface Directory {
   /** Current record of a tenant, used about once a second to pick up plan, eviction and
    *  region changes for connected clients. Returning undefined (deleted) closes its clients. */
   byId?(id: string): Tenant | undefined;
+  /** The database a user made with ACL SETUSER belongs to, found by its name and the SHA-256
+   *  (hex) of a password it has (AUTH <user> <pass>, HELLO AUTH); undefined = WRONGPASS. Without it only `default`
+   *  logs in. */
+  byUser?(user: string, passwordSha256: string): ManagedTenant | undefined;
 }
 
 /** Simulated round trip between two regions in ms (0 = none). */
@@ -109,6 +113,18 @@ export interface GatewayOptions {
   /** Today's usage saved by the host before a restart, so that daily limits survive it. Called
    *  once per tenant when the gateway first sees it; ignored unless `day` is today (UTC). */
   usageSeed?: (tenantId: string) => UsageSeed | undefined;
+  /** A client changed something in its database's Redis that must survive a restart of its
+   *  copies (the fields given are the new values): to keep with the record and render into
+   *  every copy's config at its next start. */
+  saveClientSettings?: (tenantId: string, changed: ClientSettings) => void;
+}
+
+/** What a database's clients set in its Redis through the gateway. */
+export interface ClientSettings {
+  /** `ACL LIST` lines of the database's own users (ACL SETUSER / DELUSER), hashes only. */
+  aclUsers?: string[];
+  /** CONFIG SET notify-keyspace-events, as accepted by Redis. */
+  notifyKeyspaceEvents?: string;
 }
 
 export interface UsageSeed {

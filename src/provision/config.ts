@@ -16,6 +16,23 @@ export interface ProcessConfig {
    *  'volatile': a regional cache backend, memory only, evicting (allkeys-lru) instead of
    *  refusing writes, databases 0 (the users') and 1 (the platform's replay cursor). */
   mode?: 'persistent' | 'volatile';
+  /** What the database's clients set through the gateway (the record's redisSettings). */
+  settings?: ClientSettings;
+}
+
+/** The part of a database record's redisSettings a redis.conf renders (src/store/types.ts). */
+export interface ClientSettings {
+  aclUsers?: string[]; // `ACL LIST` lines, valid `user` directives as they are
+  notifyKeyspaceEvents?: string;
+}
+
+/** redis.conf lines for what the database's clients set: their own users (after the internal
+ *  ones, capped as src/gateway/acl.ts made them) and keyspace notifications. */
+export function settingsLines(s: ClientSettings | undefined): string[] {
+  if (s === undefined) return [];
+  const out = (s.aclUsers ?? []).filter((l) => l.startsWith('user ') && !/[\r\n"']/.test(l));
+  if (s.notifyKeyspaceEvents !== undefined) out.push(`notify-keyspace-events ${quote(s.notifyKeyspaceEvents)}`);
+  return out;
 }
 
 export {configPath, logfilePath, pidfilePath} from '../lib/home';
@@ -93,6 +110,7 @@ export function renderConfig(c: ProcessConfig): string {
     // The gateway forwards tenant traffic as this user: what the service refuses is refused to
     // scripts and functions too.
     tenantUserConfigLine(c.internalSecret),
+    ...settingsLines(c.settings),
     '',
   ].join('\n');
 }

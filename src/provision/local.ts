@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import {databaseDir, processDir} from '../lib/home';
 import {checkRedisServer} from './binary';
-import {renderConfig} from './config';
+import {ClientSettings, renderConfig} from './config';
 import {ProcessStoppedError, UnsupportedChangeError} from './errors';
 import {applyLimits, internalCall} from './live';
 import {stopOrphans} from './orphans';
@@ -22,6 +22,9 @@ export interface LocalProvisionerOptions {
   reconcileConcurrency?: number;
   /** Ports other parts of the server hold or will hold again (the gateway's endpoints). */
   avoidPorts?: () => Iterable<number>;
+  /** What the database's clients set through the gateway (its users, keyspace notifications),
+   *  read at every start of each of its processes so a restart keeps it. */
+  clientSettings?: (databaseId: string) => ClientSettings | undefined;
 }
 
 /** reconcile() tried every database; these could not be brought back. */
@@ -250,6 +253,7 @@ export class LocalProvisioner implements Provisioner {
           internalSecret: this.opts.internalSecret,
           maxmemoryBytes: state.desired.maxmemoryBytes,
           eviction: state.desired.eviction,
+          settings: this.opts.clientSettings?.(id),
         });
       },
       newPort: async () => {

@@ -15,18 +15,22 @@ export interface CommandFacts {
 export const MANAGED_REFUSED: ReadonlySet<string> = new Set([
   'acl', 'move', 'swapdb', 'migrate', 'cluster', 'readonly', 'readwrite', 'monitor', 'config',
   'debug', 'module', 'replicaof', 'slaveof',
-  'client|pause', 'client|unpause', 'client|no-evict', 'client|unblock',
+  'client|pause', 'client|unpause',
 ]);
 
 /** Allowed although flagged `admin` or in a refused family: the managed command surface, each
  *  scoped to the database by the gateway (docs/command-surface.md). */
 export const MANAGED_SURFACE: ReadonlySet<string> = new Set([
-  'acl|whoami',
+  // the database's own users, managed by the gateway on every copy (src/gateway/acl.ts)
+  'acl|whoami', 'acl|setuser', 'acl|deluser', 'acl|getuser', 'acl|list', 'acl|users', 'acl|cat',
+  'acl|genpass', 'acl|log',
   'config|get', // a documented safe set of parameters
   'config|set', // notify-keyspace-events only
   'config|resetstat',
   'client|list', // the database's own connections, answered by the gateway
   'client|kill',
+  'client|unblock', // by the ids the database's clients see
+  'client|no-evict',
 ]);
 
 /** Refused by the regional cache in both databases by name: the list Fly published for its
@@ -43,6 +47,10 @@ export const CACHE_UNSUPPORTED: ReadonlySet<string> = new Set([
 /** Families the cache refuses whole, by Redis's ACL categories: every script and function
  *  command (EVAL_RO, FCALL...), every transaction command (WATCH...), every GEO command. Pub/Sub
  *  (SSUBSCRIBE, SPUBLISH...) by the `pubsub` flag. */
+/** The cache has no users of its own: ACL user management stays refused there. */
+const CACHE_NO_USERS: ReadonlySet<string> = new Set(['acl|setuser', 'acl|deluser', 'acl|getuser', 'acl|list',
+  'acl|users', 'acl|log']);
+
 const CACHE_FAMILIES = ['@scripting', '@transaction', '@geo'];
 
 const display = (name: string): string => name.replace('|', ' ').toUpperCase();
@@ -68,6 +76,7 @@ export function cacheOwnRefusal(cmd: CommandFacts): string | null {
   const top = topOf(cmd.name);
   const own =
     CACHE_UNSUPPORTED.has(top) ||
+    CACHE_NO_USERS.has(cmd.name) ||
     cmd.flags.has('pubsub') ||
     (cmd.categories !== undefined && CACHE_FAMILIES.some((c) => cmd.categories!.has(c)));
   return own ? `ERR Command is not available on the regional cache: '${top.toUpperCase()}'` : null;
@@ -83,7 +92,8 @@ export function cacheRefusal(cmd: CommandFacts): string | null {
 // checks this against the installed redis-server).
 const ADMIN_CATEGORY_ALLOWED = ['lastsave', 'role'];
 // Surface commands that reach Redis (the gateway answers CLIENT LIST/KILL itself).
-const FORWARDED_SURFACE = ['acl|whoami', 'config|get', 'config|set', 'config|resetstat'];
+// (ACL user management is done by the gateway as the internal user, never by tenant traffic.)
+const FORWARDED_SURFACE = ['acl|whoami', 'acl|cat', 'acl|genpass', 'config|get', 'config|set', 'config|resetstat'];
 
 /**
  * ACL rules (after `user <name> on <password>`) for the backend user tenant traffic runs as:
@@ -94,4 +104,16 @@ export function tenantAclRules(): string {
   const deny = [...MANAGED_REFUSED].map((n) => `-${n}`);
   const allow = [...ADMIN_CATEGORY_ALLOWED, ...FORWARDED_SURFACE].map((n) => `+${n}`);
   return ['~*', '&*', '+@all', '-@admin', ...deny, ...allow].join(' ');
+}
+
+/**
+ * Whether the tenant user (tenantAclRules) is denied `cmd`, decided command by command: the
+ * same set as the rules, so that a database's own users can be capped to it (acl-users.ts).
+ * `categories` must be given (a CommandEntry from Redis's COMMAND table has them).
+ */
+export function tenantDenied(cmd: CommandFacts): boolean {
+  const name = cmd.name;
+  if (FORWARDED_SURFACE.includes(name) || ADMIN_CATEGORY_ALLOWED.includes(name)) return false;
+  if (MANAGED_REFUSED.has(topOf(name)) || MANAGED_REFUSED.has(name)) return true;
+  return cmd.categories?.has('@admin') ?? cmd.flags.has('admin');
 }

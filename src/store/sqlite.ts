@@ -12,6 +12,7 @@ import {
   Store,
   StoreChange,
   StoreListener,
+  RedisSettings,
   TokenRecord,
 } from './types';
 
@@ -30,6 +31,7 @@ interface DbRow {
   password: string;
   rest_token: string;
   read_only_rest_token: string;
+  redis_settings?: string;
   created_at: string;
   updated_at: string;
 }
@@ -290,7 +292,7 @@ export class SqliteStore implements Store {
       this.db
         .prepare(
           `UPDATE databases SET plan = ?, read_regions = ?, eviction = ?, status = ?, status_message = ?, password = ?,
-             rest_token = ?, read_only_rest_token = ?, updated_at = ? WHERE id = ?`,
+             rest_token = ?, read_only_rest_token = ?, redis_settings = ?, updated_at = ? WHERE id = ?`,
         )
         .run(
           next.plan,
@@ -301,6 +303,7 @@ export class SqliteStore implements Store {
           next.password,
           next.restToken,
           next.readOnlyRestToken,
+          JSON.stringify(next.redisSettings ?? {}),
           next.updatedAt,
           id,
         );
@@ -354,6 +357,9 @@ export class SqliteStore implements Store {
       restToken: row.rest_token,
       readOnlyRestToken: row.read_only_rest_token,
       processes,
+      ...(row.redis_settings !== undefined && row.redis_settings !== '{}'
+        ? {redisSettings: JSON.parse(row.redis_settings) as RedisSettings}
+        : {}),
       createdAt: row.created_at,
       updatedAt: row.updated_at,
     };

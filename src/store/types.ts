@@ -47,12 +47,22 @@ export interface DatabaseRecord {
   restToken: string;
   readOnlyRestToken: string;
   processes: ProcessRecord[];
+  /** Set by the database's clients through the gateway; absent = none (src/gateway/acl.ts). */
+  redisSettings?: RedisSettings;
   createdAt: string;
   updatedAt: string;
 }
 
+/** What a database's clients set in Redis itself that must survive a restart of its copies. */
+export interface RedisSettings {
+  /** `ACL LIST` lines of the database's own users (passwords as SHA-256 only). */
+  aclUsers?: string[];
+  /** CONFIG SET notify-keyspace-events (Redis's flag letters). */
+  notifyKeyspaceEvents?: string;
+}
+
 export type DatabasePatch = Partial<
-  Pick<DatabaseRecord, 'plan' | 'readRegions' | 'eviction' | 'status' | 'statusMessage' | 'password' | 'restToken' | 'readOnlyRestToken' | 'processes'>
+  Pick<DatabaseRecord, 'plan' | 'readRegions' | 'eviction' | 'status' | 'statusMessage' | 'password' | 'restToken' | 'readOnlyRestToken' | 'processes' | 'redisSettings'>
 >;
 
 export interface PageKey {

@@ -3,6 +3,7 @@
 import {rmSync} from 'node:fs';
 import {loadCatalogue} from '../../../src/control/catalogue';
 import {TenantDirectory} from '../../../src/control/directory';
+import {passwordHash} from '../../../src/redis/acl-users';
 import {DatabaseRecord, openStore, Store} from '../../../src/store';
 import {tempHome} from './helpers';
 import {databaseRecord} from '../../fixtures/records';
@@ -72,6 +73,21 @@ test('a process moved by supervision, and a plan change, reach the directory', (
   expect(t.replicas.ams.port).toBe(41999);
   expect(t.eviction).toBe(true);
   expect(t.plan.maxDataSizeBytes).toBe(200 * 1024 * 1024);
+  expect(revoked).toEqual([]);
+});
+
+test("a database's own users are found by name and password hash, and survive a reopen of the store", () => {
+  const sha = passwordHash('reader-pw');
+  const line = `user reader on #${sha} ~* resetchannels -@all +@read`;
+  store.updateDatabase('dir000000000001', {redisSettings: {aclUsers: [line], notifyKeyspaceEvents: 'Ex'}});
+  expect(dir.byUser('reader', sha)?.id).toBe('dir000000000001');
+  expect(dir.byUser('reader', passwordHash('other'))).toBeUndefined();
+  expect(dir.byUser('writer', sha)).toBeUndefined();
+  const again = openStore(home);
+  expect(again.getDatabase('dir000000000001')?.redisSettings).toEqual({aclUsers: [line], notifyKeyspaceEvents: 'Ex'});
+  again.close();
+  store.updateDatabase('dir000000000001', {redisSettings: {aclUsers: []}});
+  expect(dir.byUser('reader', sha)).toBeUndefined();
   expect(revoked).toEqual([]);
 });
 

@@ -194,6 +194,63 @@ describe('issue 9: nothing of the platform leaks', () => {
   });
 });
 
+describe('issue 9: inside MULTI, the same view as outside', () => {
+  test('INFO filtered, ROLE, ACL WHOAMI, CLIENT ID and CLIENT INFO in an EXEC reply answer as outside MULTI', async () => {
+    for (const region of ['mad', 'ams'] as const) {
+      {
+        const r = new Redis({port: gw.endpoints[region].port, host: '127.0.0.1', password: PW, maxRetriesPerRequest: 0, retryStrategy: () => null});
+        try {
+          const hello = (await r.call('HELLO', '2')) as unknown[];
+          const id = Number(hello[hello.indexOf('id') + 1]);
+          const out = (await r.multi().set('mk', '1').call('CLIENT', 'ID').call('INFO', 'server').call('ROLE')
+            .call('ACL', 'WHOAMI').call('CLIENT', 'INFO').get('mk').exec()) as [Error | null, unknown][];
+          expect(out.map((e) => e[0])).toEqual(Array(7).fill(null));
+          const [, cid, info, role, who, ci, mk] = out.map((e) => e[1]);
+          expect(cid).toBe(id);
+          expect(cid).toBe(await r.client('ID'));
+          for (const leak of ['config_file:', 'executable:', 'tcp_port:', 'process_id:', root]) expect(String(info)).not.toContain(leak);
+          expect(String(info)).toContain('redis_version:7.0');
+          expect((role as unknown[])[0]).toBe('master');
+          expect((role as unknown[])[2]).toEqual([]);
+          expect(who).toBe('default');
+          expect(String(ci)).toMatch(new RegExp(`^id=${id} addr=127\\.0\\.0\\.1:${(r as any).stream.localPort} `));
+          expect(String(ci)).toContain(' user=default ');
+          expect(mk).toBe('1');
+          // A WATCH or nested MULTI inside MULTI is not queued: positions still line up.
+          const raw = (await r.multi().call('WATCH', 'x').call('CLIENT', 'ID').exec()) as [Error | null, unknown][];
+          expect(raw[raw.length - 1][1]).toBe(id);
+        } finally {
+          r.disconnect();
+        }
+      }
+      // RESP3 (raw bytes: ioredis speaks RESP2): the verbatim INFO is filtered too.
+      const out = (await play(gw.endpoints[region].port, conv('multi resp3', cmd('HELLO', '3', 'AUTH', 'default', PW), cmd('MULTI'),
+        cmd('CLIENT', 'ID'), cmd('INFO', 'server'), cmd('CLIENT', 'INFO'), cmd('EXEC'), cmd('CLIENT', 'ID')))).data;
+      const id = /\$2\r\nid\r\n:(\d+)\r\n/.exec(out)![1];
+      expect(out).toMatch(new RegExp(`\\*3\\r\\n:${id}\\r\\n=\\d+\\r\\ntxt:# Server`));
+      expect(out).toMatch(new RegExp(`=\\d+\\r\\ntxt:id=${id} addr=`));
+      expect(out.endsWith(`:${id}\r\n`)).toBe(true);
+      for (const leak of ['config_file:', 'tcp_port:', 'process_id:']) expect(out).not.toContain(leak);
+    }
+  });
+});
+
+describe('client-side caching (CLIENT TRACKING)', () => {
+  test('RESP3: invalidation pushes for keys read, OPTIN with CACHING yes, off again', () =>
+    same(conv('tracking resp3', cmd('HELLO', '3', 'AUTH', 'default', PW), cmd('CLIENT', 'TRACKING', 'on'), cmd('GET', 'tk'),
+      cmd('SET', 'tk', '1'), {pause: 100}, cmd('GET', 'tk'), cmd('CLIENT', 'TRACKINGINFO'), cmd('CLIENT', 'TRACKING', 'off'),
+      cmd('CLIENT', 'TRACKING', 'on', 'OPTIN'), cmd('GET', 'tk'), cmd('SET', 'tk', '2'), cmd('CLIENT', 'CACHING', 'yes'), cmd('GET', 'tk'),
+      cmd('SET', 'tk', '3'), {pause: 100}, cmd('CLIENT', 'GETREDIR'), cmd('PING'))));
+  test('RESP3: BCAST with a prefix, NOLOOP', () =>
+    same(conv('tracking bcast', cmd('HELLO', '3', 'AUTH', 'default', PW), cmd('CLIENT', 'TRACKING', 'on', 'BCAST', 'PREFIX', 'b:'),
+      // BCAST pushes go out when Redis's event loop turns: a pause keeps them in one place.
+      cmd('SET', 'b:1', 'x'), {pause: 100}, cmd('SET', 'c:1', 'x'), {pause: 100}, cmd('CLIENT', 'TRACKING', 'on', 'BCAST', 'PREFIX', 'b:', 'NOLOOP'),
+      cmd('CLIENT', 'TRACKING', 'off'), cmd('CLIENT', 'TRACKING', 'on', 'BCAST', 'PREFIX', 'b:', 'NOLOOP'), cmd('SET', 'b:2', 'y'),
+      {pause: 100}, cmd('PING'))));
+  test('RESP2: tracking without REDIRECT is refused as Redis refuses it', () =>
+    same(conv('tracking resp2', AUTH, cmd('CLIENT', 'TRACKING', 'on'), cmd('GET', 'tk'), cmd('CLIENT', 'TRACKING', 'off'), cmd('PING'))));
+});
+
 describe('connection semantics from the Redis documentation', () => {
   test('MULTI/EXEC with a queue-time unknown command aborts', () =>
     same(conv('multi unknown', AUTH, cmd('MULTI'), cmd('SET', 'k', '1'), cmd('NOSUCH', 'x'), cmd('EXEC'), cmd('GET', 'k'))));

@@ -6,9 +6,10 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import Redis from 'ioredis';
+import {lineHashes, parseAclLine} from '../../../src/redis/acl-users';
 import {tenantAclRules} from '../../../src/redis/refusals';
 import {TENANT_USER} from '../../../src/redis/tenant-user';
-import {GatewayHandle, GatewayOptions, Limits, ManagedTenant, startGateway, Tenant} from '../../../src/gateway';
+import {ClientSettings, GatewayHandle, GatewayOptions, Limits, ManagedTenant, startGateway, Tenant} from '../../../src/gateway';
 
 export const SECRET = 'internal-secret-for-tests';
 
@@ -127,6 +128,21 @@ export class MemoryDirectory {
   byId(id: string): Tenant | undefined {
     return this.ids.get(id);
   }
+  /** What each database saved (saveClientSettings), as the control plane's record keeps it. */
+  readonly aclUsers = new Map<string, string[]>();
+  readonly notify = new Map<string, string>();
+  saveClientSettings = (id: string, changed: ClientSettings): void => {
+    if (changed.aclUsers !== undefined) this.aclUsers.set(id, changed.aclUsers);
+    if (changed.notifyKeyspaceEvents !== undefined) this.notify.set(id, changed.notifyKeyspaceEvents);
+  };
+  byUser(user: string, sha: string): ManagedTenant | undefined {
+    for (const [id, lines] of this.aclUsers) {
+      for (const l of lines) {
+        if (parseAclLine(l)?.name === user && lineHashes(l).includes(sha)) return this.ids.get(id) as ManagedTenant;
+      }
+    }
+    return undefined;
+  }
 }
 
 export interface Cluster {
@@ -175,7 +191,8 @@ export function tempRoot(): string {
 }
 
 export async function gateway(dir: MemoryDirectory, regions: string[], extra: Partial<GatewayOptions> = {}): Promise<GatewayHandle> {
-  return startGateway({regions, internalSecret: SECRET, tenantUser: TENANT_USER, directory: dir, monitorIntervalMs: 50, ...extra});
+  return startGateway({regions, internalSecret: SECRET, tenantUser: TENANT_USER, directory: dir, monitorIntervalMs: 50,
+    saveClientSettings: dir.saveClientSettings, ...extra});
 }
 
 /** redis-cli against an endpoint; resolves stdout (and stderr appended). */

@@ -13,15 +13,18 @@ let db: Cluster;
 let gw: GatewayHandle;
 let entries: CommandEntry[] = [];
 let r: Redis;
+let dir: MemoryDirectory;
 
 // The documented managed surface (docs/command-surface.md): admin-flagged, yet served.
-const SURFACE = new Set(['config|get', 'config|set', 'config|resetstat', 'client|list', 'client|kill']);
+const DATABASE_USERS = ['acl|setuser', 'acl|deluser', 'acl|getuser', 'acl|list', 'acl|users', 'acl|log'];
+const CLIENTS = ['client|list', 'client|kill', 'client|unblock', 'client|no-evict'];
+const SURFACE = new Set(['config|get', 'config|set', 'config|resetstat', ...CLIENTS, ...DATABASE_USERS]);
 // Answered by the gateway itself, so the backend user need not be allowed them.
-const GATEWAY_ANSWERS = new Set(['client|list', 'client|kill']);
+const GATEWAY_ANSWERS = new Set([...CLIENTS, ...DATABASE_USERS]);
 
 beforeAll(async () => {
   db = await startDatabase(root, 'refusals', 'pw-ref', 'mad', []);
-  const dir = new MemoryDirectory();
+  dir = new MemoryDirectory();
   dir.set('pw-ref', db.tenant);
   gw = await gateway(dir, ['mad']);
   const a = admin(db.primary.port);
@@ -96,6 +99,11 @@ test('8. scripts and functions cannot run what the gateway refuses', async () =>
 test('4. CONFIG SET only of notify-keyspace-events; CONFIG GET only of the safe set', async () => {
   expect(await r.config('SET', 'notify-keyspace-events', 'KEA')).toBe('OK');
   expect(await r.config('GET', 'notify-keyspace-events')).toEqual(['notify-keyspace-events', 'AKE']);
+  // Kept with the record for the next start (test/integration/control/client-settings.test.ts);
+  // a value Redis refuses is not kept.
+  expect(dir.notify.get('refusals')).toBe('KEA');
+  await expect(r.config('SET', 'notify-keyspace-events', 'Q')).rejects.toThrow(/Invalid event class character/);
+  expect(dir.notify.get('refusals')).toBe('KEA');
   await expect(r.config('SET', 'maxmemory', '0')).rejects.toThrow("ERR Command is not available: 'CONFIG'");
   const all = (await r.config('GET', '*')) as string[];
   expect(all).toContain('maxmemory-policy');

@@ -9,7 +9,8 @@ test('admin-flagged commands are refused, named as Redis names them', () => {
   expect(managedRefusal(cmd('client|pause', ['admin']))).toBe("ERR Command is not available: 'CLIENT PAUSE'");
   // A family refused whole is named by the family.
   expect(managedRefusal(cmd('config|rewrite', ['admin']))).toBe("ERR Command is not available: 'CONFIG'");
-  expect(managedRefusal(cmd('acl|setuser', ['admin']))).toBe("ERR Command is not available: 'ACL'");
+  // (ACL SETUSER & co. are on the surface since the database's own users: DRYRUN stays refused.)
+  expect(managedRefusal(cmd('acl|dryrun', ['admin']))).toBe("ERR Command is not available: 'ACL'");
 });
 
 test('the managed surface runs although flagged admin', () => {
@@ -27,6 +28,9 @@ test('the cache refuses whole families by category and flag, then what managed d
   expect(cacheRefusal(cmd('spublish', ['pubsub'], ['@pubsub']))).toBe(text('SPUBLISH'));
   expect(cacheRefusal(cmd('geosearch', ['readonly'], ['@geo']))).toBe(text('GEOSEARCH'));
   expect(cacheRefusal(cmd('sort_ro', ['readonly'], ['@list']))).toBe(text('SORT_RO'));
+  // The cache has no users of its own.
+  expect(cacheRefusal(cmd('acl|setuser', ['admin'], ['@admin']))).toBe(text('ACL'));
+  expect(cacheRefusal(cmd('acl|whoami', [], []))).toBeNull();
   expect(cacheRefusal(cmd('config|get', ['admin']))).toBe(text('CONFIG'));
   expect(cacheRefusal(cmd('bgsave', ['admin']))).toBe("ERR Command is not available: 'BGSAVE'");
   expect(cacheOwnRefusal(cmd('bgsave', ['admin']))).toBeNull();
