@@ -140,26 +140,29 @@ export class RedflyClient {
       retryable: true,
     });
   }
-  getDatabase(idOrName: string): Promise<Database> {
-    return this.request({method: 'GET', path: `/v1/databases/${enc(idOrName)}`, retryable: true});
+  // A database is named by its id, or by its name; names are unique per organization only, so
+  // `org` picks one when the token sees several of that name (409 ambiguous_name otherwise).
+  getDatabase(idOrName: string, org?: string): Promise<Database> {
+    return this.request({method: 'GET', path: `/v1/databases/${enc(idOrName)}`, query: {org}, retryable: true});
   }
-  updateDatabase(idOrName: string, input: UpdateDatabaseRequest): Promise<Database> {
-    return this.request({method: 'PATCH', path: `/v1/databases/${enc(idOrName)}`, body: input, retryable: false});
+  updateDatabase(idOrName: string, input: UpdateDatabaseRequest, org?: string): Promise<Database> {
+    return this.request({method: 'PATCH', path: `/v1/databases/${enc(idOrName)}`, query: {org}, body: input, retryable: false});
   }
-  deleteDatabase(idOrName: string): Promise<Database> {
-    return this.request({method: 'DELETE', path: `/v1/databases/${enc(idOrName)}`, retryable: false});
+  deleteDatabase(idOrName: string, org?: string): Promise<Database> {
+    return this.request({method: 'DELETE', path: `/v1/databases/${enc(idOrName)}`, query: {org}, retryable: false});
   }
-  resetPassword(idOrName: string): Promise<Database> {
+  resetPassword(idOrName: string, org?: string): Promise<Database> {
     return this.request({
       method: 'POST',
       path: `/v1/databases/${enc(idOrName)}/reset-password`,
+      query: {org},
       // An empty JSON object rather than no body: servers may insist on application/json.
       body: {},
       retryable: false,
     });
   }
-  getStats(idOrName: string): Promise<DatabaseStats> {
-    return this.request({method: 'GET', path: `/v1/databases/${enc(idOrName)}/stats`, retryable: true});
+  getStats(idOrName: string, org?: string): Promise<DatabaseStats> {
+    return this.request({method: 'GET', path: `/v1/databases/${enc(idOrName)}/stats`, query: {org}, retryable: true});
   }
 
   // ---- regional cache ----

@@ -66,6 +66,11 @@ function apiHints(error: ApiError): string[] {
       return [`${bin()} redis plans`];
     case 'name_taken':
       return ['choose another --name, or leave it out to get a generated one'];
+    case 'ambiguous_name': {
+      const orgs = (error.details as {orgs?: unknown} | undefined)?.orgs;
+      const list = Array.isArray(orgs) ? `: ${orgs.join(', ')}` : '';
+      return [`pass --org with the database's organization${list}`, `${bin()} redis list`];
+    }
     case 'slug_taken':
       return [`${bin()} orgs list`];
     case 'immutable_field':

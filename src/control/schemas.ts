@@ -236,6 +236,13 @@ export const CacheStatus = Type.Object(
 
 export const IdOrNameParams = Type.Object({idOrName: Type.String({minLength: 1, maxLength: 200})});
 export const TokenParams = Type.Object({id: Type.String({minLength: 1, maxLength: 200})});
+
+/** Narrows a database's name to one organization: names are unique per organization only. */
+export const OrgQuery = Type.Object({
+  org: Type.Optional(
+    Type.String({minLength: 1, maxLength: 200, description: 'the organization of the database, when its name is used in several'}),
+  ),
+});
 export const SlugParams = Type.Object({slug: Type.String({minLength: 1, maxLength: 200})});
 
 export const ListQuery = Type.Object({

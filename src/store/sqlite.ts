@@ -1,6 +1,5 @@
 import Database from 'better-sqlite3';
-import {chmodSync, readdirSync, readFileSync} from 'node:fs';
-import {join} from 'node:path';
+import {chmodSync} from 'node:fs';
 import {
   DatabasePatch,
   DatabaseRecord,
@@ -15,8 +14,7 @@ import {
   RedisSettings,
   TokenRecord,
 } from './types';
-
-const MIGRATIONS_DIR = join(__dirname, 'migrations');
+import {migrate} from './migrate';
 
 interface DbRow {
   id: string;
@@ -49,24 +47,6 @@ interface ProcRow {
   region: string;
   role: 'primary' | 'replica';
   port: number;
-}
-
-export function migrate(db: Database.Database, dir = MIGRATIONS_DIR): void {
-  db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version TEXT PRIMARY KEY, applied_at TEXT NOT NULL)');
-  const applied = new Set(
-    (db.prepare('SELECT version FROM schema_migrations').all() as {version: string}[]).map((r) => r.version),
-  );
-  const files = readdirSync(dir)
-    .filter((f) => f.endsWith('.sql'))
-    .sort();
-  for (const file of files) {
-    if (applied.has(file)) continue;
-    const sql = readFileSync(join(dir, file), 'utf8');
-    db.transaction(() => {
-      db.exec(sql);
-      db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(file, new Date().toISOString());
-    })();
-  }
 }
 
 export class SqliteStore implements Store {
@@ -112,8 +92,7 @@ export class SqliteStore implements Store {
       deleteProcs: d.prepare('DELETE FROM database_processes WHERE database_id = ?'),
       procsOf: d.prepare('SELECT * FROM database_processes WHERE database_id = ? ORDER BY role, region'),
       getDb: d.prepare('SELECT * FROM databases WHERE id = ?'),
-      getDbByName: d.prepare('SELECT * FROM databases WHERE name = ?'),
-      nameExists: d.prepare('SELECT 1 FROM databases WHERE name = ?'),
+      nameExists: d.prepare('SELECT 1 FROM databases WHERE org_slug = ? AND name = ?'),
       allDbs: d.prepare('SELECT * FROM databases ORDER BY created_at, id'),
       allProcs: d.prepare('SELECT * FROM database_processes'),
       deleteDb: d.prepare('DELETE FROM databases WHERE id = ?'),
@@ -234,13 +213,16 @@ export class SqliteStore implements Store {
     return row && this.hydrate(row, this.stmts.procsOf.all(row.id) as ProcRow[]);
   }
 
-  getDatabaseByName(name: string): DatabaseRecord | undefined {
-    const row = this.stmts.getDbByName.get(name) as DbRow | undefined;
-    return row && this.hydrate(row, this.stmts.procsOf.all(row.id) as ProcRow[]);
+  findDatabasesByName(name: string, orgs: string[]): DatabaseRecord[] {
+    if (orgs.length === 0) return [];
+    const rows = this.db
+      .prepare(`SELECT * FROM databases WHERE name = ? AND org_slug IN (${orgs.map(() => '?').join(',')}) ORDER BY org_slug`)
+      .all(name, ...orgs) as DbRow[];
+    return rows.map((r) => this.hydrate(r, this.stmts.procsOf.all(r.id) as ProcRow[]));
   }
 
-  nameExists(name: string): boolean {
-    return this.stmts.nameExists.get(name) !== undefined;
+  nameExists(org: string, name: string): boolean {
+    return this.stmts.nameExists.get(org, name) !== undefined;
   }
 
   listDatabases(q: ListQuery): DatabaseRecord[] {

@@ -107,10 +107,12 @@ export interface Store {
   deleteToken(id: string): void;
 
   /** Writes the record, its processes and (when given) the idempotency key in one transaction.
-   *  Throws NameTakenError when the name exists. */
+   *  Throws NameTakenError when its organization has a database of that name. */
   insertDatabase(db: DatabaseRecord, idempotency?: {key: string; tokenId: string; requestSha256: string}): void;
   getDatabase(id: string): DatabaseRecord | undefined;
-  getDatabaseByName(name: string): DatabaseRecord | undefined;
+  /** The databases of that name in these organizations (names are unique per organization, so
+   *  at most one per organization), ordered by organization slug. */
+  findDatabasesByName(name: string, orgs: string[]): DatabaseRecord[];
   /** One page ordered by (createdAt, id); returns up to limit + 1 rows so the caller knows if more exist. */
   listDatabases(q: ListQuery): DatabaseRecord[];
   countDatabases(orgs: string[]): number;
@@ -118,7 +120,8 @@ export interface Store {
   /** Returns the updated record, or undefined when it no longer exists. */
   updateDatabase(id: string, patch: DatabasePatch): DatabaseRecord | undefined;
   deleteDatabase(id: string): void;
-  nameExists(name: string): boolean;
+  /** Whether the organization has a database of that name. */
+  nameExists(org: string, name: string): boolean;
 
   findIdempotency(key: string, tokenId: string): IdempotencyRecord | undefined;
 

@@ -1,6 +1,7 @@
 import {Args, Flags} from '@oclif/core';
 import type {Database} from '../../api/types';
 import {BaseCommand} from '../../cli/base-command';
+import {databaseOrgFlag} from '../../cli/flags';
 import {CliFailure, UsageError} from '../../cli/errors';
 import {bin} from '../../cli/bin';
 import type {RedflyClient} from '../../api/client';
@@ -21,10 +22,11 @@ export default class RedisConnect extends BaseCommand<typeof RedisConnect> {
 
   static flags = {
     region: Flags.string({char: 'r', summary: 'region whose endpoint to use (default: the primary region)'}),
+    org: databaseOrgFlag(),
   };
 
   async run(): Promise<void> {
-    const db = await pickDatabase(await this.api(), this.args.database, this.canPrompt());
+    const db = await pickDatabase(await this.api(), this.args.database, this.canPrompt(), this.flags.org);
     const url = endpointFor(db, this.flags.region);
     const {spawn} = await import('node:child_process');
     const {args, env} = redisCliInvocation(url);
@@ -51,8 +53,8 @@ export default class RedisConnect extends BaseCommand<typeof RedisConnect> {
  * flyctl's `redis connect` offers; without a terminal a missing name is a usage error (exit 2).
  * Shared with `redis proxy`.
  */
-export async function pickDatabase(api: RedflyClient, idOrName: string | undefined, canPrompt: boolean): Promise<Database> {
-  if (idOrName) return api.getDatabase(idOrName);
+export async function pickDatabase(api: RedflyClient, idOrName: string | undefined, canPrompt: boolean, org?: string): Promise<Database> {
+  if (idOrName) return api.getDatabase(idOrName, org);
   if (!canPrompt) {
     throw new UsageError(
       'Missing argument: the database id or name (not running interactively, so nothing can be asked)',
@@ -60,7 +62,7 @@ export async function pickDatabase(api: RedflyClient, idOrName: string | undefin
       [`${bin()} redis list`],
     );
   }
-  const all = await api.listAllDatabases({});
+  const all = await api.listAllDatabases({org});
   if (all.length === 0) throw new UsageError('You have no databases to connect to', 'no_database', [`${bin()} redis create`]);
   const prompts = await import('../../cli/prompts');
   const id = await prompts.select({

@@ -1,5 +1,6 @@
 import {Args, Flags} from '@oclif/core';
 import {BaseCommand} from '../../cli/base-command';
+import {databaseOrgFlag} from '../../cli/flags';
 import {withSpinner} from '../../cli/spinner';
 import {confirmDelete} from '../../cli/database-prompts';
 import {missingFlagsError} from '../../cli/errors';
@@ -21,6 +22,7 @@ export default class RedisDelete extends BaseCommand<typeof RedisDelete> {
 
   static flags = {
     yes: Flags.boolean({char: 'y', summary: 'delete without asking'}),
+    org: databaseOrgFlag(),
   };
 
   async run(): Promise<DatabaseJson | undefined> {
@@ -30,7 +32,7 @@ export default class RedisDelete extends BaseCommand<typeof RedisDelete> {
       throw missingFlagsError(['--yes'], this.retryWith(['--yes']));
     }
     const api = await this.api();
-    const db = await api.getDatabase(this.args.database);
+    const db = await api.getDatabase(this.args.database, this.flags.org);
     if (!this.flags.yes && !(await confirmDelete(db))) {
       this.logToStderr('Nothing deleted.');
       return undefined;

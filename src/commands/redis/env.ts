@@ -1,6 +1,7 @@
 import {Args, Flags} from '@oclif/core';
 import type {Database} from '../../api/types';
 import {BaseCommand} from '../../cli/base-command';
+import {databaseOrgFlag} from '../../cli/flags';
 import {UsageError} from '../../cli/errors';
 import {restEnv} from '../../cli/format';
 
@@ -38,10 +39,11 @@ export default class RedisEnv extends BaseCommand<typeof RedisEnv> {
   static flags = {
     region: Flags.string({char: 'r', summary: "region of the app (default: the database's primary region)"}),
     'read-only': Flags.boolean({summary: 'the read-only token (read commands only)'}),
+    org: databaseOrgFlag(),
   };
 
   async run(): Promise<EnvJson> {
-    const db = await (await this.api()).getDatabase(this.args.database);
+    const db = await (await this.api()).getDatabase(this.args.database, this.flags.org);
     const region = this.flags.region ?? db.primaryRegion;
     const env = restEnvOrUsage(db, region, this.flags['read-only']);
     for (const [k, v] of Object.entries(env)) this.log(`${k}=${v}`);

@@ -1,6 +1,7 @@
 import {Args, Flags} from '@oclif/core';
 import type {Database} from '../../api/types';
 import {BaseCommand} from '../../cli/base-command';
+import {databaseOrgFlag} from '../../cli/flags';
 import {CliFailure} from '../../cli/errors';
 import {bin} from '../../cli/bin';
 import {endpointFor, pickDatabase} from './connect';
@@ -34,10 +35,11 @@ export default class RedisProxy extends BaseCommand<typeof RedisProxy> {
   static flags = {
     region: Flags.string({char: 'r', summary: 'region whose gateway to forward to (default: the primary region)'}),
     port: Flags.integer({char: 'p', summary: 'local port (0 = any free port)', default: 16379, min: 0, max: 65535}),
+    org: databaseOrgFlag(),
   };
 
   async run(): Promise<undefined> {
-    const db: Database = await pickDatabase(await this.api(), this.args.database, this.canPrompt());
+    const db: Database = await pickDatabase(await this.api(), this.args.database, this.canPrompt(), this.flags.org);
     const target = endpointFor(db, this.flags.region);
     const region = this.flags.region?.trim().toLowerCase() || db.primaryRegion;
     const {startProxy} = await import('../../cli/proxy');

@@ -1,5 +1,6 @@
 import {Args} from '@oclif/core';
 import {BaseCommand} from '../../cli/base-command';
+import {databaseOrgFlag} from '../../cli/flags';
 import {type DatabaseJson, withEndpoints} from '../../cli/format';
 
 export default class RedisReset extends BaseCommand<typeof RedisReset> {
@@ -11,8 +12,12 @@ export default class RedisReset extends BaseCommand<typeof RedisReset> {
     database: Args.string({description: 'database id or name', required: true}),
   };
 
+  static flags = {
+    org: databaseOrgFlag(),
+  };
+
   async run(): Promise<DatabaseJson> {
-    const db = await (await this.api()).resetPassword(this.args.database);
+    const db = await (await this.api()).resetPassword(this.args.database, this.flags.org);
     this.log(`New password set for ${db.name}; the old one no longer works.`);
     this.log(`URL: ${db.privateUrl}`);
     if (db.restToken) {

@@ -2,6 +2,7 @@ import {Args, Flags} from '@oclif/core';
 import {ApiError} from '../../api/errors';
 import type {Database, DatabaseStats, DatabaseTls} from '../../api/types';
 import {BaseCommand} from '../../cli/base-command';
+import {databaseOrgFlag} from '../../cli/flags';
 import {restEnvOrUsage} from './env';
 import {databaseJson, type DatabaseJson, withEndpoints, eviction, lag, regionsList, statusText, usage} from '../../cli/format';
 
@@ -23,12 +24,14 @@ export default class RedisStatus extends BaseCommand<typeof RedisStatus> {
     '<%= config.bin %> <%= command.id %> my-cache',
     '<%= config.bin %> <%= command.id %> my-cache --json',
     '<%= config.bin %> <%= command.id %> my-cache --env >> .env',
+    '<%= config.bin %> <%= command.id %> my-cache --org acme',
   ];
 
   static flags = {
     env: Flags.boolean({
       summary: 'print only the UPSTASH_REDIS_REST_URL / UPSTASH_REDIS_REST_TOKEN lines (see `redis env` for a region or the read-only token)',
     }),
+    org: databaseOrgFlag(),
   };
 
   static args = {
@@ -38,15 +41,15 @@ export default class RedisStatus extends BaseCommand<typeof RedisStatus> {
   async run(): Promise<StatusJson> {
     const api = await this.api();
     if (this.flags.env) {
-      const db = await api.getDatabase(this.args.database);
+      const db = await api.getDatabase(this.args.database, this.flags.org);
       const env = restEnvOrUsage(db);
       for (const [k, v] of Object.entries(env)) this.log(`${k}=${v}`);
       return {...databaseJson(db), env};
     }
     const [db, stats] = await Promise.all([
-      api.getDatabase(this.args.database),
+      api.getDatabase(this.args.database, this.flags.org),
       // Usage is extra: a server that cannot give it still shows the database.
-      api.getStats(this.args.database).catch((error: unknown) => {
+      api.getStats(this.args.database, this.flags.org).catch((error: unknown) => {
         if (error instanceof ApiError && error.status !== 401) return undefined;
         throw error;
       }),

@@ -1,6 +1,7 @@
 import {Args, Flags} from '@oclif/core';
 import type {Database, UpdateDatabaseRequest} from '../../api/types';
 import {BaseCommand} from '../../cli/base-command';
+import {databaseOrgFlag} from '../../cli/flags';
 import {withSpinner} from '../../cli/spinner';
 import {parseRegionList, validatePlan, validateReplicaRegions} from '../../cli/database-inputs';
 import * as ask from '../../cli/database-prompts';
@@ -31,6 +32,7 @@ export default class RedisUpdate extends BaseCommand<typeof RedisUpdate> {
     // reaches for create's -r/--region (and --name) here.
     region: Flags.string({char: 'r', hidden: true}),
     name: Flags.string({char: 'n', hidden: true}),
+    org: databaseOrgFlag(),
   };
 
   async run(): Promise<DatabaseJson> {
@@ -56,7 +58,7 @@ export default class RedisUpdate extends BaseCommand<typeof RedisUpdate> {
       );
     }
     const api = await this.api();
-    const db = await api.getDatabase(this.args.database);
+    const db = await api.getDatabase(this.args.database, f.org);
     const prompting = !fromFlags;
     const [regions, plans] = await Promise.all([
       f['replica-regions'] !== undefined || prompting ? api.listRegions() : undefined,

@@ -55,9 +55,19 @@ export function checkNotDeleting(rec: DatabaseRecord): void {
   if (rec.status === 'deleting') throw new ApiError(422, 'invalid_change', `database ${rec.name} is being deleted`);
 }
 
-/** 409 name_taken. */
-export function nameTaken(name: string): ApiError {
-  return new ApiError(409, 'name_taken', `a database named ${name} already exists; choose another name`);
+/** 409 name_taken: the organization has a database of that name (names are unique per organization). */
+export function nameTaken(name: string, org: string): ApiError {
+  return new ApiError(409, 'name_taken', `organization ${org} already has a database named ${name}; choose another name`);
+}
+
+/** 409 ambiguous_name: the name is used in several of the token's organizations; `details.orgs` lists them. */
+export function ambiguousName(name: string, orgs: string[]): ApiError {
+  return new ApiError(
+    409,
+    'ambiguous_name',
+    `${orgs.length} databases are named ${name}, in organizations ${orgs.join(', ')}: pass ?org=<slug> (CLI: --org) or use the database id`,
+    {orgs},
+  );
 }
 
 /** The processes a database should have; a new one gets port 0 so that the provisioner picks it

@@ -12,7 +12,7 @@ import type {CreateDatabaseRequest, Database, UpdateDatabaseRequest} from '../sc
 import {Convergence} from './convergence';
 import {ProcessEvents} from './events';
 import {replayed, requestSha256} from './idempotency';
-import {checkNotDeleting, checkPlan, checkReadRegions, checkRegion, checkUpdatable, nameTaken, sameSet, withPorts} from './rules';
+import {ambiguousName, checkNotDeleting, checkPlan, checkReadRegions, checkRegion, checkUpdatable, nameTaken, sameSet, withPorts} from './rules';
 import {RestUrlOf, toWire, TlsOf, UrlOf} from './wire';
 import {OrgQuotas, quotasFromEnv} from '../quotas';
 
@@ -67,11 +67,19 @@ export class DatabaseService {
 
   // ---- reads
 
-  resolve(token: TokenRecord, idOrName: string): DatabaseRecord {
-    const rec = this.store.getDatabase(idOrName) ?? this.store.getDatabaseByName(idOrName);
-    // Another organization's database answers exactly like a missing one.
-    if (!rec || !token.orgs.includes(rec.org)) throw notFound(`database ${idOrName}`);
-    return rec;
+  /**
+   * The database an id or a name designates among the token's organizations (or only `org`'s).
+   * An id wins over a name. 404 when there is none (another organization's database answers
+   * exactly like a missing one), 409 ambiguous_name when the name is used in more than one.
+   */
+  resolve(token: TokenRecord, idOrName: string, org?: string): DatabaseRecord {
+    const orgs = this.visibleOrgs(token, org);
+    const byId = this.store.getDatabase(idOrName);
+    if (byId && orgs.includes(byId.org)) return byId;
+    const named = this.store.findDatabasesByName(idOrName, orgs);
+    if (named.length > 1) throw ambiguousName(idOrName, named.map((r) => r.org));
+    if (named.length === 0) throw notFound(org === undefined ? `database ${idOrName}` : `database ${idOrName} in organization ${org}`);
+    return named[0];
   }
 
   visibleOrgs(token: TokenRecord, org?: string): string[] {
@@ -100,9 +108,9 @@ export class DatabaseService {
     // The name's pattern is checked by the request schema.
     let name = body.name;
     if (name !== undefined) {
-      if (this.store.nameExists(name)) throw nameTaken(name);
+      if (this.store.nameExists(orgs[0], name)) throw nameTaken(name, orgs[0]);
     } else {
-      name = this.freeGeneratedName();
+      name = this.freeGeneratedName(orgs[0]);
     }
     const now = new Date().toISOString();
     const rec: DatabaseRecord = {
@@ -125,7 +133,7 @@ export class DatabaseService {
     try {
       this.store.insertDatabase(rec, idempotencyKey ? {key: idempotencyKey, tokenId: token.id, requestSha256: bodySha256} : undefined);
     } catch (err) {
-      if (err instanceof NameTakenError) throw nameTaken(rec.name);
+      if (err instanceof NameTakenError) throw nameTaken(rec.name, rec.org);
       // A concurrent request with the same key won the race: answer like a retry.
       const earlier = idempotencyKey ? replayed(this.store, token, idempotencyKey, bodySha256) : undefined;
       if (earlier) return {db: earlier, replayed: true};
@@ -136,8 +144,8 @@ export class DatabaseService {
     return {db: rec, replayed: false};
   }
 
-  async update(token: TokenRecord, idOrName: string, body: UpdateDatabaseRequest): Promise<DatabaseRecord> {
-    const rec = this.resolve(token, idOrName);
+  async update(token: TokenRecord, idOrName: string, body: UpdateDatabaseRequest, org?: string): Promise<DatabaseRecord> {
+    const rec = this.resolve(token, idOrName, org);
     checkUpdatable(rec, body);
     const plan = body.plan !== undefined ? checkPlan(this.catalogue, body.plan).id : rec.plan;
     const readRegions =
@@ -167,8 +175,8 @@ export class DatabaseService {
     return updated;
   }
 
-  remove(token: TokenRecord, idOrName: string): DatabaseRecord {
-    const rec = this.resolve(token, idOrName);
+  remove(token: TokenRecord, idOrName: string, org?: string): DatabaseRecord {
+    const rec = this.resolve(token, idOrName, org);
     if (rec.status === 'deleting') return rec;
     const updated = this.store.updateDatabase(rec.id, {status: 'deleting', statusMessage: null})!;
     this.log.info({databaseId: rec.id}, 'database delete accepted');
@@ -176,8 +184,8 @@ export class DatabaseService {
     return updated;
   }
 
-  async resetPassword(token: TokenRecord, idOrName: string): Promise<DatabaseRecord> {
-    const rec = this.resolve(token, idOrName);
+  async resetPassword(token: TokenRecord, idOrName: string, org?: string): Promise<DatabaseRecord> {
+    const rec = this.resolve(token, idOrName, org);
     checkNotDeleting(rec);
     const password = newPassword();
     // The REST tokens go with the password, as on the hosted service (reset-password).
@@ -208,10 +216,10 @@ export class DatabaseService {
     return this.convergence.reconcile();
   }
 
-  private freeGeneratedName(): string {
+  private freeGeneratedName(org: string): string {
     for (let i = 0; i < 50; i++) {
       const name = generatedName();
-      if (!this.store.nameExists(name)) return name;
+      if (!this.store.nameExists(org, name)) return name;
     }
     throw new ApiError(500, 'internal', 'could not generate a free database name; pass one with "name"');
   }

@@ -7,6 +7,7 @@ import {
   errorResponses,
   IdOrNameParams,
   ListQuery,
+  OrgQuery,
   UpdateDatabaseRequest,
 } from '../schemas';
 // Request types come from the schemas through the app's TypeBox type provider.
@@ -74,10 +75,11 @@ export function databaseRoutes(app: ApiApp, svc: DatabaseService, opts: AppOptio
         summary: 'A database by id or name',
         tags,
         params: IdOrNameParams,
-        response: {200: Type.Ref('Database#'), ...errorResponses(401, 404)},
+        querystring: OrgQuery,
+        response: {200: Type.Ref('Database#'), ...errorResponses(401, 404, 409)},
       },
     },
-    async (req) => svc.toWire(svc.resolve(req.token!, req.params.idOrName)),
+    async (req) => svc.toWire(svc.resolve(req.token!, req.params.idOrName, req.query.org)),
   );
 
   app.patch(
@@ -87,12 +89,13 @@ export function databaseRoutes(app: ApiApp, svc: DatabaseService, opts: AppOptio
         summary: 'Change read regions, plan or eviction (name and primary region are immutable: 422)',
         tags,
         params: IdOrNameParams,
+        querystring: OrgQuery,
         body: UpdateDatabaseRequest,
-        response: {200: Type.Ref('Database#'), ...errorResponses(400, 401, 404, 422, 503)},
+        response: {200: Type.Ref('Database#'), ...errorResponses(400, 401, 404, 409, 422, 503)},
       },
     },
     async (req) => {
-      const rec = await svc.update(req.token!, req.params.idOrName, req.body);
+      const rec = await svc.update(req.token!, req.params.idOrName, req.body, req.query.org);
       return svc.toWire(rec);
     },
   );
@@ -104,11 +107,12 @@ export function databaseRoutes(app: ApiApp, svc: DatabaseService, opts: AppOptio
         summary: 'Delete a database: its processes stop, its data is removed, then the record is gone',
         tags,
         params: IdOrNameParams,
-        response: {202: Type.Ref('Database#'), ...errorResponses(401, 404)},
+        querystring: OrgQuery,
+        response: {202: Type.Ref('Database#'), ...errorResponses(401, 404, 409)},
       },
     },
     async (req, reply) => {
-      const rec = svc.remove(req.token!, req.params.idOrName);
+      const rec = svc.remove(req.token!, req.params.idOrName, req.query.org);
       reply.status(202);
       return svc.toWire(rec);
     },
@@ -121,10 +125,11 @@ export function databaseRoutes(app: ApiApp, svc: DatabaseService, opts: AppOptio
         summary: 'Replace the password: the old one stops working at once',
         tags,
         params: IdOrNameParams,
-        response: {200: Type.Ref('Database#'), ...errorResponses(401, 404, 422, 503)},
+        querystring: OrgQuery,
+        response: {200: Type.Ref('Database#'), ...errorResponses(401, 404, 409, 422, 503)},
       },
     },
-    async (req) => svc.toWire(await svc.resetPassword(req.token!, req.params.idOrName)),
+    async (req) => svc.toWire(await svc.resetPassword(req.token!, req.params.idOrName, req.query.org)),
   );
 
   app.get(
@@ -134,11 +139,12 @@ export function databaseRoutes(app: ApiApp, svc: DatabaseService, opts: AppOptio
         summary: "Usage against the plan's limits, and replication lag per read region",
         tags,
         params: IdOrNameParams,
-        response: {200: Type.Ref('DatabaseStats#'), ...errorResponses(401, 404, 503)},
+        querystring: OrgQuery,
+        response: {200: Type.Ref('DatabaseStats#'), ...errorResponses(401, 404, 409, 503)},
       },
     },
     async (req) => {
-      const rec = svc.resolve(req.token!, req.params.idOrName);
+      const rec = svc.resolve(req.token!, req.params.idOrName, req.query.org);
       return opts.dataPlane.stats(rec);
     },
   );

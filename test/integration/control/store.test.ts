@@ -1,7 +1,9 @@
 // The SQLite store on its own: migrations, constraints and cascades that the API relies on.
-import {rmSync} from 'node:fs';
+import {mkdirSync, rmSync} from 'node:fs';
 import {join} from 'node:path';
+import Database from 'better-sqlite3';
 import {DatabaseRecord, NameTakenError, openStore} from '../../../src/store';
+import {migrate} from '../../../src/store/migrate';
 import {tempHome} from './helpers';
 import {databaseRecord} from '../../fixtures/records';
 
@@ -18,7 +20,7 @@ test('records survive a reopen; migrations run once', () => {
   a.insertDatabase(record('id1', 'one', '2026-01-01T00:00:00.000Z'), {key: 'k', tokenId: 'tok_1', requestSha256: 'r'});
   a.close();
   const b = openStore(join(home));
-  expect(b.getDatabaseByName('one')).toMatchObject({id: 'id1', readRegions: ['ams'], processes: [{role: 'primary'}, {role: 'replica'}]});
+  expect(b.findDatabasesByName('one', ['acme'])[0]).toMatchObject({id: 'id1', readRegions: ['ams'], processes: [{role: 'primary'}, {role: 'replica'}]});
   expect(b.findTokenBySecretHash('h1')?.orgs).toEqual(['acme']);
   expect(b.getOrg('acme')?.cachePassword).toBe('c');
   b.close();
@@ -63,4 +65,56 @@ test('tokens: listed per organization, last use kept to the interval, deletion t
   expect(st.getDatabase('id9')).toBeDefined(); // the database stays
   st.close();
   rmSync(dir, {recursive: true, force: true});
+
+test('names are unique per organization: the same name in two, NameTakenError within one', () => {
+  const st = openStore(home);
+  st.createOrg({slug: 'beta', name: 'Beta', type: 'shared', cachePassword: 'b', createdAt: new Date().toISOString()});
+  st.insertDatabase(record('id3', 'same', '2026-01-03T00:00:00.000Z'));
+  st.insertDatabase({...record('id4', 'same', '2026-01-04T00:00:00.000Z'), org: 'beta'});
+  expect(() => st.insertDatabase(record('id5', 'same', '2026-01-05T00:00:00.000Z'))).toThrow(NameTakenError);
+  expect([st.nameExists('acme', 'same'), st.nameExists('beta', 'same'), st.nameExists('beta', 'other')]).toEqual([true, true, false]);
+  expect(st.findDatabasesByName('same', ['beta', 'acme']).map((d) => [d.org, d.id])).toEqual([['acme', 'id3'], ['beta', 'id4']]);
+  expect(st.findDatabasesByName('same', ['beta']).map((d) => d.id)).toEqual(['id4']);
+  expect(st.findDatabasesByName('same', [])).toEqual([]);
+  st.close();
+});
+
+test('migration 002 keeps every row, column and index of a store made before it, and its cascades', () => {
+  const dir = join(home, 'v1');
+  mkdirSync(dir);
+  const file = join(dir, 'redfly.db');
+  // A store as the previous release left it: 001 only, plus a column a step of its own added.
+  const old = new Database(file);
+  old.pragma('foreign_keys = ON');
+  migrate(old, undefined, {});
+  old.exec("ALTER TABLE databases ADD COLUMN extra TEXT NOT NULL DEFAULT 'kept'");
+  old.exec(`INSERT INTO organizations VALUES ('acme', 'Acme', 'shared', 'c', '2026-01-01T00:00:00.000Z');
+    INSERT INTO tokens VALUES ('tok_1', 't', 'h1', '2026-01-01T00:00:00.000Z');
+    INSERT INTO databases (id, name, org_slug, plan, primary_region, status, password, created_at, updated_at, extra)
+      VALUES ('id1', 'one', 'acme', 'free', 'mad', 'ready', 'pw', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z', 'mine');
+    INSERT INTO database_processes VALUES ('id1', 'mad', 'primary', 21000);
+    INSERT INTO idempotency_keys VALUES ('k', 'tok_1', 'r', 'id1', '2026-01-01T00:00:00.000Z');`);
+  old.close();
+
+  const st = openStore(dir);
+  expect(st.findDatabasesByName('one', ['acme'])[0]).toMatchObject({id: 'id1', password: 'pw', processes: [{port: 21000}]});
+  expect(st.findIdempotency('k', 'tok_1')).toEqual({requestSha256: 'r', databaseId: 'id1'});
+  st.createOrg({slug: 'beta', name: 'Beta', type: 'shared', cachePassword: 'b', createdAt: new Date().toISOString()});
+  st.insertDatabase({...record('id2', 'one', '2026-01-02T00:00:00.000Z'), org: 'beta'});
+  expect(() => st.insertDatabase(record('id3', 'one', '2026-01-03T00:00:00.000Z'))).toThrow(NameTakenError);
+  st.deleteDatabase('id1');
+  expect(st.findIdempotency('k', 'tok_1')).toBeUndefined();
+  st.close();
+
+  const raw = new Database(file, {readonly: true});
+  expect(raw.prepare("SELECT extra FROM databases WHERE id = 'id2'").get()).toEqual({extra: 'kept'});
+  expect(raw.prepare('SELECT COUNT(*) AS n FROM database_processes').get()).toEqual({n: 2}); // id2's primary and replica
+  const indexes = (raw.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'databases' AND sql IS NOT NULL").all() as {name: string}[]).map((r) => r.name);
+  expect(indexes.sort()).toEqual(['databases_page', 'databases_page_by_org']);
+  expect((raw.prepare('SELECT version FROM schema_migrations ORDER BY version').all() as {version: string}[]).map((r) => r.version)).toEqual([
+    '001_initial.sql',
+    '002_database_names_per_org',
+  ]);
+  expect(raw.pragma('foreign_key_check')).toEqual([]);
+  raw.close();
 });

@@ -60,6 +60,22 @@ describe('requests', () => {
     scope.done();
   });
 
+  it('narrows a name to an organization with ?org= on every database route', async () => {
+    const scope = nock(API)
+      .get('/v1/databases/x').query({org: 'acme'}).reply(200, db())
+      .patch('/v1/databases/x', {plan: '200mb'}).query({org: 'acme'}).reply(200, db())
+      .delete('/v1/databases/x').query({org: 'acme'}).reply(202, db({status: 'deleting'}))
+      .post('/v1/databases/x/reset-password', {}).query({org: 'acme'}).reply(200, db())
+      .get('/v1/databases/x/stats').query({org: 'acme'}).reply(200, {id: 'x'});
+    const c = client();
+    await c.getDatabase('x', 'acme');
+    await c.updateDatabase('x', {plan: '200mb'}, 'acme');
+    await c.deleteDatabase('x', 'acme');
+    await c.resetPassword('x', 'acme');
+    await c.getStats('x', 'acme');
+    scope.done();
+  });
+
   it('covers every route of the contract', async () => {
     const scope = nock(API)
       .get('/healthz').reply(200, {ok: true})

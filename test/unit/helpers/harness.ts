@@ -180,6 +180,6 @@ export const ORGS: Organization[] = [
   {slug: 'personal', name: 'Personal', type: 'personal', createdAt: '2026-11-24T00:00:00.000Z'},
 ];
 
-export function apiError(code: string, message: string) {
-  return {error: {code, message, requestId: 'req-test'}};
+export function apiError(code: string, message: string, details?: unknown) {
+  return {error: {code, message, requestId: 'req-test', ...(details === undefined ? {} : {details})}};
 }

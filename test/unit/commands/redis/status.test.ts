@@ -66,4 +66,19 @@ describe('redis status', () => {
     expect(stdout).not.toContain('Connections');
     scope.done();
   });
+
+  it("--org names the organization of an ambiguous name; without it the API's 409 says which to pass", async () => {
+    const scope = api()
+      .get('/v1/databases/my-cache').reply(409, apiError('ambiguous_name', '2 databases are named my-cache', {orgs: ['acme', 'personal']}))
+      .get('/v1/databases/my-cache/stats').reply(409, apiError('ambiguous_name', '2 databases are named my-cache', {orgs: ['acme', 'personal']}))
+      .get('/v1/databases/my-cache').query({org: 'acme'}).reply(200, db({org: 'acme'}))
+      .get('/v1/databases/my-cache/stats').query({org: 'acme'}).reply(200, stats);
+    const ambiguous = await run(RedisStatus, ['my-cache']);
+    expect(ambiguous.exitCode).not.toBe(0);
+    expect(ambiguous.stderr).toContain("pass --org with the database's organization: acme, personal");
+    const picked = await run(RedisStatus, ['my-cache', '--org', 'acme', '--json']);
+    expect(picked.exitCode).toBe(0);
+    expect(JSON.parse(picked.stdout).org).toBe('acme');
+    scope.done();
+  });
 });
