@@ -1,7 +1,7 @@
 import type {FastifyRequest} from 'fastify';
 import type {Store, TokenRecord} from '../store';
 import {ApiError} from './errors';
-import {isOrgScopedSecret, sha256} from './ids';
+import {sha256} from './ids';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -31,13 +31,11 @@ export function authenticate(store: Store, req: FastifyRequest): TokenRecord {
   const token = store.findTokenBySecretHash(sha256(match[1]));
   if (!token) throw unauthorized('invalid access token');
   store.touchToken(token.id, new Date().toISOString(), LAST_USE_RESOLUTION_MS);
-  if (isOrgScopedSecret(match[1])) orgScoped.add(token);
   return token;
 }
 
-const orgScoped = new WeakSet<TokenRecord>();
-
-/** A token made by POST /v1/orgs/{slug}/tokens: limited to its organization for good. */
+/** A token made by POST /v1/orgs/{slug}/tokens: limited to its organization for good. Read
+ *  from the record (tokens made before the rfo_ prefix are recognised too). */
 export function isOrgScoped(token: TokenRecord): boolean {
-  return orgScoped.has(token);
+  return token.scope === 'org';
 }

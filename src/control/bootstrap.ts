@@ -52,6 +52,7 @@ export function ensureLocalCredentials(store: Store, home: string, apiUrl: strin
         name: 'local',
         secretSha256: sha256(token),
         orgs: [PERSONAL_ORG],
+        scope: 'user',
         createdAt: new Date().toISOString(),
       });
     });

@@ -16,10 +16,9 @@ export const newRestToken = (): string => `rfr_${randomString(44)}`;
 export const newReadOnlyRestToken = (): string => `rfro_${randomString(44)}`;
 export const newTokenId = (): string => `tok_${randomString(12, LOWER_ALNUM)}`;
 export const newTokenSecret = (): string => `rf_${randomString(40)}`;
-/** An organization-scoped token: the prefix is part of the hashed secret, so it cannot be
- *  changed by its holder, and marks a token that may not widen its own scope. */
+/** An organization-scoped token's secret: the prefix tells a reader (logs, secret scanners) what
+ *  kind of token leaked; what the token may do comes from its record's scope. */
 export const newOrgTokenSecret = (): string => `rfo_${randomString(40)}`;
-export const isOrgScopedSecret = (secret: string): boolean => secret.startsWith('rfo_');
 export const newRequestId = (): string => `req_${randomString(16, LOWER_ALNUM)}`;
 
 export const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');

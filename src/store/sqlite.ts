@@ -38,6 +38,7 @@ interface TokenRow {
   id: string;
   name: string;
   secret_sha256: string;
+  scope: TokenRecord['scope'];
   created_at: string;
   last_used_at: string | null;
 }
@@ -74,7 +75,7 @@ export class SqliteStore implements Store {
       getOrg: d.prepare('SELECT * FROM organizations WHERE slug = ?'),
       grant: d.prepare('INSERT OR IGNORE INTO token_orgs (token_id, org_slug) VALUES (?, ?)'),
       insertToken: d.prepare(
-        'INSERT INTO tokens (id, name, secret_sha256, created_at) VALUES (@id, @name, @secretSha256, @createdAt)',
+        'INSERT INTO tokens (id, name, secret_sha256, scope, created_at) VALUES (@id, @name, @secretSha256, @scope, @createdAt)',
       ),
       tokenByHash: d.prepare('SELECT * FROM tokens WHERE secret_sha256 = ?'),
       tokenById: d.prepare('SELECT * FROM tokens WHERE id = ?'),
@@ -147,7 +148,13 @@ export class SqliteStore implements Store {
 
   createToken(token: TokenRecord): void {
     this.transaction(() => {
-      this.stmts.insertToken.run({id: token.id, name: token.name, secretSha256: token.secretSha256, createdAt: token.createdAt});
+      this.stmts.insertToken.run({
+        id: token.id,
+        name: token.name,
+        secretSha256: token.secretSha256,
+        scope: token.scope,
+        createdAt: token.createdAt,
+      });
       for (const org of token.orgs) this.stmts.grant.run(token.id, org);
     });
   }
@@ -183,6 +190,7 @@ export class SqliteStore implements Store {
       name: row.name,
       secretSha256: row.secret_sha256,
       orgs,
+      scope: row.scope,
       createdAt: row.created_at,
       lastUsedAt: row.last_used_at,
     };

@@ -20,10 +20,15 @@ export interface TokenRecord {
   name: string;
   secretSha256: string;
   orgs: string[];
+  /** 'user': may create organizations (and gains them); 'org': made for its organizations by
+   *  POST /v1/orgs/{slug}/tokens, may never widen its scope. */
+  scope: TokenScope;
   createdAt: string;
   /** When the token last authenticated a request (to the minute); null or absent: never. */
   lastUsedAt?: string | null;
 }
+
+export type TokenScope = 'user' | 'org';
 
 export interface ProcessRecord {
   region: string;

@@ -50,13 +50,14 @@ export function tokenRoutes(app: ApiApp, store: Store): void {
       const {slug} = req.params;
       if (!req.token!.orgs.includes(slug)) throw notFound(`organization ${slug}`);
       const body = req.body ?? {};
-      // an org-scoped secret (rfo_): it can never widen itself to another organization (issue 10)
+      // scope 'org': it can never widen itself to another organization (issue 10); rfo_ labels the secret
       const secret = newOrgTokenSecret();
       const token: TokenRecord = {
         id: newTokenId(),
         name: body.name ?? `${slug} token`,
         secretSha256: sha256(secret),
         orgs: [slug],
+        scope: 'org',
         createdAt: new Date().toISOString(),
         lastUsedAt: null,
       };

@@ -377,7 +377,7 @@ describe('organizations, tokens and visibility', () => {
   const acmeOrg = () =>
     (acme ??= (async () => {
       const creator = newTokenSecret();
-      store.createToken({id: newTokenId(), name: 'acme-creator', secretSha256: sha256(creator), orgs: ['personal'], createdAt: new Date().toISOString()});
+      store.createToken({id: newTokenId(), name: 'acme-creator', secretSha256: sha256(creator), orgs: ['personal'], scope: 'user', createdAt: new Date().toISOString()});
       const org = await call('POST', '/v1/orgs', {slug: 'acme', name: 'Acme'}, {}, creator);
       const t = await call('POST', '/v1/orgs/acme/tokens', {name: 'ci'}, {}, creator);
       return {creator, org, otherToken: t.body.token, t};
@@ -392,6 +392,13 @@ describe('organizations, tokens and visibility', () => {
     expect(t.body).toMatchObject({orgs: ['acme'], name: 'ci'});
     expect((await call('GET', '/v1/whoami', undefined, {}, otherToken)).body.orgs).toEqual(['acme']);
     expectError(await call('POST', '/v1/orgs/personal/tokens', {}, {}, otherToken), 404, 'not_found');
+  });
+
+  test('a token made for an organization before the rfo_ prefix cannot create organizations either', async () => {
+    const old = newTokenSecret(); // rf_, as POST /v1/orgs/{slug}/tokens made them; the record says 'org'
+    store.createToken({id: newTokenId(), name: 'old-ci', secretSha256: sha256(old), orgs: ['personal'], scope: 'org', createdAt: new Date().toISOString()});
+    expectError(await call('POST', '/v1/orgs', {slug: 'widened-old'}, {}, old), 403, 'forbidden');
+    expect((await call('GET', '/v1/orgs', undefined, {}, old)).body.map((o: Json) => o.slug)).toEqual(['personal']);
   });
 
   test("another org's database is a 404, never a 403", async () => {

@@ -1,5 +1,5 @@
 // The SQLite store on its own: migrations, constraints and cascades that the API relies on.
-import {mkdirSync, rmSync} from 'node:fs';
+import {copyFileSync, mkdirSync, rmSync} from 'node:fs';
 import {join} from 'node:path';
 import Database from 'better-sqlite3';
 import {DatabaseRecord, NameTakenError, openStore} from '../../../src/store';
@@ -16,7 +16,7 @@ const record = (id: string, name: string, at: string): DatabaseRecord =>
 test('records survive a reopen; migrations run once', () => {
   const a = openStore(home);
   a.createOrg({slug: 'acme', name: 'Acme', type: 'shared', cachePassword: 'c', createdAt: new Date().toISOString()});
-  a.createToken({id: 'tok_1', name: 't', secretSha256: 'h1', orgs: ['acme'], createdAt: new Date().toISOString()});
+  a.createToken({id: 'tok_1', name: 't', secretSha256: 'h1', orgs: ['acme'], scope: 'org', createdAt: new Date().toISOString()});
   a.insertDatabase(record('id1', 'one', '2026-01-01T00:00:00.000Z'), {key: 'k', tokenId: 'tok_1', requestSha256: 'r'});
   a.close();
   const b = openStore(join(home));
@@ -45,8 +45,8 @@ test('tokens: listed per organization, last use kept to the interval, deletion t
   const st = openStore(dir);
   st.createOrg({slug: 'acme', name: 'Acme', type: 'shared', cachePassword: 'c', createdAt: '2026-01-01T00:00:00.000Z'});
   st.createOrg({slug: 'beta', name: 'Beta', type: 'shared', cachePassword: 'd', createdAt: '2026-01-01T00:00:00.000Z'});
-  st.createToken({id: 'tok_b', name: 'second', secretSha256: 'hb', orgs: ['acme'], createdAt: '2026-01-02T00:00:00.000Z'});
-  st.createToken({id: 'tok_a', name: 'first', secretSha256: 'ha', orgs: ['acme', 'beta'], createdAt: '2026-01-01T00:00:00.000Z'});
+  st.createToken({id: 'tok_b', name: 'second', secretSha256: 'hb', orgs: ['acme'], scope: 'org', createdAt: '2026-01-02T00:00:00.000Z'});
+  st.createToken({id: 'tok_a', name: 'first', secretSha256: 'ha', orgs: ['acme', 'beta'], scope: 'user', createdAt: '2026-01-01T00:00:00.000Z'});
   expect(st.listTokens('acme').map((t) => t.id)).toEqual(['tok_a', 'tok_b']);
   expect(st.listTokens('beta').map((t) => [t.id, t.orgs])).toEqual([['tok_a', ['acme', 'beta']]]);
   expect(st.getToken('tok_b')?.lastUsedAt).toBeNull();
@@ -79,17 +79,24 @@ test('names are unique per organization: the same name in two, NameTakenError wi
   st.close();
 });
 
-test('migration 002 keeps every row, column and index of a store made before it, and its cascades', () => {
+test('migrations 002 and 003 keep every row, column and index of a store made before them, and its cascades', () => {
   const dir = join(home, 'v1');
   mkdirSync(dir);
   const file = join(dir, 'redfly.db');
   // A store as the previous release left it: 001 only, plus a column a step of its own added.
+  const only001 = join(dir, 'migrations');
+  mkdirSync(only001);
+  copyFileSync(join(__dirname, '../../../src/store/migrations/001_initial.sql'), join(only001, '001_initial.sql'));
   const old = new Database(file);
   old.pragma('foreign_keys = ON');
-  migrate(old, undefined, {});
+  migrate(old, only001, {});
   old.exec("ALTER TABLE databases ADD COLUMN extra TEXT NOT NULL DEFAULT 'kept'");
   old.exec(`INSERT INTO organizations VALUES ('acme', 'Acme', 'shared', 'c', '2026-01-01T00:00:00.000Z');
+    INSERT INTO organizations VALUES ('personal', 'Personal', 'personal', 'p', '2026-01-01T00:00:00.000Z');
     INSERT INTO tokens VALUES ('tok_1', 't', 'h1', '2026-01-01T00:00:00.000Z');
+    INSERT INTO tokens VALUES ('tok_local', 'local', 'h2', '2026-01-01T00:00:00.000Z');
+    INSERT INTO tokens VALUES ('tok_p', 'personal token', 'h3', '2026-01-01T00:00:00.000Z');
+    INSERT INTO token_orgs VALUES ('tok_1', 'acme'), ('tok_local', 'personal'), ('tok_local', 'acme'), ('tok_p', 'personal');
     INSERT INTO databases (id, name, org_slug, plan, primary_region, status, password, created_at, updated_at, extra)
       VALUES ('id1', 'one', 'acme', 'free', 'mad', 'ready', 'pw', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z', 'mine');
     INSERT INTO database_processes VALUES ('id1', 'mad', 'primary', 21000);
@@ -99,6 +106,8 @@ test('migration 002 keeps every row, column and index of a store made before it,
   const st = openStore(dir);
   expect(st.findDatabasesByName('one', ['acme'])[0]).toMatchObject({id: 'id1', password: 'pw', processes: [{port: 21000}]});
   expect(st.findIdempotency('k', 'tok_1')).toEqual({requestSha256: 'r', databaseId: 'id1'});
+  // 003: the first start's token is the user's; every other token was made for an organization
+  expect(['h1', 'h2', 'h3'].map((h) => st.findTokenBySecretHash(h)?.scope)).toEqual(['org', 'user', 'org']);
   st.createOrg({slug: 'beta', name: 'Beta', type: 'shared', cachePassword: 'b', createdAt: new Date().toISOString()});
   st.insertDatabase({...record('id2', 'one', '2026-01-02T00:00:00.000Z'), org: 'beta'});
   expect(() => st.insertDatabase(record('id3', 'one', '2026-01-03T00:00:00.000Z'))).toThrow(NameTakenError);
@@ -114,6 +123,7 @@ test('migration 002 keeps every row, column and index of a store made before it,
   expect((raw.prepare('SELECT version FROM schema_migrations ORDER BY version').all() as {version: string}[]).map((r) => r.version)).toEqual([
     '001_initial.sql',
     '002_database_names_per_org',
+    '003_token_scope.sql',
   ]);
   expect(raw.pragma('foreign_key_check')).toEqual([]);
   raw.close();
