@@ -16,6 +16,8 @@ export interface CacheInputs {
   org: string;
   /** The region's URL and env lines; only when `region` was asked for. */
   region?: CacheRegionUrl;
+  /** What the server said of the cache (every region, TLS); only when `region` was asked for. */
+  info?: CacheInfo;
 }
 
 /**
@@ -46,7 +48,8 @@ export async function resolveCacheInputs(
     }
   }
   if (!wantRegion) return {org};
-  return {org, region: await resolveCacheRegion(api, await api.getCacheInfo(org), flags.region, ask)};
+  const info = await api.getCacheInfo(org);
+  return {org, info, region: await resolveCacheRegion(api, info, flags.region, ask)};
 }
 
 /** The region named by --region, else a prompt (interactive only). */

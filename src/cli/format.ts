@@ -127,3 +127,12 @@ export function restEnv(db: Database, region?: string, readOnly = false): Record
   const token = readOnly ? db.readOnlyRestToken : db.restToken;
   return {[REST_ENV_NAMES.url]: url, [REST_ENV_NAMES.token]: token ?? ''};
 }
+
+/** How a client verifies a rediss:// URL, in one line (stderr next to a URL printed alone on
+ *  stdout); undefined for redis:// or a certificate from a public CA (nothing to say). */
+export function tlsNote(url: string, tls: Database['tls']): string | undefined {
+  if (!url.startsWith('rediss://') || !tls) return undefined;
+  if (tls.caFile) return `TLS: verify with the CA in ${tls.caFile} (redis-cli --tls --cacert ${tls.caFile})`;
+  if (tls.caPem) return 'TLS: verify with the CA certificate in --json (tls.caPem)';
+  return undefined;
+}

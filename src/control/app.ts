@@ -185,6 +185,7 @@ export async function mountApi(app: ApiApp, opts: AppOptions & {databases: Datab
         cachePassword: (slug) => opts.store.getOrg(slug)?.cachePassword,
         endpoints: () => opts.dataPlane.liveEndpoints(),
         rest: (password: string) => opts.dataPlane.cacheRest(password),
+        tls: () => opts.dataPlane.tlsInfo(),
       });
     }
   });

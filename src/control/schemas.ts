@@ -115,17 +115,7 @@ export const Database = Type.Object(
     statusMessage: Type.Optional(Nullable(Type.String())),
     privateUrl: Type.String({description: 'redis://default:<password>@<host>:<port>'}),
     endpoints: Type.Optional(Type.Record(Type.String(), Type.String())),
-    tls: Type.Optional(
-      Nullable(
-        Type.Object(
-          {
-            caFile: Nullable(Type.String({description: "the CA certificate's path on the server's machine"})),
-            caPem: Nullable(Type.String({description: 'the CA certificate (PEM); null when the certificate chains to a public CA'})),
-          },
-          {description: 'How a client verifies the rediss:// endpoints; null when they are redis:// (no TLS)'},
-        ),
-      ),
-    ),
+    tls: Type.Optional(tlsInfo()),
     restUrl: Type.Optional(Type.String({description: "URL of the REST API (Upstash's) in the primary region; \"\" before the data plane ran"})),
     restEndpoints: Type.Optional(Type.Record(Type.String(), Type.String(), {description: 'region code -> REST API URL'})),
     restToken: Type.Optional(Type.String({description: 'REST API token with every permission (rest_token)'})),
@@ -185,6 +175,19 @@ export const DatabaseStats = Type.Object(
 );
 
 // The regional cache of an organization (routes/cache.ts).
+/** How a client verifies rediss:// endpoints (databases and the regional cache). */
+function tlsInfo() {
+  return Nullable(
+    Type.Object(
+      {
+        caFile: Nullable(Type.String({description: "the CA certificate's path on the server's machine"})),
+        caPem: Nullable(Type.String({description: 'the CA certificate (PEM); null when the certificate chains to a public CA'})),
+      },
+      {description: 'How a client verifies the rediss:// endpoints; null when they are redis:// (no TLS)'},
+    ),
+  );
+}
+
 const CacheRegionUrl = Type.Object({
   region: Type.String(),
   url: Type.String({description: 'redis://default:<cache password>@<gateway host>:<port of the region endpoint>'}),
@@ -197,6 +200,7 @@ export const CacheInfo = Type.Object(
     regions: Type.Array(CacheRegionUrl),
     restToken: Type.Optional(Type.String({description: 'REST API token of database 0, every command'})),
     readOnlyRestToken: Type.Optional(Type.String({description: 'REST API token of database 0, read commands only'})),
+    tls: Type.Optional(tlsInfo()),
   },
   {description: 'Where the regional cache of an organization is reached in each region'},
 );

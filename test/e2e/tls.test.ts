@@ -129,3 +129,25 @@ it('listens on the --listen address only', async () => {
   });
   expect(err).toBe('ECONNREFUSED');
 });
+
+it('server status says TLS is on and names the CA; cache url/env name it on stderr, stdout stays the URL', async () => {
+  const status = JSON.parse(ok(await redfly(['server', 'status', '--json'], {env})).stdout);
+  expect(status).toMatchObject({running: true, tls: true, caFile});
+  expect(ok(await redfly(['server', 'status'], {env})).stdout).toContain(`TLS: on (https, rediss://), CA ${caFile}`);
+
+  const cacheUrl = ok(await redfly(['redis', 'cache', 'url', '--org', 'personal', '--region', 'mad'], {env}));
+  expect(cacheUrl.stdout).toMatch(/^rediss:\/\/default:[^@]+@127\.0\.0\.2:\d+\n$/);
+  expect(cacheUrl.stderr).toContain(`redis-cli --tls --cacert ${caFile}`);
+  const cacheEnv = ok(await redfly(['redis', 'cache', 'env', '--org', 'personal', '--region', 'mad'], {env}));
+  expect(cacheEnv.stdout.trimEnd().split('\n').every((l) => /^[A-Z_]+=rediss:\/\//.test(l))).toBe(true);
+  expect(cacheEnv.stderr).toContain(caFile);
+  const asJson = JSON.parse(ok(await redfly(['redis', 'cache', 'url', '--org', 'personal', '--region', 'mad', '--json'], {env})).stdout);
+  expect(asJson.tls).toEqual({caFile, caPem: ca});
+  // the cache's rediss:// URL verifies with that CA
+  const r = new Redis(asJson.url, {tls: {ca}, maxRetriesPerRequest: 0, retryStrategy: () => null});
+  try {
+    expect(await r.ping()).toBe('PONG');
+  } finally {
+    r.disconnect();
+  }
+});

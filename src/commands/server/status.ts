@@ -17,6 +17,10 @@ export interface ServerStatusResult {
   pid: number | null;
   startedAt: string | null;
   home: string;
+  /** Whether the API and the gateways speak TLS (https, rediss://); null when not running. */
+  tls: boolean | null;
+  /** The CA that verifies them, when the server made its own or was given one (--tls-ca). */
+  caFile: string | null;
   databases: number | null;
   processes: {total: number; running: number; notRunning: ProcessLine[]} | null;
 }
@@ -44,6 +48,8 @@ export default class ServerStatus extends BaseCommand<typeof ServerStatus> {
       pid: s.pid ?? null,
       startedAt: s.startedAt ?? null,
       home,
+      tls: s.running && s.apiUrl ? s.apiUrl.startsWith('https:') : null,
+      caFile: s.caFile ?? null,
       databases: null,
       processes: null,
     };
@@ -55,6 +61,7 @@ export default class ServerStatus extends BaseCommand<typeof ServerStatus> {
       return result;
     }
     this.log(`${bin()} server running at ${s.apiUrl} (pid ${s.pid}, since ${s.startedAt})`);
+    this.log(result.tls ? `TLS: on (https, rediss://)${s.caFile ? `, CA ${s.caFile}` : ''}` : 'TLS: off (http, redis://)');
     const creds = readLocalCredentials(home);
     if (!s.healthy || !creds) {
       this.log(s.healthy ? 'No local credentials found.' : 'Starting: bringing databases back...');

@@ -19,6 +19,8 @@ export interface CacheRoutesOptions {
   /** The REST API of database 0 (src/rest): its URL per region and the cache's two tokens, for
    *  a cache password; undefined when the REST API is not running. */
   rest?: (cachePassword: string) => {urls: Record<string, string>; token: string; readOnlyToken: string} | undefined;
+  /** How clients verify the rediss:// URLs (null without TLS); absent: not said. */
+  tls?: () => CacheInfo['tls'];
 }
 
 /** redis://default:<password>@<host>:<port> of the cache at one endpoint (rediss:// with TLS). */
@@ -69,7 +71,8 @@ export const cacheRoutes: FastifyPluginAsyncTypebox<CacheRoutesOptions> = async 
       if (Object.keys(endpoints).length === 0) {
         throw new ApiError(503, 'gateway_unavailable', 'the region gateway is not running, so the cache has no address yet');
       }
-      return cacheInfo(slug, password, endpoints, opts.rest?.(password));
+      const info = cacheInfo(slug, password, endpoints, opts.rest?.(password));
+      return opts.tls ? {...info, tls: opts.tls()} : info;
     },
   );
 

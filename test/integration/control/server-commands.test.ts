@@ -56,6 +56,8 @@ test('start, status and stop with --json', async () => {
     running: true,
     healthy: true,
     apiUrl: info.apiUrl,
+    tls: false,
+    caFile: null,
     databases: 1,
     processes: {total: 2, running: 2, notRunning: []},
   });
@@ -63,6 +65,7 @@ test('start, status and stop with --json', async () => {
   expect(human.stdout).toContain(info.apiUrl);
   expect(human.stdout).toMatch(/Databases: 1/);
   expect(human.stdout).toMatch(/Processes: 2 of 2 running/);
+  expect(human.stdout).toContain('TLS: off (http, redis://)');
 
   const stopped = await redfly(['server', 'stop', '--json']);
   expect(JSON.parse(stopped.stdout)).toMatchObject({stopped: true, pid: info.pid});

@@ -1,12 +1,15 @@
 import {Flags} from '@oclif/core';
+import type {CacheInfo} from '../../../api/cache';
 import {BaseCommand} from '../../../cli/base-command';
 import {CliFailure} from '../../../cli/errors';
-import {REST_ENV_NAMES} from '../../../cli/format';
+import {REST_ENV_NAMES, tlsNote} from '../../../cli/format';
 
 export interface CacheEnvJson {
   org: string;
   region: string;
   env: Record<string, string>;
+  /** rediss:// URLs: the CA that verifies them. */
+  tls?: CacheInfo['tls'];
 }
 
 export default class RedisCacheEnv extends BaseCommand<typeof RedisCacheEnv> {
@@ -31,18 +34,20 @@ export default class RedisCacheEnv extends BaseCommand<typeof RedisCacheEnv> {
     const api = await this.api();
     const {resolveCacheInputs} = await import('../../../cli/cache-inputs');
     const ask = {canPrompt: this.canPrompt(), note: (line: string) => this.note(line), retry: (a: string[]) => this.retryWith(a)};
-    const {org, region: found} = await resolveCacheInputs(api, this.flags, true, ask);
+    const {org, region: found, info} = await resolveCacheInputs(api, this.flags, true, ask);
     const region = found!;
     if (this.flags.rest) {
-      const info = await api.getCacheInfo(org);
-      const token = this.flags['read-only'] ? info.readOnlyRestToken : info.restToken;
+      const token = this.flags['read-only'] ? info?.readOnlyRestToken : info?.restToken;
       if (!region.restUrl || !token) throw new CliFailure('the server does not report a REST API for the regional cache', 'rest_unavailable');
       const env = {[REST_ENV_NAMES.url]: region.restUrl, [REST_ENV_NAMES.token]: token};
       for (const [k, v] of Object.entries(env)) this.log(`${k}=${v}`);
       return {org, region: region.region, env};
     }
     for (const line of region.env) this.log(line);
+    // stdout stays the environment lines alone, for .env files and export $(...)
+    const note = tlsNote(region.url, info?.tls);
+    if (note && !this.jsonEnabled()) this.note(note);
     const env = Object.fromEntries(region.env.map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]));
-    return {org, region: region.region, env};
+    return {org, region: region.region, env, ...(info?.tls ? {tls: info.tls} : {})};
   }
 }

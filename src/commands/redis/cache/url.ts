@@ -1,10 +1,14 @@
 import {Flags} from '@oclif/core';
+import type {CacheInfo} from '../../../api/cache';
 import {BaseCommand} from '../../../cli/base-command';
+import {tlsNote} from '../../../cli/format';
 
 export interface CacheUrlJson {
   org: string;
   region: string;
   url: string;
+  /** rediss:// URLs: the CA that verifies them. */
+  tls?: CacheInfo['tls'];
 }
 
 export default class RedisCacheUrl extends BaseCommand<typeof RedisCacheUrl> {
@@ -25,9 +29,12 @@ export default class RedisCacheUrl extends BaseCommand<typeof RedisCacheUrl> {
     const api = await this.api();
     const {resolveCacheInputs} = await import('../../../cli/cache-inputs');
     const ask = {canPrompt: this.canPrompt(), note: (line: string) => this.note(line), retry: (a: string[]) => this.retryWith(a)};
-    const {org, region: found} = await resolveCacheInputs(api, this.flags, true, ask);
+    const {org, region: found, info} = await resolveCacheInputs(api, this.flags, true, ask);
     const region = found!;
     this.log(region.url);
-    return {org, region: region.region, url: region.url};
+    // stdout stays the URL alone, for $(redfly redis cache url)
+    const note = tlsNote(region.url, info?.tls);
+    if (note && !this.jsonEnabled()) this.note(note);
+    return {org, region: region.region, url: region.url, ...(info?.tls ? {tls: info.tls} : {})};
   }
 }

@@ -73,6 +73,18 @@ describe('redis cache url', () => {
     scope.done();
   });
 
+  it('a rediss:// URL: stdout the URL alone, the CA on stderr; --json carries it', async () => {
+    const tls = {caFile: '/srv/redfly/tls/ca.pem', caPem: '-----BEGIN CERTIFICATE-----'};
+    const secure = {org: 'acme', regions: [{region: 'ams', url: 'rediss://default:pw@gw:41002', env: ['FLY_REDIS_CACHE_URL=rediss://default:pw@gw:41002']}], tls};
+    const scope = api().get('/v1/orgs/acme/cache').times(2).reply(200, secure);
+    const text = await run(RedisCacheUrl, ['--org', 'acme', '--region', 'ams']);
+    expect(text.stdout).toBe('rediss://default:pw@gw:41002\n');
+    expect(text.stderr).toContain('redis-cli --tls --cacert /srv/redfly/tls/ca.pem');
+    const doc = await run(RedisCacheUrl, ['--org', 'acme', '--region', 'ams', '--json']);
+    expect(JSON.parse(doc.stdout).tls).toEqual(tls);
+    scope.done();
+  });
+
   it('several organizations and no terminal: a missing --org is named', async () => {
     const scope = api().get('/v1/orgs').reply(200, [...ORGS, {...ORGS[0], slug: 'acme', name: 'Acme', type: 'shared'}]);
     const {stderr, exitCode} = await run(RedisCacheUrl, ['--region', 'mad']);
