@@ -123,6 +123,7 @@ test('migrations 002 and 003 keep every row, column and index of a store made be
   expect((raw.prepare('SELECT version FROM schema_migrations ORDER BY version').all() as {version: string}[]).map((r) => r.version)).toEqual([
     '001_initial.sql',
     '002_database_names_per_org',
+    '002_rest_tokens.sql',
     '003_token_scope.sql',
   ]);
   expect(raw.pragma('foreign_key_check')).toEqual([]);
