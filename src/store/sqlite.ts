@@ -16,6 +16,8 @@ import {
 } from './types';
 import {migrate} from './migrate';
 
+export {migrate} from './migrate';
+
 interface DbRow {
   id: string;
   name: string;
