@@ -13,10 +13,10 @@ type CodeStep = (db: Database.Database) => void;
 const CODE_STEPS: Record<string, CodeStep> = {
   // Database names were unique across every organization, so org B learned org A's names from
   // 409 name_taken; now they are unique within an organization (issue 10).
-  '002_database_names_per_org': (db) =>
+  '005_database_names_per_org': (db) =>
     rebuildTable(db, 'databases', (sql) => {
       const out = sql.replace(/\bname\s+TEXT\s+NOT\s+NULL\s+UNIQUE\b/i, 'name TEXT NOT NULL');
-      if (out === sql) throw new Error('migration 002: column "name TEXT NOT NULL UNIQUE" not found in databases');
+      if (out === sql) throw new Error('migration 005: column "name TEXT NOT NULL UNIQUE" not found in databases');
       const end = out.lastIndexOf(')');
       // On a line of its own: the last column may end with a -- comment.
       return `${out.slice(0, end)}\n  , UNIQUE (org_slug, name)\n${out.slice(end)}`;

@@ -65,6 +65,7 @@ test('tokens: listed per organization, last use kept to the interval, deletion t
   expect(st.getDatabase('id9')).toBeDefined(); // the database stays
   st.close();
   rmSync(dir, {recursive: true, force: true});
+});
 
 test('names are unique per organization: the same name in two, NameTakenError within one', () => {
   const st = openStore(home);
@@ -79,7 +80,7 @@ test('names are unique per organization: the same name in two, NameTakenError wi
   st.close();
 });
 
-test('migrations 002 and 003 keep every row, column and index of a store made before them, and its cascades', () => {
+test('migrations 005 and 006 keep every row, column and index of a store made before them, and its cascades', () => {
   const dir = join(home, 'v1');
   mkdirSync(dir);
   const file = join(dir, 'redfly.db');
@@ -122,9 +123,11 @@ test('migrations 002 and 003 keep every row, column and index of a store made be
   expect(indexes.sort()).toEqual(['databases_page', 'databases_page_by_org']);
   expect((raw.prepare('SELECT version FROM schema_migrations ORDER BY version').all() as {version: string}[]).map((r) => r.version)).toEqual([
     '001_initial.sql',
-    '002_database_names_per_org',
     '002_rest_tokens.sql',
-    '003_token_scope.sql',
+    '003_redis_settings.sql',
+    '004_token_use.sql',
+    '005_database_names_per_org',
+    '006_token_scope.sql',
   ]);
   expect(raw.pragma('foreign_key_check')).toEqual([]);
   raw.close();
