@@ -7,7 +7,8 @@
 // (index.ts), so Redis enforces the rules itself, with its own NOPERM errors.
 import {ReplyError, Reply} from '../redis/client';
 import {addedHashes, capRules, parseAclLine, setuserError} from '../redis/acl-users';
-import {bulk, MAX_ARGS_KEPT} from './resp';
+import {MAX_ARGS_KEPT} from './resp';
+import {bulk} from './reply';
 import type {Session} from './session';
 import {W_ASYNC} from './state';
 import {TenantState} from './tenant';

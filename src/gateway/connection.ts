@@ -4,11 +4,13 @@
 import {passwordHash} from '../redis/acl-users';
 import {clientGetredir, clientNoEvict, clientTracking, clientUnblock} from './client-admin';
 import {clientLine, killFilter, verbatim} from './introspect';
-import {bulk, encodeCommand, errorReply, MAX_ARGS_KEPT, parseIntAt} from './resp';
+import {encodeCommand, MAX_ARGS_KEPT, parseIntAt} from './resp';
+import {bulk, errorReply} from './reply';
 import {dropPinned, ensurePinned} from './routing';
 import type {Session} from './session';
 import {W_ASYNC} from './state';
 import {Tenant} from './types';
+import {forwardBytes} from './forward';
 
 const OK = Buffer.from('+OK\r\n');
 const NOAUTH = errorReply('NOAUTH Authentication required.');
@@ -255,7 +257,7 @@ export function select(sn: Session): boolean {
   const n = parseIntAt(v, 0, v.length);
   if (sn.st.inMulti) {
     // Queued like Redis does, so EXEC reports an out-of-range index in its own reply.
-    return sn.forwardBytes(ensurePinned(sn), n === 0 || Number.isNaN(n) ? p.frameBytes() : SELECT_BAD);
+    return forwardBytes(sn, ensurePinned(sn), n === 0 || Number.isNaN(n) ? p.frameBytes() : SELECT_BAD);
   }
   if (!sn.quiet() || !sn.admit()) return false;
   if (Number.isNaN(n)) {

@@ -1,7 +1,8 @@
 // The regional cache's database 1: after SELECT 1 every command goes, one at a time and in
 // order, to the cache's virtual database (src/cache), which answers it (+OK and a replay, or an
 // error) before the next command of the connection is looked at.
-import {errorReply, parseIntAt} from './resp';
+import {parseIntAt} from './resp';
+import {errorReply} from './reply';
 import type {Session} from './session';
 import {W_ASYNC} from './state';
 import {VirtualDbResult} from './types';

@@ -8,10 +8,12 @@ import {auth, clientCommand, handleUnauthenticated, hello, reset, select} from '
 import {virtualCommand} from './db1';
 import {filterInfo, rewriteRole, rewriteText} from './introspect';
 import {arityOk, CommandInfo, Special} from './commands';
-import {bulk, encodeCommand, errorReply, MAX_ARGS_KEPT} from './resp';
+import {encodeCommand, MAX_ARGS_KEPT} from './resp';
+import {bulk, errorReply} from './reply';
 import {ensurePinned, primaryUp, route} from './routing';
 import type {Session} from './session';
 import {W_REPLIES} from './state';
+import {forwardBytes, forwardPinned, forwardRewritten} from './forward';
 
 const OK = Buffer.from('+OK\r\n');
 const EXECABORT = errorReply('EXECABORT Transaction discarded because of previous errors.');
@@ -105,10 +107,10 @@ function hook(sn: Session, info: CommandInfo): boolean | null {
     const patterns: string[] = [];
     for (let i = 2; i < p.frameArgc && i < MAX_ARGS_KEPT; i++) patterns.push(p.argString(i));
     const up = sn.st.inMulti || sn.st.watching || sn.st.sticky || sn.st.subscribed || sn.st.passthrough ? ensurePinned(sn) : primaryUp(sn);
-    return sn.forwardBytes(up, rewriteConfigGet(patterns));
+    return forwardBytes(sn, up, rewriteConfigGet(patterns));
   }
   if ((info.name === 'info' || info.name === 'role') && !sn.st.inMulti && !sn.st.passthrough) {
-    return sn.forwardRewritten(info.name === 'info' ? (b) => rewriteText(b, filterInfo) : rewriteRole);
+    return forwardRewritten(sn, info.name === 'info' ? (b) => rewriteText(b, filterInfo) : rewriteRole);
   }
   if (info.name === 'acl|whoami' && !sn.st.inMulti && !sn.st.passthrough) {
     // The user the client logged in as; the backend would name the gateway's own user.
@@ -142,7 +144,7 @@ const STATEFUL: (Handler | undefined)[] = [];
 // A nested MULTI is an error Redis answers without ending (or dooming) the transaction.
 STATEFUL[Special.Multi] = (sn) => {
   const nested = sn.st.inMulti;
-  return sn.forwardPinned(() => {
+  return forwardPinned(sn, () => {
     if (nested) {
       sn.st.queued--; // answered with an error, not queued
       return;
@@ -156,7 +158,7 @@ STATEFUL[Special.Multi] = (sn) => {
 STATEFUL[Special.Exec] = endTransaction;
 STATEFUL[Special.Discard] = endTransaction;
 STATEFUL[Special.Watch] = (sn) =>
-  sn.forwardPinned(() => {
+  forwardPinned(sn, () => {
     if (!sn.st.inMulti) sn.st.watching = true;
     else sn.st.queued--; // WATCH inside MULTI: an error, not queued
   });
@@ -166,14 +168,14 @@ STATEFUL[Special.Unwatch] = (sn) => {
     sn.write(OK);
     return true;
   }
-  return sn.forwardPinned(() => {
+  return forwardPinned(sn, () => {
     if (!sn.st.inMulti) sn.st.watching = false;
   });
 };
 STATEFUL[Special.Subscribe] = (sn) => subscribe(sn);
 
 export function subscribe(sn: Session): boolean {
-  if (sn.st.inMulti || sn.st.passthrough) return sn.forwardPinned(null);
+  if (sn.st.inMulti || sn.st.passthrough) return forwardPinned(sn, null);
   const up = ensurePinned(sn);
   if (sn.current !== null && sn.current !== up && sn.sent !== sn.recv) {
     sn.flushRun();
@@ -197,7 +199,7 @@ export function endTransaction(sn: Session, which: Special): boolean {
   const label = which === Special.Exec ? 'EXEC' : 'DISCARD';
   if (!sn.st.inMulti) {
     if (sn.st.pinnedUp !== null) {
-      return sn.forwardPinned(() => {
+      return forwardPinned(sn, () => {
         sn.st.watching = false;
       });
     }
@@ -219,11 +221,11 @@ export function endTransaction(sn: Session, which: Special): boolean {
   if (rewrites !== null) {
     // Waits for the QUEUED replies, then rewrites the noted entries of EXEC's array.
     const up = sn.st.pinnedUp!;
-    if (!sn.forwardRewritten((reply) => rewriteExec(reply, rewrites), up)) {
+    if (!forwardRewritten(sn, (reply) => rewriteExec(reply, rewrites), up)) {
       sn.st.execRewrites = rewrites;
       return false;
     }
-  } else if (!sn.forwardPinned(null)) return false;
+  } else if (!forwardPinned(sn, null)) return false;
   sn.st.inMulti = false;
   sn.st.multiFailed = false;
   sn.st.watching = false;

@@ -3,7 +3,7 @@
 // are rewritten by their position in the transaction, so a client sees the same answers
 // inside and outside MULTI. Positions count every command queued since MULTI (state.ts).
 import {clientLine, filterInfo, rewriteRole, rewriteText, verbatim} from './introspect';
-import {ReplyScanner, bulk} from './resp';
+import {ReplyScanner, bulk} from './reply';
 import type {Session} from './session';
 
 /** Remembers how the entry of the command being queued now is to be rewritten at EXEC; true

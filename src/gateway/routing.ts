@@ -8,6 +8,7 @@ import type {Session} from './session';
 import {NoBackend, W_REPLIES} from './state';
 import {Endpoint} from './types';
 import {Upstream} from './upstream';
+import {forward} from './forward';
 
 const WAIT_BUMP = encodeCommand(['PUBLISH', '__redfly__:wait', '']);
 
@@ -35,20 +36,20 @@ export function route(sn: Session, info: CommandInfo | null): boolean {
     if (!sn.quiet()) return false;
     sn.flushRun();
     up.sendDiscarded(WAIT_BUMP);
-    return sn.forward(up, false);
+    return forward(sn, up, false);
   }
   if (info !== null && info.denyoom && !sn.st.inMulti && !sn.st.passthrough && sn.st.ts!.evictionGuard) {
     // When Redis runs out of keys with a TTL it refuses the write; the gateway then switches
     // eviction to any key and sends the write again. One at a time, so order holds.
     if (!sn.quiet()) return false;
-    if (!sn.forward(up, true)) return false;
+    if (!forward(sn, up, true)) return false;
     sn.flushRun();
     sn.guarded = {bytes: Buffer.from(sn.parser.frameBytes()), up, tries: 0};
     sn.blocked |= W_REPLIES;
     return true;
   }
   sn.guarded = null;
-  if (!sn.forward(up, write)) return false;
+  if (!forward(sn, up, write)) return false;
   if (info !== null && info.blocking && !sn.st.inMulti) {
     sn.blockingSeq = sn.sent;
     if (up.pinnedTo === sn) {

@@ -1,5 +1,6 @@
 // One client connection through the life of a request: bytes in (framing, backpressure,
-// half-close), replies out, and the forwarding primitives. The rest lives along the same path:
+// half-close), replies out. The rest lives along the same path:
+//   forward.ts     the forwarding primitives (how a framed command reaches an upstream)
 //   state.ts       what Redis would keep for the connection (ConnState)
 //   dispatch.ts    what a framed command is and who handles it (the dispatch table)
 //   connection.ts  the commands the gateway answers itself (AUTH, HELLO, SELECT, RESET, CLIENT)
@@ -13,13 +14,13 @@ import * as net from 'node:net';
 import type {Admission, Ticket} from './admission';
 import {ClientView} from './introspect';
 import {CommandInfo, CommandTable} from './commands';
-import {errorReply, RequestParser} from './resp';
+import {RequestParser} from './resp';
+import {errorReply} from './reply';
 import {ClosableClient, TenantState} from './tenant';
 import {ClientSettings, Endpoint, Tenant} from './types';
 import {ReplySink, Upstream} from './upstream';
 import {handle} from './dispatch';
-import {ensurePinned, primaryUp} from './routing';
-import {ConnState, NoBackend, W_DRAIN, W_RATE, W_REPLIES, W_UPDRAIN} from './state';
+import {ConnState, NoBackend, W_DRAIN, W_RATE, W_REPLIES} from './state';
 
 export {NoBackend};
 
@@ -48,7 +49,6 @@ export interface SessionHost {
 }
 
 const INPUT_PAUSE_BYTES = 1024 * 1024;
-const MAX_IN_FLIGHT = 1024;
 
 export class Session implements ReplySink, ClosableClient {
   readonly id: number;
@@ -360,57 +360,6 @@ export class Session implements ReplySink, ClosableClient {
     return true;
   }
 
-  forward(up: Upstream, write: boolean): boolean {
-    if (!this.st.passthrough && this.current !== null && this.current !== up && this.sent !== this.recv) {
-      this.flushRun();
-      this.blocked |= W_REPLIES;
-      return false;
-    }
-    if (this.sent - this.recv >= MAX_IN_FLIGHT && !this.st.passthrough) {
-      // A client that pipelines without reading cannot make the gateway hold unbounded replies.
-      this.flushRun();
-      this.blocked |= W_REPLIES;
-      return false;
-    }
-    if (up.congested) {
-      this.flushRun();
-      this.blocked |= W_UPDRAIN;
-      up.onDrain(() => {
-        this.blocked &= ~W_UPDRAIN;
-        this.process();
-      });
-      return false;
-    }
-    if (!this.admit()) return false;
-    const p = this.parser;
-    const counted = this.st.passthrough ? 0 : 1;
-    if (p.inline !== null) {
-      this.flushRun();
-      up.send(p.inline, this, counted);
-    } else {
-      const buf = p.buf!;
-      const start = p.pos;
-      if (this.runUp === up && this.runBuf === buf && this.runEnd === start) {
-        this.runEnd = start + p.frameLen;
-        this.runCount += counted;
-      } else {
-        this.flushRun();
-        this.runUp = up;
-        this.runBuf = buf;
-        this.runStart = start;
-        this.runEnd = start + p.frameLen;
-        this.runCount = counted;
-      }
-    }
-    if (counted) {
-      this.sent++;
-      this.current = up;
-      if (write) this.st.lastWriteSeq = this.sent;
-    }
-    if (this.st.inMulti) this.st.queued++;
-    return true;
-  }
-
   flushRun(): void {
     if (this.runUp === null) return;
     const up = this.runUp;
@@ -420,47 +369,6 @@ export class Session implements ReplySink, ClosableClient {
     // The backend broke while these commands were being collected: their replies are lost.
     if (up.closed) this.close();
     else up.send(bytes, this, this.runCount);
-  }
-
-  forwardPinned(after: (() => void) | null): boolean {
-    const ok = this.forward(ensurePinned(this), true);
-    if (ok && after !== null) after();
-    return ok;
-  }
-
-  forwardBytes(up: Upstream, bytes: Buffer): boolean {
-    if (this.current !== null && this.current !== up && this.sent !== this.recv) {
-      this.flushRun();
-      this.blocked |= W_REPLIES;
-      return false;
-    }
-    if (!this.admit()) return false;
-    this.flushRun();
-    up.send(bytes, this, 1);
-    this.sent++;
-    this.current = up;
-    if (this.st.inMulti) this.st.queued++;
-    return true;
-  }
-
-  /** Forward the command, and pass its reply to the client through `fn` (whole, in order). */
-  forwardRewritten(fn: (reply: Buffer) => Buffer, on: Upstream | null = null): boolean {
-    if (!this.quiet()) return false;
-    const up = on ?? (this.st.watching || this.st.sticky || this.st.subscribed ? ensurePinned(this) : primaryUp(this));
-    if (!this.admit()) return false;
-    this.flushRun();
-    const parts: Buffer[] = [];
-    const sink: ReplySink = {
-      deliver: (bytes, complete, from) => {
-        parts.push(Buffer.from(bytes));
-        if (complete > 0) this.deliver(fn(Buffer.concat(parts)), complete, from);
-      },
-      upstreamLost: (from, reason) => this.upstreamLost(from, reason),
-    };
-    up.send(this.parser.inline ?? this.parser.frameBytes(), sink, 1);
-    this.sent++;
-    this.current = up;
-    return true;
   }
 
   // ---- upstream choice -------------------------------------------------------------------

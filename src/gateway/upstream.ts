@@ -3,7 +3,9 @@
 // to one client. Replies are scanned only to know whose they are, and forwarded as slices of
 // the bytes Redis sent.
 import * as net from 'node:net';
-import {encodeCommand, ReplyScanner} from './resp';
+import {encodeCommand} from './resp';
+import {lastInteger, pubsubKind} from './pubsub-frames';
+import {ReplyScanner} from './reply';
 import {Endpoint} from './types';
 
 /** Whoever waits for replies on an upstream. */
@@ -435,28 +437,4 @@ export class Upstream {
     if (e - s < OOM_PREFIX.length) return false;
     return data.compare(OOM_PREFIX, 0, OOM_PREFIX.length, s, s + OOM_PREFIX.length) === 0;
   }
-}
-
-const PUBSUB_KINDS = new Set(['message', 'pmessage', 'smessage', 'subscribe', 'psubscribe', 'ssubscribe',
-  'unsubscribe', 'punsubscribe', 'sunsubscribe']);
-
-/** The kind of a RESP2 Pub/Sub frame (`*3` or `*4` whose first element names a message or a
- *  confirmation), or null. Only meaningful where such a frame is due, see Upstream.outOfBand. */
-function pubsubKind(data: Buffer, p: number): string | null {
-  if (data[p] !== 42 /* '*' */ || (data[p + 1] !== 51 && data[p + 1] !== 52) || data[p + 2] !== 13) return null;
-  if (data[p + 4] !== 36 /* '$' */) return null;
-  const cr = data.indexOf(13, p + 5);
-  if (cr < 0 || cr - (p + 5) > 2) return null;
-  const len = Number(data.toString('latin1', p + 5, cr));
-  if (!(len >= 7 && len <= 12)) return null;
-  const kind = data.toString('latin1', cr + 2, cr + 2 + len);
-  return PUBSUB_KINDS.has(kind) ? kind : null;
-}
-
-/** The integer that ends a confirmation frame `...:<n>\r\n` ending at e. */
-function lastInteger(data: Buffer, p: number, e: number): number {
-  let i = e - 3;
-  while (i > p && data[i] !== 58 /* ':' */) i--;
-  const n = Number(data.toString('latin1', i + 1, e - 2));
-  return Number.isFinite(n) ? n : 0;
 }

@@ -1,5 +1,6 @@
 // The framer and the reply scanner must give the same result however TCP splits the bytes.
-import {RequestParser, ReplyScanner} from '../../../src/gateway/resp';
+import {RequestParser} from '../../../src/gateway/resp';
+import {ReplyScanner} from '../../../src/gateway/reply';
 
 function frames(chunks: Buffer[], authenticated = true, maxRequestBytes = 0): string[] {
   const p = new RequestParser();
