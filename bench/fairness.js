@@ -6,18 +6,15 @@
 // the commands were served in turn). Gateway in this process, one redis-server behind it.
 //   npm run bench:fairness [-- --conns 500 --seconds 15 --src ../other-checkout/src]
 'use strict';
+const {freePort, numberOptions} = require('./common');
 const {spawn, execFileSync} = require('node:child_process');
 const fs = require('node:fs');
-const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
 const Redis = require('ioredis');
 
 const args = process.argv.slice(2);
-const opt = (name, dflt) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : dflt;
-};
+const opt = numberOptions(args);
 const CONNS = opt('conns', 500);
 const SECONDS = opt('seconds', 15);
 const RATE = 500;
@@ -36,15 +33,6 @@ function loadGateway() {
   return m;
 }
 
-function freePort() {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const {port} = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 async function main() {
   const {startGateway} = loadGateway();

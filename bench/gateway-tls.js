@@ -6,17 +6,14 @@
 // server certificate (src/tls), verified by redis-benchmark (--cacert).
 //   npm run bench:gateway:tls [-- --reps 3 --n1 50000 --n16 300000]
 'use strict';
+const {freePort, numberOptions} = require('./common');
 const {spawn, execFileSync} = require('node:child_process');
 const fs = require('node:fs');
-const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
 
 const args = process.argv.slice(2);
-const opt = (name, dflt) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : dflt;
-};
+const opt = numberOptions(args);
 const REPS = opt('reps', 3);
 const N1 = opt('n1', 50000);
 const N16 = opt('n16', 300000);
@@ -33,16 +30,6 @@ function load(entry) {
   return m;
 }
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const {port} = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 async function startRedis(root, tls) {
   const port = await freePort();

@@ -20,6 +20,7 @@
 // Needs: redis-server/redis-benchmark (redis-tools), nutcracker, haproxy:
 //   apt-get install -y redis-server redis-tools nutcracker haproxy
 'use strict';
+const {freePort, numberOptions} = require('./common');
 const {spawn, execFileSync} = require('node:child_process');
 const fs = require('node:fs');
 const net = require('node:net');
@@ -28,10 +29,7 @@ const path = require('node:path');
 
 const ROOT = path.resolve(__dirname, '..');
 const args = process.argv.slice(2);
-const opt = (name, dflt) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : dflt;
-};
+const opt = numberOptions(args);
 const REPS = opt('reps', 5);
 const N1 = opt('n1', 30000);
 const N16 = opt('n16', 300000);
@@ -73,16 +71,6 @@ function load(entry) {
   return m;
 }
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const {port} = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 async function waitPort(port, what, proc) {
   for (let i = 0; i < 100; i++) {

@@ -8,6 +8,7 @@
 //    baseline: GET /healthz on the same server.
 // Targets (issue 3): ready with 2 replicas <= 500 ms median; a list page out of 10,000 <= 30 ms.
 'use strict';
+const {freePort} = require('./common');
 const {spawn} = require('node:child_process');
 const fs = require('node:fs');
 const net = require('node:net');
@@ -178,15 +179,5 @@ function ping(port) {
   });
 }
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const {port} = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 main();

@@ -9,18 +9,15 @@
 // answers every request at once ("bare HTTP"): the part of REST's cost that is HTTP in Node.
 //   npm run bench:rest [-- --reps 3 --n 20000 --c 50]
 'use strict';
+const {freePort, numberOptions} = require('./common');
 const {spawn, execFileSync} = require('node:child_process');
 const fs = require('node:fs');
 const http = require('node:http');
-const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
 
 const args = process.argv.slice(2);
-const opt = (name, dflt) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : dflt;
-};
+const opt = numberOptions(args);
 const REPS = opt('reps', 3);
 const N = opt('n', 20000);
 const C = opt('c', 50);
@@ -109,16 +106,6 @@ function loadServer() {
   return m;
 }
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const {port} = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 async function startRedis(root) {
   const port = await freePort();
