@@ -12,8 +12,7 @@ import {encodeCommand, MAX_ARGS_KEPT} from './resp';
 import {bulk, errorReply} from './reply';
 import {ensurePinned, primaryUp, route} from './routing';
 import type {Session} from './session';
-import {W_REPLIES} from './state';
-import {forwardBytes, forwardPinned, forwardRewritten} from './forward';
+import {forwardBytes, forwardPinned, forwardRewritten, waitsForOwedReplies} from './forward';
 
 const OK = Buffer.from('+OK\r\n');
 const EXECABORT = errorReply('EXECABORT Transaction discarded because of previous errors.');
@@ -177,11 +176,7 @@ STATEFUL[Special.Subscribe] = (sn) => subscribe(sn);
 export function subscribe(sn: Session): boolean {
   if (sn.st.inMulti || sn.st.passthrough) return forwardPinned(sn, null);
   const up = ensurePinned(sn);
-  if (sn.current !== null && sn.current !== up && sn.sent !== sn.recv) {
-    sn.flushRun();
-    sn.blocked |= W_REPLIES;
-    return false;
-  }
+  if (waitsForOwedReplies(sn, up)) return false;
   if (!sn.admit()) return false;
   // Confirmations come as Pub/Sub frames, one per channel, so the command itself is not
   // counted; a PING behind it tells when they are all in.

@@ -9,14 +9,19 @@ import type {ReplySink, Upstream} from './upstream';
 
 const MAX_IN_FLIGHT = 1024;
 
+/** True when the current frame is bound for another upstream than the one that still owes this
+ *  session replies; the session is then parked until they are in (pipelined order across upstreams). */
+export function waitsForOwedReplies(sn: Session, up: Upstream): boolean {
+  if (sn.current === null || sn.current === up || sn.sent === sn.recv) return false;
+  sn.flushRun();
+  sn.blocked |= W_REPLIES;
+  return true;
+}
+
 /** Forward the current frame to `up` (collected into the session's run); `write` marks it for
  *  read-your-writes. */
 export function forward(sn: Session, up: Upstream, write: boolean): boolean {
-  if (!sn.st.passthrough && sn.current !== null && sn.current !== up && sn.sent !== sn.recv) {
-    sn.flushRun();
-    sn.blocked |= W_REPLIES;
-    return false;
-  }
+  if (!sn.st.passthrough && waitsForOwedReplies(sn, up)) return false;
   if (sn.sent - sn.recv >= MAX_IN_FLIGHT && !sn.st.passthrough) {
     // A client that pipelines without reading cannot make the gateway hold unbounded replies.
     sn.flushRun();
@@ -71,11 +76,7 @@ export function forwardPinned(sn: Session, after: (() => void) | null): boolean 
 
 /** Forward `bytes` (a rewritten command) to `up` in place of the current frame. */
 export function forwardBytes(sn: Session, up: Upstream, bytes: Buffer): boolean {
-  if (sn.current !== null && sn.current !== up && sn.sent !== sn.recv) {
-    sn.flushRun();
-    sn.blocked |= W_REPLIES;
-    return false;
-  }
+  if (waitsForOwedReplies(sn, up)) return false;
   if (!sn.admit()) return false;
   sn.flushRun();
   up.send(bytes, sn, 1);
