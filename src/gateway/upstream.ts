@@ -23,8 +23,8 @@ export interface ReplySink {
 
 const OOM_PREFIX = Buffer.from("-OOM command not allowed when used memory > 'maxmemory'.");
 
-/** Setup commands (AUTH, HELLO, CLIENT SETNAME): an error closes the connection; once every
- *  reply is in without one, the connection is ready. */
+/** Setup commands (AUTH, HELLO): an error closes the connection; once every reply is in
+ *  without one, the connection is ready. */
 class Setup implements ReplySink {
   private left = 0;
   constructor(private readonly onError: (text: string) => void, private readonly onDone: () => void) {}
@@ -140,12 +140,14 @@ export class Upstream {
       if (cb !== null) cb();
     });
     // Queued before the socket connects; net.Socket holds writes until then.
-    setup.expect(opts.proto === 3 ? 3 : 2);
+    setup.expect(opts.proto === 3 ? 2 : 1);
     this.send(encodeCommand(['AUTH', opts.user, opts.secret]), setup, 1);
     if (opts.proto === 3) this.send(encodeCommand(['HELLO', '3']), setup, 1);
     // Named so an operator (and a test) can tell the gateway's connections apart in CLIENT LIST.
+    // Only a label: a database's own user (ACL SETUSER ... +@read) may not be allowed CLIENT
+    // SETNAME, and Redis refusing it must not cost the connection, so its reply is dropped.
     const name = opts.spare ? 'redfly-spare' : opts.pinnedTo === null ? 'redfly-shared' : 'redfly-pinned';
-    this.send(encodeCommand(['CLIENT', 'SETNAME', name]), setup, 1);
+    this.sendDiscarded(encodeCommand(['CLIENT', 'SETNAME', name]));
   }
 
   /** A spare becomes `owner`'s pinned connection. Its setup is done (or queued ahead), so the
