@@ -107,7 +107,13 @@ test('plan and eviction changes apply live to every process', async () => {
 });
 
 test('stats report usage against the plan and replication lag per read region', async () => {
-  const r = await api(s, 'GET', `/v1/databases/${db.name}/stats`);
+  // Right after the previous test's plan change, a replica's lag is unknown (null) until the
+  // gateway's monitor samples it again (every 100 ms): read until it has, for at most 5 s.
+  let r = await api(s, 'GET', `/v1/databases/${db.name}/stats`);
+  for (let i = 0; i < 50 && Object.values(r.body.replicationLagMs ?? {}).some((lag) => lag === null); i++) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    r = await api(s, 'GET', `/v1/databases/${db.name}/stats`);
+  }
   expect(r.status).toBe(200);
   expect(r.body.dataSizeBytes.used).toBeGreaterThan(0);
   expect(r.body.dataSizeBytes.limit).toBe(500 * 1024 * 1024);
