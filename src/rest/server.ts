@@ -167,15 +167,7 @@ async function handle(opts: RestOptions, region: string, req: http.IncomingMessa
     syncToken: header(req, SYNC_HEADER) ?? null,
     check: restCheck(grant.readOnly),
   });
-  if (r.kind === 'unauthorized') {
-    // The token's database went away between the lookup and the run.
-    send(res, 401, {error: 'WRONGPASS invalid REST token'});
-    return;
-  }
-  if (r.kind === 'refused') {
-    send(res, 400, {error: r.error});
-    return;
-  }
+  if (answeredTurnedAway(res, r)) return;
   res.setHeader(SYNC_HEADER, r.syncToken);
   if (parsed.mode === 'transaction') {
     answerTransaction(res, r, base64);
@@ -232,14 +224,7 @@ async function streamEvents(opts: RestOptions, region: string, grant: RestGrant,
       res.write(sseEvent(frame));
     },
   });
-  if (r.kind === 'unauthorized') {
-    send(res, 401, {error: 'WRONGPASS invalid REST token'});
-    return;
-  }
-  if (r.kind === 'refused') {
-    send(res, 400, {error: r.error});
-    return;
-  }
+  if (answeredTurnedAway(res, r)) return;
   close = r.close;
   res.on('close', () => {
     open = false;
@@ -250,6 +235,23 @@ async function streamEvents(opts: RestOptions, region: string, grant: RestGrant,
     open = false;
     if (!res.writableEnded) res.end();
   });
+}
+
+/** A run the gateway did not start: the token's database went away between the lookup and the
+ *  run (401, as for an unknown token), or the whole request was refused before reaching Redis (400). */
+type TurnedAway = {kind: 'unauthorized'} | {kind: 'refused'; error: string};
+
+/** Answers a turned-away run (401 or 400) and says so; narrows `r` to the runs that started. */
+function answeredTurnedAway<R extends {kind: string}>(res: http.ServerResponse, r: R | TurnedAway): r is Extract<R, TurnedAway> | TurnedAway {
+  if (r.kind === 'unauthorized') {
+    send(res, 401, {error: 'WRONGPASS invalid REST token'});
+    return true;
+  }
+  if (r.kind === 'refused') {
+    send(res, 400, {error: (r as {error: string}).error});
+    return true;
+  }
+  return false;
 }
 
 function startStream(res: http.ServerResponse): void {
