@@ -13,74 +13,74 @@ afterAll(() => rmSync(home, {recursive: true, force: true}));
 const record = (id: string, name: string, at: string): DatabaseRecord =>
   databaseRecord({id, name, org: 'acme', password: 'secret', createdAt: at, updatedAt: at});
 
-test('records survive a reopen; migrations run once', () => {
+test('records survive a reopen; migrations run once', async () => {
   const a = openStore(home);
-  a.createOrg({slug: 'acme', name: 'Acme', type: 'shared', cachePassword: 'c', createdAt: new Date().toISOString()});
-  a.createToken({id: 'tok_1', name: 't', secretSha256: 'h1', orgs: ['acme'], scope: 'org', createdAt: new Date().toISOString()});
-  a.insertDatabase(record('id1', 'one', '2026-01-01T00:00:00.000Z'), {key: 'k', tokenId: 'tok_1', requestSha256: 'r'});
-  a.close();
+  await a.createOrg({slug: 'acme', name: 'Acme', type: 'shared', cachePassword: 'c', createdAt: new Date().toISOString()});
+  await a.createToken({id: 'tok_1', name: 't', secretSha256: 'h1', orgs: ['acme'], scope: 'org', createdAt: new Date().toISOString()});
+  await a.insertDatabase(record('id1', 'one', '2026-01-01T00:00:00.000Z'), {key: 'k', tokenId: 'tok_1', requestSha256: 'r'});
+  await a.close();
   const b = openStore(join(home));
-  expect(b.findDatabasesByName('one', ['acme'])[0]).toMatchObject({id: 'id1', readRegions: ['ams'], processes: [{role: 'primary'}, {role: 'replica'}]});
-  expect(b.findTokenBySecretHash('h1')?.orgs).toEqual(['acme']);
-  expect(b.getOrg('acme')?.cachePassword).toBe('c');
-  b.close();
+  expect((await b.findDatabasesByName('one', ['acme']))[0]).toMatchObject({id: 'id1', readRegions: ['ams'], processes: [{role: 'primary'}, {role: 'replica'}]});
+  expect((await b.findTokenBySecretHash('h1'))?.orgs).toEqual(['acme']);
+  expect((await b.getOrg('acme'))?.cachePassword).toBe('c');
+  await b.close();
 });
 
-test('a taken name is NameTakenError and writes nothing; delete cascades to processes and keys', () => {
+test('a taken name is NameTakenError and writes nothing; delete cascades to processes and keys', async () => {
   const st = openStore(home);
-  expect(() => st.insertDatabase(record('id2', 'one', '2026-01-02T00:00:00.000Z'))).toThrow(NameTakenError);
-  expect(st.getDatabase('id2')).toBeUndefined();
-  const updated = st.updateDatabase('id1', {status: 'ready', processes: [{region: 'mad', role: 'primary', port: 21000}]});
+  await expect(st.insertDatabase(record('id2', 'one', '2026-01-02T00:00:00.000Z'))).rejects.toThrow(NameTakenError);
+  expect(await st.getDatabase('id2')).toBeUndefined();
+  const updated = await st.updateDatabase('id1', {status: 'ready', processes: [{region: 'mad', role: 'primary', port: 21000}]});
   expect(updated).toMatchObject({status: 'ready', processes: [{port: 21000}]});
-  expect(st.findIdempotency('k', 'tok_1')).toEqual({requestSha256: 'r', databaseId: 'id1'});
-  st.deleteDatabase('id1');
-  expect(st.getDatabase('id1')).toBeUndefined();
-  expect(st.findIdempotency('k', 'tok_1')).toBeUndefined();
-  expect(st.updateDatabase('id1', {status: 'failed'})).toBeUndefined();
-  st.close();
+  expect(await st.findIdempotency('k', 'tok_1')).toEqual({requestSha256: 'r', databaseId: 'id1'});
+  await st.deleteDatabase('id1');
+  expect(await st.getDatabase('id1')).toBeUndefined();
+  expect(await st.findIdempotency('k', 'tok_1')).toBeUndefined();
+  expect(await st.updateDatabase('id1', {status: 'failed'})).toBeUndefined();
+  await st.close();
 });
 
-test('tokens: listed per organization, last use kept to the interval, deletion takes grants and keys', () => {
+test('tokens: listed per organization, last use kept to the interval, deletion takes grants and keys', async () => {
   const dir = tempHome('store-tokens');
   const st = openStore(dir);
-  st.createOrg({slug: 'acme', name: 'Acme', type: 'shared', cachePassword: 'c', createdAt: '2026-01-01T00:00:00.000Z'});
-  st.createOrg({slug: 'beta', name: 'Beta', type: 'shared', cachePassword: 'd', createdAt: '2026-01-01T00:00:00.000Z'});
-  st.createToken({id: 'tok_b', name: 'second', secretSha256: 'hb', orgs: ['acme'], scope: 'org', createdAt: '2026-01-02T00:00:00.000Z'});
-  st.createToken({id: 'tok_a', name: 'first', secretSha256: 'ha', orgs: ['acme', 'beta'], scope: 'user', createdAt: '2026-01-01T00:00:00.000Z'});
-  expect(st.listTokens('acme').map((t) => t.id)).toEqual(['tok_a', 'tok_b']);
-  expect(st.listTokens('beta').map((t) => [t.id, t.orgs])).toEqual([['tok_a', ['acme', 'beta']]]);
-  expect(st.getToken('tok_b')?.lastUsedAt).toBeNull();
+  await st.createOrg({slug: 'acme', name: 'Acme', type: 'shared', cachePassword: 'c', createdAt: '2026-01-01T00:00:00.000Z'});
+  await st.createOrg({slug: 'beta', name: 'Beta', type: 'shared', cachePassword: 'd', createdAt: '2026-01-01T00:00:00.000Z'});
+  await st.createToken({id: 'tok_b', name: 'second', secretSha256: 'hb', orgs: ['acme'], scope: 'org', createdAt: '2026-01-02T00:00:00.000Z'});
+  await st.createToken({id: 'tok_a', name: 'first', secretSha256: 'ha', orgs: ['acme', 'beta'], scope: 'user', createdAt: '2026-01-01T00:00:00.000Z'});
+  expect((await st.listTokens('acme')).map((t) => t.id)).toEqual(['tok_a', 'tok_b']);
+  expect((await st.listTokens('beta')).map((t) => [t.id, t.orgs])).toEqual([['tok_a', ['acme', 'beta']]]);
+  expect((await st.getToken('tok_b'))?.lastUsedAt).toBeNull();
 
-  st.touchToken('tok_b', '2026-01-03T00:00:00.000Z', 60_000);
-  st.touchToken('tok_b', '2026-01-03T00:00:30.000Z', 60_000); // within the minute: kept as is
-  expect(st.getToken('tok_b')?.lastUsedAt).toBe('2026-01-03T00:00:00.000Z');
-  st.touchToken('tok_b', '2026-01-03T00:01:01.000Z', 60_000);
-  expect(st.getToken('tok_b')?.lastUsedAt).toBe('2026-01-03T00:01:01.000Z');
+  await st.touchToken('tok_b', '2026-01-03T00:00:00.000Z', 60_000);
+  await st.touchToken('tok_b', '2026-01-03T00:00:30.000Z', 60_000); // within the minute: kept as is
+  expect((await st.getToken('tok_b'))?.lastUsedAt).toBe('2026-01-03T00:00:00.000Z');
+  await st.touchToken('tok_b', '2026-01-03T00:01:01.000Z', 60_000);
+  expect((await st.getToken('tok_b'))?.lastUsedAt).toBe('2026-01-03T00:01:01.000Z');
 
-  st.insertDatabase(record('id9', 'nine', '2026-01-04T00:00:00.000Z'), {key: 'k9', tokenId: 'tok_b', requestSha256: 'r'});
-  st.deleteToken('tok_b');
-  expect(st.findTokenBySecretHash('hb')).toBeUndefined();
-  expect(st.listTokens('acme').map((t) => t.id)).toEqual(['tok_a']);
-  expect(st.findIdempotency('k9', 'tok_b')).toBeUndefined();
-  expect(st.getDatabase('id9')).toBeDefined(); // the database stays
-  st.close();
+  await st.insertDatabase(record('id9', 'nine', '2026-01-04T00:00:00.000Z'), {key: 'k9', tokenId: 'tok_b', requestSha256: 'r'});
+  await st.deleteToken('tok_b');
+  expect(await st.findTokenBySecretHash('hb')).toBeUndefined();
+  expect((await st.listTokens('acme')).map((t) => t.id)).toEqual(['tok_a']);
+  expect(await st.findIdempotency('k9', 'tok_b')).toBeUndefined();
+  expect(await st.getDatabase('id9')).toBeDefined(); // the database stays
+  await st.close();
   rmSync(dir, {recursive: true, force: true});
 });
 
-test('names are unique per organization: the same name in two, NameTakenError within one', () => {
+test('names are unique per organization: the same name in two, NameTakenError within one', async () => {
   const st = openStore(home);
-  st.createOrg({slug: 'beta', name: 'Beta', type: 'shared', cachePassword: 'b', createdAt: new Date().toISOString()});
-  st.insertDatabase(record('id3', 'same', '2026-01-03T00:00:00.000Z'));
-  st.insertDatabase({...record('id4', 'same', '2026-01-04T00:00:00.000Z'), org: 'beta'});
-  expect(() => st.insertDatabase(record('id5', 'same', '2026-01-05T00:00:00.000Z'))).toThrow(NameTakenError);
-  expect([st.nameExists('acme', 'same'), st.nameExists('beta', 'same'), st.nameExists('beta', 'other')]).toEqual([true, true, false]);
-  expect(st.findDatabasesByName('same', ['beta', 'acme']).map((d) => [d.org, d.id])).toEqual([['acme', 'id3'], ['beta', 'id4']]);
-  expect(st.findDatabasesByName('same', ['beta']).map((d) => d.id)).toEqual(['id4']);
-  expect(st.findDatabasesByName('same', [])).toEqual([]);
-  st.close();
+  await st.createOrg({slug: 'beta', name: 'Beta', type: 'shared', cachePassword: 'b', createdAt: new Date().toISOString()});
+  await st.insertDatabase(record('id3', 'same', '2026-01-03T00:00:00.000Z'));
+  await st.insertDatabase({...record('id4', 'same', '2026-01-04T00:00:00.000Z'), org: 'beta'});
+  await expect(st.insertDatabase(record('id5', 'same', '2026-01-05T00:00:00.000Z'))).rejects.toThrow(NameTakenError);
+  expect([await st.nameExists('acme', 'same'), await st.nameExists('beta', 'same'), await st.nameExists('beta', 'other')]).toEqual([true, true, false]);
+  expect((await st.findDatabasesByName('same', ['beta', 'acme'])).map((d) => [d.org, d.id])).toEqual([['acme', 'id3'], ['beta', 'id4']]);
+  expect((await st.findDatabasesByName('same', ['beta'])).map((d) => d.id)).toEqual(['id4']);
+  expect(await st.findDatabasesByName('same', [])).toEqual([]);
+  await st.close();
 });
 
-test('migrations 005 and 006 keep every row, column and index of a store made before them, and its cascades', () => {
+test('migrations 005 and 006 keep every row, column and index of a store made before them, and its cascades', async () => {
   const dir = join(home, 'v1');
   mkdirSync(dir);
   const file = join(dir, 'redfly.db');
@@ -105,16 +105,16 @@ test('migrations 005 and 006 keep every row, column and index of a store made be
   old.close();
 
   const st = openStore(dir);
-  expect(st.findDatabasesByName('one', ['acme'])[0]).toMatchObject({id: 'id1', password: 'pw', processes: [{port: 21000}]});
-  expect(st.findIdempotency('k', 'tok_1')).toEqual({requestSha256: 'r', databaseId: 'id1'});
+  expect((await st.findDatabasesByName('one', ['acme']))[0]).toMatchObject({id: 'id1', password: 'pw', processes: [{port: 21000}]});
+  expect(await st.findIdempotency('k', 'tok_1')).toEqual({requestSha256: 'r', databaseId: 'id1'});
   // 003: the first start's token is the user's; every other token was made for an organization
-  expect(['h1', 'h2', 'h3'].map((h) => st.findTokenBySecretHash(h)?.scope)).toEqual(['org', 'user', 'org']);
-  st.createOrg({slug: 'beta', name: 'Beta', type: 'shared', cachePassword: 'b', createdAt: new Date().toISOString()});
-  st.insertDatabase({...record('id2', 'one', '2026-01-02T00:00:00.000Z'), org: 'beta'});
-  expect(() => st.insertDatabase(record('id3', 'one', '2026-01-03T00:00:00.000Z'))).toThrow(NameTakenError);
-  st.deleteDatabase('id1');
-  expect(st.findIdempotency('k', 'tok_1')).toBeUndefined();
-  st.close();
+  expect(await Promise.all(['h1', 'h2', 'h3'].map(async (h) => (await st.findTokenBySecretHash(h))?.scope))).toEqual(['org', 'user', 'org']);
+  await st.createOrg({slug: 'beta', name: 'Beta', type: 'shared', cachePassword: 'b', createdAt: new Date().toISOString()});
+  await st.insertDatabase({...record('id2', 'one', '2026-01-02T00:00:00.000Z'), org: 'beta'});
+  await expect(st.insertDatabase(record('id3', 'one', '2026-01-03T00:00:00.000Z'))).rejects.toThrow(NameTakenError);
+  await st.deleteDatabase('id1');
+  expect(await st.findIdempotency('k', 'tok_1')).toBeUndefined();
+  await st.close();
 
   const raw = new Database(file, {readonly: true});
   expect(raw.prepare("SELECT extra FROM databases WHERE id = 'id2'").get()).toEqual({extra: 'kept'});
@@ -128,6 +128,7 @@ test('migrations 005 and 006 keep every row, column and index of a store made be
     '004_token_use.sql',
     '005_database_names_per_org',
     '006_token_scope.sql',
+    '007_hosts.sql',
   ]);
   expect(raw.pragma('foreign_key_check')).toEqual([]);
   raw.close();
