@@ -87,7 +87,7 @@ async function main() {
     }
 
     // ---- listing
-    const store = openStore(home);
+    const store = await openStore(home);
     let inserted = (await call('GET', '/v1/databases?limit=1000')).databases.length;
     for (const target of [1000, 10000]) {
       const start = Date.now();

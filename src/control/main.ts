@@ -9,7 +9,7 @@ import {parseArgs} from 'node:util';
 import {isServerPid, redflyHome, statePaths} from '../lib/home';
 import {checkRedisServer} from '../provision/binary';
 import {LocalProvisioner} from '../provision';
-import {openStore} from '../store';
+import {openStore, Store} from '../store';
 import {createApp, mountApi} from './app';
 import {DataPlane} from './dataplane';
 import {ensureLocalCredentials, internalSecret} from './bootstrap';
@@ -90,7 +90,13 @@ async function main(): Promise<number> {
   }
 
   // The composition root: every part is built once, here, in dependency order.
-  const store = openStore(home);
+  let store: Store;
+  try {
+    store = await openStore(home);
+  } catch (err) {
+    console.error(`redfly server cannot open its records: ${(err as Error).message}`);
+    return 1;
+  }
   const catalogue = loadCatalogue(home);
   const secret = internalSecret(home);
   // the gateway takes portBase + i, the REST API portBase + regions + i

@@ -73,9 +73,9 @@ export class SqliteStore implements Store {
       deleteToken: d.prepare('DELETE FROM tokens WHERE id = ?'),
       tokenOrgs: d.prepare('SELECT org_slug FROM token_orgs WHERE token_id = ? ORDER BY org_slug'),
       insertDb: d.prepare(`INSERT INTO databases (id, name, org_slug, plan, primary_region, read_regions, eviction,
-          status, status_message, password, rest_token, read_only_rest_token, created_at, updated_at)
+          status, status_message, password, rest_token, read_only_rest_token, redis_settings, created_at, updated_at)
         VALUES (@id, @name, @org, @plan, @primaryRegion, @readRegions, @eviction, @status, @statusMessage, @password,
-          @restToken, @readOnlyRestToken, @createdAt, @updatedAt)`),
+          @restToken, @readOnlyRestToken, @redisSettings, @createdAt, @updatedAt)`),
       insertProc: d.prepare('INSERT INTO database_processes (database_id, region, role, port, host) VALUES (?, ?, ?, ?, ?)'),
       deleteProcs: d.prepare('DELETE FROM database_processes WHERE database_id = ?'),
       procsOf: d.prepare('SELECT * FROM database_processes WHERE database_id = ? ORDER BY role, region'),

@@ -29,7 +29,7 @@ const secret = 'test-internal-secret-0123456789';
 beforeAll(async () => {
   home = mkdtempSync(join(tmpdir(), 'redfly-api-'));
   // The gateway in front, as in the server; the cache is not what these tests are about.
-  store = openStore(home);
+  store = await openStore(home);
   dataPlane = new DataPlane({home, store, catalogue: loadCatalogue(home), internalSecret: secret, cache: false});
   await dataPlane.startGateway();
   provisioner = new LocalProvisioner({

@@ -15,7 +15,7 @@ let dir: TenantDirectory;
 const revoked: string[] = [];
 
 beforeAll(async () => {
-  raw = openStore(home);
+  raw = await openStore(home);
   await raw.createOrg({slug: 'early', name: 'Early', type: 'shared', cachePassword: 'c'.repeat(32), createdAt: new Date().toISOString()});
   dir = new TenantDirectory(raw, loadCatalogue(home));
   dir.onRevoked = (id) => revoked.push(id);
@@ -83,7 +83,7 @@ test("a database's own users are found by name and password hash, and survive a 
   expect(dir.byUser('reader', sha)?.id).toBe('dir000000000001');
   expect(dir.byUser('reader', passwordHash('other'))).toBeUndefined();
   expect(dir.byUser('writer', sha)).toBeUndefined();
-  const again = openStore(home);
+  const again = await openStore(home);
   expect((await again.getDatabase('dir000000000001'))?.redisSettings).toEqual({aclUsers: [line], notifyKeyspaceEvents: 'Ex'});
   await again.close();
   await store.updateDatabase('dir000000000001', {redisSettings: {aclUsers: []}});

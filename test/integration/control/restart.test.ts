@@ -144,7 +144,7 @@ test('work cut short by a stop is finished by the next start: a half-made create
   await stopLocalServer(home);
   // what the records look like when the server dies between accepting a request and finishing it
   const {openStore} = await import('../../../src/store');
-  const store = openStore(home);
+  const store = await openStore(home);
   const now = new Date().toISOString();
   await store.insertDatabase(
     databaseRecord({id: 'halfmade0000001', name: 'half-made', primaryRegion: 'gru', readRegions: ['scl'], createdAt: now, updatedAt: now}),

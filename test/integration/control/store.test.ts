@@ -1,4 +1,5 @@
-// The SQLite store on its own: migrations, constraints and cascades that the API relies on.
+// The SQLite store's own migrations. What every backend must do alike (constraints, cascades,
+// paging, announcements) is the contract in test/integration/store.
 import {copyFileSync, mkdirSync, rmSync} from 'node:fs';
 import {join} from 'node:path';
 import Database from 'better-sqlite3';
@@ -12,73 +13,6 @@ afterAll(() => rmSync(home, {recursive: true, force: true}));
 
 const record = (id: string, name: string, at: string): DatabaseRecord =>
   databaseRecord({id, name, org: 'acme', password: 'secret', createdAt: at, updatedAt: at});
-
-test('records survive a reopen; migrations run once', async () => {
-  const a = openStore(home);
-  await a.createOrg({slug: 'acme', name: 'Acme', type: 'shared', cachePassword: 'c', createdAt: new Date().toISOString()});
-  await a.createToken({id: 'tok_1', name: 't', secretSha256: 'h1', orgs: ['acme'], scope: 'org', createdAt: new Date().toISOString()});
-  await a.insertDatabase(record('id1', 'one', '2026-01-01T00:00:00.000Z'), {key: 'k', tokenId: 'tok_1', requestSha256: 'r'});
-  await a.close();
-  const b = openStore(join(home));
-  expect((await b.findDatabasesByName('one', ['acme']))[0]).toMatchObject({id: 'id1', readRegions: ['ams'], processes: [{role: 'primary'}, {role: 'replica'}]});
-  expect((await b.findTokenBySecretHash('h1'))?.orgs).toEqual(['acme']);
-  expect((await b.getOrg('acme'))?.cachePassword).toBe('c');
-  await b.close();
-});
-
-test('a taken name is NameTakenError and writes nothing; delete cascades to processes and keys', async () => {
-  const st = openStore(home);
-  await expect(st.insertDatabase(record('id2', 'one', '2026-01-02T00:00:00.000Z'))).rejects.toThrow(NameTakenError);
-  expect(await st.getDatabase('id2')).toBeUndefined();
-  const updated = await st.updateDatabase('id1', {status: 'ready', processes: [{region: 'mad', role: 'primary', port: 21000}]});
-  expect(updated).toMatchObject({status: 'ready', processes: [{port: 21000}]});
-  expect(await st.findIdempotency('k', 'tok_1')).toEqual({requestSha256: 'r', databaseId: 'id1'});
-  await st.deleteDatabase('id1');
-  expect(await st.getDatabase('id1')).toBeUndefined();
-  expect(await st.findIdempotency('k', 'tok_1')).toBeUndefined();
-  expect(await st.updateDatabase('id1', {status: 'failed'})).toBeUndefined();
-  await st.close();
-});
-
-test('tokens: listed per organization, last use kept to the interval, deletion takes grants and keys', async () => {
-  const dir = tempHome('store-tokens');
-  const st = openStore(dir);
-  await st.createOrg({slug: 'acme', name: 'Acme', type: 'shared', cachePassword: 'c', createdAt: '2026-01-01T00:00:00.000Z'});
-  await st.createOrg({slug: 'beta', name: 'Beta', type: 'shared', cachePassword: 'd', createdAt: '2026-01-01T00:00:00.000Z'});
-  await st.createToken({id: 'tok_b', name: 'second', secretSha256: 'hb', orgs: ['acme'], scope: 'org', createdAt: '2026-01-02T00:00:00.000Z'});
-  await st.createToken({id: 'tok_a', name: 'first', secretSha256: 'ha', orgs: ['acme', 'beta'], scope: 'user', createdAt: '2026-01-01T00:00:00.000Z'});
-  expect((await st.listTokens('acme')).map((t) => t.id)).toEqual(['tok_a', 'tok_b']);
-  expect((await st.listTokens('beta')).map((t) => [t.id, t.orgs])).toEqual([['tok_a', ['acme', 'beta']]]);
-  expect((await st.getToken('tok_b'))?.lastUsedAt).toBeNull();
-
-  await st.touchToken('tok_b', '2026-01-03T00:00:00.000Z', 60_000);
-  await st.touchToken('tok_b', '2026-01-03T00:00:30.000Z', 60_000); // within the minute: kept as is
-  expect((await st.getToken('tok_b'))?.lastUsedAt).toBe('2026-01-03T00:00:00.000Z');
-  await st.touchToken('tok_b', '2026-01-03T00:01:01.000Z', 60_000);
-  expect((await st.getToken('tok_b'))?.lastUsedAt).toBe('2026-01-03T00:01:01.000Z');
-
-  await st.insertDatabase(record('id9', 'nine', '2026-01-04T00:00:00.000Z'), {key: 'k9', tokenId: 'tok_b', requestSha256: 'r'});
-  await st.deleteToken('tok_b');
-  expect(await st.findTokenBySecretHash('hb')).toBeUndefined();
-  expect((await st.listTokens('acme')).map((t) => t.id)).toEqual(['tok_a']);
-  expect(await st.findIdempotency('k9', 'tok_b')).toBeUndefined();
-  expect(await st.getDatabase('id9')).toBeDefined(); // the database stays
-  await st.close();
-  rmSync(dir, {recursive: true, force: true});
-});
-
-test('names are unique per organization: the same name in two, NameTakenError within one', async () => {
-  const st = openStore(home);
-  await st.createOrg({slug: 'beta', name: 'Beta', type: 'shared', cachePassword: 'b', createdAt: new Date().toISOString()});
-  await st.insertDatabase(record('id3', 'same', '2026-01-03T00:00:00.000Z'));
-  await st.insertDatabase({...record('id4', 'same', '2026-01-04T00:00:00.000Z'), org: 'beta'});
-  await expect(st.insertDatabase(record('id5', 'same', '2026-01-05T00:00:00.000Z'))).rejects.toThrow(NameTakenError);
-  expect([await st.nameExists('acme', 'same'), await st.nameExists('beta', 'same'), await st.nameExists('beta', 'other')]).toEqual([true, true, false]);
-  expect((await st.findDatabasesByName('same', ['beta', 'acme'])).map((d) => [d.org, d.id])).toEqual([['acme', 'id3'], ['beta', 'id4']]);
-  expect((await st.findDatabasesByName('same', ['beta'])).map((d) => d.id)).toEqual(['id4']);
-  expect(await st.findDatabasesByName('same', [])).toEqual([]);
-  await st.close();
-});
 
 test('migrations 005 and 006 keep every row, column and index of a store made before them, and its cascades', async () => {
   const dir = join(home, 'v1');
@@ -104,7 +38,7 @@ test('migrations 005 and 006 keep every row, column and index of a store made be
     INSERT INTO idempotency_keys VALUES ('k', 'tok_1', 'r', 'id1', '2026-01-01T00:00:00.000Z');`);
   old.close();
 
-  const st = openStore(dir);
+  const st = await openStore(dir);
   expect((await st.findDatabasesByName('one', ['acme']))[0]).toMatchObject({id: 'id1', password: 'pw', processes: [{port: 21000}]});
   expect(await st.findIdempotency('k', 'tok_1')).toEqual({requestSha256: 'r', databaseId: 'id1'});
   // 003: the first start's token is the user's; every other token was made for an organization
