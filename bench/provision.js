@@ -87,30 +87,28 @@ async function main() {
     }
 
     // ---- listing
-    const store = openStore(home);
+    const store = await openStore(home);
     let inserted = (await call('GET', '/v1/databases?limit=1000')).databases.length;
     for (const target of [1000, 10000]) {
       const start = Date.now();
-      store.transaction(() => {
-        for (; inserted < target; inserted++) {
-          const at = new Date(start + inserted).toISOString();
-          store.insertDatabase({
-            id: `bench${String(inserted).padStart(10, '0')}`,
-            name: `bench-${inserted}`,
-            org: 'personal',
-            plan: 'free',
-            primaryRegion: REGIONS[inserted % REGIONS.length],
-            readRegions: [REGIONS[(inserted + 1) % REGIONS.length]],
-            eviction: false,
-            status: 'ready',
-            statusMessage: null,
-            password: 'p'.repeat(32),
-            processes: [],
-            createdAt: at,
-            updatedAt: at,
-          });
-        }
-      });
+      for (; inserted < target; inserted++) {
+        const at = new Date(start + inserted).toISOString();
+        await store.insertDatabase({
+          id: `bench${String(inserted).padStart(10, '0')}`,
+          name: `bench-${inserted}`,
+          org: 'personal',
+          plan: 'free',
+          primaryRegion: REGIONS[inserted % REGIONS.length],
+          readRegions: [REGIONS[(inserted + 1) % REGIONS.length]],
+          eviction: false,
+          status: 'ready',
+          statusMessage: null,
+          password: 'p'.repeat(32),
+          processes: [],
+          createdAt: at,
+          updatedAt: at,
+        });
+      }
       // cursors of pages spread over the whole list, to time deep pages too
       const cursors = [null];
       let cursor = null;

@@ -121,19 +121,18 @@ export function createApp(opts: Pick<AppOptions, 'logger' | 'isReady' | 'tls'> &
     if (err instanceof RateLimited) void reply.header('retry-after', String(err.retryAfterSeconds));
     void reply.status(status).send({error: {code, message, requestId: req.id, ...(details ? {details} : {})}});
   });
-  app.setNotFoundHandler((req, reply) => {
+  app.setNotFoundHandler(async (req, reply) => {
     // Under /v1 the token is checked first, as for every route: no route is told to a caller
     // without one.
     if (opts.store && req.url.startsWith('/v1/') && req.url !== '/v1/openapi.json') {
       try {
-        authenticate(opts.store, req);
+        await authenticate(opts.store, req);
       } catch (err) {
         const {status, code, message} = describeError(err as FastifyError, undefined, '');
-        void reply.status(status).send({error: {code, message, requestId: req.id}});
-        return;
+        return reply.status(status).send({error: {code, message, requestId: req.id}});
       }
     }
-    void reply
+    return reply
       .status(404)
       .send({error: {code: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}`, requestId: req.id}});
   });
@@ -170,7 +169,7 @@ export async function mountApi(app: ApiApp, opts: AppOptions & {databases: Datab
   await app.register(async (scope) => dashboardRoutes(scope, {...opts, sessions}));
   await app.register(async (scope) => {
     scope.addHook('onRequest', async (req) => {
-      req.token = authenticate(opts.store, req);
+      req.token = await authenticate(opts.store, req);
     });
     catalogueRoutes(scope, opts.catalogue);
     orgRoutes(scope, opts.store);
@@ -182,7 +181,7 @@ export async function mountApi(app: ApiApp, opts: AppOptions & {databases: Datab
     if (cache) {
       await scope.register(cacheRoutes, {
         cache,
-        cachePassword: (slug) => opts.store.getOrg(slug)?.cachePassword,
+        cachePassword: async (slug) => (await opts.store.getOrg(slug))?.cachePassword,
         endpoints: () => opts.dataPlane.liveEndpoints(),
         rest: (password: string) => opts.dataPlane.cacheRest(password),
         tls: () => opts.dataPlane.tlsInfo(),

@@ -23,14 +23,14 @@ export function requireToken(req: FastifyRequest): TokenRecord {
 }
 
 /** Resolves the bearer token of a request to its record (and so its organizations). */
-export function authenticate(store: Store, req: FastifyRequest): TokenRecord {
+export async function authenticate(store: Store, req: FastifyRequest): Promise<TokenRecord> {
   const header = req.headers.authorization;
   if (!header) throw unauthorized(MISSING_TOKEN);
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
   if (!match) throw unauthorized('malformed Authorization header: expected "Bearer <token>"');
-  const token = store.findTokenBySecretHash(sha256(match[1]));
+  const token = await store.findTokenBySecretHash(sha256(match[1]));
   if (!token) throw unauthorized('invalid access token');
-  store.touchToken(token.id, new Date().toISOString(), LAST_USE_RESOLUTION_MS);
+  await store.touchToken(token.id, new Date().toISOString(), LAST_USE_RESOLUTION_MS);
   return token;
 }
 

@@ -1,5 +1,5 @@
 import {chmodSync, existsSync, readFileSync, writeFileSync} from 'node:fs';
-import type {Store} from '../store';
+import {SlugTakenError, Store} from '../store';
 import {newPassword, newTokenId, newTokenSecret, randomString, sha256} from './ids';
 import {statePaths} from '../lib/home';
 
@@ -26,35 +26,36 @@ export function internalSecret(home: string): string {
 
 /** First start: the personal organization and a token for it in local-credentials.json. Later
  *  starts keep the token (and refresh the API URL, which follows --port). */
-export function ensureLocalCredentials(store: Store, home: string, apiUrl: string, caFile?: string): void {
+export async function ensureLocalCredentials(store: Store, home: string, apiUrl: string, caFile?: string): Promise<void> {
   const file = statePaths(home).localCredentials;
   let token: string | undefined;
   try {
     const saved = JSON.parse(readFileSync(file, 'utf8')) as {token?: string};
-    if (saved.token && store.findTokenBySecretHash(sha256(saved.token))) token = saved.token;
+    if (saved.token && (await store.findTokenBySecretHash(sha256(saved.token)))) token = saved.token;
   } catch {
     // missing or unreadable: make a new one
   }
   if (!token) {
-    store.transaction(() => {
-      if (!store.getOrg(PERSONAL_ORG)) {
-        store.createOrg({
-          slug: PERSONAL_ORG,
-          name: 'Personal',
-          type: 'personal',
-          cachePassword: newPassword(),
-          createdAt: new Date().toISOString(),
-        });
-      }
-      token = newTokenSecret();
-      store.createToken({
-        id: newTokenId(),
-        name: 'local',
-        secretSha256: sha256(token),
-        orgs: [PERSONAL_ORG],
-        scope: 'user',
+    try {
+      await store.createOrg({
+        slug: PERSONAL_ORG,
+        name: 'Personal',
+        type: 'personal',
+        cachePassword: newPassword(),
         createdAt: new Date().toISOString(),
       });
+    } catch (err) {
+      // kept from an earlier start, or made meanwhile by another node of a shared store
+      if (!(err instanceof SlugTakenError)) throw err;
+    }
+    token = newTokenSecret();
+    await store.createToken({
+      id: newTokenId(),
+      name: 'local',
+      secretSha256: sha256(token),
+      orgs: [PERSONAL_ORG],
+      scope: 'user',
+      createdAt: new Date().toISOString(),
     });
   }
   // caFile: the CA that verifies an https API (the CLI trusts it for this server only).

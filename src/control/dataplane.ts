@@ -16,6 +16,7 @@ import {cacheRestTokens} from '../rest/tokens';
 import type {DatabaseRecord, Store} from '../store';
 import type {Catalogue} from './catalogue';
 import {TenantDirectory} from './directory';
+import {Lanes} from './lanes';
 import {ApiError} from './errors';
 import type {DatabaseStats} from './schemas';
 import {statePaths} from '../lib/home';
@@ -57,6 +58,9 @@ export class DataPlane {
   private readonly savedRestPorts: Record<string, number>;
   private readonly seeds: Record<string, UsageSeed>;
   private readonly paths: ReturnType<typeof statePaths>;
+  private loading: Promise<void> | null = null;
+  /** Client settings are merged into the record one save at a time per database. */
+  private readonly settingsSaves = new Lanes();
 
   constructor(private readonly opts: DataPlaneOptions) {
     this.host = opts.host ?? '127.0.0.1';
@@ -65,11 +69,16 @@ export class DataPlane {
     this.directory = new TenantDirectory(opts.store, opts.catalogue);
     this.directory.onRevoked = (id) => this.gw?.disconnect(id);
     this.directory.cacheRestTokens = (pw) => cacheRestTokens(opts.internalSecret, pw);
-    this.directory.load();
     const saved = readJson<{ports?: Record<string, number>; restPorts?: Record<string, number>}>(this.paths.gatewayJson);
     this.savedPorts = saved?.ports ?? {};
     this.savedRestPorts = saved?.restPorts ?? {};
     this.seeds = readJson<{tenants?: Record<string, UsageSeed>}>(this.paths.usageJson)?.tenants ?? {};
+  }
+
+  /** Reads the records into the gateway's directory, once (the cache and the gateway wait for
+   *  it; the provisioner's clientSettings read it): call before reconciling. */
+  load(): Promise<void> {
+    return (this.loading ??= this.directory.load());
   }
 
   get regions(): string[] {
@@ -122,6 +131,7 @@ export class DataPlane {
 
   /** Before the API is built: the cache's routes need it, and it resumes its replay at once. */
   async openCache(): Promise<void> {
+    await this.load();
     if (this.opts.cache === false || this.cache) return;
     this.cache = await CacheService.open({
       stateDir: this.paths.cache,
@@ -135,12 +145,13 @@ export class DataPlane {
   /** After the databases are back: the gateway reads Redis's command table from them. */
   async startGateway(): Promise<void> {
     const {opts} = this;
+    await this.load();
     const regions = this.regions;
     const cacheTenants = this.cache
       ? new CacheTenants(
           this.cache,
           (pw) => this.directory.orgOfCachePassword(pw),
-          (slug) => opts.store.getOrg(slug) !== undefined,
+          (slug) => this.directory.hasOrg(slug),
         )
       : null;
     const gatewayOpts = {
@@ -157,10 +168,13 @@ export class DataPlane {
       },
       // A database's own users and keyspace notifications, kept with its record; every copy's
       // config renders them at its next start.
-      saveClientSettings: (id: string, changed: ClientSettings) => {
-        const rec = opts.store.getDatabase(id);
-        if (rec) opts.store.updateDatabase(id, {redisSettings: {...rec.redisSettings, ...changed}});
-      },
+      saveClientSettings: (id: string, changed: ClientSettings) =>
+        this.settingsSaves
+          .run(id, async () => {
+            const rec = await opts.store.getDatabase(id);
+            if (rec) await opts.store.updateDatabase(id, {redisSettings: {...rec.redisSettings, ...changed}});
+          })
+          .catch((err) => opts.log?.('saving client settings failed', {databaseId: id, err: (err as Error).message})),
       simulateLatency: opts.simulateLatency ?? false,
       usageSeed: (id: string) => this.seeds[id],
       log: (m: string) => opts.log?.(m),

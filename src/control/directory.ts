@@ -1,11 +1,13 @@
 // What the gateway authenticates against: database password -> tenant, and organization cache
-// password -> organization, both in memory (the gateway asks on every AUTH) and kept current by
-// every write to the records (it subscribes to the store's announcements), so a reset password or a deleted database stops
-// working for new connections the moment the record changes.
+// password -> organization, both in memory (the gateway asks on every AUTH, which never waits
+// for the store) and kept current by every write to the records (it subscribes to the store's
+// announcements, and a write on this node resolves only once the directory has reread the
+// record), so a reset password or a deleted database stops working for new connections the
+// moment the record changes.
 import type {ManagedTenant} from '../gateway';
 import type {RestGrant} from '../rest/server';
 import {lineHashes, parseAclLine} from '../redis/acl-users';
-import type {DatabaseRecord, OrgRecord, Store} from '../store';
+import type {DatabaseRecord, OrgRecord, RedisSettings, Store, StoreChange} from '../store';
 import type {Catalogue} from './catalogue';
 
 export class TenantDirectory {
@@ -19,6 +21,13 @@ export class TenantDirectory {
   private readonly cachePwByOrg = new Map<string, string>();
   /** REST API token of an organization's cache -> organization and whether it is read-only. */
   private readonly cacheByRest = new Map<string, {slug: string; readOnly: boolean}>();
+  /** Every organization's slug, and every database's client settings (running or not). */
+  private readonly orgs = new Set<string>();
+  private readonly settings = new Map<string, RedisSettings | undefined>();
+  /** Reads may finish out of order: each key ('db:<id>', 'org:<slug>') keeps the number of the
+   *  latest read started for it, and only that read's result is applied. */
+  private readonly latestRead = new Map<string, number>();
+  private reads = 0;
   /** The cache's REST tokens, derived from its password (set by the data plane). */
   cacheRestTokens: ((cachePassword: string) => {token: string; readOnlyToken: string}) | null = null;
   /** A tenant whose password changed or that is gone: its open connections must close. */
@@ -32,13 +41,42 @@ export class TenantDirectory {
 
   private unsubscribe: (() => void) | null = null;
 
-  /** Reads every record, then follows the store's changes until close(). */
-  load(): void {
-    for (const org of this.store.allOrgs()) this.setOrg(org);
-    for (const rec of this.store.allDatabases()) this.refresh(rec.id);
-    this.unsubscribe ??= this.store.subscribe((change) =>
-      change.kind === 'database' ? this.refresh(change.id) : this.refreshOrg(change.slug),
-    );
+  /** Follows the store's changes until close(), and reads every record. */
+  async load(): Promise<void> {
+    this.unsubscribe ??= this.store.subscribe((change) => this.follow(change));
+    await this.reloadAll();
+  }
+
+  private follow(change: StoreChange): Promise<void> | undefined {
+    if (change.kind === 'database') return this.refresh(change.id);
+    if (change.kind === 'org') return this.refreshOrg(change.slug);
+    if (change.kind === 'all') return this.reloadAll();
+    return undefined; // hosts: not the directory's
+  }
+
+  /** Rereads every record (at load, and when changes may have been missed). */
+  private async reloadAll(): Promise<void> {
+    const n = ++this.reads;
+    const [orgs, dbs] = await Promise.all([this.store.allOrgs(), this.store.allDatabases()]);
+    // a record read later than this bulk read keeps what that read found
+    const fresh = (key: string): boolean => {
+      if ((this.latestRead.get(key) ?? 0) > n) return false;
+      this.latestRead.set(key, n);
+      return true;
+    };
+    const slugs = new Set(orgs.map((o) => o.slug));
+    for (const org of orgs) if (fresh(`org:${org.slug}`)) this.applyOrg(org.slug, org);
+    for (const slug of [...this.orgs]) if (!slugs.has(slug) && fresh(`org:${slug}`)) this.applyOrg(slug, undefined);
+    const ids = new Set(dbs.map((d) => d.id));
+    for (const rec of dbs) if (fresh(`db:${rec.id}`)) this.apply(rec.id, rec);
+    for (const id of [...this.settings.keys()]) if (!ids.has(id) && fresh(`db:${id}`)) this.apply(id, undefined);
+  }
+
+  /** Starts a read for key; returns a check that it is still the latest one when it ends. */
+  private startRead(key: string): () => boolean {
+    const n = ++this.reads;
+    this.latestRead.set(key, n);
+    return () => this.latestRead.get(key) === n;
   }
 
   /** Stops following the store. */
@@ -80,8 +118,29 @@ export class TenantDirectory {
     return this.orgByCachePw.get(password);
   }
 
-  refresh(id: string): void {
-    const rec = this.store.getDatabase(id);
+  /** Whether an organization of that slug exists. */
+  hasOrg(slug: string): boolean {
+    return this.orgs.has(slug);
+  }
+
+  /** What a database's clients set in Redis (its record's redisSettings), for its config. */
+  clientSettings(id: string): RedisSettings | undefined {
+    return this.settings.get(id);
+  }
+
+  /** Rereads one database's record. */
+  async refresh(id: string): Promise<void> {
+    const latest = this.startRead(`db:${id}`);
+    const rec = await this.store.getDatabase(id);
+    if (latest()) this.apply(id, rec);
+  }
+
+  private apply(id: string, rec: DatabaseRecord | undefined): void {
+    if (rec) this.settings.set(id, rec.redisSettings);
+    else {
+      this.settings.delete(id);
+      this.latestRead.delete(`db:${id}`); // a read still under way finds it stale
+    }
     const old = this.entries.get(id);
     const tenant = rec ? this.tenantOf(rec) : undefined;
     if (old) {
@@ -106,8 +165,19 @@ export class TenantDirectory {
     if (old && (!tenant || old.password !== rec?.password)) this.onRevoked(id);
   }
 
-  refreshOrg(slug: string): void {
-    const org = this.store.getOrg(slug);
+  /** Rereads one organization's record. */
+  async refreshOrg(slug: string): Promise<void> {
+    const latest = this.startRead(`org:${slug}`);
+    const org = await this.store.getOrg(slug);
+    if (latest()) this.applyOrg(slug, org);
+  }
+
+  private applyOrg(slug: string, org: OrgRecord | undefined): void {
+    if (org) this.orgs.add(slug);
+    else {
+      this.orgs.delete(slug);
+      this.latestRead.delete(`org:${slug}`);
+    }
     const old = this.cachePwByOrg.get(slug);
     if (old !== undefined) this.orgByCachePw.delete(old);
     for (const [t, c] of this.cacheByRest) if (c.slug === slug) this.cacheByRest.delete(t);

@@ -9,7 +9,7 @@ import {parseArgs} from 'node:util';
 import {isServerPid, redflyHome, statePaths} from '../lib/home';
 import {checkRedisServer} from '../provision/binary';
 import {LocalProvisioner} from '../provision';
-import {openStore} from '../store';
+import {openStore, Store} from '../store';
 import {createApp, mountApi} from './app';
 import {DataPlane} from './dataplane';
 import {ensureLocalCredentials, internalSecret} from './bootstrap';
@@ -90,13 +90,19 @@ async function main(): Promise<number> {
   }
 
   // The composition root: every part is built once, here, in dependency order.
-  const store = openStore(home);
+  let store: Store;
+  try {
+    store = await openStore(home);
+  } catch (err) {
+    console.error(`redfly server cannot open its records: ${(err as Error).message}`);
+    return 1;
+  }
   const catalogue = loadCatalogue(home);
   const secret = internalSecret(home);
   // the gateway takes portBase + i, the REST API portBase + regions + i
   if (portBase !== undefined && portBase + 2 * catalogue.regions.length - 1 > 65535) {
     console.error(`--gateway-port-base ${portBase} leaves no room for ${catalogue.regions.length} regions`);
-    store.close();
+    await store.close();
     return 2;
   }
   const readiness = {reconciled: false};
@@ -123,11 +129,13 @@ async function main(): Promise<number> {
     portBase,
     log: (msg, fields) => log.info({...fields}, msg),
   });
+  // the directory's copy of the records (the provisioner's clientSettings read it)
+  await dataPlane.load();
   try {
     await dataPlane.openCache();
   } catch (err) {
     console.error(`redfly server cannot open the regional cache: ${(err as Error).message}`);
-    store.close();
+    await store.close();
     return 1;
   }
   const provisioner = new LocalProvisioner({
@@ -136,7 +144,8 @@ async function main(): Promise<number> {
     redisServerPath,
     // reconcile runs before the gateway listens again: keep new processes off its ports
     avoidPorts: () => dataPlane.gatewayPorts(),
-    clientSettings: (id) => store.getDatabase(id)?.redisSettings,
+    // from the directory's copy of the records: a config is rendered synchronously
+    clientSettings: (id) => dataPlane.directory.clientSettings(id),
   });
   const databases = new DatabaseService({
     store,
@@ -161,7 +170,7 @@ async function main(): Promise<number> {
         : `cannot listen on ${host}:${port}: ${e.message}`,
     );
     await dataPlane.close().catch(() => undefined);
-    store.close();
+    await store.close();
     return 1;
   }
   const boundPort = Number(new URL(address).port);
@@ -169,7 +178,7 @@ async function main(): Promise<number> {
   const apiUrl = httpUrl(serving.tls !== null, serving.localHost, boundPort);
   const publicApiUrl = httpUrl(serving.tls !== null, serving.publicHost, boundPort);
   const caFile = serving.tls?.caFile ?? undefined;
-  ensureLocalCredentials(store, home, apiUrl, caFile);
+  await ensureLocalCredentials(store, home, apiUrl, caFile);
   const serverJson = statePaths(home).serverJson;
   writeFileSync(serverJson, `${JSON.stringify({pid: process.pid, apiUrl, publicApiUrl, caFile, port: boundPort, startedAt: new Date().toISOString()}, null, 2)}\n`);
   log.info({apiUrl, publicApiUrl, home, tls: serving.tls !== null, caFile, maxClients: admission.maxClients, openFilesLimit: fds?.soft}, 'listening');
@@ -184,7 +193,7 @@ async function main(): Promise<number> {
       await provisioner.stopAll().catch((err) => log.error({err: (err as Error).message}, 'stopAll failed'));
       // let interrupted jobs record their outcome before the records close
       await Promise.race([databases.lanes.idle(), new Promise((r) => setTimeout(r, 2000))]);
-      store.close();
+      await store.close();
       rmSync(serverJson, {force: true});
       log.info('stopped');
     })());

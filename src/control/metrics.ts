@@ -33,7 +33,7 @@ export const METRICS_CONTENT_TYPE = new Registry().contentType;
 export async function collectMetrics(src: MetricsSources, orgs: string[]): Promise<string> {
   const registry = new Registry();
   const m = defineMetrics(registry);
-  const dbs = src.store.allDatabases().filter((d) => orgs.includes(d.org));
+  const dbs = (await src.store.allDatabases()).filter((d) => orgs.includes(d.org));
   await Promise.all(dbs.map((rec) => databaseFigures(src, rec, m)));
   const cache = src.dataPlane.cacheService;
   if (cache) {

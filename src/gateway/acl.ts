@@ -136,7 +136,8 @@ async function propagate(sn: Session, ts: TenantState, t: ManagedTenant, reserve
     const gone = there.filter((n) => !wanted.has(n) && n !== 'default' && !reserved.has(n));
     if (gone.length > 0) await ts.adminReply(ep, 'ACL', 'DELUSER', ...gone);
   }));
-  sn.host.saveClientSettings?.(t.id, {aclUsers: lines});
+  // answered once kept: the new user's AUTH works from the reply on (the directory has it)
+  await sn.host.saveClientSettings?.(t.id, {aclUsers: lines});
 }
 
 /** A decoded reply back to RESP (RESP2 as read; errors and nil kept). */

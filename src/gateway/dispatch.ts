@@ -100,7 +100,7 @@ function hook(sn: Session, info: CommandInfo): boolean | null {
     const v = p.frameArgc === 4 ? p.argString(3) : null;
     const ts = sn.st.ts!;
     if (v !== null && NOTIFY_FLAGS.test(v) && ts.tenant.kind === 'managed') {
-      sn.host.saveClientSettings?.(ts.tenant.id, {notifyKeyspaceEvents: v});
+      void sn.host.saveClientSettings?.(ts.tenant.id, {notifyKeyspaceEvents: v});
     }
   } else if (info.name === 'config|get') {
     const patterns: string[] = [];

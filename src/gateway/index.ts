@@ -90,7 +90,7 @@ class Core implements SessionHost {
     return new Set([this.user, this.tenantUser]);
   }
 
-  get saveClientSettings(): ((tenantId: string, changed: ClientSettings) => void) | undefined {
+  get saveClientSettings(): ((tenantId: string, changed: ClientSettings) => void | Promise<void>) | undefined {
     return this.opts.saveClientSettings;
   }
 

@@ -33,7 +33,7 @@ export interface SessionHost {
   lookupUser(user: string, passwordSha256: string): Tenant | undefined;
   /** The internal users, which a database's own users can neither see nor touch. */
   readonly reservedUsers: ReadonlySet<string>;
-  readonly saveClientSettings: ((tenantId: string, changed: ClientSettings) => void) | undefined;
+  readonly saveClientSettings: ((tenantId: string, changed: ClientSettings) => void | Promise<void>) | undefined;
   tenantState(t: Tenant): TenantState;
   /** `pass` null = as the tenant user; else as database user `user` with that password. */
   shared(region: string, ep: Endpoint, proto: 2 | 3, ts: TenantState, epRegion: string, user: string, pass: string | null): Upstream;

@@ -115,8 +115,9 @@ export interface GatewayOptions {
   usageSeed?: (tenantId: string) => UsageSeed | undefined;
   /** A client changed something in its database's Redis that must survive a restart of its
    *  copies (the fields given are the new values): to keep with the record and render into
-   *  every copy's config at its next start. */
-  saveClientSettings?: (tenantId: string, changed: ClientSettings) => void;
+   *  every copy's config at its next start. May return a promise, settled once it is kept
+   *  (never rejected: the host reports its own failures). */
+  saveClientSettings?: (tenantId: string, changed: ClientSettings) => void | Promise<void>;
 }
 
 /** What a database's clients set in its Redis through the gateway. */

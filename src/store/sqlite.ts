@@ -3,55 +3,40 @@ import {chmodSync} from 'node:fs';
 import {
   DatabasePatch,
   DatabaseRecord,
+  HostRecord,
   IdempotencyRecord,
   ListQuery,
   NameTakenError,
   OrgRecord,
   ProcessRecord,
+  SlugTakenError,
   Store,
   StoreChange,
   StoreListener,
-  RedisSettings,
   TokenRecord,
 } from './types';
 import {migrate} from './migrate';
+import {
+  databaseColumns,
+  DbRow,
+  groupProcs,
+  HOSTS_ORDER,
+  HostRow,
+  hostValues,
+  hydrateDatabase,
+  hydrateHost,
+  hydrateOrg,
+  hydrateToken,
+  OrgRow,
+  ProcRow,
+  TokenRow,
+} from './rows';
+import {announceTo} from './announce';
 
 export {migrate} from './migrate';
 
-interface DbRow {
-  id: string;
-  name: string;
-  org_slug: string;
-  plan: string;
-  primary_region: string;
-  read_regions: string;
-  eviction: number;
-  status: DatabaseRecord['status'];
-  status_message: string | null;
-  password: string;
-  rest_token: string;
-  read_only_rest_token: string;
-  redis_settings?: string;
-  created_at: string;
-  updated_at: string;
-}
-
-interface TokenRow {
-  id: string;
-  name: string;
-  secret_sha256: string;
-  scope: TokenRecord['scope'];
-  created_at: string;
-  last_used_at: string | null;
-}
-
-interface ProcRow {
-  database_id: string;
-  region: string;
-  role: 'primary' | 'replica';
-  port: number;
-}
-
+/** The records in one SQLite file (better-sqlite3, synchronous underneath: every method's
+ *  promise is settled by the time it returns, except for the listeners a write awaits). */
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
   private readonly stmts;
@@ -88,10 +73,10 @@ export class SqliteStore implements Store {
       deleteToken: d.prepare('DELETE FROM tokens WHERE id = ?'),
       tokenOrgs: d.prepare('SELECT org_slug FROM token_orgs WHERE token_id = ? ORDER BY org_slug'),
       insertDb: d.prepare(`INSERT INTO databases (id, name, org_slug, plan, primary_region, read_regions, eviction,
-          status, status_message, password, rest_token, read_only_rest_token, created_at, updated_at)
+          status, status_message, password, rest_token, read_only_rest_token, redis_settings, created_at, updated_at)
         VALUES (@id, @name, @org, @plan, @primaryRegion, @readRegions, @eviction, @status, @statusMessage, @password,
-          @restToken, @readOnlyRestToken, @createdAt, @updatedAt)`),
-      insertProc: d.prepare('INSERT INTO database_processes (database_id, region, role, port) VALUES (?, ?, ?, ?)'),
+          @restToken, @readOnlyRestToken, @redisSettings, @createdAt, @updatedAt)`),
+      insertProc: d.prepare('INSERT INTO database_processes (database_id, region, role, port, host) VALUES (?, ?, ?, ?, ?)'),
       deleteProcs: d.prepare('DELETE FROM database_processes WHERE database_id = ?'),
       procsOf: d.prepare('SELECT * FROM database_processes WHERE database_id = ? ORDER BY role, region'),
       getDb: d.prepare('SELECT * FROM databases WHERE id = ?'),
@@ -103,14 +88,22 @@ export class SqliteStore implements Store {
         'INSERT INTO idempotency_keys (key, token_id, request_sha256, database_id, created_at) VALUES (?, ?, ?, ?, ?)',
       ),
       findIdem: d.prepare('SELECT request_sha256, database_id FROM idempotency_keys WHERE key = ? AND token_id = ?'),
+      upsertHost: d.prepare(`INSERT INTO hosts (id, role, region, address, api_url, gateway_port, rest_port, pid, started_at, last_seen_at, report)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT (id) DO UPDATE SET role = excluded.role, region = excluded.region, address = excluded.address,
+          api_url = excluded.api_url, gateway_port = excluded.gateway_port, rest_port = excluded.rest_port, pid = excluded.pid,
+          started_at = excluded.started_at, last_seen_at = excluded.last_seen_at, report = excluded.report`),
+      getHost: d.prepare('SELECT * FROM hosts WHERE id = ?'),
+      listHosts: d.prepare(`SELECT * FROM hosts ${HOSTS_ORDER}`),
+      deleteHost: d.prepare('DELETE FROM hosts WHERE id = ?'),
     };
   }
 
-  transaction<T>(fn: () => T): T {
+  private transaction<T>(fn: () => T): T {
     return this.db.transaction(fn)();
   }
 
-  close(): void {
+  async close(): Promise<void> {
     this.db.close();
   }
 
@@ -120,35 +113,41 @@ export class SqliteStore implements Store {
   }
 
   /** Tells every subscriber, after the write; a subscriber's failure does not undo the write. */
-  private announce(change: StoreChange): void {
-    for (const listener of this.listeners) listener(change);
+  private announce(change: StoreChange): Promise<void> {
+    return announceTo(this.listeners, change);
   }
 
-  createOrg(org: OrgRecord, grantTokenId?: string): void {
-    this.transaction(() => {
-      this.stmts.insertOrg.run(org);
-      if (grantTokenId) this.stmts.grant.run(grantTokenId, org.slug);
-    });
-    this.announce({kind: 'org', slug: org.slug});
+  async createOrg(org: OrgRecord, grantTokenId?: string): Promise<void> {
+    try {
+      this.transaction(() => {
+        this.stmts.insertOrg.run(org);
+        if (grantTokenId) this.stmts.grant.run(grantTokenId, org.slug);
+      });
+    } catch (err) {
+      if (isUniqueViolation(err, 'organizations.slug')) throw new SlugTakenError(org.slug);
+      throw err;
+    }
+    await this.announce({kind: 'org', slug: org.slug});
   }
 
-  getOrg(slug: string): OrgRecord | undefined {
-    const row = this.stmts.getOrg.get(slug) as
-      | {slug: string; name: string; type: OrgRecord['type']; cache_password: string; created_at: string}
-      | undefined;
-    return row && {slug: row.slug, name: row.name, type: row.type, cachePassword: row.cache_password, createdAt: row.created_at};
+  async getOrg(slug: string): Promise<OrgRecord | undefined> {
+    return this.orgNow(slug);
   }
 
-  listOrgs(slugs: string[]): OrgRecord[] {
-    return slugs.map((s) => this.getOrg(s)).filter((o): o is OrgRecord => o !== undefined);
+  private orgNow(slug: string): OrgRecord | undefined {
+    const row = this.stmts.getOrg.get(slug) as OrgRow | undefined;
+    return row && hydrateOrg(row);
   }
 
-  allOrgs(): OrgRecord[] {
-    const rows = this.db.prepare('SELECT slug FROM organizations ORDER BY slug').all() as {slug: string}[];
-    return this.listOrgs(rows.map((r) => r.slug));
+  async listOrgs(slugs: string[]): Promise<OrgRecord[]> {
+    return slugs.map((s) => this.orgNow(s)).filter((o): o is OrgRecord => o !== undefined);
   }
 
-  createToken(token: TokenRecord): void {
+  async allOrgs(): Promise<OrgRecord[]> {
+    return (this.db.prepare('SELECT * FROM organizations ORDER BY slug').all() as OrgRow[]).map(hydrateOrg);
+  }
+
+  async createToken(token: TokenRecord): Promise<void> {
     this.transaction(() => {
       this.stmts.insertToken.run({
         id: token.id,
@@ -161,81 +160,74 @@ export class SqliteStore implements Store {
     });
   }
 
-  findTokenBySecretHash(secretSha256: string): TokenRecord | undefined {
+  async findTokenBySecretHash(secretSha256: string): Promise<TokenRecord | undefined> {
     const row = this.stmts.tokenByHash.get(secretSha256) as TokenRow | undefined;
     return row && this.hydrateToken(row);
   }
 
-  getToken(id: string): TokenRecord | undefined {
+  async getToken(id: string): Promise<TokenRecord | undefined> {
     const row = this.stmts.tokenById.get(id) as TokenRow | undefined;
     return row && this.hydrateToken(row);
   }
 
-  listTokens(org: string): TokenRecord[] {
+  async listTokens(org: string): Promise<TokenRecord[]> {
     return (this.stmts.tokensOfOrg.all(org) as TokenRow[]).map((r) => this.hydrateToken(r));
   }
 
-  touchToken(id: string, at: string, minIntervalMs: number): void {
+  async touchToken(id: string, at: string, minIntervalMs: number): Promise<void> {
     const before = new Date(Date.parse(at) - minIntervalMs).toISOString();
     this.stmts.touchToken.run(at, id, before);
   }
 
-  deleteToken(id: string): void {
+  async deleteToken(id: string): Promise<void> {
     // grants and idempotency keys go with it (ON DELETE CASCADE)
     this.stmts.deleteToken.run(id);
   }
 
   private hydrateToken(row: TokenRow): TokenRecord {
-    const orgs = (this.stmts.tokenOrgs.all(row.id) as {org_slug: string}[]).map((r) => r.org_slug);
-    return {
-      id: row.id,
-      name: row.name,
-      secretSha256: row.secret_sha256,
-      orgs,
-      scope: row.scope,
-      createdAt: row.created_at,
-      lastUsedAt: row.last_used_at,
-    };
+    return hydrateToken(row, (this.stmts.tokenOrgs.all(row.id) as {org_slug: string}[]).map((r) => r.org_slug));
   }
 
-  insertDatabase(db: DatabaseRecord, idem?: {key: string; tokenId: string; requestSha256: string}): void {
+  async insertDatabase(db: DatabaseRecord, idem?: {key: string; tokenId: string; requestSha256: string}): Promise<void> {
     try {
       this.transaction(() => {
-        this.stmts.insertDb.run({
-          ...db,
-          readRegions: JSON.stringify(db.readRegions),
-          eviction: db.eviction ? 1 : 0,
-          restToken: db.restToken ?? '',
-          readOnlyRestToken: db.readOnlyRestToken ?? '',
-        });
-        for (const p of db.processes) this.stmts.insertProc.run(db.id, p.region, p.role, p.port);
+        this.stmts.insertDb.run({...databaseColumns(db), eviction: db.eviction ? 1 : 0});
+        this.insertProcs(db.id, db.processes);
         if (idem) this.stmts.insertIdem.run(idem.key, idem.tokenId, idem.requestSha256, db.id, db.createdAt);
       });
     } catch (err) {
       if (isUniqueViolation(err, 'databases.name')) throw new NameTakenError(db.name);
       throw err;
     }
-    this.announce({kind: 'database', id: db.id});
+    await this.announce({kind: 'database', id: db.id});
   }
 
-  getDatabase(id: string): DatabaseRecord | undefined {
+  private insertProcs(id: string, procs: ProcessRecord[]): void {
+    for (const p of procs) this.stmts.insertProc.run(id, p.region, p.role, p.port, p.host ?? null);
+  }
+
+  async getDatabase(id: string): Promise<DatabaseRecord | undefined> {
+    return this.databaseNow(id);
+  }
+
+  private databaseNow(id: string): DatabaseRecord | undefined {
     const row = this.stmts.getDb.get(id) as DbRow | undefined;
-    return row && this.hydrate(row, this.stmts.procsOf.all(row.id) as ProcRow[]);
+    return row && hydrateDatabase(row, this.stmts.procsOf.all(row.id) as ProcRow[]);
   }
 
-  findDatabasesByName(name: string, orgs: string[]): DatabaseRecord[] {
+  async findDatabasesByName(name: string, orgs: string[]): Promise<DatabaseRecord[]> {
     if (orgs.length === 0) return [];
     const rows = this.db
       .prepare(`SELECT * FROM databases WHERE name = ? AND org_slug IN (${orgs.map(() => '?').join(',')}) ORDER BY org_slug`)
       .all(name, ...orgs) as DbRow[];
-    return rows.map((r) => this.hydrate(r, this.stmts.procsOf.all(r.id) as ProcRow[]));
+    return rows.map((r) => hydrateDatabase(r, this.stmts.procsOf.all(r.id) as ProcRow[]));
   }
 
-  nameExists(org: string, name: string): boolean {
+  async nameExists(org: string, name: string): Promise<boolean> {
     return this.stmts.nameExists.get(org, name) !== undefined;
   }
 
-  listDatabases(q: ListQuery): DatabaseRecord[] {
+  async listDatabases(q: ListQuery): Promise<DatabaseRecord[]> {
     if (q.orgs.length === 0) return [];
     const params: unknown[] = [];
     let where: string;
@@ -260,10 +252,10 @@ export class SqliteStore implements Store {
       .prepare(`SELECT * FROM database_processes WHERE database_id IN (${rows.map(() => '?').join(',')})`)
       .all(...rows.map((r) => r.id)) as ProcRow[];
     const byDb = groupProcs(procs);
-    return rows.map((r) => this.hydrate(r, byDb.get(r.id) ?? []));
+    return rows.map((r) => hydrateDatabase(r, byDb.get(r.id) ?? []));
   }
 
-  countDatabases(orgs: string[]): number {
+  async countDatabases(orgs: string[]): Promise<number> {
     if (orgs.length === 0) return 0;
     const row = this.db
       .prepare(`SELECT COUNT(*) AS n FROM databases WHERE org_slug IN (${orgs.map(() => '?').join(',')})`)
@@ -271,14 +263,14 @@ export class SqliteStore implements Store {
     return row.n;
   }
 
-  allDatabases(): DatabaseRecord[] {
+  async allDatabases(): Promise<DatabaseRecord[]> {
     const byDb = groupProcs(this.stmts.allProcs.all() as ProcRow[]);
-    return (this.stmts.allDbs.all() as DbRow[]).map((r) => this.hydrate(r, byDb.get(r.id) ?? []));
+    return (this.stmts.allDbs.all() as DbRow[]).map((r) => hydrateDatabase(r, byDb.get(r.id) ?? []));
   }
 
-  updateDatabase(id: string, patch: DatabasePatch): DatabaseRecord | undefined {
+  async updateDatabase(id: string, patch: DatabasePatch): Promise<DatabaseRecord | undefined> {
     const updated = this.transaction(() => {
-      const current = this.getDatabase(id);
+      const current = this.databaseNow(id);
       if (!current) return undefined;
       const next: DatabaseRecord = {...current, ...patch, updatedAt: new Date().toISOString()};
       this.db
@@ -301,11 +293,11 @@ export class SqliteStore implements Store {
         );
       if (patch.processes) {
         this.stmts.deleteProcs.run(id);
-        for (const p of patch.processes) this.stmts.insertProc.run(id, p.region, p.role, p.port);
+        this.insertProcs(id, patch.processes);
       }
       return next;
     });
-    this.announce({kind: 'database', id});
+    await this.announce({kind: 'database', id});
     // A reset password must be gone from the disk, not only from the table: the WAL still holds
     // the page as it was until it is checkpointed and truncated.
     if (patch.password !== undefined && !this.db.inTransaction) this.purgeWal();
@@ -320,55 +312,39 @@ export class SqliteStore implements Store {
     }
   }
 
-  deleteDatabase(id: string): void {
+  async deleteDatabase(id: string): Promise<void> {
     // processes and idempotency keys go with it (ON DELETE CASCADE)
     this.stmts.deleteDb.run(id);
-    this.announce({kind: 'database', id});
+    await this.announce({kind: 'database', id});
   }
 
-  findIdempotency(key: string, tokenId: string): IdempotencyRecord | undefined {
+  async findIdempotency(key: string, tokenId: string): Promise<IdempotencyRecord | undefined> {
     const row = this.stmts.findIdem.get(key, tokenId) as {request_sha256: string; database_id: string} | undefined;
     return row && {requestSha256: row.request_sha256, databaseId: row.database_id};
   }
 
-  private hydrate(row: DbRow, procs: ProcRow[]): DatabaseRecord {
-    const processes: ProcessRecord[] = procs
-      .map((p) => ({region: p.region, role: p.role, port: p.port}))
-      .sort((a, b) => (a.role === b.role ? a.region.localeCompare(b.region) : a.role === 'primary' ? -1 : 1));
-    return {
-      id: row.id,
-      name: row.name,
-      org: row.org_slug,
-      plan: row.plan,
-      primaryRegion: row.primary_region,
-      readRegions: JSON.parse(row.read_regions) as string[],
-      eviction: row.eviction === 1,
-      status: row.status,
-      statusMessage: row.status_message,
-      password: row.password,
-      restToken: row.rest_token,
-      readOnlyRestToken: row.read_only_rest_token,
-      processes,
-      ...(row.redis_settings !== undefined && row.redis_settings !== '{}'
-        ? {redisSettings: JSON.parse(row.redis_settings) as RedisSettings}
-        : {}),
-      createdAt: row.created_at,
-      updatedAt: row.updated_at,
-    };
+  async upsertHost(host: HostRecord): Promise<void> {
+    this.stmts.upsertHost.run(...hostValues(host));
+    await this.announce({kind: 'host', id: host.id});
   }
-}
 
-function groupProcs(procs: ProcRow[]): Map<string, ProcRow[]> {
-  const byDb = new Map<string, ProcRow[]>();
-  for (const p of procs) {
-    const list = byDb.get(p.database_id);
-    if (list) list.push(p);
-    else byDb.set(p.database_id, [p]);
+  async getHost(id: string): Promise<HostRecord | undefined> {
+    const row = this.stmts.getHost.get(id) as HostRow | undefined;
+    return row && hydrateHost(row);
   }
-  return byDb;
+
+  async listHosts(): Promise<HostRecord[]> {
+    return (this.stmts.listHosts.all() as HostRow[]).map(hydrateHost);
+  }
+
+  async deleteHost(id: string): Promise<void> {
+    this.stmts.deleteHost.run(id);
+    await this.announce({kind: 'host', id});
+  }
+
 }
 
 function isUniqueViolation(err: unknown, column: string): boolean {
   const e = err as {code?: string; message?: string};
-  return e.code === 'SQLITE_CONSTRAINT_UNIQUE' && (e.message ?? '').includes(column);
+  return (e.code === 'SQLITE_CONSTRAINT_UNIQUE' || e.code === 'SQLITE_CONSTRAINT_PRIMARYKEY') && (e.message ?? '').includes(column);
 }

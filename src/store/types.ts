@@ -1,7 +1,8 @@
-// The control plane's records, behind one small interface so that another backend (Postgres
-// for several control-plane nodes) can be added without touching the routes. Every method is
-// synchronous because the SQLite backend is; a networked backend would make them async, which
-// is a mechanical change for the callers in src/control.
+// The control plane's records, behind one small interface with two backends: SQLite (one
+// node, the default) and PostgreSQL (several control-plane nodes sharing REDFLY_DATABASE_URL).
+// Every method is async because the networked backend is; a multi-row change that must be
+// atomic is one method here (insertDatabase with its idempotency key, updateDatabase as a
+// read-modify-write), never a transaction the callers open.
 
 /** The life of a database record (the API shows the same values). */
 export const DATABASE_STATUSES = ['provisioning', 'ready', 'updating', 'deleting', 'failed'] as const;
@@ -34,6 +35,34 @@ export interface ProcessRecord {
   region: string;
   role: 'primary' | 'replica';
   port: number;
+  /** The id of the host (HostRecord) the copy runs on; null or absent: this single host. */
+  host?: string | null;
+}
+
+/** The roles a redfly host process plays: everything on one host, or split. */
+export const HOST_ROLES = ['all', 'control', 'region'] as const;
+export type HostRole = (typeof HOST_ROLES)[number];
+
+/** One running redfly host, kept current by its own heartbeat (upsertHost). */
+export interface HostRecord {
+  /** Stable per host (kept in its REDFLY_HOME). */
+  id: string;
+  role: HostRole;
+  /** The region a region host serves; null for control / all. */
+  region: string | null;
+  /** The host name clients and other hosts use (its --public-host). */
+  address: string;
+  /** control / all: its API URL; null for a region host. */
+  apiUrl: string | null;
+  gatewayPort: number | null;
+  restPort: number | null;
+  pid: number;
+  /** ISO time of the host process's start. */
+  startedAt: string;
+  /** ISO time of the host's last heartbeat. */
+  lastSeenAt: string;
+  /** JSON: what actually runs on it (processes, versions), owned by the host. */
+  report: unknown;
 }
 
 export interface DatabaseRecord {
@@ -86,57 +115,78 @@ export interface IdempotencyRecord {
   databaseId: string;
 }
 
-/** What changed, announced right after the write (a missing record means it is gone). */
-export type StoreChange = {kind: 'database'; id: string} | {kind: 'org'; slug: string};
-export type StoreListener = (change: StoreChange) => void;
+/** What changed, announced right after the write (a missing record means it is gone).
+ *  'all': changes may have been missed (a lost connection to the shared database): a cache
+ *  of the records must reread them all. */
+export type StoreChange =
+  | {kind: 'database'; id: string}
+  | {kind: 'org'; slug: string}
+  | {kind: 'host'; id: string}
+  | {kind: 'all'};
+/** May return a promise: a write on this node resolves only after its listeners' promises
+ *  settled (so a reset password stops working before the API answers); a listener's failure
+ *  never fails the write. */
+export type StoreListener = (change: StoreChange) => void | Promise<void>;
 
 export interface Store {
   /** Calls `listener` after every write to a database or an organization, for caches of the
    *  records (the gateway's directory). Returns the unsubscribe function. */
   subscribe(listener: StoreListener): () => void;
 
-  createOrg(org: OrgRecord, grantTokenId?: string): void;
-  getOrg(slug: string): OrgRecord | undefined;
-  listOrgs(slugs: string[]): OrgRecord[];
+  /** Throws SlugTakenError when an organization has that slug. */
+  createOrg(org: OrgRecord, grantTokenId?: string): Promise<void>;
+  getOrg(slug: string): Promise<OrgRecord | undefined>;
+  listOrgs(slugs: string[]): Promise<OrgRecord[]>;
   /** Every organization (the data plane keeps their cache passwords in memory). */
-  allOrgs(): OrgRecord[];
+  allOrgs(): Promise<OrgRecord[]>;
 
-  createToken(token: TokenRecord): void;
-  findTokenBySecretHash(secretSha256: string): TokenRecord | undefined;
-  getToken(id: string): TokenRecord | undefined;
+  createToken(token: TokenRecord): Promise<void>;
+  findTokenBySecretHash(secretSha256: string): Promise<TokenRecord | undefined>;
+  getToken(id: string): Promise<TokenRecord | undefined>;
   /** The tokens with access to an organization, oldest first. */
-  listTokens(org: string): TokenRecord[];
+  listTokens(org: string): Promise<TokenRecord[]>;
   /** Records a use at `at` (ISO time) unless one was recorded less than `minIntervalMs` before. */
-  touchToken(id: string, at: string, minIntervalMs: number): void;
+  touchToken(id: string, at: string, minIntervalMs: number): Promise<void>;
   /** Deletes the token, its grants and its idempotency keys: it stops working at once. */
-  deleteToken(id: string): void;
+  deleteToken(id: string): Promise<void>;
 
   /** Writes the record, its processes and (when given) the idempotency key in one transaction.
    *  Throws NameTakenError when its organization has a database of that name. */
-  insertDatabase(db: DatabaseRecord, idempotency?: {key: string; tokenId: string; requestSha256: string}): void;
-  getDatabase(id: string): DatabaseRecord | undefined;
+  insertDatabase(db: DatabaseRecord, idempotency?: {key: string; tokenId: string; requestSha256: string}): Promise<void>;
+  getDatabase(id: string): Promise<DatabaseRecord | undefined>;
   /** The databases of that name in these organizations (names are unique per organization, so
    *  at most one per organization), ordered by organization slug. */
-  findDatabasesByName(name: string, orgs: string[]): DatabaseRecord[];
+  findDatabasesByName(name: string, orgs: string[]): Promise<DatabaseRecord[]>;
   /** One page ordered by (createdAt, id); returns up to limit + 1 rows so the caller knows if more exist. */
-  listDatabases(q: ListQuery): DatabaseRecord[];
-  countDatabases(orgs: string[]): number;
-  allDatabases(): DatabaseRecord[];
+  listDatabases(q: ListQuery): Promise<DatabaseRecord[]>;
+  countDatabases(orgs: string[]): Promise<number>;
+  allDatabases(): Promise<DatabaseRecord[]>;
   /** Returns the updated record, or undefined when it no longer exists. */
-  updateDatabase(id: string, patch: DatabasePatch): DatabaseRecord | undefined;
-  deleteDatabase(id: string): void;
+  updateDatabase(id: string, patch: DatabasePatch): Promise<DatabaseRecord | undefined>;
+  deleteDatabase(id: string): Promise<void>;
   /** Whether the organization has a database of that name. */
-  nameExists(org: string, name: string): boolean;
+  nameExists(org: string, name: string): Promise<boolean>;
 
-  findIdempotency(key: string, tokenId: string): IdempotencyRecord | undefined;
+  findIdempotency(key: string, tokenId: string): Promise<IdempotencyRecord | undefined>;
 
-  /** Runs fn in one transaction (bulk inserts, multi-row changes). */
-  transaction<T>(fn: () => T): T;
-  close(): void;
+  /** Writes the host's record (a host's start and heartbeat); announces {kind: 'host'}. */
+  upsertHost(host: HostRecord): Promise<void>;
+  getHost(id: string): Promise<HostRecord | undefined>;
+  /** Every host, ordered by role, region, address. */
+  listHosts(): Promise<HostRecord[]>;
+  deleteHost(id: string): Promise<void>;
+
+  close(): Promise<void>;
 }
 
 export class NameTakenError extends Error {
   constructor(public readonly dbName: string) {
     super(`name ${dbName} is taken`);
+  }
+}
+
+export class SlugTakenError extends Error {
+  constructor(public readonly slug: string) {
+    super(`organization ${slug} exists`);
   }
 }

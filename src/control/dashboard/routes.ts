@@ -11,7 +11,7 @@ import type {ApiApp} from '../app';
 import type {Catalogue} from '../catalogue';
 import type {DataPlane} from '../dataplane';
 import type {DatabaseService} from '../databases';
-import {ApiError, badRequest} from '../errors';
+import {ApiError, badRequest, notFound} from '../errors';
 import {errorResponses} from '../schemas';
 import {dashboardPage, loginFailedPage} from './page';
 import {DashboardSessions, DashboardTarget} from './sessions';
@@ -63,7 +63,7 @@ export function dashboardLinkRoute(app: ApiApp, opts: DashboardOptions, sessions
       if ((database === undefined) === (org === undefined)) throw badRequest('give exactly one of "database" and "org"');
       let target: DashboardTarget;
       if (database !== undefined) {
-        target = {kind: 'database', name: opts.databases.resolve(req.token!, database).name};
+        target = {kind: 'database', name: (await opts.databases.resolve(req.token!, database)).name};
       } else {
         opts.databases.visibleOrgs(req.token!, org);
         target = {kind: 'org', slug: org!};
@@ -82,14 +82,14 @@ export async function dashboardRoutes(app: ApiApp, opts: DashboardOptions & {ses
   const hide = {schema: {hide: true}};
 
   /** The session's token, looked up again (revoked: gone); else a 401 page or error. */
-  const tokenOf = (req: FastifyRequest): TokenRecord | undefined => {
+  const tokenOf = async (req: FastifyRequest): Promise<TokenRecord | undefined> => {
     const id = sessions.tokenOf(cookie(req.headers.cookie, COOKIE));
     return id ? store.getToken(id) : undefined;
   };
   const refuseHtml = (reply: FastifyReply) =>
     reply.status(401).type('text/html; charset=utf-8').send(loginFailedPage('You are not logged in to the dashboard, or your session ended.'));
-  const requireToken = (req: FastifyRequest): TokenRecord => {
-    const t = tokenOf(req);
+  const requireToken = async (req: FastifyRequest): Promise<TokenRecord> => {
+    const t = await tokenOf(req);
     if (!t) throw new ApiError(401, 'unauthorized', 'no dashboard session: open a new link from `redfly redis dashboard`');
     return t;
   };
@@ -109,17 +109,17 @@ export async function dashboardRoutes(app: ApiApp, opts: DashboardOptions & {ses
   });
 
   app.get<{Params: {name: string}}>('/dashboard/databases/:name', hide, async (req, reply) => {
-    if (!tokenOf(req)) return refuseHtml(reply);
+    if (!(await tokenOf(req))) return refuseHtml(reply);
     return reply.type('text/html; charset=utf-8').send(dashboardPage({kind: 'database', name: req.params.name}));
   });
   app.get<{Params: {slug: string}}>('/dashboard/orgs/:slug', hide, async (req, reply) => {
-    if (!tokenOf(req)) return refuseHtml(reply);
+    if (!(await tokenOf(req))) return refuseHtml(reply);
     return reply.type('text/html; charset=utf-8').send(dashboardPage({kind: 'org', slug: req.params.slug}));
   });
 
   app.get<{Params: {name: string}}>('/dashboard/data/databases/:name', hide, async (req) => {
-    const token = requireToken(req);
-    const rec = databases.resolve(token, req.params.name);
+    const token = await requireToken(req);
+    const rec = await databases.resolve(token, req.params.name);
     const wire = databases.toWire(rec);
     const stats = await dataPlane.stats(rec).catch(() => null);
     return {
@@ -145,10 +145,11 @@ export async function dashboardRoutes(app: ApiApp, opts: DashboardOptions & {ses
   });
 
   app.get<{Params: {slug: string}}>('/dashboard/data/orgs/:slug', hide, async (req) => {
-    const token = requireToken(req);
+    const token = await requireToken(req);
     const [slug] = databases.visibleOrgs(token, req.params.slug);
-    const org = store.getOrg(slug)!;
-    const recs = store.allDatabases().filter((d) => d.org === slug);
+    const org = await store.getOrg(slug);
+    if (!org) throw notFound(`organization ${slug}`);
+    const recs = (await store.allDatabases()).filter((d) => d.org === slug);
     const rows = await Promise.all(
       recs.map(async (rec) => ({
         name: rec.name,

@@ -62,30 +62,30 @@ export class Convergence {
   }
 
   /** Supervision told us something happened to a process: show it on the record. */
-  onProcessEvent(databaseId: string, health: ProcessHealth, message: string): void {
-    const rec = this.store.getDatabase(databaseId);
+  async onProcessEvent(databaseId: string, health: ProcessHealth, message: string): Promise<void> {
+    const rec = await this.store.getDatabase(databaseId);
     if (!rec || rec.status === 'deleting') return;
     this.log.info({databaseId, region: health.region, role: health.role, state: health.state}, message);
     // A restarted process may have had to move to another port: the URL must follow it.
     const known = rec.processes.find((p) => p.region === health.region);
     if (known && health.port && known.port !== health.port) {
-      this.store.updateDatabase(databaseId, {
+      await this.store.updateDatabase(databaseId, {
         processes: rec.processes.map((p) => (p.region === health.region ? {...p, port: health.port} : p)),
       });
     }
     if (health.state === 'failed') {
-      this.store.updateDatabase(databaseId, {status: 'failed', statusMessage: message});
+      await this.store.updateDatabase(databaseId, {status: 'failed', statusMessage: message});
     } else if (health.state === 'running' && rec.status === 'failed' && this.lanes.queued(databaseId) === 0) {
-      this.store.updateDatabase(databaseId, {status: 'ready', statusMessage: message});
+      await this.store.updateDatabase(databaseId, {status: 'ready', statusMessage: message});
     } else {
-      this.store.updateDatabase(databaseId, {statusMessage: message});
+      await this.store.updateDatabase(databaseId, {statusMessage: message});
     }
   }
 
   /** Server start: every record gets its processes back, leftovers are stopped, unfinished
    *  deletions are finished. */
   async reconcile(): Promise<void> {
-    const all = this.store.allDatabases();
+    const all = await this.store.allDatabases();
     const keep = all.filter((r) => r.status !== 'deleting');
     try {
       await this.provisioner.reconcile(keep.map((r) => desired(this.catalogue, r)));
@@ -98,18 +98,18 @@ export class Convergence {
       // A record cut short before its first ready has port 0: learn the ports the processes got.
       const wanted = desired(this.catalogue, rec).processes;
       if (health.length > 0 && (wanted.length !== rec.processes.length || wanted.some((p) => p.port === 0))) {
-        this.store.updateDatabase(rec.id, {
+        await this.store.updateDatabase(rec.id, {
           processes: wanted.map((p) => ({...p, port: health.find((h) => h.region === p.region)?.port ?? p.port})),
         });
       }
       const bad = health.filter((h) => h.state === 'failed' || h.state === 'stopped');
       if (health.length > 0 && bad.length === 0) {
-        if (rec.status !== 'ready') this.store.updateDatabase(rec.id, {status: 'ready', statusMessage: null});
+        if (rec.status !== 'ready') await this.store.updateDatabase(rec.id, {status: 'ready', statusMessage: null});
         // An update interrupted by the restart may have left limits unapplied.
         if (rec.status === 'updating') await this.applyLimits(rec.id).catch(() => undefined);
       } else {
         const what = bad.map((h) => `${h.role} in ${h.region}`).join(', ') || 'processes';
-        this.store.updateDatabase(rec.id, {status: 'failed', statusMessage: `could not start ${what} on server start`});
+        await this.store.updateDatabase(rec.id, {status: 'failed', statusMessage: `could not start ${what} on server start`});
       }
     }
     for (const rec of all.filter((r) => r.status === 'deleting')) this.queueDestroy(rec.id);
@@ -117,7 +117,7 @@ export class Convergence {
   }
 
   private async converge(id: string, applyLimits = false): Promise<void> {
-    const rec = this.store.getDatabase(id);
+    const rec = await this.store.getDatabase(id);
     if (!rec || rec.status === 'deleting') return;
     const started = Date.now();
     try {
@@ -125,8 +125,8 @@ export class Convergence {
       if (applyLimits) await this.provisioner.setLimits(id, desired(this.catalogue, rec).maxmemoryBytes, rec.eviction);
       // Another change queued behind this one keeps the record in "updating"; a delete accepted
       // meanwhile keeps it "deleting".
-      const settled = (this.converges.get(id) ?? 1) <= 1 && this.store.getDatabase(id)?.status !== 'deleting';
-      this.store.updateDatabase(id, {
+      const settled = (this.converges.get(id) ?? 1) <= 1 && (await this.store.getDatabase(id))?.status !== 'deleting';
+      await this.store.updateDatabase(id, {
         processes: specs.map((s) => ({region: s.region, role: s.role, port: s.port})),
         ...(settled ? {status: 'ready', statusMessage: null} : {}),
       });
@@ -138,8 +138,8 @@ export class Convergence {
         return;
       }
       this.log.error({databaseId: id, err: errMessage(err)}, 'provisioning failed');
-      if (this.store.getDatabase(id)?.status === 'deleting') return;
-      this.store.updateDatabase(id, {status: 'failed', statusMessage: `provisioning failed: ${errMessage(err)}`});
+      if ((await this.store.getDatabase(id))?.status === 'deleting') return;
+      await this.store.updateDatabase(id, {status: 'failed', statusMessage: `provisioning failed: ${errMessage(err)}`});
     }
   }
 
@@ -147,7 +147,7 @@ export class Convergence {
    *  it to the record. On failure the record keeps its old plan and eviction, and the processes
    *  are put back to them as far as they answer (503 redis_unavailable). */
   async applyLimits(id: string, change?: Pick<DatabaseRecord, 'plan' | 'eviction'>): Promise<void> {
-    const rec = this.store.getDatabase(id);
+    const rec = await this.store.getDatabase(id);
     if (!rec) return;
     const next = {plan: change?.plan ?? rec.plan, eviction: change?.eviction ?? rec.eviction};
     try {
@@ -161,17 +161,17 @@ export class Convergence {
         .catch((again) => this.log.error({databaseId: id, err: errMessage(again)}, 'restoring the old limits failed'));
       throw new ApiError(503, 'redis_unavailable', `could not apply the new limits: ${errMessage(err)}`);
     }
-    if (next.plan !== rec.plan || next.eviction !== rec.eviction) this.store.updateDatabase(id, next);
+    if (next.plan !== rec.plan || next.eviction !== rec.eviction) await this.store.updateDatabase(id, next);
   }
 
   private async destroy(id: string): Promise<void> {
     try {
       await this.provisioner.destroy(id);
-      this.store.deleteDatabase(id);
+      await this.store.deleteDatabase(id);
       this.log.info({databaseId: id}, 'database deleted');
     } catch (err) {
       this.log.error({databaseId: id, err: errMessage(err)}, 'delete failed');
-      this.store.updateDatabase(id, {status: 'failed', statusMessage: `delete failed: ${errMessage(err)}`});
+      await this.store.updateDatabase(id, {status: 'failed', statusMessage: `delete failed: ${errMessage(err)}`});
     }
   }
 }

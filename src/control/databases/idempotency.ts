@@ -21,8 +21,8 @@ export const requestSha256 = (body: unknown): string => sha256(canonicalJson(bod
 
 /** The database an earlier request with this key created, undefined for a new key; 422
  *  idempotency_mismatch when the key was used with another body. */
-export function replayed(store: Store, token: TokenRecord, key: string, bodySha256: string): DatabaseRecord | undefined {
-  const hit = store.findIdempotency(key, token.id);
+export async function replayed(store: Store, token: TokenRecord, key: string, bodySha256: string): Promise<DatabaseRecord | undefined> {
+  const hit = await store.findIdempotency(key, token.id);
   if (!hit) return undefined;
   if (hit.requestSha256 !== bodySha256) {
     throw new ApiError(422, 'idempotency_mismatch', `Idempotency-Key ${key} was already used with a different request body`);

@@ -72,11 +72,11 @@ export class DatabaseService {
    * An id wins over a name. 404 when there is none (another organization's database answers
    * exactly like a missing one), 409 ambiguous_name when the name is used in more than one.
    */
-  resolve(token: TokenRecord, idOrName: string, org?: string): DatabaseRecord {
+  async resolve(token: TokenRecord, idOrName: string, org?: string): Promise<DatabaseRecord> {
     const orgs = this.visibleOrgs(token, org);
-    const byId = this.store.getDatabase(idOrName);
+    const byId = await this.store.getDatabase(idOrName);
     if (byId && orgs.includes(byId.org)) return byId;
-    const named = this.store.findDatabasesByName(idOrName, orgs);
+    const named = await this.store.findDatabasesByName(idOrName, orgs);
     if (named.length > 1) throw ambiguousName(idOrName, named.map((r) => r.org));
     if (named.length === 0) throw notFound(org === undefined ? `database ${idOrName}` : `database ${idOrName} in organization ${org}`);
     return named[0];
@@ -97,20 +97,20 @@ export class DatabaseService {
   async create(token: TokenRecord, body: CreateDatabaseRequest, idempotencyKey?: string): Promise<CreateResult> {
     const bodySha256 = idempotencyKey ? requestSha256(body) : '';
     if (idempotencyKey) {
-      const earlier = replayed(this.store, token, idempotencyKey, bodySha256);
+      const earlier = await replayed(this.store, token, idempotencyKey, bodySha256);
       if (earlier) return {db: earlier, replayed: true};
     }
     const orgs = this.visibleOrgs(token, body.org);
     const plan = checkPlan(this.catalogue, body.plan);
-    this.quotas.admitCreate(orgs[0], this.store.countDatabases([orgs[0]]));
+    this.quotas.admitCreate(orgs[0], await this.store.countDatabases([orgs[0]]));
     checkRegion(this.catalogue, body.primaryRegion, 'primary region');
     const readRegions = checkReadRegions(this.catalogue, body.readRegions ?? [], body.primaryRegion);
     // The name's pattern is checked by the request schema.
     let name = body.name;
     if (name !== undefined) {
-      if (this.store.nameExists(orgs[0], name)) throw nameTaken(name, orgs[0]);
+      if (await this.store.nameExists(orgs[0], name)) throw nameTaken(name, orgs[0]);
     } else {
-      name = this.freeGeneratedName(orgs[0]);
+      name = await this.freeGeneratedName(orgs[0]);
     }
     const now = new Date().toISOString();
     const rec: DatabaseRecord = {
@@ -131,12 +131,13 @@ export class DatabaseService {
       updatedAt: now,
     };
     try {
-      this.store.insertDatabase(rec, idempotencyKey ? {key: idempotencyKey, tokenId: token.id, requestSha256: bodySha256} : undefined);
+      await this.store.insertDatabase(rec, idempotencyKey ? {key: idempotencyKey, tokenId: token.id, requestSha256: bodySha256} : undefined);
     } catch (err) {
-      if (err instanceof NameTakenError) throw nameTaken(rec.name, rec.org);
-      // A concurrent request with the same key won the race: answer like a retry.
-      const earlier = idempotencyKey ? replayed(this.store, token, idempotencyKey, bodySha256) : undefined;
+      // A concurrent request with the same key (on this node or another) won the race: answer
+      // like a retry. Checked before the name: both requests may name the same database.
+      const earlier = idempotencyKey ? await replayed(this.store, token, idempotencyKey, bodySha256) : undefined;
       if (earlier) return {db: earlier, replayed: true};
+      if (err instanceof NameTakenError) throw nameTaken(rec.name, rec.org);
       throw err;
     }
     this.log.info({databaseId: rec.id, name: rec.name, org: rec.org}, 'database created');
@@ -145,7 +146,7 @@ export class DatabaseService {
   }
 
   async update(token: TokenRecord, idOrName: string, body: UpdateDatabaseRequest, org?: string): Promise<DatabaseRecord> {
-    const rec = this.resolve(token, idOrName, org);
+    const rec = await this.resolve(token, idOrName, org);
     checkUpdatable(rec, body);
     const plan = body.plan !== undefined ? checkPlan(this.catalogue, body.plan).id : rec.plan;
     const readRegions =
@@ -159,39 +160,41 @@ export class DatabaseService {
       // Limits apply live on running processes: answer when they are in force, and record them
       // only then, so that a refused change leaves the database as it was.
       await this.lanes.run(rec.id, () => this.convergence.applyLimits(rec.id, {plan, eviction}));
-      return this.store.getDatabase(rec.id) ?? rec;
+      return (await this.store.getDatabase(rec.id)) ?? rec;
     }
     const processes = regionsChanged ? withPorts(rec.primaryRegion, readRegions, rec.processes) : rec.processes;
-    const updated = this.store.updateDatabase(rec.id, {
+    const updated = await this.store.updateDatabase(rec.id, {
       plan,
       eviction,
       readRegions,
       processes,
       status: 'updating',
       statusMessage: null,
-    })!;
+    });
+    if (!updated) throw notFound(`database ${idOrName}`); // deleted meanwhile
     this.log.info({databaseId: rec.id, readRegions, plan, eviction}, 'database update accepted');
     this.convergence.queueConverge(rec.id, limitsChanged);
     return updated;
   }
 
-  remove(token: TokenRecord, idOrName: string, org?: string): DatabaseRecord {
-    const rec = this.resolve(token, idOrName, org);
+  async remove(token: TokenRecord, idOrName: string, org?: string): Promise<DatabaseRecord> {
+    const rec = await this.resolve(token, idOrName, org);
     if (rec.status === 'deleting') return rec;
-    const updated = this.store.updateDatabase(rec.id, {status: 'deleting', statusMessage: null})!;
+    const updated = await this.store.updateDatabase(rec.id, {status: 'deleting', statusMessage: null});
+    if (!updated) throw notFound(`database ${idOrName}`); // deleted meanwhile
     this.log.info({databaseId: rec.id}, 'database delete accepted');
     this.convergence.queueDestroy(rec.id);
     return updated;
   }
 
   async resetPassword(token: TokenRecord, idOrName: string, org?: string): Promise<DatabaseRecord> {
-    const rec = this.resolve(token, idOrName, org);
+    const rec = await this.resolve(token, idOrName, org);
     checkNotDeleting(rec);
     const password = newPassword();
     // The REST tokens go with the password, as on the hosted service (reset-password).
-    this.store.updateDatabase(rec.id, {password, restToken: newRestToken(), readOnlyRestToken: newReadOnlyRestToken()});
+    await this.store.updateDatabase(rec.id, {password, restToken: newRestToken(), readOnlyRestToken: newReadOnlyRestToken()});
     await this.lanes.run(rec.id, async () => {
-      const current = this.store.getDatabase(rec.id);
+      const current = await this.store.getDatabase(rec.id);
       // Not running (failed, or still to be provisioned): the next ensure() starts it with the new one.
       if (!current || current.status === 'failed') return;
       try {
@@ -202,13 +205,17 @@ export class DatabaseService {
       }
     });
     this.log.info({databaseId: rec.id}, 'database password reset');
-    return this.store.getDatabase(rec.id)!;
+    const after = await this.store.getDatabase(rec.id);
+    if (!after) throw notFound(`database ${idOrName}`); // deleted meanwhile
+    return after;
   }
 
   /** Supervision's events (see Convergence.onProcessEvent). */
   onProcessEvent(databaseId: string, health: ProcessHealth, message: string): void {
     this.events.record(databaseId, health, message);
-    this.convergence.onProcessEvent(databaseId, health, message);
+    this.convergence
+      .onProcessEvent(databaseId, health, message)
+      .catch((err) => this.log.error({databaseId, err: errMessage(err)}, 'recording a process event failed'));
   }
 
   /** Server start (see Convergence.reconcile). */
@@ -216,10 +223,10 @@ export class DatabaseService {
     return this.convergence.reconcile();
   }
 
-  private freeGeneratedName(org: string): string {
+  private async freeGeneratedName(org: string): Promise<string> {
     for (let i = 0; i < 50; i++) {
       const name = generatedName();
-      if (!this.store.nameExists(org, name)) return name;
+      if (!(await this.store.nameExists(org, name))) return name;
     }
     throw new ApiError(500, 'internal', 'could not generate a free database name; pass one with "name"');
   }

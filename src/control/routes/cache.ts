@@ -13,7 +13,7 @@ import {CACHE_ENV_NAMES, CacheInfo, CacheStatus, errorResponses, SlugParams} fro
 export interface CacheRoutesOptions {
   cache: CacheService;
   /** The organization's cache password (orgs.cache_password), or undefined if there is none. */
-  cachePassword: (org: string) => string | undefined;
+  cachePassword: (org: string) => Promise<string | undefined>;
   /** The gateway's endpoint in each region (GatewayHandle.endpoints); empty when it is not up. */
   endpoints: () => Record<string, {host: string; port: number; tls?: boolean}>;
   /** The REST API of database 0 (src/rest): its URL per region and the cache's two tokens, for
@@ -47,9 +47,9 @@ export function cacheInfo(org: string, password: string, endpoints: Record<strin
   };
 }
 
-function visibleOrg(req: FastifyRequest, slug: string, opts: CacheRoutesOptions): {slug: string; password: string} {
+async function visibleOrg(req: FastifyRequest, slug: string, opts: CacheRoutesOptions): Promise<{slug: string; password: string}> {
   const token = requireToken(req);
-  const password = token.orgs.includes(slug) ? opts.cachePassword(slug) : undefined;
+  const password = token.orgs.includes(slug) ? await opts.cachePassword(slug) : undefined;
   if (password === undefined) throw notFound(`organization ${slug}`);
   return {slug, password};
 }
@@ -66,7 +66,7 @@ export const cacheRoutes: FastifyPluginAsyncTypebox<CacheRoutesOptions> = async 
       },
     },
     async (req): Promise<CacheInfo> => {
-      const {slug, password} = visibleOrg(req, req.params.slug, opts);
+      const {slug, password} = await visibleOrg(req, req.params.slug, opts);
       const endpoints = opts.endpoints();
       if (Object.keys(endpoints).length === 0) {
         throw new ApiError(503, 'gateway_unavailable', 'the region gateway is not running, so the cache has no address yet');
@@ -87,7 +87,7 @@ export const cacheRoutes: FastifyPluginAsyncTypebox<CacheRoutesOptions> = async 
       },
     },
     async (req): Promise<CacheStatus> => {
-      const {slug} = visibleOrg(req, req.params.slug, opts);
+      const {slug} = await visibleOrg(req, req.params.slug, opts);
       return opts.cache.status(slug);
     },
   );

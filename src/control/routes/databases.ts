@@ -35,7 +35,7 @@ export function databaseRoutes(app: ApiApp, svc: DatabaseService, opts: AppOptio
       const q = req.query;
       const orgs = svc.visibleOrgs(req.token!, q.org);
       const limit = q.limit ?? 100;
-      const rows = opts.store.listDatabases({orgs, limit, after: q.cursor ? decodeCursor(q.cursor) : undefined});
+      const rows = await opts.store.listDatabases({orgs, limit, after: q.cursor ? decodeCursor(q.cursor) : undefined});
       const page = rows.slice(0, limit);
       const last = page[page.length - 1];
       return {
@@ -79,7 +79,7 @@ export function databaseRoutes(app: ApiApp, svc: DatabaseService, opts: AppOptio
         response: {200: Type.Ref('Database#'), ...errorResponses(401, 404, 409)},
       },
     },
-    async (req) => svc.toWire(svc.resolve(req.token!, req.params.idOrName, req.query.org)),
+    async (req) => svc.toWire(await svc.resolve(req.token!, req.params.idOrName, req.query.org)),
   );
 
   app.patch(
@@ -112,7 +112,7 @@ export function databaseRoutes(app: ApiApp, svc: DatabaseService, opts: AppOptio
       },
     },
     async (req, reply) => {
-      const rec = svc.remove(req.token!, req.params.idOrName, req.query.org);
+      const rec = await svc.remove(req.token!, req.params.idOrName, req.query.org);
       reply.status(202);
       return svc.toWire(rec);
     },
@@ -144,7 +144,7 @@ export function databaseRoutes(app: ApiApp, svc: DatabaseService, opts: AppOptio
       },
     },
     async (req) => {
-      const rec = svc.resolve(req.token!, req.params.idOrName, req.query.org);
+      const rec = await svc.resolve(req.token!, req.params.idOrName, req.query.org);
       return opts.dataPlane.stats(rec);
     },
   );

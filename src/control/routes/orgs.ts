@@ -1,6 +1,6 @@
 import {Type} from '@sinclair/typebox';
 import type {ApiApp} from '../app';
-import type {OrgRecord, Store} from '../../store';
+import {OrgRecord, SlugTakenError, Store} from '../../store';
 import {ApiError} from '../errors';
 import {isOrgScoped} from '../auth';
 import {newPassword} from '../ids';
@@ -24,7 +24,7 @@ export function orgRoutes(app: ApiApp, store: Store): void {
         response: {200: Type.Array(Type.Ref('Organization#')), ...errorResponses(401)},
       },
     },
-    async (req) => store.listOrgs(req.token!.orgs).map(orgWire),
+    async (req) => (await store.listOrgs(req.token!.orgs)).map(orgWire),
   );
 
   app.post(
@@ -43,9 +43,6 @@ export function orgRoutes(app: ApiApp, store: Store): void {
       if (isOrgScoped(req.token!)) {
         throw new ApiError(403, 'forbidden', 'an organization-scoped token cannot create organizations; use your own token');
       }
-      if (store.getOrg(body.slug)) {
-        throw new ApiError(409, 'slug_taken', `an organization with slug ${body.slug} already exists`);
-      }
       const org: OrgRecord = {
         slug: body.slug,
         name: body.name ?? body.slug,
@@ -53,7 +50,14 @@ export function orgRoutes(app: ApiApp, store: Store): void {
         cachePassword: newPassword(),
         createdAt: new Date().toISOString(),
       };
-      store.createOrg(org, req.token!.id);
+      try {
+        await store.createOrg(org, req.token!.id);
+      } catch (err) {
+        if (err instanceof SlugTakenError) {
+          throw new ApiError(409, 'slug_taken', `an organization with slug ${body.slug} already exists`);
+        }
+        throw err;
+      }
       reply.status(201);
       return orgWire(org);
     },

@@ -31,7 +31,7 @@ export function tokenRoutes(app: ApiApp, store: Store): void {
     async (req) => {
       const {slug} = req.params;
       if (!req.token!.orgs.includes(slug)) throw notFound(`organization ${slug}`);
-      return store.listTokens(slug).map(tokenWire);
+      return (await store.listTokens(slug)).map(tokenWire);
     },
   );
 
@@ -61,7 +61,7 @@ export function tokenRoutes(app: ApiApp, store: Store): void {
         createdAt: new Date().toISOString(),
         lastUsedAt: null,
       };
-      store.createToken(token);
+      await store.createToken(token);
       reply.status(201);
       return {...tokenWire(token), token: secret};
     },
@@ -81,7 +81,7 @@ export function tokenRoutes(app: ApiApp, store: Store): void {
     },
     async (req) => {
       const caller = req.token!;
-      const target = store.getToken(req.params.id);
+      const target = await store.getToken(req.params.id);
       // A token the caller shares no organization with is not the caller's to know about.
       if (!target || !target.orgs.some((o) => caller.orgs.includes(o))) throw notFound(`token ${req.params.id}`);
       const beyond = target.orgs.filter((o) => !caller.orgs.includes(o));
@@ -92,7 +92,7 @@ export function tokenRoutes(app: ApiApp, store: Store): void {
           `token ${target.id} also has access to ${beyond.join(', ')}; revoke it with a token that has access to every one of its organizations`,
         );
       }
-      store.deleteToken(target.id);
+      await store.deleteToken(target.id);
       return tokenWire(target);
     },
   );

@@ -29,7 +29,7 @@ beforeAll(async () => {
     });
     await scope.register(cacheRoutes, {
       cache,
-      cachePassword: (org) => ({acme: 'p@ss/word', other: 'x'})[org],
+      cachePassword: async (org) => ({acme: 'p@ss/word', other: 'x'})[org],
       endpoints: () => ENDPOINTS,
     });
   });

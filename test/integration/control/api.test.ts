@@ -29,7 +29,7 @@ const secret = 'test-internal-secret-0123456789';
 beforeAll(async () => {
   home = mkdtempSync(join(tmpdir(), 'redfly-api-'));
   // The gateway in front, as in the server; the cache is not what these tests are about.
-  store = openStore(home);
+  store = await openStore(home);
   dataPlane = new DataPlane({home, store, catalogue: loadCatalogue(home), internalSecret: secret, cache: false});
   await dataPlane.startGateway();
   provisioner = new LocalProvisioner({
@@ -45,7 +45,7 @@ beforeAll(async () => {
   }));
   // Real sockets (fastify's inject needs an ESM-only module that jest cannot load).
   base = await app.listen({port: 0, host: '127.0.0.1'});
-  ensureLocalCredentials(store, home, base);
+  await ensureLocalCredentials(store, home, base);
   token = require(join(home, 'local-credentials.json')).token;
 });
 
@@ -54,7 +54,7 @@ afterAll(async () => {
   await databases?.lanes.idle();
   await dataPlane?.close();
   await provisioner?.stopAll();
-  store?.close();
+  await store?.close();
   rmSync(home, {recursive: true, force: true});
 });
 
@@ -185,11 +185,11 @@ describe('creating databases', () => {
     [{org: 'personal', primaryRegion: 'mad', plan: 'free', colour: 'red'}, 400, 'invalid_request', /colour/],
     [{org: 'other', primaryRegion: 'mad', plan: 'free'}, 404, 'not_found', /organization other/],
   ])('bad input %j -> %i %s, nothing created', async (body, status, code, message) => {
-    const before = store.countDatabases(['personal']);
+    const before = await store.countDatabases(['personal']);
     const r = await call('POST', '/v1/databases', body);
     expectError(r, status, code);
     expect(r.body.error.message).toMatch(message);
-    expect(store.countDatabases(['personal'])).toBe(before);
+    expect(await store.countDatabases(['personal'])).toBe(before);
   });
 
   test('malformed JSON is 400 bad_json; a missing body where one is needed is 400', async () => {
@@ -377,7 +377,7 @@ describe('organizations, tokens and visibility', () => {
   const acmeOrg = () =>
     (acme ??= (async () => {
       const creator = newTokenSecret();
-      store.createToken({id: newTokenId(), name: 'acme-creator', secretSha256: sha256(creator), orgs: ['personal'], scope: 'user', createdAt: new Date().toISOString()});
+      await store.createToken({id: newTokenId(), name: 'acme-creator', secretSha256: sha256(creator), orgs: ['personal'], scope: 'user', createdAt: new Date().toISOString()});
       const org = await call('POST', '/v1/orgs', {slug: 'acme', name: 'Acme'}, {}, creator);
       const t = await call('POST', '/v1/orgs/acme/tokens', {name: 'ci'}, {}, creator);
       return {creator, org, otherToken: t.body.token, t};
@@ -396,7 +396,7 @@ describe('organizations, tokens and visibility', () => {
 
   test('a token made for an organization before the rfo_ prefix cannot create organizations either', async () => {
     const old = newTokenSecret(); // rf_, as POST /v1/orgs/{slug}/tokens made them; the record says 'org'
-    store.createToken({id: newTokenId(), name: 'old-ci', secretSha256: sha256(old), orgs: ['personal'], scope: 'org', createdAt: new Date().toISOString()});
+    await store.createToken({id: newTokenId(), name: 'old-ci', secretSha256: sha256(old), orgs: ['personal'], scope: 'org', createdAt: new Date().toISOString()});
     expectError(await call('POST', '/v1/orgs', {slug: 'widened-old'}, {}, old), 403, 'forbidden');
     expect((await call('GET', '/v1/orgs', undefined, {}, old)).body.map((o: Json) => o.slug)).toEqual(['personal']);
   });
@@ -427,10 +427,10 @@ describe('organizations, tokens and visibility', () => {
 describe('listing', () => {
   test('keyset pages cover every record once, in creation order', async () => {
     const now = Date.now();
-    store.transaction(() => {
+    {
       for (let i = 0; i < 250; i++) {
         const at = new Date(now + 1000 + Math.floor(i / 3)).toISOString(); // ties on createdAt
-        store.insertDatabase({
+        await store.insertDatabase({
           id: `bulk${String(i).padStart(11, '0')}`,
           name: `bulk-${i}`,
           org: 'personal',
@@ -446,8 +446,8 @@ describe('listing', () => {
           updatedAt: at,
         });
       }
-    });
-    const total = store.countDatabases(['personal']);
+    }
+    const total = await store.countDatabases(['personal']);
     const seen: string[] = [];
     let cursor: string | null = null;
     let pages = 0;

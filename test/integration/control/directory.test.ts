@@ -14,17 +14,17 @@ let store: Store;
 let dir: TenantDirectory;
 const revoked: string[] = [];
 
-beforeAll(() => {
-  raw = openStore(home);
-  raw.createOrg({slug: 'early', name: 'Early', type: 'shared', cachePassword: 'c'.repeat(32), createdAt: new Date().toISOString()});
+beforeAll(async () => {
+  raw = await openStore(home);
+  await raw.createOrg({slug: 'early', name: 'Early', type: 'shared', cachePassword: 'c'.repeat(32), createdAt: new Date().toISOString()});
   dir = new TenantDirectory(raw, loadCatalogue(home));
   dir.onRevoked = (id) => revoked.push(id);
-  dir.load();
+  await dir.load();
   // the directory follows the store's announcements: writes go to the store itself
   store = raw;
 });
-afterAll(() => {
-  raw.close();
+afterAll(async () => {
+  await raw.close();
   rmSync(home, {recursive: true, force: true});
 });
 
@@ -32,17 +32,17 @@ const now = new Date().toISOString();
 const record = (over: Partial<DatabaseRecord> = {}): DatabaseRecord =>
   databaseRecord({id: 'dir000000000001', name: 'dir-db', org: 'early', password: 'a'.repeat(32), createdAt: now, updatedAt: now, ...over});
 
-test('organizations present at start and created later are found by their cache password', () => {
+test('organizations present at start and created later are found by their cache password', async () => {
   expect(dir.orgOfCachePassword('c'.repeat(32))).toBe('early');
-  store.createOrg({slug: 'later', name: 'Later', type: 'shared', cachePassword: 'l'.repeat(32), createdAt: now});
+  await store.createOrg({slug: 'later', name: 'Later', type: 'shared', cachePassword: 'l'.repeat(32), createdAt: now});
   expect(dir.orgOfCachePassword('l'.repeat(32))).toBe('later');
   expect(dir.orgOfCachePassword('x'.repeat(32))).toBeUndefined();
 });
 
-test('a database is reachable once its primary has a port, with its plan and replicas', () => {
-  store.insertDatabase(record());
+test('a database is reachable once its primary has a port, with its plan and replicas', async () => {
+  await store.insertDatabase(record());
   expect(dir.byPassword('a'.repeat(32))).toBeUndefined();
-  store.updateDatabase('dir000000000001', {
+  await store.updateDatabase('dir000000000001', {
     status: 'ready',
     processes: [
       {region: 'mad', role: 'primary', port: 41001},
@@ -60,8 +60,8 @@ test('a database is reachable once its primary has a port, with its plan and rep
   expect(revoked).toEqual([]);
 });
 
-test('a process moved by supervision, and a plan change, reach the directory', () => {
-  store.updateDatabase('dir000000000001', {
+test('a process moved by supervision, and a plan change, reach the directory', async () => {
+  await store.updateDatabase('dir000000000001', {
     plan: '200mb',
     eviction: true,
     processes: [
@@ -76,33 +76,33 @@ test('a process moved by supervision, and a plan change, reach the directory', (
   expect(revoked).toEqual([]);
 });
 
-test("a database's own users are found by name and password hash, and survive a reopen of the store", () => {
+test("a database's own users are found by name and password hash, and survive a reopen of the store", async () => {
   const sha = passwordHash('reader-pw');
   const line = `user reader on #${sha} ~* resetchannels -@all +@read`;
-  store.updateDatabase('dir000000000001', {redisSettings: {aclUsers: [line], notifyKeyspaceEvents: 'Ex'}});
+  await store.updateDatabase('dir000000000001', {redisSettings: {aclUsers: [line], notifyKeyspaceEvents: 'Ex'}});
   expect(dir.byUser('reader', sha)?.id).toBe('dir000000000001');
   expect(dir.byUser('reader', passwordHash('other'))).toBeUndefined();
   expect(dir.byUser('writer', sha)).toBeUndefined();
-  const again = openStore(home);
-  expect(again.getDatabase('dir000000000001')?.redisSettings).toEqual({aclUsers: [line], notifyKeyspaceEvents: 'Ex'});
-  again.close();
-  store.updateDatabase('dir000000000001', {redisSettings: {aclUsers: []}});
+  const again = await openStore(home);
+  expect((await again.getDatabase('dir000000000001'))?.redisSettings).toEqual({aclUsers: [line], notifyKeyspaceEvents: 'Ex'});
+  await again.close();
+  await store.updateDatabase('dir000000000001', {redisSettings: {aclUsers: []}});
   expect(dir.byUser('reader', sha)).toBeUndefined();
   expect(revoked).toEqual([]);
 });
 
-test('a new password replaces the old one at once and revokes its connections', () => {
-  store.updateDatabase('dir000000000001', {password: 'b'.repeat(32)});
+test('a new password replaces the old one at once and revokes its connections', async () => {
+  await store.updateDatabase('dir000000000001', {password: 'b'.repeat(32)});
   expect(dir.byPassword('a'.repeat(32))).toBeUndefined();
   expect(dir.byPassword('b'.repeat(32))?.id).toBe('dir000000000001');
   expect(revoked).toEqual(['dir000000000001']);
 });
 
-test('a delete accepted (status deleting) removes the database before its record is gone', () => {
-  store.updateDatabase('dir000000000001', {status: 'deleting'});
+test('a delete accepted (status deleting) removes the database before its record is gone', async () => {
+  await store.updateDatabase('dir000000000001', {status: 'deleting'});
   expect(dir.byPassword('b'.repeat(32))).toBeUndefined();
   expect(dir.byId('dir000000000001')).toBeUndefined();
   expect(revoked).toEqual(['dir000000000001', 'dir000000000001']);
-  store.deleteDatabase('dir000000000001');
+  await store.deleteDatabase('dir000000000001');
   expect(revoked.length).toBe(2);
 });

@@ -144,13 +144,13 @@ test('work cut short by a stop is finished by the next start: a half-made create
   await stopLocalServer(home);
   // what the records look like when the server dies between accepting a request and finishing it
   const {openStore} = await import('../../../src/store');
-  const store = openStore(home);
+  const store = await openStore(home);
   const now = new Date().toISOString();
-  store.insertDatabase(
+  await store.insertDatabase(
     databaseRecord({id: 'halfmade0000001', name: 'half-made', primaryRegion: 'gru', readRegions: ['scl'], createdAt: now, updatedAt: now}),
   );
-  store.updateDatabase(single.id, {status: 'deleting'});
-  store.close();
+  await store.updateDatabase(single.id, {status: 'deleting'});
+  await store.close();
 
   s = await startServer(home);
   const made = await waitForStatus(s, 'half-made', 'ready');

@@ -1,4 +1,5 @@
-// The SQLite store on its own: migrations, constraints and cascades that the API relies on.
+// The SQLite store's own migrations. What every backend must do alike (constraints, cascades,
+// paging, announcements) is the contract in test/integration/store.
 import {copyFileSync, mkdirSync, rmSync} from 'node:fs';
 import {join} from 'node:path';
 import Database from 'better-sqlite3';
@@ -13,74 +14,7 @@ afterAll(() => rmSync(home, {recursive: true, force: true}));
 const record = (id: string, name: string, at: string): DatabaseRecord =>
   databaseRecord({id, name, org: 'acme', password: 'secret', createdAt: at, updatedAt: at});
 
-test('records survive a reopen; migrations run once', () => {
-  const a = openStore(home);
-  a.createOrg({slug: 'acme', name: 'Acme', type: 'shared', cachePassword: 'c', createdAt: new Date().toISOString()});
-  a.createToken({id: 'tok_1', name: 't', secretSha256: 'h1', orgs: ['acme'], scope: 'org', createdAt: new Date().toISOString()});
-  a.insertDatabase(record('id1', 'one', '2026-01-01T00:00:00.000Z'), {key: 'k', tokenId: 'tok_1', requestSha256: 'r'});
-  a.close();
-  const b = openStore(join(home));
-  expect(b.findDatabasesByName('one', ['acme'])[0]).toMatchObject({id: 'id1', readRegions: ['ams'], processes: [{role: 'primary'}, {role: 'replica'}]});
-  expect(b.findTokenBySecretHash('h1')?.orgs).toEqual(['acme']);
-  expect(b.getOrg('acme')?.cachePassword).toBe('c');
-  b.close();
-});
-
-test('a taken name is NameTakenError and writes nothing; delete cascades to processes and keys', () => {
-  const st = openStore(home);
-  expect(() => st.insertDatabase(record('id2', 'one', '2026-01-02T00:00:00.000Z'))).toThrow(NameTakenError);
-  expect(st.getDatabase('id2')).toBeUndefined();
-  const updated = st.updateDatabase('id1', {status: 'ready', processes: [{region: 'mad', role: 'primary', port: 21000}]});
-  expect(updated).toMatchObject({status: 'ready', processes: [{port: 21000}]});
-  expect(st.findIdempotency('k', 'tok_1')).toEqual({requestSha256: 'r', databaseId: 'id1'});
-  st.deleteDatabase('id1');
-  expect(st.getDatabase('id1')).toBeUndefined();
-  expect(st.findIdempotency('k', 'tok_1')).toBeUndefined();
-  expect(st.updateDatabase('id1', {status: 'failed'})).toBeUndefined();
-  st.close();
-});
-
-test('tokens: listed per organization, last use kept to the interval, deletion takes grants and keys', () => {
-  const dir = tempHome('store-tokens');
-  const st = openStore(dir);
-  st.createOrg({slug: 'acme', name: 'Acme', type: 'shared', cachePassword: 'c', createdAt: '2026-01-01T00:00:00.000Z'});
-  st.createOrg({slug: 'beta', name: 'Beta', type: 'shared', cachePassword: 'd', createdAt: '2026-01-01T00:00:00.000Z'});
-  st.createToken({id: 'tok_b', name: 'second', secretSha256: 'hb', orgs: ['acme'], scope: 'org', createdAt: '2026-01-02T00:00:00.000Z'});
-  st.createToken({id: 'tok_a', name: 'first', secretSha256: 'ha', orgs: ['acme', 'beta'], scope: 'user', createdAt: '2026-01-01T00:00:00.000Z'});
-  expect(st.listTokens('acme').map((t) => t.id)).toEqual(['tok_a', 'tok_b']);
-  expect(st.listTokens('beta').map((t) => [t.id, t.orgs])).toEqual([['tok_a', ['acme', 'beta']]]);
-  expect(st.getToken('tok_b')?.lastUsedAt).toBeNull();
-
-  st.touchToken('tok_b', '2026-01-03T00:00:00.000Z', 60_000);
-  st.touchToken('tok_b', '2026-01-03T00:00:30.000Z', 60_000); // within the minute: kept as is
-  expect(st.getToken('tok_b')?.lastUsedAt).toBe('2026-01-03T00:00:00.000Z');
-  st.touchToken('tok_b', '2026-01-03T00:01:01.000Z', 60_000);
-  expect(st.getToken('tok_b')?.lastUsedAt).toBe('2026-01-03T00:01:01.000Z');
-
-  st.insertDatabase(record('id9', 'nine', '2026-01-04T00:00:00.000Z'), {key: 'k9', tokenId: 'tok_b', requestSha256: 'r'});
-  st.deleteToken('tok_b');
-  expect(st.findTokenBySecretHash('hb')).toBeUndefined();
-  expect(st.listTokens('acme').map((t) => t.id)).toEqual(['tok_a']);
-  expect(st.findIdempotency('k9', 'tok_b')).toBeUndefined();
-  expect(st.getDatabase('id9')).toBeDefined(); // the database stays
-  st.close();
-  rmSync(dir, {recursive: true, force: true});
-});
-
-test('names are unique per organization: the same name in two, NameTakenError within one', () => {
-  const st = openStore(home);
-  st.createOrg({slug: 'beta', name: 'Beta', type: 'shared', cachePassword: 'b', createdAt: new Date().toISOString()});
-  st.insertDatabase(record('id3', 'same', '2026-01-03T00:00:00.000Z'));
-  st.insertDatabase({...record('id4', 'same', '2026-01-04T00:00:00.000Z'), org: 'beta'});
-  expect(() => st.insertDatabase(record('id5', 'same', '2026-01-05T00:00:00.000Z'))).toThrow(NameTakenError);
-  expect([st.nameExists('acme', 'same'), st.nameExists('beta', 'same'), st.nameExists('beta', 'other')]).toEqual([true, true, false]);
-  expect(st.findDatabasesByName('same', ['beta', 'acme']).map((d) => [d.org, d.id])).toEqual([['acme', 'id3'], ['beta', 'id4']]);
-  expect(st.findDatabasesByName('same', ['beta']).map((d) => d.id)).toEqual(['id4']);
-  expect(st.findDatabasesByName('same', [])).toEqual([]);
-  st.close();
-});
-
-test('migrations 005 and 006 keep every row, column and index of a store made before them, and its cascades', () => {
+test('migrations 005 and 006 keep every row, column and index of a store made before them, and its cascades', async () => {
   const dir = join(home, 'v1');
   mkdirSync(dir);
   const file = join(dir, 'redfly.db');
@@ -104,17 +38,17 @@ test('migrations 005 and 006 keep every row, column and index of a store made be
     INSERT INTO idempotency_keys VALUES ('k', 'tok_1', 'r', 'id1', '2026-01-01T00:00:00.000Z');`);
   old.close();
 
-  const st = openStore(dir);
-  expect(st.findDatabasesByName('one', ['acme'])[0]).toMatchObject({id: 'id1', password: 'pw', processes: [{port: 21000}]});
-  expect(st.findIdempotency('k', 'tok_1')).toEqual({requestSha256: 'r', databaseId: 'id1'});
+  const st = await openStore(dir);
+  expect((await st.findDatabasesByName('one', ['acme']))[0]).toMatchObject({id: 'id1', password: 'pw', processes: [{port: 21000}]});
+  expect(await st.findIdempotency('k', 'tok_1')).toEqual({requestSha256: 'r', databaseId: 'id1'});
   // 003: the first start's token is the user's; every other token was made for an organization
-  expect(['h1', 'h2', 'h3'].map((h) => st.findTokenBySecretHash(h)?.scope)).toEqual(['org', 'user', 'org']);
-  st.createOrg({slug: 'beta', name: 'Beta', type: 'shared', cachePassword: 'b', createdAt: new Date().toISOString()});
-  st.insertDatabase({...record('id2', 'one', '2026-01-02T00:00:00.000Z'), org: 'beta'});
-  expect(() => st.insertDatabase(record('id3', 'one', '2026-01-03T00:00:00.000Z'))).toThrow(NameTakenError);
-  st.deleteDatabase('id1');
-  expect(st.findIdempotency('k', 'tok_1')).toBeUndefined();
-  st.close();
+  expect(await Promise.all(['h1', 'h2', 'h3'].map(async (h) => (await st.findTokenBySecretHash(h))?.scope))).toEqual(['org', 'user', 'org']);
+  await st.createOrg({slug: 'beta', name: 'Beta', type: 'shared', cachePassword: 'b', createdAt: new Date().toISOString()});
+  await st.insertDatabase({...record('id2', 'one', '2026-01-02T00:00:00.000Z'), org: 'beta'});
+  await expect(st.insertDatabase(record('id3', 'one', '2026-01-03T00:00:00.000Z'))).rejects.toThrow(NameTakenError);
+  await st.deleteDatabase('id1');
+  expect(await st.findIdempotency('k', 'tok_1')).toBeUndefined();
+  await st.close();
 
   const raw = new Database(file, {readonly: true});
   expect(raw.prepare("SELECT extra FROM databases WHERE id = 'id2'").get()).toEqual({extra: 'kept'});
@@ -128,6 +62,7 @@ test('migrations 005 and 006 keep every row, column and index of a store made be
     '004_token_use.sql',
     '005_database_names_per_org',
     '006_token_scope.sql',
+    '007_hosts.sql',
   ]);
   expect(raw.pragma('foreign_key_check')).toEqual([]);
   raw.close();

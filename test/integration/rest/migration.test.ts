@@ -6,7 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import {migrate, SqliteStore} from '../../../src/store/sqlite';
 
-test('migration 002 gives every existing database a full and a read-only REST token', () => {
+test('migration 002 gives every existing database a full and a read-only REST token', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'redfly-mig-'));
   try {
     const only001 = path.join(dir, 'migrations');
@@ -22,8 +22,8 @@ test('migration 002 gives every existing database a full and a read-only REST to
     }
     db.close();
     const store = new SqliteStore(file);
-    const [a, b] = [store.getDatabase('a')!, store.getDatabase('b')!];
-    store.close();
+    const [a, b] = [(await store.getDatabase('a'))!, (await store.getDatabase('b'))!];
+    await store.close();
     expect(a.restToken).toMatch(/^rfr_[0-9a-f]{44}$/);
     expect(a.readOnlyRestToken).toMatch(/^rfro_[0-9a-f]{44}$/);
     expect(new Set([a.restToken, a.readOnlyRestToken, b.restToken, b.readOnlyRestToken]).size).toBe(4);
