@@ -32,7 +32,8 @@ export interface ServerInfo {
 
 export interface LocalServerStatus {
   running: boolean;
-  /** /healthz answered 200: the server has brought its databases back and serves requests. */
+  /** /healthz answered 200: the server serves requests (its databases may still be coming back:
+   *  their status says so). */
   healthy: boolean;
   pid?: number;
   apiUrl?: string;

@@ -49,8 +49,11 @@ export interface AppOptions {
   provisioner: Provisioner;
   catalogue: Catalogue;
   logger?: FastifyServerOptions['logger'] | FastifyBaseLogger;
-  /** /healthz answers 503 until this says the server has brought its databases back. */
+  /** /healthz answers 503 until this says the server serves (API and gateway listening; the
+   *  databases may still be coming back, each record's status says). */
   isReady?: () => boolean;
+  /** How many databases are still coming back after the start (named in /healthz while > 0). */
+  databasesStarting?: () => number;
   /** The gateway and the cache: URLs, usage and the cache's routes (tests of the API alone
    *  build it with `cache: false`). */
   dataPlane: DataPlane;
@@ -81,7 +84,7 @@ export async function buildApp(opts: AppOptions): Promise<ControlApp> {
 
 /** The app with its TypeBox type provider, body parser, error shape and /healthz, no routes yet. */
 /** `store`, when given: a request to an unknown /v1 route has its token checked first. */
-export function createApp(opts: Pick<AppOptions, 'logger' | 'isReady' | 'tls'> & {store?: Store}): ApiApp {
+export function createApp(opts: Pick<AppOptions, 'logger' | 'isReady' | 'databasesStarting' | 'tls'> & {store?: Store}): ApiApp {
   const loggerOpt = opts.logger ?? false;
   const isInstance = typeof loggerOpt === 'object' && loggerOpt !== null && 'child' in loggerOpt;
   const app = Fastify({
@@ -140,9 +143,10 @@ export function createApp(opts: Pick<AppOptions, 'logger' | 'isReady' | 'tls'> &
   app.get('/healthz', {schema: {hide: true}}, async (_req, reply) => {
     if (opts.isReady && !opts.isReady()) {
       reply.status(503);
-      return {ok: false, reason: 'bringing databases back after start'};
+      return {ok: false, reason: 'starting'};
     }
-    return {ok: true};
+    const starting = opts.databasesStarting?.() ?? 0;
+    return starting > 0 ? {ok: true, databasesStarting: starting} : {ok: true};
   });
   return app;
 }

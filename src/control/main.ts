@@ -8,7 +8,8 @@ import {resolve} from 'node:path';
 import {parseArgs} from 'node:util';
 import {isServerPid, redflyHome, statePaths} from '../lib/home';
 import {checkRedisServer} from '../provision/binary';
-import {LocalProvisioner} from '../provision';
+import {LocalProvisioner, reconcileConcurrency} from '../provision';
+import {redisHzFromEnv} from '../provision/config';
 import {openStore, Store} from '../store';
 import {createApp, mountApi} from './app';
 import {DataPlane} from './dataplane';
@@ -55,6 +56,8 @@ async function main(): Promise<number> {
   makePrivateTree(home);
   let serving: ServingOptions;
   let admission: Partial<AdmissionOptions>;
+  let concurrency: number;
+  let redisHz: number | undefined;
   try {
     serving = await resolveServing(home, {
       listen: values.listen ?? values.host,
@@ -65,6 +68,8 @@ async function main(): Promise<number> {
       tlsCa: values['tls-ca'],
     }, (m) => console.error(`warning: ${m}`));
     admission = admissionFromEnv();
+    concurrency = reconcileConcurrency();
+    redisHz = redisHzFromEnv();
   } catch (err) {
     console.error((err as Error).message);
     return 2;
@@ -105,11 +110,12 @@ async function main(): Promise<number> {
     await store.close();
     return 2;
   }
-  const readiness = {reconciled: false};
+  const readiness = {serving: false, starting: (): number => 0};
   const app = createApp({
     // Request logs carry method, URL and status only: no header (tokens) and no body (passwords).
     logger: {level: process.env.REDFLY_LOG_LEVEL ?? 'info', file: statePaths(home).serverLog},
-    isReady: () => readiness.reconciled,
+    isReady: () => readiness.serving,
+    databasesStarting: () => readiness.starting(),
     tls: serving.tls,
     store,
   });
@@ -142,7 +148,9 @@ async function main(): Promise<number> {
     home,
     internalSecret: secret,
     redisServerPath,
-    // reconcile runs before the gateway listens again: keep new processes off its ports
+    reconcileConcurrency: concurrency,
+    redisHz,
+    // keep new processes off the gateway's ports (those of the last run until it listens again)
     avoidPorts: () => dataPlane.gatewayPorts(),
     // from the directory's copy of the records: a config is rendered synchronously
     clientSettings: (id) => dataPlane.directory.clientSettings(id),
@@ -157,6 +165,7 @@ async function main(): Promise<number> {
     restUrl: (region) => dataPlane.restUrl(region),
   });
   provisioner.subscribe((id, health, message) => databases.onProcessEvent(id, health, message));
+  readiness.starting = () => databases.convergence.returning.size;
   await mountApi(app, {store, provisioner, catalogue, dataPlane, databases});
 
   let address: string;
@@ -207,7 +216,10 @@ async function main(): Promise<number> {
     void shutdown('uncaughtException').finally(() => process.exit(1));
   });
 
-  await databases.reconcile();
+  // The gateway listens first, on the ports of the last run (the processes started below keep
+  // off them): the API and every URL answer at once, and each database serves as soon as it is
+  // back (its status says which are still starting). A host with 1,000 databases is back within
+  // seconds, and a restart of this process alone adopts the redis-servers that outlived it.
   try {
     await dataPlane.startGateway();
   } catch (err) {
@@ -220,11 +232,16 @@ async function main(): Promise<number> {
     await shutdown('gateway failed');
     return 1;
   }
-  readiness.reconciled = true;
+  readiness.serving = true;
   const endpoints = dataPlane.endpoints();
   log.info(
     {endpoints: Object.fromEntries(Object.entries(endpoints).map(([r, ep]) => [r, ep.port])), simulateLatency: values['simulate-latency']},
     'gateway listening',
+  );
+  const reconcileStarted = Date.now();
+  void databases.reconcile().then(
+    () => log.info({ms: Date.now() - reconcileStarted}, 'every database back after start'),
+    (err) => log.error({err: (err as Error).message}, 'reconcile failed'),
   );
   console.log(`redfly API listening on ${apiUrl} (state in ${home})`);
   return -1; // keep running

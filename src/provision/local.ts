@@ -2,7 +2,9 @@
 // primary and one replica per read region, each supervised, with data under
 // <home>/data/<databaseId>/<region>/.
 import * as fs from 'node:fs';
-import {databaseDir, processDir} from '../lib/home';
+import * as os from 'node:os';
+import {databaseDir, pidfilePath, processDir} from '../lib/home';
+import {isRedisServerIn, readPidfile} from '../lib/pids';
 import {checkRedisServer} from './binary';
 import {ClientSettings, renderConfig} from './config';
 import {ProcessStoppedError, UnsupportedChangeError} from './errors';
@@ -18,8 +20,10 @@ export interface LocalProvisionerOptions {
   internalSecret: string;
   redisServerPath?: string; // default: "redis-server" on PATH
   events?: ProvisionerEvents;
-  /** How many databases reconcile() brings back at once (default 4). */
+  /** How many databases reconcile() brings back at once (default: reconcileConcurrency()). */
   reconcileConcurrency?: number;
+  /** Redis's `hz` for every database's processes (config.ts); Redis's default when absent. */
+  redisHz?: number;
   /** Ports other parts of the server hold or will hold again (the gateway's endpoints). */
   avoidPorts?: () => Iterable<number>;
   /** What the database's clients set through the gateway (its users, keyspace notifications),
@@ -115,7 +119,7 @@ export class LocalProvisioner implements Provisioner {
       .map((p) => p.health());
   }
 
-  async reconcile(all: DesiredDatabase[]): Promise<void> {
+  async reconcile(all: DesiredDatabase[], settled?: (databaseId: string, error?: Error) => void): Promise<void> {
     all.forEach(validate);
     const wanted = new Set(all.map((d) => d.id));
     for (const [id, state] of this.dbs) {
@@ -125,19 +129,22 @@ export class LocalProvisioner implements Provisioner {
         this.dbs.delete(id);
       });
     }
-    await stopOrphans(this.opts.home, undefined, this.ownPids());
+    // Processes of the wanted databases that outlived an earlier run are adopted by ensure().
+    await stopOrphans(this.opts.home, (id) => !wanted.has(id), this.ownPids());
     const failures: {databaseId: string; error: Error}[] = [];
     const queue = [...all];
     const worker = async () => {
       for (let db = queue.shift(); db; db = queue.shift()) {
         try {
           await this.ensure(db);
+          settled?.(db.id);
         } catch (err) {
           failures.push({databaseId: db.id, error: err as Error});
+          settled?.(db.id, err as Error);
         }
       }
     };
-    await Promise.all(Array.from({length: this.opts.reconcileConcurrency ?? 4}, worker));
+    await Promise.all(Array.from({length: this.opts.reconcileConcurrency ?? reconcileConcurrency()}, worker));
     if (failures.length) throw new ReconcileError(failures);
   }
 
@@ -162,11 +169,15 @@ export class LocalProvisioner implements Provisioner {
     await this.binary();
     let state = this.dbs.get(db.id);
     const previous = state?.desired;
+    let survivors = new Map<string, number>(); // region -> pid of a process an earlier run left
     if (!state) {
       state = {desired: db, version: 0, procs: new Map(), primaryReady: Promise.resolve()};
       this.dbs.set(db.id, state);
-      // Processes of this database left by an earlier run would hold its recorded ports.
-      await stopOrphans(this.opts.home, db.id, this.ownPids());
+      // Processes of this database left by an earlier run are adopted when they serve the
+      // recorded port (a host that restarts its control process does not restart Redis); any
+      // other would hold its recorded ports.
+      survivors = this.survivors(db);
+      await stopOrphans(this.opts.home, db.id, new Set([...this.ownPids(), ...survivors.values()]));
     }
     const primarySpec = db.processes.find((p) => p.role === 'primary')!;
     // Checked before anything changes: moving the primary would stop it and delete its data.
@@ -203,7 +214,7 @@ export class LocalProvisioner implements Provisioner {
     let primaryStart: Promise<void> | null = null;
     if (!primary || primary.state === 'failed' || primary.state === 'stopped') {
       const proc = primary ?? (await this.createProc(state, primarySpec));
-      primaryStart = proc.start();
+      primaryStart = this.adoptOrStart(proc, survivors.get(primarySpec.region));
       starts.push(primaryStart);
     }
     state.primaryReady = primaryStart ?? Promise.resolve();
@@ -213,13 +224,33 @@ export class LocalProvisioner implements Provisioner {
       const existing = state.procs.get(spec.region);
       if (existing && existing.state !== 'failed' && existing.state !== 'stopped') continue;
       const proc = existing ?? (await this.createProc(state, spec));
-      starts.push(proc.start());
+      starts.push(this.adoptOrStart(proc, survivors.get(spec.region)));
     }
     const results = await Promise.allSettled(starts);
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
 
     return db.processes.map((spec) => ({region: spec.region, role: spec.role, port: state!.procs.get(spec.region)!.port}));
+  }
+
+  /** The live redis-servers an earlier run left in this database's process folders, by region,
+   *  for the processes whose port is recorded (a process cut short before its first ready has
+   *  none to check it against). */
+  private survivors(db: DesiredDatabase): Map<string, number> {
+    const found = new Map<string, number>();
+    for (const spec of db.processes) {
+      if (spec.port === 0) continue;
+      const dir = processDir(this.opts.home, db.id, spec.region);
+      const pid = readPidfile(pidfilePath(dir));
+      if (pid !== null && isRedisServerIn(pid, dir)) found.set(spec.region, pid);
+    }
+    return found;
+  }
+
+  /** Adopts `survivor` when it is adoptable, else starts the process anew. */
+  private async adoptOrStart(proc: SupervisedRedis, survivor: number | undefined): Promise<void> {
+    if (survivor !== undefined && (await proc.adopt(survivor))) return;
+    await proc.start();
   }
 
   private async createProc(state: DbState, spec: ProcessSpec): Promise<SupervisedRedis> {
@@ -254,6 +285,7 @@ export class LocalProvisioner implements Provisioner {
           maxmemoryBytes: state.desired.maxmemoryBytes,
           eviction: state.desired.eviction,
           settings: this.opts.clientSettings?.(id),
+          hz: this.opts.redisHz,
         });
       },
       newPort: async () => {
@@ -355,6 +387,20 @@ export class LocalProvisioner implements Provisioner {
     });
     return run;
   }
+}
+
+/** How many databases reconcile() brings back at once: REDFLY_RECONCILE_CONCURRENCY (a positive
+ *  integer; anything else is an error), else four per core (a start is mostly waiting: exec, the
+ *  AOF load, the first PING), at least 4 and at most 32, so that 1,000 databases are never
+ *  1,000 spawns at once. */
+export function reconcileConcurrency(env: NodeJS.ProcessEnv = process.env, cores = os.availableParallelism?.() ?? os.cpus().length): number {
+  const v = env.REDFLY_RECONCILE_CONCURRENCY;
+  if (v !== undefined && v !== '') {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`REDFLY_RECONCILE_CONCURRENCY must be a positive integer, not ${JSON.stringify(v)}`);
+    return n;
+  }
+  return Math.min(32, Math.max(4, 4 * cores));
 }
 
 function validate(db: DesiredDatabase): void {

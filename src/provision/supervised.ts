@@ -3,6 +3,7 @@
 import type {ChildProcess} from 'node:child_process';
 import * as fs from 'node:fs';
 import {pidfilePath} from '../lib/home';
+import {pidAlive, terminate} from '../lib/pids';
 import {spawnRedis, startupOutput} from './runner';
 import {ProcessStartError, ProcessStoppedError, RedisServerMissingError} from './errors';
 import {waitForPing, WaitOptions} from './readiness';
@@ -15,6 +16,10 @@ export const SIGTERM_REPEAT_MS = 100;
 const CRASH_WINDOW_MS = 30_000;
 const MAX_CRASHES_IN_WINDOW = 5;
 const MAX_PORT_ATTEMPTS = 5;
+/** How often an adopted process (not our child: no exit event) is checked for life. */
+export const ADOPTED_POLL_MS = 500;
+/** How long an adoption candidate gets to answer PING before it is stopped and started anew. */
+const ADOPT_TIMEOUT_MS = 3_000;
 
 export interface SupervisedOptions {
   databaseId: string;
@@ -55,6 +60,9 @@ export class SupervisedRedis {
   private restartTimer: NodeJS.Timeout | null = null;
   private exitWaiters: (() => void)[] = [];
   private killedByUs: ChildProcess | null = null; // a start that failed: not a crash to report
+  /** A redis-server started by an earlier run of the server and adopted by this one. */
+  private adopted: number | null = null;
+  private adoptedPoll: NodeJS.Timeout | null = null;
 
   constructor(readonly opts: SupervisedOptions) {
     this.port = opts.port;
@@ -67,6 +75,7 @@ export class SupervisedRedis {
     return this.opts.role;
   }
   get pid(): number | null {
+    if (this.adopted !== null) return this.adopted;
     return this.child && this.exitOfCurrent === null ? (this.child.pid ?? null) : null;
   }
   get label(): string {
@@ -101,10 +110,63 @@ export class SupervisedRedis {
     }
   }
 
+  /**
+   * Takes over `pid`, a redis-server an earlier run of the server started in this process's
+   * folder (the caller checked the pidfile and the folder) that survived it: adopted when it
+   * answers PING on this process's port as the internal user and INFO names `pid`, then runs the
+   * same afterStart (REPLICAOF for a replica) and onRunning (limits) as a start. Not our child, so
+   * its death is noticed by polling every ADOPTED_POLL_MS; supervision then restarts it as usual.
+   * Resolves false (having stopped `pid`) when it is not adoptable: the caller then start()s.
+   */
+  async adopt(pid: number): Promise<boolean> {
+    this.stopping = false;
+    this.state = 'starting';
+    const wait: WaitOptions = {
+      deadline: Date.now() + ADOPT_TIMEOUT_MS,
+      abort: () => (pidAlive(pid) ? null : new ProcessStartError(`${this.label} (pid ${pid}) exited`)),
+      describe: `${this.label} (port ${this.port}, pid ${pid})`,
+    };
+    let client: RedisConnection | null = null;
+    try {
+      client = await waitForPing(this.port, this.opts.internalSecret, pid, wait);
+      this.adopted = pid;
+      await this.opts.afterStart(this, client, false, wait);
+    } catch {
+      this.adopted = null;
+      await terminate(pid, {timeoutMs: STOP_TIMEOUT_MS, repeatMs: SIGTERM_REPEAT_MS});
+      this.state = 'stopped';
+      return false;
+    } finally {
+      client?.close();
+    }
+    this.state = 'running';
+    this.adoptedPoll = setInterval(() => {
+      if (pidAlive(pid)) return;
+      this.forgetAdopted();
+      this.lastExit = `exited at ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')}`;
+      if (!this.stopping) this.onCrash('exited');
+    }, ADOPTED_POLL_MS);
+    this.adoptedPoll.unref();
+    await this.opts.onRunning?.(this).catch(() => undefined);
+    return true;
+  }
+
+  private forgetAdopted(): void {
+    if (this.adoptedPoll) clearInterval(this.adoptedPoll);
+    this.adoptedPoll = null;
+    this.adopted = null;
+  }
+
   /** SIGTERM (Redis flushes its AOF and exits), SIGKILL after a timeout. Idempotent. */
   async stop(): Promise<void> {
     this.stopping = true;
     this.clearRestartTimer();
+    const adopted = this.adopted;
+    if (adopted !== null) {
+      this.forgetAdopted();
+      // Adopted after an earlier run: the pid was checked then; it is still this folder's.
+      await terminate(adopted, {timeoutMs: STOP_TIMEOUT_MS, repeatMs: SIGTERM_REPEAT_MS});
+    }
     const child = this.child;
     if (child && this.exitOfCurrent === null) {
       const exited = new Promise<void>((resolve) => this.exitWaiters.push(resolve));

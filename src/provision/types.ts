@@ -46,9 +46,11 @@ export interface Provisioner {
   /** Stop every process of the database and remove its data. Idempotent. */
   destroy(id: string): Promise<void>;
   health(id: string): ProcessHealth[];
-  /** On server start: stop redis-server processes left from an earlier run (pidfiles under the
-   *  state folder), then bring back every database given. */
-  reconcile(all: DesiredDatabase[]): Promise<void>;
+  /** On server start: stop the redis-server processes an earlier run left (pidfiles under the
+   *  state folder) for databases not given, then bring back every database given, a bounded
+   *  number at once, adopting the processes of theirs that survived; `settled(id, error?)` is
+   *  called as each one is back (or could not be). */
+  reconcile(all: DesiredDatabase[], settled?: (databaseId: string, error?: Error) => void): Promise<void>;
   /** Stop every process (server shutdown). Data stays. */
   stopAll(): Promise<void>;
 }

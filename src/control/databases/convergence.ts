@@ -82,38 +82,60 @@ export class Convergence {
     }
   }
 
-  /** Server start: every record gets its processes back, leftovers are stopped, unfinished
-   *  deletions are finished. */
+  /** Databases the reconcile on server start has not brought back yet (the API answers
+   *  meanwhile and shows them as coming back, see DatabaseService.toWire). */
+  readonly returning = new Set<string>();
+
+  /** Server start: every record gets its processes back (those that survived the previous run
+   *  are adopted), leftovers are stopped, unfinished deletions are finished. Each record is
+   *  settled as soon as its database is back, while the others still start. */
   async reconcile(): Promise<void> {
     const all = await this.store.allDatabases();
     const keep = all.filter((r) => r.status !== 'deleting');
+    for (const rec of keep) this.returning.add(rec.id);
+    const byId = new Map(keep.map((r) => [r.id, r]));
+    const settle = (id: string): void => {
+      const rec = byId.get(id);
+      this.returning.delete(id);
+      if (rec) void this.settleAfterStart(rec).catch((err) => this.log.error({databaseId: id, err: errMessage(err)}, 'settling after start failed'));
+    };
     try {
-      await this.provisioner.reconcile(keep.map((r) => desired(this.catalogue, r)));
+      await this.provisioner.reconcile(
+        keep.map((r) => desired(this.catalogue, r)),
+        (id) => settle(id),
+      );
     } catch (err) {
       // Partial failure: the databases that did come back are still worth serving.
       this.log.error({err: errMessage(err)}, 'reconcile incomplete');
     }
-    for (const rec of keep) {
-      const health = this.health(rec.id);
-      // A record cut short before its first ready has port 0: learn the ports the processes got.
-      const wanted = desired(this.catalogue, rec).processes;
-      if (health.length > 0 && (wanted.length !== rec.processes.length || wanted.some((p) => p.port === 0))) {
-        await this.store.updateDatabase(rec.id, {
-          processes: wanted.map((p) => ({...p, port: health.find((h) => h.region === p.region)?.port ?? p.port})),
-        });
-      }
-      const bad = health.filter((h) => h.state === 'failed' || h.state === 'stopped');
-      if (health.length > 0 && bad.length === 0) {
-        if (rec.status !== 'ready') await this.store.updateDatabase(rec.id, {status: 'ready', statusMessage: null});
-        // An update interrupted by the restart may have left limits unapplied.
-        if (rec.status === 'updating') await this.applyLimits(rec.id).catch(() => undefined);
-      } else {
-        const what = bad.map((h) => `${h.role} in ${h.region}`).join(', ') || 'processes';
-        await this.store.updateDatabase(rec.id, {status: 'failed', statusMessage: `could not start ${what} on server start`});
-      }
-    }
+    // Whatever reconcile did not report on (it failed before reaching them).
+    for (const id of [...this.returning]) settle(id);
     for (const rec of all.filter((r) => r.status === 'deleting')) this.queueDestroy(rec.id);
     this.log.info({databases: keep.length}, 'reconciled');
+  }
+
+  /** The record of a database reconcile() has just brought back (or failed to) follows what runs;
+   *  unless a request changed its status meanwhile, which then owns it. */
+  private async settleAfterStart(rec: DatabaseRecord): Promise<void> {
+    const now = await this.store.getDatabase(rec.id);
+    if (!now || now.status !== rec.status) return;
+    const health = this.health(rec.id);
+    // A record cut short before its first ready has port 0: learn the ports the processes got.
+    const wanted = desired(this.catalogue, rec).processes;
+    if (health.length > 0 && (wanted.length !== rec.processes.length || wanted.some((p) => p.port === 0))) {
+      await this.store.updateDatabase(rec.id, {
+        processes: wanted.map((p) => ({...p, port: health.find((h) => h.region === p.region)?.port ?? p.port})),
+      });
+    }
+    const bad = health.filter((h) => h.state === 'failed' || h.state === 'stopped');
+    if (health.length > 0 && bad.length === 0) {
+      if (rec.status !== 'ready') await this.store.updateDatabase(rec.id, {status: 'ready', statusMessage: null});
+      // An update interrupted by the restart may have left limits unapplied.
+      if (rec.status === 'updating') await this.applyLimits(rec.id).catch(() => undefined);
+    } else {
+      const what = bad.map((h) => `${h.role} in ${h.region}`).join(', ') || 'processes';
+      await this.store.updateDatabase(rec.id, {status: 'failed', statusMessage: `could not start ${what} on server start`});
+    }
   }
 
   private async converge(id: string, applyLimits = false): Promise<void> {

@@ -89,6 +89,11 @@ export class DatabaseService {
   }
 
   toWire(rec: DatabaseRecord): Database {
+    // Right after a server start the API answers before every database is back: those still
+    // starting show it, whatever their record said before the restart.
+    if (this.convergence.returning.has(rec.id) && rec.status === 'ready') {
+      rec = {...rec, status: 'provisioning', statusMessage: 'starting after a server start'};
+    }
     return toWire(rec, this.url, this.convergence.health(rec.id), this.tls, this.restUrl);
   }
 

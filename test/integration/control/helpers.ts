@@ -26,10 +26,17 @@ export function tempHome(prefix: string): string {
   return mkdtempSync(join(tmpdir(), `redfly-${prefix}-`));
 }
 
-export async function startServer(home: string): Promise<TestServer> {
+/** Starts the server and, unless `{settled: false}`, waits until every database it had is back
+ *  (the API answers before that: /healthz names the databases still starting). */
+export async function startServer(home: string, {settled = true} = {}): Promise<TestServer> {
   ensureBuilt();
   const {apiUrl, pid} = await startLocalServer({home, port: 0});
   const creds = readLocalCredentials(home)!;
+  if (settled) {
+    await eventually('every database back after start', async () =>
+      ((await (await fetch(`${apiUrl}/healthz`)).json()) as {databasesStarting?: number}).databasesStarting ? undefined : true,
+    );
+  }
   return {home, apiUrl, token: creds.token, pid};
 }
 

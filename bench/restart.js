@@ -1,0 +1,241 @@
+#!/usr/bin/env node
+// npm run bench:restart [-- --dbs 1000 --fill-concurrency 16 --baseline]
+// Against the BUILT server (npm run build first). Issue 11: a region host with 1,000 databases is
+// back, every database ready, in 5 s or less.
+// 1. fills a fresh REDFLY_HOME with N free-plan databases (one redis-server each) through the API,
+//    16 creates in flight, and says how long that took;
+// 2. restarts the server the way `redfly server stop` + `redfly server start` do (every
+//    redis-server stopped, then brought back), and prints: time until the API answers
+//    (GET /healthz 200), time until every database is `ready` AND answers AUTH + PING through its
+//    URL (the gateway), the server's RSS and the redis-servers' total RSS;
+// 3. a restart of the control process alone (SIGKILL of the server: its redis-servers live on and
+//    the next start adopts them), the same figures;
+// 4. with --baseline, the same restart with REDFLY_RECONCILE_CONCURRENCY=1 (one database after the
+//    other, the old path) in the same run.
+'use strict';
+const {numberOptions} = require('./common');
+const fs = require('node:fs');
+const net = require('node:net');
+const os = require('node:os');
+const path = require('node:path');
+
+const root = path.resolve(__dirname, '..');
+for (const f of ['dist/cli/local-server.js', 'dist/control/main.js']) {
+  if (!fs.existsSync(path.join(root, f))) {
+    console.error(`missing ${f}: run npm run build first`);
+    process.exit(1);
+  }
+}
+const {startLocalServer, stopLocalServer, readLocalCredentials} = require(path.join(root, 'dist/cli/local-server.js'));
+
+const opt = numberOptions(process.argv);
+const DBS = opt('dbs', 1000);
+const FILL_CONCURRENCY = opt('fill-concurrency', 16);
+const PING_CONCURRENCY = 32;
+const BASELINE = process.argv.includes('--baseline');
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const secs = (ms) => `${(ms / 1000).toFixed(2)} s`;
+
+/** VmRSS of a pid in bytes (0 when it is gone). */
+function rss(pid) {
+  try {
+    const m = fs.readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+) kB/);
+    return m ? Number(m[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+const mib = (bytes) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
+
+/** Proportional set size of a pid in bytes (shared pages divided among their sharers, so that a
+ *  sum over 1,000 redis-servers counts the binary's pages once), 0 when it is gone. */
+function pss(pid) {
+  try {
+    const m = fs.readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8').match(/^Pss:\s+(\d+) kB/m);
+    return m ? Number(m[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** "server 120 MiB RSS, 1000 redis-servers 12000 MiB RSS (3000 MiB PSS)" */
+function memory(home, serverPid) {
+  const pids = redisPids(home);
+  const sum = (f) => pids.reduce((s, p) => s + f(p), 0);
+  return `server ${mib(rss(serverPid))} RSS, ${pids.length} redis-servers ${mib(sum(rss))} RSS (${mib(sum(pss))} PSS)`;
+}
+
+/** The pids in the redis.pid files under <home>/data. */
+function redisPids(home) {
+  const pids = [];
+  const data = path.join(home, 'data');
+  for (const db of fs.existsSync(data) ? fs.readdirSync(data) : []) {
+    for (const region of fs.readdirSync(path.join(data, db))) {
+      try {
+        pids.push(Number(fs.readFileSync(path.join(data, db, region, 'redis.pid'), 'utf8').trim()));
+      } catch {
+        // no pidfile: not running
+      }
+    }
+  }
+  return pids.filter((p) => rss(p) > 0);
+}
+
+/** Runs `fn` over `items`, `n` at a time. */
+async function pool(items, n, fn) {
+  const queue = [...items];
+  await Promise.all(Array.from({length: n}, async () => {
+    for (let item = queue.shift(); item !== undefined; item = queue.shift()) await fn(item);
+  }));
+}
+
+/** AUTH + PING through a redis:// URL; resolves once both are answered, rejects otherwise. */
+function authPing(url) {
+  const u = new URL(url);
+  return new Promise((resolve, reject) => {
+    const sock = net.connect(Number(u.port), u.hostname);
+    const pw = decodeURIComponent(u.password);
+    let got = '';
+    const timer = setTimeout(() => (sock.destroy(), reject(new Error(`${url}: no answer`))), 10_000);
+    sock.on('connect', () => sock.write(`*3\r\n$4\r\nAUTH\r\n$7\r\ndefault\r\n$${Buffer.byteLength(pw)}\r\n${pw}\r\n*1\r\n$4\r\nPING\r\n`));
+    sock.on('data', (d) => {
+      got += d.toString();
+      if (got.startsWith('-')) {
+        clearTimeout(timer);
+        sock.destroy();
+        reject(new Error(got.trim()));
+      } else if (got === '+OK\r\n+PONG\r\n') {
+        clearTimeout(timer);
+        sock.end();
+        resolve();
+      }
+    });
+    sock.on('error', (err) => (clearTimeout(timer), reject(err)));
+  });
+}
+
+async function main() {
+  // 1,000 creates in a few seconds: lift the per-organization quotas for the server this bench
+  // starts (it inherits this environment), as an operator would for such a host.
+  process.env.REDFLY_ORG_CREATES_PER_MINUTE ??= '1000000';
+  process.env.REDFLY_ORG_MAX_DATABASES ??= '1000000';
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'redfly-bench-restart-'));
+  let failed = false;
+  try {
+    let {apiUrl, pid} = await startLocalServer({home, port: 0});
+    const {token} = readLocalCredentials(home);
+    const call = async (method, url, body) => {
+      const res = await fetch(apiUrl + url, {
+        method,
+        headers: {authorization: `Bearer ${token}`, ...(body ? {'content-type': 'application/json'} : {})},
+        body: body ? JSON.stringify(body) : undefined,
+      });
+      const json = await res.json();
+      if (!res.ok) throw new Error(`${method} ${url}: ${res.status} ${JSON.stringify(json)}`);
+      return json;
+    };
+    const all = async () => {
+      const out = [];
+      let cursor = null;
+      do {
+        const page = await call('GET', `/v1/databases?limit=1000${cursor ? `&cursor=${cursor}` : ''}`);
+        out.push(...page.databases);
+        cursor = page.nextCursor;
+      } while (cursor);
+      return out;
+    };
+    /** Every database ready (throws on a failed one); returns them. Polls the cheap /healthz
+     *  (how many databases are still coming back) rather than the list, which would load the
+     *  server it measures, then reads the list. */
+    const untilAllReady = async () => {
+      for (;;) {
+        const health = await (await fetch(`${apiUrl}/healthz`)).json();
+        if (!health.databasesStarting) {
+          const dbs = await all();
+          const bad = dbs.find((d) => d.status === 'failed');
+          if (bad) throw new Error(`database ${bad.id} failed: ${bad.statusMessage}`);
+          if (dbs.length === DBS && dbs.every((d) => d.status === 'ready')) return dbs;
+        }
+        await sleep(20);
+      }
+    };
+    console.log(`redfly bench:restart (${DBS} databases, ${os.cpus().length} cores, ${mib(os.totalmem())} RAM, REDFLY_REDIS_HZ=${process.env.REDFLY_REDIS_HZ ?? "unset (Redis default 10)"}, state in ${home})`);
+
+    // ---- 1. fill
+    const t0 = performance.now();
+    await pool(Array.from({length: DBS}, (_, i) => i), FILL_CONCURRENCY, (i) =>
+      call('POST', '/v1/databases', {org: 'personal', name: `db-${i}`, primaryRegion: 'mad', plan: 'free'}),
+    );
+    const accepted = performance.now() - t0;
+    await untilAllReady();
+    console.log(`fill: ${DBS} creates accepted in ${secs(accepted)}, all ready in ${secs(performance.now() - t0)} (${FILL_CONCURRENCY} in flight)`);
+    console.log(`memory before restart: ${memory(home, pid)}`);
+
+    /** Start the server (after a stop or a kill) and time it. */
+    const restart = async (label, env = {}) => {
+      const saved = {};
+      for (const [k, v] of Object.entries(env)) (saved[k] = process.env[k]), (process.env[k] = v);
+      const t = performance.now();
+      try {
+        ({apiUrl, pid} = await startLocalServer({home, port: 0}));
+      } finally {
+        for (const k of Object.keys(env)) if (saved[k] === undefined) delete process.env[k]; else process.env[k] = saved[k];
+      }
+      const answering = performance.now() - t;
+      const dbs = await untilAllReady();
+      const readyAt = performance.now() - t;
+      await pool(dbs, PING_CONCURRENCY, async (d) => {
+        for (let attempt = 0; ; attempt++) {
+          try {
+            return await authPing(d.privateUrl);
+          } catch (err) {
+            if (attempt > 100) throw err;
+            await sleep(20);
+          }
+        }
+      });
+      const pinged = performance.now() - t;
+      console.log(
+        `${label}: API answering after ${secs(answering)}, every database ready after ${secs(readyAt)}, ` +
+          `ready and answering PING through its URL after ${secs(pinged)} (${(pinged / DBS).toFixed(1)} ms a database); ` +
+          `memory: ${memory(home, pid)}`,
+      );
+      return pinged;
+    };
+
+    // ---- 2. stop + start
+    let t = performance.now();
+    await stopLocalServer(home);
+    console.log(`stop: ${secs(performance.now() - t)} (every redis-server stopped)`);
+    const cold = await restart('start after stop');
+
+    // ---- 3. the control process alone dies
+    const before = new Set(redisPids(home));
+    process.kill(pid, 'SIGKILL');
+    while (rss(pid) > 0) await sleep(10);
+    await restart('start after SIGKILL of the server');
+    const kept = redisPids(home).filter((p) => before.has(p)).length;
+    console.log(`  ${kept} of ${before.size} redis-servers kept their pid (adopted)`);
+
+    // ---- 4. baseline: one database after the other
+    if (BASELINE) {
+      t = performance.now();
+      await stopLocalServer(home);
+      const seq = await restart('baseline, start after stop, REDFLY_RECONCILE_CONCURRENCY=1', {REDFLY_RECONCILE_CONCURRENCY: '1'});
+      console.log(`  concurrent start is ${(seq / cold).toFixed(1)}x faster than one at a time`);
+    }
+    console.log(`target (issue 11): every database ready after a restart in <= 5 s: ${cold <= 5000 ? 'met' : 'NOT met'} (${secs(cold)})`);
+  } catch (err) {
+    console.error(`bench:restart failed: ${err.stack ?? err}`);
+    failed = true;
+  } finally {
+    const t = performance.now();
+    await stopLocalServer(home).catch(() => undefined);
+    console.log(`cleanup stop: ${secs(performance.now() - t)}`);
+    if (process.argv.includes("--keep")) console.log(`kept ${home}`);
+    else fs.rmSync(home, {recursive: true, force: true});
+  }
+  process.exit(failed ? 1 : 0);
+}
+
+void main();
