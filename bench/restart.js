@@ -153,7 +153,10 @@ async function main() {
         if (!health.databasesStarting) {
           const dbs = await all();
           const bad = dbs.find((d) => d.status === 'failed');
-          if (bad) throw new Error(`database ${bad.id} failed: ${bad.statusMessage}`);
+          if (bad) {
+            const said = fs.readFileSync(path.join(home, 'server.log'), 'utf8').split('\n').filter((l) => l.includes(bad.id) && /"level":(40|50)/.test(l));
+            throw new Error(`database ${bad.id} failed: ${bad.statusMessage}\n${said.slice(-3).join('\n')}`);
+          }
           if (dbs.length === DBS && dbs.every((d) => d.status === 'ready')) return dbs;
         }
         await sleep(20);
