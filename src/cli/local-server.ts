@@ -96,6 +96,8 @@ export async function startLocalServer(options: {
   simulateLatency?: boolean;
   /** The server's --listen, --public-host, --tls, --tls-cert, --tls-key, --tls-ca. */
   serving?: ServingArgs;
+  /** The server's environment (default: this process's), e.g. REDFLY_DATABASE_URL. */
+  env?: NodeJS.ProcessEnv;
 }): Promise<StartResult> {
   const home = path.resolve(options.home);
   const port = options.port ?? DEFAULT_PORT;
@@ -118,7 +120,7 @@ export async function startLocalServer(options: {
     ...servingArgs(options.serving)];
 
   if (options.foreground) {
-    const child = spawn(process.execPath, args, {stdio: 'inherit'});
+    const child = spawn(process.execPath, args, {stdio: 'inherit', env: options.env ?? process.env});
     const exited = new Promise<number>((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0))));
     // Ctrl-C reaches the child through the terminal's process group: we only wait for it to
     // finish stopping its processes. SIGTERM to us is passed on.
@@ -135,7 +137,7 @@ export async function startLocalServer(options: {
   }
 
   const out = fs.openSync(logFile, 'a', 0o600);
-  const child = spawn(process.execPath, args, {detached: true, stdio: ['ignore', out, out]});
+  const child = spawn(process.execPath, args, {detached: true, stdio: ['ignore', out, out], env: options.env ?? process.env});
   fs.closeSync(out);
   const exited = new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? 1)));
   child.unref();

@@ -27,10 +27,14 @@ export function tempHome(prefix: string): string {
 }
 
 /** Starts the server and, unless `{settled: false}`, waits until every database it had is back
- *  (the API answers before that: /healthz names the databases still starting). */
-export async function startServer(home: string, {settled = true} = {}): Promise<TestServer> {
+ *  (the API answers before that: /healthz names the databases still starting). `env`: added to
+ *  this process's environment for the server (REDFLY_DATABASE_URL...). */
+export async function startServer(
+  home: string,
+  {settled = true, env = {}}: {settled?: boolean; env?: NodeJS.ProcessEnv} = {},
+): Promise<TestServer> {
   ensureBuilt();
-  const {apiUrl, pid} = await startLocalServer({home, port: 0});
+  const {apiUrl, pid} = await startLocalServer({home, port: 0, env: {...process.env, ...env}});
   const creds = readLocalCredentials(home)!;
   if (settled) {
     await eventually('every database back after start', async () =>
