@@ -4,8 +4,10 @@
 //    a baseline: spawning one bare redis-server and waiting for its first PONG, on this machine,
 //    in this run;
 // 2. GET /v1/databases page time with 1,000 and 10,000 records (records written straight into
-//    the server's SQLite file; they have no processes, which listing does not need), next to a
+//    the server's store; they have no processes, which listing does not need), next to a
 //    baseline: GET /healthz on the same server.
+// With --pg, both run twice in one go: against the SQLite store, then against a throwaway
+// PostgreSQL (scripts/postgres.js; REDFLY_DATABASE_URL for the server), each line labelled.
 // Targets (issue 3): ready with 2 replicas <= 500 ms median; a list page out of 10,000 <= 30 ms.
 'use strict';
 const {freePort} = require('./common');
@@ -24,6 +26,7 @@ for (const f of ['dist/cli/local-server.js', 'dist/control/main.js', 'dist/store
 }
 const {startLocalServer, stopLocalServer, readLocalCredentials} = require(path.join(root, 'dist/cli/local-server.js'));
 const {openStore} = require(path.join(root, 'dist/store/index.js'));
+const {startPostgres} = require('../scripts/postgres');
 
 const CREATES = Number(process.env.BENCH_CREATES || 12);
 const PAGE_SAMPLES = Number(process.env.BENCH_PAGE_SAMPLES || 60);
@@ -43,10 +46,30 @@ async function main() {
   // starts (it inherits this environment), as an operator would for such a tenant.
   process.env.REDFLY_ORG_CREATES_PER_MINUTE ??= '100000';
   process.env.REDFLY_ORG_MAX_DATABASES ??= '100000';
-  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'redfly-bench-'));
   let failed = false;
+  let pg = null;
   try {
-    const {apiUrl} = await startLocalServer({home, port: 0});
+    await bench('SQLite', {...process.env, REDFLY_DATABASE_URL: ''}, true);
+    if (process.argv.includes('--pg')) {
+      pg = await startPostgres();
+      await bench('PostgreSQL', {...process.env, REDFLY_DATABASE_URL: pg.url}, false);
+    }
+  } catch (err) {
+    failed = true;
+    console.error(`bench failed: ${err.stack || err}`);
+  } finally {
+    if (pg) await pg.stop();
+  }
+  process.exit(failed ? 1 : 0);
+}
+
+/** Both measures against one server whose store the environment `env` chooses; lines start
+ *  with `label`. Throws on the first failed request. */
+async function bench(label, env, withBaseline) {
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'redfly-bench-'));
+  const log = (line) => console.log(`[${label}] ${line}`);
+  try {
+    const {apiUrl} = await startLocalServer({home, port: 0, env});
     const {token} = readLocalCredentials(home);
     const call = async (method, url, body) => {
       const res = await fetch(apiUrl + url, {
@@ -58,12 +81,14 @@ async function main() {
       if (!res.ok) throw new Error(`${method} ${url}: ${res.status} ${JSON.stringify(json)}`);
       return json;
     };
-    console.log(`redfly bench:provision (server ${apiUrl}, ${os.cpus().length} cores, state in ${home})`);
+    log(`redfly bench:provision (server ${apiUrl}, ${os.cpus().length} cores, state in ${home})`);
 
     // ---- provisioning
-    const baseline = [];
-    for (let i = 0; i < 5; i++) baseline.push(await bareRedisStart(home, i));
-    console.log(`baseline: one bare redis-server spawned until its first PONG: ${summary(baseline)}`);
+    if (withBaseline) {
+      const baseline = [];
+      for (let i = 0; i < 5; i++) baseline.push(await bareRedisStart(home, i));
+      log(`baseline: one bare redis-server spawned until its first PONG: ${summary(baseline)}`);
+    }
 
     const createToReady = async (readRegions) => {
       const primaryRegion = REGIONS.find((r) => !readRegions.includes(r));
@@ -83,14 +108,15 @@ async function main() {
     for (const readRegions of [[], ['ams', 'syd']]) {
       const times = [];
       for (let i = 0; i < CREATES; i++) times.push(await createToReady(readRegions));
-      console.log(`create -> ready, ${readRegions.length} read regions: ${summary(times)}`);
+      log(`create -> ready, ${readRegions.length} read regions: ${summary(times)}`);
     }
 
     // ---- listing
-    const store = await openStore(home);
+    const store = await openStore(home, env);
     let inserted = (await call('GET', '/v1/databases?limit=1000')).databases.length;
     for (const target of [1000, 10000]) {
       const start = Date.now();
+      const from = inserted;
       for (; inserted < target; inserted++) {
         const at = new Date(start + inserted).toISOString();
         await store.insertDatabase({
@@ -109,6 +135,7 @@ async function main() {
           updatedAt: at,
         });
       }
+      log(`inserted ${inserted - from} records one by one through the store in ${fmt(Date.now() - start)}`);
       // cursors of pages spread over the whole list, to time deep pages too
       const cursors = [null];
       let cursor = null;
@@ -135,21 +162,17 @@ async function main() {
         deep.push(await timed(`/v1/databases${c ? `?cursor=${c}` : ''}`));
         if (i % 4 === 0) big.push(await timed('/v1/databases?limit=1000'));
       }
-      console.log(`${target} records: GET /v1/databases (first page of 100): ${summary(first)}`);
-      console.log(`${target} records: GET /v1/databases?cursor=... (deep pages of 100): ${summary(deep)}`);
-      console.log(`${target} records: GET /v1/databases?limit=1000: ${summary(big)}`);
-      console.log(`${target} records: baseline GET /healthz: ${summary(health)}`);
+      log(`${target} records: GET /v1/databases (first page of 100): ${summary(first)}`);
+      log(`${target} records: GET /v1/databases?cursor=... (deep pages of 100): ${summary(deep)}`);
+      log(`${target} records: GET /v1/databases?limit=1000: ${summary(big)}`);
+      log(`${target} records: baseline GET /healthz: ${summary(health)}`);
     }
-    store.close();
-  } catch (err) {
-    failed = true;
-    console.error(`bench failed: ${err.stack || err}`);
+    await store.close();
   } finally {
     const r = await stopLocalServer(home).catch(() => null);
     if (r && r.orphansStopped) console.error(`warning: ${r.orphansStopped} redis-server process(es) outlived the server`);
     fs.rmSync(home, {recursive: true, force: true});
   }
-  process.exit(failed ? 1 : 0);
 }
 
 /** Time from spawning a bare redis-server to its first PONG: the floor for any create. */

@@ -5,7 +5,7 @@ import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {Client} from 'pg';
 import {PgStore} from '../../../src/store/postgres';
-import {SqliteStore} from '../../../src/store';
+import {SqliteStore, StoreChange} from '../../../src/store';
 import {startPostgres, TestPostgres} from '../../helpers/postgres';
 import {Backend, storeContract} from './contract';
 
@@ -56,3 +56,47 @@ const postgres: Backend = {
 describe.each([sqlite, postgres])('$name store', (backend) => {
   storeContract(() => backend);
 });
+
+describe('PostgreSQL store: its LISTEN connection', () => {
+  test('lost, it comes back and has every cache reread everything; then it hears other nodes again', async () => {
+    const db = await freshDatabase();
+    const log: string[] = [];
+    const st = await PgStore.open(db.url, {log: (m) => log.push(m)});
+    const other = await PgStore.open(db.url, {log: () => undefined});
+    try {
+      const changes: StoreChange[] = [];
+      st.subscribe((c) => {
+        changes.push(c);
+      });
+      const name = new URL(db.url).pathname.slice(1);
+      // PostgreSQL restarting, a proxy dropping it...: the server ends the listening session
+      const killed = await admin.query(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND query LIKE 'LISTEN%'",
+        [name],
+      );
+      expect(killed.rowCount).toBe(2); // one per store
+      await until(() => changes.some((c) => c.kind === 'all'), 'a reread of everything');
+      expect(log).toEqual([
+        'store: the LISTEN connection to PostgreSQL was lost; reconnecting',
+        'store: listening to PostgreSQL again; rereading every record',
+      ]);
+      await until(async () => {
+        // the other store reconnects on its own schedule: write until one is heard
+        await other.createOrg({slug: `org-${changes.length}`, name: 'x', type: 'shared', cachePassword: 'c', createdAt: new Date().toISOString()}).catch(() => undefined);
+        return changes.some((c) => c.kind === 'org');
+      }, 'an org created by the other store');
+    } finally {
+      await other.close();
+      await st.close();
+      await db.drop();
+    }
+  });
+});
+
+async function until(check: () => boolean | Promise<boolean>, what: string): Promise<void> {
+  const end = Date.now() + 10_000;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`never happened: ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
