@@ -72,11 +72,15 @@ async function bench(label, env, withBaseline) {
     const {apiUrl} = await startLocalServer({home, port: 0, env});
     const {token} = readLocalCredentials(home);
     const call = async (method, url, body) => {
-      const res = await fetch(apiUrl + url, {
-        method,
-        headers: {authorization: `Bearer ${token}`, ...(body ? {'content-type': 'application/json'} : {})},
-        body: body ? JSON.stringify(body) : undefined,
-      });
+      const send = () =>
+        fetch(apiUrl + url, {
+          method,
+          headers: {authorization: `Bearer ${token}`, ...(body ? {'content-type': 'application/json'} : {})},
+          body: body ? JSON.stringify(body) : undefined,
+        });
+      // After the seconds spent inserting records, the server may have closed the idle
+      // keep-alive connection just as fetch reuses it: a GET is safe to send again.
+      const res = await send().catch((err) => (method === 'GET' ? send() : Promise.reject(err)));
       const json = await res.json();
       if (!res.ok) throw new Error(`${method} ${url}: ${res.status} ${JSON.stringify(json)}`);
       return json;

@@ -4,7 +4,7 @@
 // Provisioning API, the local provisioner, and the data plane (region gateway + regional
 // cache); state under --home.
 import {existsSync, mkdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
-import {resolve} from 'node:path';
+import {join, resolve} from 'node:path';
 import {parseArgs} from 'node:util';
 import {isServerPid, redflyHome, statePaths} from '../lib/home';
 import {checkRedisServer} from '../provision/binary';
@@ -163,6 +163,9 @@ async function main(): Promise<number> {
     url: (rec, region) => dataPlane.url(rec, region),
     tls: () => dataPlane.tlsInfo(),
     restUrl: (region) => dataPlane.restUrl(region),
+    // Several nodes on one PostgreSQL (until region hosts run the processes): a node brings back
+    // only the databases whose processes it made, i.e. that have a folder in its home.
+    runsHere: process.env.REDFLY_DATABASE_URL ? (rec) => existsSync(join(statePaths(home).data, rec.id)) : undefined,
   });
   provisioner.subscribe((id, health, message) => databases.onProcessEvent(id, health, message));
   readiness.starting = () => databases.convergence.returning.size;

@@ -16,6 +16,9 @@ export interface ConvergenceOptions {
   provisioner: Provisioner;
   catalogue: Catalogue;
   log: FastifyBaseLogger;
+  /** Whether this node runs the database's processes (default: every record). With several
+   *  control nodes on one store, each brings back at start only the databases it made. */
+  runsHere?: (rec: DatabaseRecord) => boolean;
 }
 
 export class Convergence {
@@ -27,8 +30,10 @@ export class Convergence {
   private readonly provisioner: Provisioner;
   private readonly catalogue: Catalogue;
   private readonly log: FastifyBaseLogger;
+  private readonly runsHere: (rec: DatabaseRecord) => boolean;
 
   constructor(opts: ConvergenceOptions) {
+    this.runsHere = opts.runsHere ?? (() => true);
     this.store = opts.store;
     this.provisioner = opts.provisioner;
     this.catalogue = opts.catalogue;
@@ -90,7 +95,7 @@ export class Convergence {
    *  are adopted), leftovers are stopped, unfinished deletions are finished. Each record is
    *  settled as soon as its database is back, while the others still start. */
   async reconcile(): Promise<void> {
-    const all = await this.store.allDatabases();
+    const all = (await this.store.allDatabases()).filter((r) => this.runsHere(r));
     const keep = all.filter((r) => r.status !== 'deleting');
     for (const rec of keep) this.returning.add(rec.id);
     const byId = new Map(keep.map((r) => [r.id, r]));

@@ -27,6 +27,8 @@ export interface DatabaseServiceOptions {
   tls?: TlsOf;
   /** The REST API's URL in a region (src/rest); without it the wire shape has no REST fields. */
   restUrl?: RestUrlOf;
+  /** See ConvergenceOptions.runsHere. */
+  runsHere?: (rec: DatabaseRecord) => boolean;
 }
 
 export interface CreateResult {

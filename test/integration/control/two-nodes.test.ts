@@ -6,6 +6,7 @@
 import {randomBytes} from 'node:crypto';
 import {existsSync, readdirSync, realpathSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
+import {stopLocalServer} from '../../../src/cli/local-server';
 import {startPostgres, TestPostgres} from '../../helpers/postgres';
 import {api, cleanup, Clients, eventually, Json, passwordOf, redisPidsUnder, startServer, tempHome, TestServer} from './helpers';
 
@@ -94,4 +95,14 @@ test('the same create with one Idempotency-Key sent to both nodes at once makes 
   }, 5_000);
   const fresh = (await api(asA(b), 'GET', `/v1/databases/${id}`)).body;
   expect(await clients.open(fresh.privateUrl).ping()).toBe('PONG');
+
+  // The other node restarts: it brings back only its own databases, not a copy of this one.
+  const other = 1 - maker;
+  await stopLocalServer(homes[other]);
+  const again = await startServer(homes[other], {REDFLY_DATABASE_URL: pg.url});
+  if (other === 0) a = again;
+  else b = again;
+  expect((await api(asA(again), 'GET', `/v1/databases/${id}`)).body.status).toBe('ready');
+  expect(existsSync(join(homes[other], 'data', id))).toBe(false);
+  expect(processesOf(homes[maker], id).length).toBe(1);
 });
