@@ -35,8 +35,9 @@ import {announceTo} from './announce';
 
 export {migrate} from './migrate';
 
-/** The records in one SQLite file (better-sqlite3, synchronous underneath: every method's
- *  promise is settled by the time it returns, except for the listeners a write awaits). */
+/** The records in one SQLite file (better-sqlite3, synchronous underneath: a method has done
+ *  its reads and writes before it returns its promise; a write's promise then waits for the
+ *  listeners). One process owns the file: changes made by another process are not announced. */
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
   private readonly stmts;
