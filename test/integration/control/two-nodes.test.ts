@@ -99,7 +99,7 @@ test('the same create with one Idempotency-Key sent to both nodes at once makes 
   // The other node restarts: it brings back only its own databases, not a copy of this one.
   const other = 1 - maker;
   await stopLocalServer(homes[other]);
-  const again = await startServer(homes[other], {REDFLY_DATABASE_URL: pg.url});
+  const again = await startServer(homes[other], {env: {REDFLY_DATABASE_URL: pg.url}});
   if (other === 0) a = again;
   else b = again;
   expect((await api(asA(again), 'GET', `/v1/databases/${id}`)).body.status).toBe('ready');
