@@ -208,6 +208,7 @@ export class DataPlane {
     await this.startRest(this.gw, new Set(Object.values(bound)));
     const restBound = Object.fromEntries(Object.entries(this.rest!.endpoints).map(([r, ep]) => [r, ep.port]));
     writeJson(this.paths.gatewayJson, {ports: bound, restPorts: restBound});
+    this.saveWorkers();
     this.usageTimer = setInterval(() => {
       this.saveUsage();
       this.saveWorkers();
