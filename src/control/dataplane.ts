@@ -323,6 +323,8 @@ export class DataPlane {
   async stats(rec: DatabaseRecord): Promise<DatabaseStats> {
     const tenant = this.directory.byId(rec.id);
     if (!this.gw || !tenant) throw new ApiError(503, 'redis_unavailable', `database ${rec.name} is not serving yet`);
+    // Worker mode: the counts of every reply a client has had are in the sum before it is read.
+    await this.gw.flushUsage?.();
     let usage = this.gw.usage(rec.id);
     if (usage.connections === 0 || usage.dataSizeBytes === null) {
       // Without clients the gateway does not sample the database: sample it now (this also

@@ -30,6 +30,8 @@ export interface ClusterOptions extends GatewayOptions {
 const RESTART_MIN_MS = 100;
 const RESTART_MAX_MS = 5_000;
 const STOP_WAIT_MS = 5_000;
+/** A worker that does not answer a flush within this is left out of it (its last report counts). */
+const FLUSH_WAIT_MS = 1_000;
 
 interface Slot {
   slot: number;
@@ -123,6 +125,9 @@ export async function startGatewayCluster(opts: ClusterOptions): Promise<Gateway
           case 'settings':
             opts.saveClientSettings?.(m.id, m.changed);
             break;
+          case 'flushed':
+            flushWaits.get(m.n)?.();
+            break;
           case 'stopped':
             break;
         }
@@ -153,6 +158,40 @@ export async function startGatewayCluster(opts: ClusterOptions): Promise<Gateway
       // The snapshot goes first; every change after it follows on the same ordered channel.
       w.send({t: 'start', slot: s.slot, clientIds: {start, stride: opts.workers}, options, snapshot: opts.feed.snapshot()});
     });
+  }
+
+  const flushWaits = new Map<number, () => void>();
+  let flushes = 0;
+  async function flushOnce(): Promise<void> {
+    await Promise.all([local.flushUsage?.(), ...slots.map((s) => {
+      const w = s.worker;
+      if (w === null || s.state !== 'ready' || !w.isConnected()) return undefined;
+      const n = ++flushes;
+      return new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          flushWaits.delete(n);
+          resolve();
+        };
+        const timer = setTimeout(done, FLUSH_WAIT_MS);
+        flushWaits.set(n, done); // a worker that dies meanwhile is waited for until the timer
+        sendTo(w, {t: 'flush', n});
+      });
+    })]);
+  }
+  // Callers that come while a flush is out share the next one (which starts after they called).
+  let flushing: Promise<void> | null = null;
+  let nextFlush: Promise<void> | null = null;
+  function flushUsage(): Promise<void> {
+    if (flushing === null) {
+      flushing = flushOnce().finally(() => (flushing = null));
+      return flushing;
+    }
+    nextFlush ??= flushing.then(() => {
+      nextFlush = null;
+      return flushUsage();
+    });
+    return nextFlush;
   }
 
   const unsubscribe = opts.feed.subscribe((change) => broadcast({t: 'dir', change}));
@@ -192,6 +231,7 @@ export async function startGatewayCluster(opts: ClusterOptions): Promise<Gateway
       ledger.sampled(t.id, r);
       return r;
     },
+    flushUsage,
     execute: (req) => local.execute(req),
     subscribe: (req) => local.subscribe(req),
     disconnect(id) {

@@ -352,6 +352,7 @@ export async function startGateway(opts: GatewayOptions): Promise<GatewayHandle>
     disconnect(tenantId: string) {
       core.disconnect(tenantId);
     },
+    ...(sync === null ? {} : {flushUsage: () => sync.flush()}),
     async close() {
       clearInterval(timer);
       sync?.stop();

@@ -167,6 +167,9 @@ export interface GatewayHandle {
   subscribe(req: SubscribeRequest): Promise<SubscribeResult>;
   /** Close every client connection of a tenant (password reset, deletion). */
   disconnect(tenantId: string): void;
+  /** Worker mode (a gateway process among several): resolves once every command counted before
+   *  the call is in usage(), so that stats read right after a client's replies include them. */
+  flushUsage?(): Promise<void>;
   /** Worker mode only (cluster.ts): the gateway worker processes, for `redfly server status`. */
   workers?(): GatewayWorkerInfo[];
   close(): Promise<void>;

@@ -47,7 +47,7 @@ interface Synced {
 /** The gateway process's side: reports every tenant it holds state for, applies the totals. */
 export class UsageSync {
   private readonly synced = new Map<string, Synced>();
-  private inFlight = false;
+  private inFlight: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
 
   constructor(
@@ -66,9 +66,25 @@ export class UsageSync {
     this.timer = null;
   }
 
+  /** An exchange now, after the one in flight: every command counted before the call is in the
+   *  control process's totals when it resolves. */
+  async flush(): Promise<void> {
+    await this.inFlight;
+    await this.round();
+  }
+
   /** One exchange (skipped while the previous one is unanswered, so deltas are never counted twice). */
-  async round(): Promise<void> {
-    if (this.inFlight) return;
+  round(): Promise<void> {
+    if (this.inFlight !== null) return this.inFlight;
+    const p = this.exchangeNow();
+    this.inFlight = p;
+    void p.finally(() => {
+      if (this.inFlight === p) this.inFlight = null;
+    });
+    return p;
+  }
+
+  private async exchangeNow(): Promise<void> {
     const reports: UsageReport[] = [];
     for (const [id, ts] of this.tenants) {
       const day = ts.dayText; // rolls the local counters at midnight
@@ -85,16 +101,17 @@ export class UsageSync {
     }
     for (const id of this.synced.keys()) if (!this.tenants.has(id)) this.synced.delete(id);
     if (reports.length === 0) return;
-    this.inFlight = true;
     let totals: UsageTotal[];
     try {
       totals = await this.exchange(reports);
     } catch (err) {
       // Nothing was counted there: the same deltas go again in the next report.
+      for (const s of this.synced.values()) {
+        s.sentCommands = 0;
+        s.sentBandwidth = 0;
+      }
       this.log(`gateway: usage exchange failed: ${(err as Error).message}`);
       return;
-    } finally {
-      this.inFlight = false;
     }
     for (const t of totals) this.apply(t);
   }

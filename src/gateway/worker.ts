@@ -20,6 +20,7 @@ export type ToWorker =
   | {t: 'start'; slot: number; clientIds: {start: number; stride: number}; options: WorkerGatewayOptions; snapshot: DirectorySnapshot}
   | {t: 'dir'; change: DirectoryChange}
   | {t: 'disconnect'; id: string}
+  | {t: 'flush'; n: number}
   | {t: 'res'; n: number; ok: true; value: unknown}
   | {t: 'res'; n: number; ok: false; error: string}
   | {t: 'stop'};
@@ -37,6 +38,7 @@ export type FromWorker =
   | {t: 'req'; n: number; req: WorkerRequest}
   | {t: 'log'; msg: string}
   | {t: 'settings'; id: string; changed: ClientSettings}
+  | {t: 'flushed'; n: number}
   | {t: 'stopped'};
 
 /** A Uint8Array from the IPC channel (advanced serialization) as a Buffer, without a copy. */
@@ -119,6 +121,9 @@ process.on('message', (m: ToWorker) => {
       break;
     case 'disconnect':
       gateway?.disconnect(m.id);
+      break;
+    case 'flush':
+      void Promise.resolve(gateway?.flushUsage?.()).finally(() => send({t: 'flushed', n: m.n}));
       break;
     case 'res': {
       const p = pending.get(m.n);
