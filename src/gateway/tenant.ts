@@ -49,7 +49,7 @@ export class TenantState {
    *  of the last exchange with the control process (0 in a single gateway). */
   otherConnections = 0;
   /** Worker mode: the part of the plan's commands/s this process may use (its share of the
-   *  tenant's connections; 1 in a single gateway). */
+   *  tenant's connections; 1 in a single gateway). Set with setRateShare. */
   rateShare = 1;
 
   // Monitor output.
@@ -99,6 +99,14 @@ export class TenantState {
       this.version++;
     }
     this.tenant = t;
+  }
+
+  /** Worker mode: this process may use `share` (0..1] of the plan's commands/s from now on; a
+   *  burst it has saved up is cut to the new size of its bucket. */
+  setRateShare(share: number): void {
+    this.rateShare = share;
+    const l = this.limits;
+    if (l !== undefined && l.maxCommandsPerSecond > 0) this.tokens = Math.min(this.tokens, l.maxCommandsPerSecond * share);
   }
 
   /** The tenant's connections through every gateway process (for the plan's connection limit). */

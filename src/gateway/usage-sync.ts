@@ -133,7 +133,7 @@ export class UsageSync {
     // The plan's commands/s is split by connections; a process whose clients are the only ones
     // gets all of it.
     const own = ts.clients.size;
-    ts.rateShare = own === 0 ? 1 : own / (own + t.otherConnections);
+    ts.setRateShare(own === 0 ? 1 : own / (own + t.otherConnections));
   }
 }
 
