@@ -240,19 +240,23 @@ export class DataPlane {
     return this.gw?.workers?.() ?? null;
   }
 
-  private lastSavedWorkers = '';
-
   /** gateway-workers.json, which `redfly server status` shows (worker mode only). */
   private saveWorkers(): void {
     const workers = this.gatewayWorkers();
-    if (workers === null) return;
-    const text = JSON.stringify(workers);
-    if (text === this.lastSavedWorkers) return;
+    if (workers !== null) this.saveJson(this.paths.gatewayWorkersJson, {workers}, 'the gateway workers');
+  }
+
+  private readonly lastSaved = new Map<string, string>();
+
+  /** Writes `value` to `file` unless it is what was written there last. */
+  private saveJson(file: string, value: unknown, what: string): void {
+    const text = JSON.stringify(value);
+    if (this.lastSaved.get(file) === text) return;
     try {
-      writeJson(this.paths.gatewayWorkersJson, {workers});
-      this.lastSavedWorkers = text;
+      writeJson(file, value);
+      this.lastSaved.set(file, text);
     } catch (err) {
-      this.opts.log?.('could not save the gateway workers', {err: (err as Error).message});
+      this.opts.log?.(`could not save ${what}`, {err: (err as Error).message});
     }
   }
 
@@ -366,8 +370,6 @@ export class DataPlane {
     await cache?.close();
   }
 
-  private lastSavedUsage = '';
-
   private saveUsage(): void {
     const gw = this.gw;
     if (!gw) return;
@@ -379,14 +381,7 @@ export class DataPlane {
       if (u.commandsToday === 0 && u.bandwidthTodayBytes === 0 && earlier) tenants[id] = earlier;
       else tenants[id] = {day: u.day, commandsToday: u.commandsToday, bandwidthTodayBytes: u.bandwidthTodayBytes};
     }
-    const text = JSON.stringify(tenants);
-    if (text === this.lastSavedUsage) return;
-    try {
-      writeJson(this.paths.usageJson, {tenants});
-      this.lastSavedUsage = text;
-    } catch (err) {
-      this.opts.log?.('could not save the usage counters', {err: (err as Error).message});
-    }
+    this.saveJson(this.paths.usageJson, {tenants}, 'the usage counters');
   }
 
 }
