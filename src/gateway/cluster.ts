@@ -8,7 +8,7 @@ import cluster, {type Worker} from 'node:cluster';
 import {existsSync} from 'node:fs';
 import * as path from 'node:path';
 import {startGateway} from './index';
-import type {DirectoryChange, DirectorySnapshot, Endpoint, GatewayHandle, GatewayOptions, GatewayWorkerInfo} from './types';
+import type {CacheTenant, DirectoryChange, DirectorySnapshot, Endpoint, GatewayHandle, GatewayOptions, GatewayWorkerInfo} from './types';
 import {UsageLedger} from './usage-sync';
 import {asBuffer, type FromWorker, type ToWorker, type WorkerGatewayOptions, type WorkerRequest} from './worker';
 
@@ -75,10 +75,22 @@ export async function startGatewayCluster(opts: ClusterOptions): Promise<Gateway
     for (const s of slots) sendTo(s.worker, m);
   };
 
+  // The cache tenants the workers' database-1 commands go to, found once per organization (the
+  // host's byId may read its records) and forgotten when the organization's entry changes.
+  const caches = new Map<string, CacheTenant>();
+  function cacheTenant(id: string): CacheTenant {
+    let t = caches.get(id);
+    if (t === undefined) {
+      const found = opts.directory.byId?.(id);
+      if (found === undefined || found.kind !== 'cache') throw new Error('no such cache');
+      caches.set(id, (t = found));
+    }
+    return t;
+  }
+
   async function answer(req: WorkerRequest, source: string): Promise<unknown> {
     if (req.op === 'usage') return ledger.exchange(source, req.reports);
-    const t = opts.directory.byId?.(req.id);
-    if (t === undefined || t.kind !== 'cache') throw new Error('no such cache');
+    const t = cacheTenant(req.id);
     if (req.op === 'cacheBackend') {
       const ep = await t.backend(req.region);
       return {host: ep.host, port: ep.port};
@@ -194,7 +206,10 @@ export async function startGatewayCluster(opts: ClusterOptions): Promise<Gateway
     return nextFlush;
   }
 
-  const unsubscribe = opts.feed.subscribe((change) => broadcast({t: 'dir', change}));
+  const unsubscribe = opts.feed.subscribe((change) => {
+    if ('cache' in change) caches.delete(change.cache);
+    broadcast({t: 'dir', change});
+  });
 
   async function stopAll(): Promise<void> {
     closing = true;
