@@ -90,6 +90,7 @@ export async function startGatewayCluster(opts: ClusterOptions): Promise<Gateway
 
   async function answer(req: WorkerRequest, source: string): Promise<unknown> {
     if (req.op === 'usage') return ledger.exchange(source, req.reports);
+    if (req.op === 'settings') return opts.saveClientSettings?.(req.id, req.changed);
     const t = cacheTenant(req.id);
     if (req.op === 'cacheBackend') {
       const ep = await t.backend(req.region);
@@ -133,9 +134,6 @@ export async function startGatewayCluster(opts: ClusterOptions): Promise<Gateway
             break;
           case 'log':
             log(m.msg);
-            break;
-          case 'settings':
-            opts.saveClientSettings?.(m.id, m.changed);
             break;
           case 'flushed':
             flushWaits.get(m.n)?.();

@@ -29,7 +29,8 @@ export type ToWorker =
 export type WorkerRequest =
   | {op: 'usage'; reports: UsageReport[]}
   | {op: 'cacheBackend'; id: string; region: string}
-  | {op: 'cacheAccept'; id: string; region: string; args: Buffer[]};
+  | {op: 'cacheAccept'; id: string; region: string; args: Buffer[]}
+  | {op: 'settings'; id: string; changed: ClientSettings};
 
 /** Messages from a worker to the control process. */
 export type FromWorker =
@@ -37,7 +38,6 @@ export type FromWorker =
   | {t: 'failed'; code: string | null; message: string}
   | {t: 'req'; n: number; req: WorkerRequest}
   | {t: 'log'; msg: string}
-  | {t: 'settings'; id: string; changed: ClientSettings}
   | {t: 'flushed'; n: number}
   | {t: 'stopped'};
 
@@ -87,7 +87,11 @@ async function start(m: Extract<ToWorker, {t: 'start'}>): Promise<void> {
       port: (region) => ports[region] ?? 0,
       directory: mirror,
       clientIds: m.clientIds,
-      saveClientSettings: (id, changed) => send({t: 'settings', id, changed}),
+      // Settled once the record keeps them and this worker's directory has the change (it comes
+      // before the answer on the same channel), so AUTH as a new user works right after SETUSER.
+      saveClientSettings: async (id, changed) => {
+        await request({op: 'settings', id, changed}).catch((err: Error) => log(`cannot keep client settings: ${err.message}`));
+      },
       usageSync: async (reports) => (await request({op: 'usage', reports})) as UsageTotal[],
       log,
     });
