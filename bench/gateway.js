@@ -14,8 +14,11 @@
 // measured in the same rep and load (pairs close in time, so drift between reps cancels), and
 // for -c 1 the median latency one hop adds (p50/p99 through the proxy minus direct, in µs).
 // Then CPU µs per command of redis-server and of the gateway, and the gateway's raw figures.
-// With --workers N (N > 1) a fifth target, "gateway xN", is N gateway processes sharing one
-// listening port (node:cluster), each with the same tenant: how far more cores carry it.
+// With --workers N (N > 1) a fifth target, "gateway xN", is the server's worker mode
+// (`redfly server start --gateway-workers N`: src/gateway/cluster.ts and worker.ts, this process
+// as the cluster's primary, the directory sent as a snapshot, usage exchanged every 100 ms), with
+// the bench's tenant: how far more cores carry it. `--static-workers` instead runs N bare gateway
+// processes on one port with a fixed directory (the stand-in of the first measurements).
 //   npm run bench:gateway [-- --reps 5 --n1 30000 --n16 300000 --nlat 6000 --workers 2]
 // Needs: redis-server/redis-benchmark (redis-tools), nutcracker, haproxy:
 //   apt-get install -y redis-server redis-tools nutcracker haproxy
@@ -39,6 +42,7 @@ const PASSWORD = 'bench-password';
 const WORKERS = opt('workers', 1);
 const PROXIES = ['twemproxy', 'haproxy', 'gateway'];
 const MULTI = WORKERS > 1 ? `gateway x${WORKERS}` : null;
+const STATIC_WORKERS = args.includes('--static-workers');
 const cluster = require('node:cluster');
 
 function need(bin) {
@@ -52,7 +56,7 @@ function need(bin) {
 
 /** src/ compiled with esbuild into a temp file inside the project, two levels down like
  *  dist/<part>/ (node_modules and data/ resolve as they do from the build). */
-function load(entry) {
+function load(entry, {run = true} = {}) {
   fs.mkdirSync(path.join(ROOT, 'tmp', 'bench'), {recursive: true});
   const out = path.join(ROOT, 'tmp', 'bench', `gateway-${path.basename(entry, '.ts')}-${process.pid}.js`);
   process.on('exit', () => fs.rmSync(out, {force: true}));
@@ -66,6 +70,7 @@ function load(entry) {
     outfile: out,
     logLevel: 'error',
   });
+  if (!run) return {__file: out};
   const m = require(out);
   m.__file = out;
   return m;
@@ -228,6 +233,18 @@ async function startWorkers(bundle, tenant, count) {
   return {port, pids: workers.map((w) => w.process.pid), stop: () => workers.forEach((w) => w.process.kill('SIGKILL'))};
 }
 
+/** The server's worker mode (src/gateway/cluster.ts) with the bench's tenant as its directory. */
+async function startServerWorkers(tenant, count) {
+  const {startGatewayCluster} = load('src/gateway/cluster.ts');
+  const workerScript = load('src/gateway/worker.ts', {run: false}).__file;
+  const port = await freePort();
+  const gw = await startGatewayCluster({regions: ['mad'], internalSecret: SECRET, port: () => port, workers: count, workerScript,
+    directory: {byPassword: (pw) => (pw === PASSWORD ? tenant : undefined), byId: () => tenant},
+    feed: {snapshot: () => ({managed: [{tenant, password: PASSWORD, userKeys: []}], caches: []}), subscribe: () => () => undefined}});
+  // The workers' CPU; the primary (this process) only hands connections over.
+  return {port, pids: gw.workers().map((w) => w.pid), stop: () => gw.close()};
+}
+
 async function main() {
   for (const b of ['redis-server', 'redis-benchmark', 'nutcracker', 'haproxy']) need(b);
   const gatewayBundle = load('src/gateway/index.ts');
@@ -257,7 +274,7 @@ async function main() {
     const ports = {direct: redis.port, twemproxy: twem.port, haproxy: hap.port, gateway: one.port};
     const targets = ['direct', ...PROXIES];
     if (MULTI !== null) {
-      multi = await startWorkers(gatewayBundle.__file, tenant, WORKERS);
+      multi = STATIC_WORKERS ? await startWorkers(gatewayBundle.__file, tenant, WORKERS) : await startServerWorkers(tenant, WORKERS);
       ports[MULTI] = multi.port;
       targets.push(MULTI);
     }
@@ -287,7 +304,7 @@ async function main() {
     }
   } finally {
     if (one !== null) one.stop();
-    if (multi !== null) multi.stop();
+    if (multi !== null) await multi.stop();
     for (const p of procs) p.kill('SIGKILL');
     fs.rmSync(root, {recursive: true, force: true});
   }

@@ -8,6 +8,7 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import {isServerPid as isRedflyServerPid, redisServersUnder, statePaths} from '../lib/home';
 import {pidAlive, terminate, waitGone} from '../lib/pids';
+import type {GatewayWorkerInfo} from '../gateway/types';
 
 export const DEFAULT_PORT = 4780;
 const START_TIMEOUT_MS = 60_000;
@@ -88,12 +89,25 @@ export async function localServerStatus(home: string): Promise<LocalServerStatus
   return {running: true, healthy: (await healthz(info.apiUrl, info.caFile)) === 200, ...info, home};
 }
 
+/** The gateway's worker processes of a running server (`server start --gateway-workers N`, N > 1),
+ *  as it last wrote them (at most a second old); null when its gateway runs in its own process. */
+export function readGatewayWorkers(home: string): GatewayWorkerInfo[] | null {
+  try {
+    const parsed = JSON.parse(fs.readFileSync(statePaths(home).gatewayWorkersJson, 'utf8')) as {workers?: GatewayWorkerInfo[]};
+    return Array.isArray(parsed.workers) ? parsed.workers : null;
+  } catch {
+    return null;
+  }
+}
+
 export async function startLocalServer(options: {
   home: string;
   port?: number;
   foreground?: boolean;
   /** Round trips between regions delayed by their distance (the gateway's --simulate-latency). */
   simulateLatency?: boolean;
+  /** The server's --gateway-workers (unset: the server's default, or REDFLY_GATEWAY_WORKERS). */
+  gatewayWorkers?: number;
   /** The server's --listen, --public-host, --tls, --tls-cert, --tls-key, --tls-ca. */
   serving?: ServingArgs;
   /** The server's environment (default: this process's), e.g. REDFLY_DATABASE_URL. */
@@ -117,6 +131,7 @@ export async function startLocalServer(options: {
   const logFile = statePaths(home).serverLog;
   const logStart = fileSize(logFile);
   const args = [serverEntry(), '--port', String(port), '--home', home, ...(options.simulateLatency ? ['--simulate-latency'] : []),
+    ...(options.gatewayWorkers !== undefined ? ['--gateway-workers', String(options.gatewayWorkers)] : []),
     ...servingArgs(options.serving)];
 
   if (options.foreground) {

@@ -3,12 +3,14 @@
 // ports (in gateway.json, so every URL handed out stays valid) and today's usage counters (in
 // usage.json, so daily limits are not reset by a restart).
 import {TENANT_USER} from '../redis/tenant-user';
-import {existsSync, readFileSync, renameSync, writeFileSync} from 'node:fs';
+import {existsSync, readFileSync, renameSync, rmSync, writeFileSync} from 'node:fs';
 import {CacheService, CacheTenants, cacheConfigFromEnv} from '../cache';
+import {cacheTenantId} from '../cache/gateway';
+import {type DirectoryFeed, startGatewayCluster} from '../gateway/cluster';
 import type {AdmissionOptions} from '../gateway/admission';
 import type {TlsMaterial} from '../net/listener';
 import {cacheUrl} from './routes/cache';
-import {ClientSettings, Endpoint, GatewayHandle, startGateway, UsageSeed} from '../gateway';
+import {ClientSettings, Endpoint, GatewayHandle, GatewayOptions, GatewayWorkerInfo, startGateway, UsageSeed} from '../gateway';
 import {findFreePort} from '../provision/ports';
 import {httpServerFactory} from '../net/listener';
 import {RestHandle, startRest} from '../rest/server';
@@ -40,6 +42,9 @@ export interface DataPlaneOptions {
   portBase?: number;
   /** Open the regional cache (default true). */
   cache?: boolean;
+  /** Gateway worker processes sharing each region's port (src/gateway/cluster.ts); default 1 =
+   *  the gateway inside this process. */
+  gatewayWorkers?: number;
   log?: (msg: string, fields?: Record<string, unknown>) => void;
 }
 
@@ -154,7 +159,7 @@ export class DataPlane {
           (slug) => this.directory.hasOrg(slug),
         )
       : null;
-    const gatewayOpts = {
+    const gatewayOpts: Omit<GatewayOptions, 'port'> = {
       host: this.host,
       tls: opts.tls ?? null,
       admission: opts.admission,
@@ -185,22 +190,74 @@ export class DataPlane {
     } else {
       ports = await this.choosePorts(this.savedPorts);
     }
+    const workers = opts.gatewayWorkers ?? 1;
+    const start = (ports: Record<string, number>) => workers > 1
+      ? startGatewayCluster({...gatewayOpts, port: (r) => ports[r], workers, feed: this.feed(cacheTenants !== null)})
+      : startGateway({...gatewayOpts, port: (r) => ports[r]});
     try {
-      this.gw = await startGateway({...gatewayOpts, port: (r) => ports[r]});
+      this.gw = await start(ports);
     } catch (err) {
       // A remembered port taken by another program meanwhile: serve on new ports rather than
       // not at all (URLs change; `redfly redis status` shows the new ones).
       if (opts.portBase !== undefined || (err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
       opts.log?.('a gateway port of the last run is taken; the gateway moves to new ports', {err: (err as Error).message});
       ports = await this.choosePorts({});
-      this.gw = await startGateway({...gatewayOpts, port: (r) => ports[r]});
+      this.gw = await start(ports);
     }
     const bound = Object.fromEntries(Object.entries(this.gw.endpoints).map(([r, ep]) => [r, ep.port]));
     await this.startRest(this.gw, new Set(Object.values(bound)));
     const restBound = Object.fromEntries(Object.entries(this.rest!.endpoints).map(([r, ep]) => [r, ep.port]));
     writeJson(this.paths.gatewayJson, {ports: bound, restPorts: restBound});
-    this.usageTimer = setInterval(() => this.saveUsage(), USAGE_SAVE_MS);
+    this.saveWorkers();
+    this.usageTimer = setInterval(() => {
+      this.saveUsage();
+      this.saveWorkers();
+    }, USAGE_SAVE_MS);
     this.usageTimer.unref();
+  }
+
+  /** Worker mode: the directory as the gateway's workers get it (a snapshot, then each change). */
+  private feed(withCache: boolean): DirectoryFeed {
+    const d = this.directory;
+    const cache = (org: string, password: string) => ({id: cacheTenantId(org), org, password});
+    return {
+      snapshot: () => ({
+        managed: d.ids().flatMap((id) => d.entry(id) ?? []),
+        caches: withCache ? d.cachePasswords().map((c) => cache(c.org, c.password)) : [],
+      }),
+      subscribe: (listener) => d.watch((c) => {
+        if ('database' in c) listener({managed: c.database, entry: d.entry(c.database) ?? null});
+        else if (withCache) {
+          const pw = d.cachePasswords().find((e) => e.org === c.org)?.password;
+          listener({cache: cacheTenantId(c.org), entry: pw === undefined ? null : cache(c.org, pw)});
+        }
+      }),
+    };
+  }
+
+  /** The gateway's worker processes; null when the gateway runs inside this process. */
+  gatewayWorkers(): GatewayWorkerInfo[] | null {
+    return this.gw?.workers?.() ?? null;
+  }
+
+  /** gateway-workers.json, which `redfly server status` shows (worker mode only). */
+  private saveWorkers(): void {
+    const workers = this.gatewayWorkers();
+    if (workers !== null) this.saveJson(this.paths.gatewayWorkersJson, {workers}, 'the gateway workers');
+  }
+
+  private readonly lastSaved = new Map<string, string>();
+
+  /** Writes `value` to `file` unless it is what was written there last. */
+  private saveJson(file: string, value: unknown, what: string): void {
+    const text = JSON.stringify(value);
+    if (this.lastSaved.get(file) === text) return;
+    try {
+      writeJson(file, value);
+      this.lastSaved.set(file, text);
+    } catch (err) {
+      this.opts.log?.(`could not save ${what}`, {err: (err as Error).message});
+    }
   }
 
   /** The REST API (src/rest) beside the gateway, one listener per region, on the ports of the
@@ -270,6 +327,8 @@ export class DataPlane {
   async stats(rec: DatabaseRecord): Promise<DatabaseStats> {
     const tenant = this.directory.byId(rec.id);
     if (!this.gw || !tenant) throw new ApiError(503, 'redis_unavailable', `database ${rec.name} is not serving yet`);
+    // Worker mode: the counts of every reply a client has had are in the sum before it is read.
+    await this.gw.flushUsage?.();
     let usage = this.gw.usage(rec.id);
     if (usage.connections === 0 || usage.dataSizeBytes === null) {
       // Without clients the gateway does not sample the database: sample it now (this also
@@ -305,12 +364,11 @@ export class DataPlane {
     const gw = this.gw;
     this.gw = null;
     await gw?.close();
+    rmSync(this.paths.gatewayWorkersJson, {force: true});
     const cache = this.cache;
     this.cache = null;
     await cache?.close();
   }
-
-  private lastSavedUsage = '';
 
   private saveUsage(): void {
     const gw = this.gw;
@@ -323,14 +381,7 @@ export class DataPlane {
       if (u.commandsToday === 0 && u.bandwidthTodayBytes === 0 && earlier) tenants[id] = earlier;
       else tenants[id] = {day: u.day, commandsToday: u.commandsToday, bandwidthTodayBytes: u.bandwidthTodayBytes};
     }
-    const text = JSON.stringify(tenants);
-    if (text === this.lastSavedUsage) return;
-    try {
-      writeJson(this.paths.usageJson, {tenants});
-      this.lastSavedUsage = text;
-    } catch (err) {
-      this.opts.log?.('could not save the usage counters', {err: (err as Error).message});
-    }
+    this.saveJson(this.paths.usageJson, {tenants}, 'the usage counters');
   }
 
 }

@@ -4,7 +4,7 @@
 // announcements, and a write on this node resolves only once the directory has reread the
 // record), so a reset password or a deleted database stops working for new connections the
 // moment the record changes.
-import type {ManagedTenant} from '../gateway';
+import type {ManagedEntry, ManagedTenant} from '../gateway';
 import type {RestGrant} from '../rest/server';
 import {lineHashes, parseAclLine} from '../redis/acl-users';
 import type {DatabaseRecord, OrgRecord, RedisSettings, Store, StoreChange} from '../store';
@@ -32,6 +32,7 @@ export class TenantDirectory {
   cacheRestTokens: ((cachePassword: string) => {token: string; readOnlyToken: string}) | null = null;
   /** A tenant whose password changed or that is gone: its open connections must close. */
   onRevoked: (id: string) => void = () => undefined;
+  private readonly watchers = new Set<(change: {database: string} | {org: string}) => void>();
 
   constructor(
     private readonly store: Store,
@@ -83,6 +84,26 @@ export class TenantDirectory {
   close(): void {
     this.unsubscribe?.();
     this.unsubscribe = null;
+  }
+
+  /** Calls `listener` after each change of a database's or an organization's entry (before
+   *  onRevoked, so that a gateway worker learns the new password before it closes the
+   *  connections of the old one). Returns the unsubscribe. */
+  watch(listener: (change: {database: string} | {org: string}) => void): () => void {
+    this.watchers.add(listener);
+    return () => this.watchers.delete(listener);
+  }
+
+  /** A database's entry as the gateway's workers need it (worker mode), undefined when it is not
+   *  reachable. */
+  entry(id: string): ManagedEntry | undefined {
+    const e = this.entries.get(id);
+    return e && {tenant: e.tenant, password: e.password, userKeys: e.userKeys};
+  }
+
+  /** Every organization with a cache password, and that password. */
+  cachePasswords(): {org: string; password: string}[] {
+    return [...this.cachePwByOrg].map(([org, password]) => ({org, password}));
   }
 
   byPassword(password: string): ManagedTenant | undefined {
@@ -162,6 +183,7 @@ export class TenantDirectory {
     } else {
       this.entries.delete(id);
     }
+    for (const w of this.watchers) w({database: id});
     if (old && (!tenant || old.password !== rec?.password)) this.onRevoked(id);
   }
 
@@ -183,6 +205,7 @@ export class TenantDirectory {
     for (const [t, c] of this.cacheByRest) if (c.slug === slug) this.cacheByRest.delete(t);
     this.cachePwByOrg.delete(slug);
     if (org) this.setOrg(org);
+    for (const w of this.watchers) w({org: slug});
   }
 
   private setOrg(org: OrgRecord): void {

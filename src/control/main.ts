@@ -1,6 +1,7 @@
 // The server entry: node dist/control/main.js --port <n> --home <dir> [--listen 127.0.0.1]
 //   [--public-host NAME] [--tls auto|on|off] [--tls-cert F --tls-key F [--tls-ca F]]
-//   [--simulate-latency] [--gateway-port-base <n>]   (--host: the old name of --listen)
+//   [--simulate-latency] [--gateway-port-base <n>] [--gateway-workers <n>]
+//   (--host: the old name of --listen; --gateway-workers defaults to REDFLY_GATEWAY_WORKERS, else 1)
 // Provisioning API, the local provisioner, and the data plane (region gateway + regional
 // cache); state under --home.
 import {existsSync, mkdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
@@ -35,6 +36,7 @@ async function main(): Promise<number> {
       'tls-ca': {type: 'string'},
       'simulate-latency': {type: 'boolean', default: false},
       'gateway-port-base': {type: 'string'},
+      'gateway-workers': {type: 'string'},
     },
   });
   const port = Number(values.port);
@@ -46,6 +48,12 @@ async function main(): Promise<number> {
   const portBase = portBaseText === undefined ? undefined : Number(portBaseText);
   if (portBase !== undefined && (!Number.isInteger(portBase) || portBase < 1 || portBase > 65535)) {
     console.error(`invalid --gateway-port-base ${portBaseText}`);
+    return 2;
+  }
+  const workersText = values['gateway-workers'] ?? process.env.REDFLY_GATEWAY_WORKERS ?? '1';
+  const gatewayWorkers = Number(workersText);
+  if (!Number.isInteger(gatewayWorkers) || gatewayWorkers < 1 || gatewayWorkers > 64) {
+    console.error(`invalid --gateway-workers ${workersText} (REDFLY_GATEWAY_WORKERS): a whole number from 1 to 64`);
     return 2;
   }
   const home = values.home ? resolve(values.home) : redflyHome();
@@ -133,6 +141,7 @@ async function main(): Promise<number> {
     admission,
     simulateLatency: values['simulate-latency'],
     portBase,
+    gatewayWorkers,
     log: (msg, fields) => log.info({...fields}, msg),
   });
   // the directory's copy of the records (the provisioner's clientSettings read it)
@@ -238,7 +247,8 @@ async function main(): Promise<number> {
   readiness.serving = true;
   const endpoints = dataPlane.endpoints();
   log.info(
-    {endpoints: Object.fromEntries(Object.entries(endpoints).map(([r, ep]) => [r, ep.port])), simulateLatency: values['simulate-latency']},
+    {endpoints: Object.fromEntries(Object.entries(endpoints).map(([r, ep]) => [r, ep.port])), simulateLatency: values['simulate-latency'],
+      gatewayWorkers: dataPlane.gatewayWorkers()?.map((w) => w.pid) ?? 'in process'},
     'gateway listening',
   );
   const reconcileStarted = Date.now();

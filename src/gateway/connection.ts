@@ -91,7 +91,7 @@ export function attach(sn: Session, login: Login): boolean {
   sn.st.pass = login.pass;
   if (sn.st.ts === ts) return true;
   const limit = t.plan?.maxConnections;
-  if (limit !== undefined && ts.clients.size >= limit) {
+  if (limit !== undefined && ts.connectionCount >= limit) {
     sn.endWith(errorReply('ERR max concurrent connections exceeded'));
     return false;
   }

@@ -11,8 +11,10 @@ import {execute, subscribe} from './execute';
 import {adminConnect, TenantState} from './tenant';
 import {ClientSettings, Endpoint, GatewayHandle, GatewayOptions, LatencyFn, Tenant, Usage} from './types';
 import {ReplySink, Upstream} from './upstream';
+import {UsageSync} from './usage-sync';
 
 export * from './types';
+export type {UsageExchange, UsageReport, UsageTotal} from './usage-sync';
 export type {CommandInfo} from './commands';
 
 /** Ready primary connections kept per client region, backend and protocol for commands that
@@ -39,7 +41,8 @@ class Core implements SessionHost {
   private readonly pinnedUps = new Set<Upstream>();
   private readonly spares = new Map<string, Spares>();
   readonly sessions = new Set<Session>();
-  private clientIds = 0;
+  private clientIds: number;
+  private readonly clientIdStride: number;
   private readonly user: string;
   private readonly tenantUser: string;
   private readonly latency: LatencyFn | null;
@@ -50,6 +53,8 @@ class Core implements SessionHost {
     this.user = opts.internalUser ?? 'redfly';
     this.tenantUser = opts.tenantUser ?? this.user;
     this.log = opts.log ?? (() => {});
+    this.clientIdStride = opts.clientIds?.stride ?? 1;
+    this.clientIds = (opts.clientIds?.start ?? 1) - this.clientIdStride;
     this.admission = new Admission({...admissionFromEnv(), ...opts.admission}, this.log);
     this.latency =
       typeof opts.simulateLatency === 'function' ? opts.simulateLatency : opts.simulateLatency ? latencyFromDistance : null;
@@ -230,7 +235,7 @@ class Core implements SessionHost {
   }
 
   nextClientId(): number {
-    return ++this.clientIds;
+    return (this.clientIds += this.clientIdStride);
   }
 
   /** Once a second: day rollover, tenant records, idle shared connections. */
@@ -319,6 +324,8 @@ export async function startGateway(opts: GatewayOptions): Promise<GatewayHandle>
   }
   const timer = setInterval(() => core.tick(), 1000);
   timer.unref();
+  const sync = opts.usageSync ? new UsageSync(core.tenants, opts.usageSync, core.log) : null;
+  sync?.start();
   return {
     endpoints,
     usage(tenantId: string): Usage {
@@ -345,8 +352,10 @@ export async function startGateway(opts: GatewayOptions): Promise<GatewayHandle>
     disconnect(tenantId: string) {
       core.disconnect(tenantId);
     },
+    ...(sync === null ? {} : {flushUsage: () => sync.flush()}),
     async close() {
       clearInterval(timer);
+      sync?.stop();
       core.closeAll();
       await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
     },

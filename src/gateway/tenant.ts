@@ -45,6 +45,13 @@ export class TenantState {
   private tokens: number;
   private refilledAt = Date.now();
 
+  /** Worker mode (usage-sync.ts): this tenant's connections in the other gateway processes, as
+   *  of the last exchange with the control process (0 in a single gateway). */
+  otherConnections = 0;
+  /** Worker mode: the part of the plan's commands/s this process may use (its share of the
+   *  tenant's connections; 1 in a single gateway). Set with setRateShare. */
+  rateShare = 1;
+
   // Monitor output.
   epoch = 0;
   private readonly safeEpoch = new Map<string, number>();
@@ -92,6 +99,25 @@ export class TenantState {
       this.version++;
     }
     this.tenant = t;
+  }
+
+  /** Worker mode: this process may use `share` (0..1] of the plan's commands/s from now on; a
+   *  burst it has saved up is cut to the new size of its bucket. */
+  setRateShare(share: number): void {
+    this.rateShare = share;
+    const l = this.limits;
+    if (l !== undefined && l.maxCommandsPerSecond > 0) this.tokens = Math.min(this.tokens, l.maxCommandsPerSecond * share);
+  }
+
+  /** The tenant's connections through every gateway process (for the plan's connection limit). */
+  get connectionCount(): number {
+    return this.clients.size + this.otherConnections;
+  }
+
+  /** The UTC day the daily counters belong to, "YYYY-MM-DD". */
+  get dayText(): string {
+    this.rollDay();
+    return dayString(this.day);
   }
 
   private rollDay(): void {
@@ -143,7 +169,8 @@ export class TenantState {
       return 0;
     }
     const now = Date.now();
-    const rate = l.maxCommandsPerSecond;
+    // Worker mode: the rate is split between the processes by their share of the connections.
+    const rate = l.maxCommandsPerSecond * this.rateShare;
     this.tokens = Math.min(rate, this.tokens + ((now - this.refilledAt) * rate) / 1000);
     this.refilledAt = now;
     this.tokens--;

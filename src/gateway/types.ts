@@ -5,6 +5,7 @@ import type {AdmissionOptions} from './admission';
 // regional cache. The gateway knows nothing of HTTP or SQLite: the host hands it a directory
 // it keeps current, and reads usage back.
 import type {ExecuteRequest, ExecuteResult, SubscribeRequest, SubscribeResult} from './execute';
+import type {UsageExchange} from './usage-sync';
 
 export type {ExecuteRequest, ExecuteResult, SubscribeRequest, SubscribeResult};
 
@@ -118,6 +119,13 @@ export interface GatewayOptions {
    *  every copy's config at its next start. May return a promise, settled once it is kept
    *  (never rejected: the host reports its own failures). */
   saveClientSettings?: (tenantId: string, changed: ClientSettings) => void | Promise<void>;
+  /** Worker mode: this process is one of several serving the same tenants; its counters are
+   *  exchanged for the totals every 100 ms (usage-sync.ts). Without it, this process's own
+   *  counters are the totals. */
+  usageSync?: UsageExchange;
+  /** Client ids (CLIENT ID) this process hands out: start, start + stride, ... Default 1, 1.
+   *  Worker mode gives each worker its own residue so that ids stay unique across workers. */
+  clientIds?: {start: number; stride: number};
 }
 
 /** What a database's clients set in its Redis through the gateway. */
@@ -159,5 +167,47 @@ export interface GatewayHandle {
   subscribe(req: SubscribeRequest): Promise<SubscribeResult>;
   /** Close every client connection of a tenant (password reset, deletion). */
   disconnect(tenantId: string): void;
+  /** Worker mode (a gateway process among several): resolves once every command counted before
+   *  the call is in usage(), so that stats read right after a client's replies include them. */
+  flushUsage?(): Promise<void>;
+  /** Worker mode only (cluster.ts): the gateway worker processes, for `redfly server status`. */
+  workers?(): GatewayWorkerInfo[];
   close(): Promise<void>;
 }
+
+/** One gateway worker process (worker mode). */
+export interface GatewayWorkerInfo {
+  slot: number; // 1..N, kept by the worker that replaces a dead one
+  pid: number | null; // null while it is being replaced
+  state: 'starting' | 'ready' | 'restarting';
+  /** Times this slot's worker died and was replaced since the server started. */
+  restarts: number;
+  startedAt: string | null; // ISO time the current process became ready
+  /** Client connections it holds (as of its last usage report, at most 100 ms old). */
+  connections: number;
+}
+
+/** Worker mode: what a gateway worker process knows of the directory, sent by the control
+ *  process at the worker's start (a snapshot) and at every change. Passwords are in it: it only
+ *  travels over the IPC channel between the control process and its own workers. */
+export interface DirectorySnapshot {
+  managed: ManagedEntry[];
+  caches: CacheEntry[];
+}
+
+export interface ManagedEntry {
+  tenant: ManagedTenant;
+  password: string;
+  /** "<user>\0<sha256 hex of a password>" of each of the database's own users (Directory.byUser). */
+  userKeys: string[];
+}
+
+/** An organization's regional cache: its tenant id (e.g. "cache:<org>") and password. */
+export interface CacheEntry {
+  id: string;
+  org: string;
+  password: string;
+}
+
+/** One change: the entry as it is now, or null when it is gone. */
+export type DirectoryChange = {managed: string; entry: ManagedEntry | null} | {cache: string; entry: CacheEntry | null};

@@ -7,6 +7,7 @@
 //   <home>/local-credentials.json             the local server's API URL and token
 //   <home>/internal-secret                    the platform's password on every redis-server
 //   <home>/gateway.json, usage.json           gateway ports and today's usage, across restarts
+//   <home>/gateway-workers.json               the gateway's worker processes (--gateway-workers N)
 //   <home>/data/<database>/<region>/          one database process: redis.conf, .pid, .log, AOF
 //   <home>/cache/                             the regional cache's log (SQLite)
 //   <home>/cache/backends/<org>/<region>/     one cache backend process: redis.conf, .pid, .log
@@ -29,6 +30,7 @@ export function statePaths(home: string) {
     internalSecret: path.join(home, 'internal-secret'),
     gatewayJson: path.join(home, 'gateway.json'),
     usageJson: path.join(home, 'usage.json'),
+    gatewayWorkersJson: path.join(home, 'gateway-workers.json'),
     data: path.join(home, 'data'),
     cache: path.join(home, 'cache'),
   };

@@ -19,6 +19,7 @@ export default class ServerStart extends BaseCommand<typeof ServerStart> {
     '<%= config.bin %> <%= command.id %> --simulate-latency',
     '<%= config.bin %> <%= command.id %> --listen 0.0.0.0 --public-host redis.example.com',
     '<%= config.bin %> <%= command.id %> --tls',
+    '<%= config.bin %> <%= command.id %> --gateway-workers 4',
   ];
   // Without the API's global flags: this command never goes through the API target they pick.
   static baseFlags = {} as typeof BaseCommand.baseFlags;
@@ -53,6 +54,16 @@ export default class ServerStart extends BaseCommand<typeof ServerStart> {
         'the delay is derived from the distance between the regions.',
       default: false,
     }),
+    'gateway-workers': Flags.integer({
+      summary: 'gateway worker processes sharing each region\'s port (default 1: the gateway runs inside the server)',
+      description:
+        'With N > 1 a region\'s gateway uses up to N cores: N processes share its listening port, each client ' +
+        'connection lives in one of them, and usage and limits are summed across them. A worker that dies is ' +
+        'replaced; `server status` lists them.',
+      env: 'REDFLY_GATEWAY_WORKERS',
+      min: 1,
+      max: 64,
+    }),
   };
 
   async run(): Promise<{apiUrl: string; pid: number; home: string; alreadyRunning: boolean; logFile: string}> {
@@ -66,6 +77,7 @@ export default class ServerStart extends BaseCommand<typeof ServerStart> {
         port: flags.port,
         foreground: flags.foreground,
         simulateLatency: flags['simulate-latency'],
+        gatewayWorkers: flags['gateway-workers'],
         serving: {
           listen: flags.listen,
           publicHost: flags['public-host'],

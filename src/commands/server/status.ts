@@ -1,5 +1,6 @@
 import {BaseCommand} from '../../cli/base-command';
 import {bin} from '../../cli/bin';
+import type {GatewayWorkerInfo} from '../../gateway/types';
 
 interface ProcessLine {
   database: string;
@@ -22,6 +23,9 @@ export interface ServerStatusResult {
   /** The CA that verifies them, when the server made its own or was given one (--tls-ca). */
   caFile: string | null;
   databases: number | null;
+  /** The gateway's worker processes (`server start --gateway-workers N`, N > 1); null when the
+   *  gateway runs inside the server process, or the server is not running. */
+  gatewayWorkers: GatewayWorkerInfo[] | null;
   processes: {total: number; running: number; notRunning: ProcessLine[]} | null;
 }
 
@@ -38,7 +42,7 @@ export default class ServerStatus extends BaseCommand<typeof ServerStatus> {
   static baseFlags = {} as typeof BaseCommand.baseFlags;
 
   async run(): Promise<ServerStatusResult> {
-    const {redflyHome, localServerStatus, readLocalCredentials} = await import('../../cli/local-server');
+    const {redflyHome, localServerStatus, readLocalCredentials, readGatewayWorkers} = await import('../../cli/local-server');
     const home = redflyHome();
     const s = await localServerStatus(home);
     const result: ServerStatusResult = {
@@ -51,6 +55,7 @@ export default class ServerStatus extends BaseCommand<typeof ServerStatus> {
       tls: s.running && s.apiUrl ? s.apiUrl.startsWith('https:') : null,
       caFile: s.caFile ?? null,
       databases: null,
+      gatewayWorkers: null,
       processes: null,
     };
     if (!s.running) {
@@ -62,6 +67,14 @@ export default class ServerStatus extends BaseCommand<typeof ServerStatus> {
     }
     this.log(`${bin()} server running at ${s.apiUrl} (pid ${s.pid}, since ${s.startedAt})`);
     this.log(result.tls ? `TLS: on (https, rediss://)${s.caFile ? `, CA ${s.caFile}` : ''}` : 'TLS: off (http, redis://)');
+    result.gatewayWorkers = readGatewayWorkers(home);
+    if (result.gatewayWorkers === null) this.log('Gateway: in the server process');
+    else {
+      this.log(`Gateway workers: ${result.gatewayWorkers.filter((w) => w.state === 'ready').length} of ${result.gatewayWorkers.length} ready`);
+      for (const w of result.gatewayWorkers) {
+        this.log(`  worker ${w.slot}: ${w.state}${w.pid === null ? '' : `, pid ${w.pid}`}, ${w.connections} connection(s), ${w.restarts} restart(s)`);
+      }
+    }
     const creds = readLocalCredentials(home);
     if (!s.healthy || !creds) {
       this.log(s.healthy ? 'No local credentials found.' : 'Starting: bringing databases back...');
