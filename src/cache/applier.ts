@@ -114,6 +114,9 @@ export class RegionApplier {
     this.state = 'connecting';
     const conn = await this.backend.connect((c) => (this.conn = c));
     if (this.stopped) throw new Error('stopped');
+    // An idle applier sends nothing: without this it would learn that its backend died (and
+    // came back empty) only with the next database-1 write, and leave the region empty until then.
+    conn.onClose(() => this.notify());
     const info = parseInfo(await conn.text('INFO', 'server'));
     const runId = info.run_id ?? null;
     await this.fenceOldAppliers(conn);
@@ -156,6 +159,7 @@ export class RegionApplier {
   private async applyLoop(): Promise<void> {
     for (;;) {
       if (this.stopped) return;
+      if (this.conn === null || this.conn.closed) throw new Error('backend connection closed');
       const s = this.log.state(this.org);
       if (this.cursor + 1 < s.firstSeq) this.skipTrimmed(s.firstSeq - 1);
       const batch = this.log.read(this.org, this.cursor, this.opts.batchEntries, this.opts.batchBytes);

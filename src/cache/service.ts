@@ -49,8 +49,8 @@ export class CacheService {
       backlogMaxBytes: 256 * 1024 * 1024,
       maxCommandBytes: 10 * 1024 * 1024,
       durability: 'process',
-      applyBatchEntries: 512,
-      applyBatchBytes: 4 * 1024 * 1024,
+      applyBatchEntries: 10_000,
+      applyBatchBytes: 8 * 1024 * 1024,
       ...config,
     } as Required<CacheConfig>;
     this.events.setMaxListeners(0);

@@ -16,8 +16,10 @@ export interface CacheConfig {
   /** 'process': an acknowledged command survives a crash of the server process (default);
    *  'machine': also a power loss (an fsync per command). */
   durability?: 'process' | 'machine';
-  applyBatchEntries?: number; // default 512
-  applyBatchBytes?: number; // default 4 MB
+  /** Largest batch an applier writes in one MULTI/EXEC (with its cursor): default 10,000
+   *  entries or 8 MB, whichever comes first (always at least one entry). */
+  applyBatchEntries?: number;
+  applyBatchBytes?: number;
 }
 
 export type RegionState = 'idle' | 'connecting' | 'catching-up' | 'live' | 'down' | 'stopped';
