@@ -9,6 +9,9 @@ import {randomBytes} from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {Worker} from 'node:worker_threads';
+import type {CacheLog, LogEntry, OrgLogState, RegionCounters} from './log-api';
+
+export type {CacheLog, LogEntry, OrgLogState, RegionCounters} from './log-api';
 
 // Checkpoints copy the WAL into the database file and are the only fsync with
 // synchronous=NORMAL. Done on the main thread (SQLite's default, every 4 MB of WAL) they would
@@ -39,20 +42,6 @@ function startCheckpointer(file: string, onFailure: () => void): Worker | null {
   }
 }
 
-export interface LogEntry {
-  seq: number;
-  acceptedAt: number;
-  payload: Buffer; // RESP encoding of the deterministic command
-}
-
-export interface OrgLogState {
-  lastSeq: number; // highest sequence ever assigned
-  firstSeq: number; // lowest sequence still retained (lastSeq + 1 when empty)
-  bytes: number; // payload bytes retained
-  entries: number;
-  trimmed: number; // entries removed by the age or size bound
-}
-
 export interface BackendRecord {
   org: string;
   region: string;
@@ -61,12 +50,6 @@ export interface BackendRecord {
   pid: number | null;
 }
 
-export interface RegionCounters {
-  highWater: number; // highest sequence this region has ever applied (for counting drops)
-  dropped: number;
-  replayErrors: number;
-  lastError: string | null;
-}
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS entries (
@@ -169,7 +152,11 @@ class Tail {
   }
 }
 
-export class ReplayLog {
+/** The SQLite log (the default), which also keeps what is local to this process whatever holds
+ *  the entries: the backends it runs and the keys that sign their replay cursors. */
+export class ReplayLog implements CacheLog {
+  readonly kind = 'sqlite' as const;
+  private readonly appendListeners: Array<(org: string, lastSeq: number) => void> = [];
   private readonly db: Database.Database;
   private readonly orgs = new Map<string, OrgLogState>();
   private readonly tails = new Map<string, Tail>();
@@ -244,6 +231,10 @@ export class ReplayLog {
     return s;
   }
 
+  async refresh(org: string): Promise<OrgLogState> {
+    return this.state(org); // this process is the only writer
+  }
+
   knownOrgs(): string[] {
     return [...this.orgs.keys()];
   }
@@ -260,8 +251,12 @@ export class ReplayLog {
   // Made once: better-sqlite3 builds a new wrapper per transaction() call (10% of append's CPU).
   private readonly appendInTx: (org: string, acceptedAt: number, region: string, name: string, payload: Buffer) => number;
 
-  /** Appends one entry durably and returns its sequence number. */
-  append(org: string, acceptedAt: number, region: string, name: string, payload: Buffer): number {
+  /** Appends one entry durably (committed before this resolves) and returns its sequence. */
+  async append(org: string, acceptedAt: number, region: string, name: string, payload: Buffer): Promise<number> {
+    return this.appendNow(org, acceptedAt, region, name, payload);
+  }
+
+  private appendNow(org: string, acceptedAt: number, region: string, name: string, payload: Buffer): number {
     const seq = this.appendInTx(org, acceptedAt, region, name, payload);
     let tail = this.tails.get(org);
     if (!tail) {
@@ -276,12 +271,15 @@ export class ReplayLog {
     s.lastSeq = seq;
     s.bytes += payload.length;
     s.entries += 1;
+    for (const l of this.appendListeners) l(org, seq);
     return seq;
   }
 
-  /** Entries after `afterSeq`, in order, at most `maxEntries` and about `maxBytes` (always at
-   *  least one entry when there is one, however large). */
-  read(org: string, afterSeq: number, maxEntries: number, maxBytes: number): LogEntry[] {
+  onAppend(listener: (org: string, lastSeq: number) => void): void {
+    this.appendListeners.push(listener);
+  }
+
+  async read(org: string, afterSeq: number, maxEntries: number, maxBytes: number): Promise<LogEntry[]> {
     const fromTail = this.tails.get(org)?.after(afterSeq, maxEntries, maxBytes);
     if (fromTail) return fromTail;
     const out: LogEntry[] = [];
@@ -295,14 +293,12 @@ export class ReplayLog {
     return out;
   }
 
-  /** When the oldest entry after `afterSeq` was accepted, or null when there is none. */
-  acceptedAfter(org: string, afterSeq: number): number | null {
+  async acceptedAfter(org: string, afterSeq: number): Promise<number | null> {
     const row = this.stmts.acceptedAfter.get(org, afterSeq) as {accepted_at: number} | undefined;
     return row ? row.accepted_at : null;
   }
 
-  /** Removes the oldest entries past the age or size bound; returns how many were removed. */
-  trim(org: string, now: number, maxAgeMs: number, maxBytes: number): number {
+  async trim(org: string, now: number, maxAgeMs: number, maxBytes: number): Promise<number> {
     const s = this.state(org);
     if (s.entries === 0) return 0;
     let cut = 0;
@@ -327,12 +323,11 @@ export class ReplayLog {
 
   /** Frees the in-memory tail of organizations that have been quiet for a while (their appliers
    *  have long read it; a region that comes later reads SQLite). */
-  dropIdleTails(now: number): void {
+  async housekeeping(now: number): Promise<void> {
     for (const [org, tail] of this.tails) if (now - tail.lastAppend > TAIL_IDLE_MS) this.tails.delete(org);
   }
 
-  /** Forgets an organization entirely (it was deleted). */
-  dropOrg(org: string): void {
+  async dropOrg(org: string): Promise<void> {
     this.db.transaction(() => {
       this.db.prepare('DELETE FROM entries WHERE org = ?').run(org);
       this.db.prepare('DELETE FROM orgs WHERE org = ?').run(org);
@@ -343,7 +338,7 @@ export class ReplayLog {
     this.tails.delete(org);
   }
 
-  regionCounters(org: string, region: string): RegionCounters {
+  async regionCounters(org: string, region: string): Promise<RegionCounters> {
     const row = this.stmts.getRegion.get(org, region) as
       | {high_water: number; dropped: number; replay_errors: number; last_error: string | null}
       | undefined;
@@ -352,7 +347,7 @@ export class ReplayLog {
       : {highWater: 0, dropped: 0, replayErrors: 0, lastError: null};
   }
 
-  saveRegionCounters(org: string, region: string, c: RegionCounters): void {
+  async saveRegionCounters(org: string, region: string, c: RegionCounters): Promise<void> {
     this.stmts.putRegion.run(org, region, c.highWater, c.dropped, c.replayErrors, c.lastError);
   }
 
@@ -368,7 +363,8 @@ export class ReplayLog {
     this.stmts.deleteBackend.run(org, region);
   }
 
-  close(): void {
+  async close(): Promise<void> {
+    if (!this.db.open) return;
     void this.checkpointer?.terminate();
     this.db.close();
   }

@@ -18,6 +18,12 @@ export interface CacheConfig {
   durability?: 'process' | 'machine';
   /** Largest batch an applier writes in one MULTI/EXEC (with its cursor): default 10,000
    *  entries or 8 MB, whichever comes first (always at least one entry). */
+  /** postgres://… (REDFLY_DATABASE_URL): database 1's log lives in PostgreSQL, shared by every
+   *  region host; empty or absent: SQLite in `stateDir`. */
+  databaseUrl?: string;
+  /** The regions whose backends and appliers run in this process (a region host runs only its
+   *  own); default: every region of `regions`. */
+  applyRegions?: string[];
   applyBatchEntries?: number;
   applyBatchBytes?: number;
 }
