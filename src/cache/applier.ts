@@ -161,12 +161,17 @@ export class RegionApplier {
   }
 
   private async applyLoop(): Promise<void> {
+    // While catching up, the next page is read from the log while this one is applied.
+    let prefetch: {after: number; page: Promise<LogEntry[]>} | null = null;
     for (;;) {
       if (this.stopped) return;
       if (this.conn === null || this.conn.closed) throw new Error('backend connection closed');
       const s = this.log.state(this.org);
       if (this.cursor + 1 < s.firstSeq) this.skipTrimmed(s.firstSeq - 1);
-      const batch = await this.log.read(this.org, this.cursor, this.opts.batchEntries, this.opts.batchBytes);
+      const batch: LogEntry[] = await (prefetch !== null && prefetch.after === this.cursor
+        ? prefetch.page
+        : this.log.read(this.org, this.cursor, this.opts.batchEntries, this.opts.batchBytes));
+      prefetch = null;
       if (this.stopped) return;
       // Trimmed (by another host sharing the log) between the check above and the read.
       if (batch.length > 0 && batch[0].seq > this.cursor + 1) this.skipTrimmed(batch[0].seq - 1);
@@ -181,6 +186,12 @@ export class RegionApplier {
         continue;
       }
       this.state = this.log.state(this.org).lastSeq - this.cursor > batch.length ? 'catching-up' : 'live';
+      if (this.state === 'catching-up') {
+        const after: number = batch[batch.length - 1].seq;
+        const page = this.log.read(this.org, after, this.opts.batchEntries, this.opts.batchBytes);
+        page.catch(() => undefined); // read again (and fail there) when it is not used
+        prefetch = {after, page};
+      }
       await this.applyBatch(batch);
     }
   }

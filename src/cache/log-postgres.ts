@@ -266,22 +266,14 @@ export class PostgresLog implements CacheLog {
   }
 
   async read(org: string, afterSeq: number, maxEntries: number, maxBytes: number): Promise<LogEntry[]> {
-    // Sizes first, so a page of large values stops at maxBytes without fetching them all.
-    const sizes = await this.pool.query<{seq: string; bytes: number}>(
-      'SELECT seq, bytes FROM cache_log_entries WHERE org = $1 AND seq > $2 ORDER BY seq LIMIT $3',
-      [org, afterSeq, maxEntries],
-    );
-    if (sizes.rows.length === 0) return [];
-    let last = Number(sizes.rows[0].seq);
-    let bytes = 0;
-    for (const row of sizes.rows) {
-      if (bytes > 0 && bytes + row.bytes > maxBytes) break;
-      bytes += row.bytes;
-      last = Number(row.seq);
-    }
+    // One page in one query: the running sum of sizes stops it at maxBytes (the first entry is
+    // always included, however large); the LIMIT bounds the scan of the (org, seq) index.
     const r = await this.pool.query<{seq: string; accepted_at: string; payload: Buffer}>(
-      'SELECT seq, accepted_at, payload FROM cache_log_entries WHERE org = $1 AND seq > $2 AND seq <= $3 ORDER BY seq',
-      [org, afterSeq, last],
+      `SELECT seq, accepted_at, payload FROM (
+         SELECT seq, accepted_at, payload, bytes, sum(bytes) OVER (ORDER BY seq) AS run
+         FROM cache_log_entries WHERE org = $1 AND seq > $2 ORDER BY seq LIMIT $3) t
+       WHERE run - bytes = 0 OR run <= $4 ORDER BY seq`,
+      [org, afterSeq, maxEntries, maxBytes],
     );
     const out = r.rows.map((row) => ({seq: Number(row.seq), acceptedAt: Number(row.accepted_at), payload: row.payload}));
     if (out.length > 0) this.seen(org, out[out.length - 1].seq);
