@@ -10,7 +10,8 @@
 // Phase 3 (during writes): RATE commands/s for SECONDS with a kill -9 of the victim in the
 //   middle; figure: how long after the last +OK each region is in step.
 // Compiles src/cache with esbuild into a temp file, so no build is needed.
-// Env: N (300000), RATE (9000), SECONDS (10), REGIONS (mad,ams,syd), VICTIM (syd), PG (unset).
+// Phase 4 (PG=1 only): propagation between two processes sharing the PostgreSQL log.
+// Env: N (300000), RATE (9000), PROP_RATE (1000), SECONDS (10), REGIONS (mad,ams,syd), VICTIM (syd), PG (unset).
 'use strict';
 const fs = require('node:fs');
 const os = require('node:os');
@@ -19,6 +20,7 @@ const path = require('node:path');
 const ROOT = path.resolve(__dirname, '..');
 const N = Number(process.env.N || 300_000);
 const RATE = Number(process.env.RATE || 9000);
+const PROP_RATE = Number(process.env.PROP_RATE || 1000);
 const SECONDS = Number(process.env.SECONDS || 10);
 const REGIONS = (process.env.REGIONS || 'mad,ams,syd').split(',');
 const VICTIM = process.env.VICTIM || REGIONS[REGIONS.length - 1];
@@ -139,6 +141,75 @@ async function waitRestart(cache, oldPid) {
   }
 }
 
+const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+
+/** Phase 4 (PG only): a second CacheService on the same PostgreSQL applies region `lhr` only
+ *  (what a second region host runs). Commands accepted by the first at PROP_RATE/s for SECONDS:
+ *  +OK on the first -> applied in lhr by the second, against the first's own regions. */
+async function propagation(CacheService, first, url, tmp) {
+  const second = await CacheService.open({
+    stateDir: path.join(tmp, 'second'),
+    regions: [...REGIONS, 'lhr'],
+    applyRegions: ['lhr'],
+    databaseUrl: url,
+    maxmemoryBytes: 512 * 1024 * 1024,
+    backlogMaxBytes: 1024 * 1024 * 1024,
+  });
+  try {
+    await second.ensureOrg(ORG);
+    await applied(second, 'lhr', first.lastSeq(ORG));
+    const okAt = new Map();
+    const localAt = new Map(); // seq -> applied in every region of the first
+    const remoteAt = new Map();
+    const left = new Map();
+    const offA = first.onApplied((e) => {
+      const now = performance.now();
+      for (const {seq} of e.entries) {
+        const n = (left.get(seq) ?? REGIONS.length) - 1;
+        if (n === 0) {
+          left.delete(seq);
+          localAt.set(seq, now);
+        } else left.set(seq, n);
+      }
+    });
+    const offB = second.onApplied((e) => {
+      const now = performance.now();
+      for (const {seq} of e.entries) remoteAt.set(seq, now);
+    });
+    const total = PROP_RATE * SECONDS;
+    const value = Buffer.from('p'.repeat(64));
+    const t0 = performance.now();
+    let sent = 0;
+    let inflight = 0;
+    while (sent < total) {
+      const due = Math.min(total, Math.floor(((performance.now() - t0) / 1000) * PROP_RATE) + 1);
+      while (sent < due) {
+        const i = sent++;
+        inflight++;
+        first.accept(ORG, REGIONS[i % REGIONS.length], [Buffer.from('SET'), Buffer.from(`p:${i % 50_000}`), value]).then((r) => {
+          inflight--;
+          okAt.set(r.seq, performance.now());
+        });
+      }
+      await sleep(1);
+    }
+    while (inflight > 0) await sleep(1);
+    const secs = (performance.now() - t0) / 1000;
+    await applied(second, 'lhr', first.lastSeq(ORG));
+    await inStep(first, first.lastSeq(ORG));
+    offA();
+    offB();
+    const lat = (at) => [...okAt].filter(([seq]) => at.has(seq)).map(([seq, ok]) => Math.max(0, at.get(seq) - ok)).sort((a, b) => a - b);
+    const remote = lat(remoteAt);
+    const local = lat(localAt);
+    console.log(`propagation: ${total.toLocaleString('en-US')} SETs at ${rate(total, secs * 1000)} accepted by one process, second process on the same PostgreSQL applies lhr`);
+    console.log(`  +OK -> applied in lhr by the other process: p50 ${pct(remote, 50).toFixed(1)} ms  p99 ${pct(remote, 99).toFixed(1)} ms  max ${remote[remote.length - 1].toFixed(1)} ms (n=${remote.length})`);
+    console.log(`  +OK -> applied in the accepting process's ${REGIONS.length} regions: p50 ${pct(local, 50).toFixed(1)} ms  p99 ${pct(local, 99).toFixed(1)} ms (n=${local.length})`);
+  } finally {
+    await second.close();
+  }
+}
+
 async function main() {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'redfly-bench-catchup-'));
   const {CacheService} = load('src/cache/index.ts');
@@ -218,6 +289,8 @@ async function main() {
     const at3 = await inStep(cache, base + total);
     console.log(`during writes: ${total.toLocaleString('en-US')} SETs at ${rate(total, tLast - t0)}, ${VICTIM} killed at ${SECONDS / 2} s`);
     for (const r of REGIONS) console.log(`  ${r}: in step ${(at3[r] - tLast).toFixed(0)} ms after the last +OK`);
+
+    if (pg) await propagation(CacheService, cache, pg.url, tmp);
   } finally {
     await cache.close();
     await pg?.stop();
