@@ -102,6 +102,9 @@ export class PostgresLog implements CacheLog {
   static async open(url: string): Promise<PostgresLog> {
     const pool = new Pool({connectionString: url, max: 8});
     pool.on('error', () => undefined); // an idle connection dropped: the next query opens another
+    // A checked-out connection that drops between two queries (PostgreSQL restarted) emits
+    // 'error' with no listener, which would end the process; its next query fails instead.
+    pool.on('connect', (client) => client.on('error', () => undefined));
     try {
       await migrate(pool);
       const log = new PostgresLog(pool);

@@ -115,3 +115,22 @@ test('a process stopped during writes catches up on its return, exactly once', a
   await applied(a, seq);
   expect(await mad.get('from-ams')).toBe('yes');
 }, 60_000);
+
+test('bad settings are refused at open: an unknown region to apply, an unreachable database', async () => {
+  const dir = tempDir();
+  dirs.push(dir);
+  await expect(CacheService.open({stateDir: dir, regions: REGIONS, applyRegions: ['xyz'], databaseUrl: pg.url})).rejects.toThrow(
+    /applyRegions: unknown region\(s\) xyz/,
+  );
+  // A port nothing listens on (the cluster's own port + 1 is not guaranteed free: use port 1).
+  await expect(CacheService.open({stateDir: dir, regions: REGIONS, databaseUrl: 'postgres://redfly@127.0.0.1:1/none'})).rejects.toThrow(
+    /ECONNREFUSED/,
+  );
+});
+
+test('with PostgreSQL gone, a database-1 write gets an error, not +OK', async () => {
+  const a = services[0];
+  await pg.stop();
+  const r = await a.accept(ORG, MAD, ['SET', 'lost', '1'].map((x) => Buffer.from(x)));
+  expect('reply' in r && r.reply.toString()).toMatch(/^-ERR the database-1 log is unavailable/);
+}, 30_000);
