@@ -8,60 +8,46 @@
 // NOTIFYs channel redfly_cache_log, every host LISTENs; the appliers' 1 s poll is the fallback.
 import {Pool, PoolClient} from 'pg';
 import type {CacheLog, LogEntry, OrgLogState, RegionCounters} from './log-api';
+import {pgMigrateSteps, PgMigrationStep} from '../store/pg-migrate';
 
 export const LOG_CHANNEL = 'redfly_cache_log';
 const MAX_APPENDS_PER_TX = 5000;
 
-/** Versioned schema; each step runs once, under an advisory lock (hosts may start together). */
-const MIGRATIONS: string[] = [
-  `CREATE TABLE cache_log_orgs (
-     org TEXT PRIMARY KEY,
-     last_seq BIGINT NOT NULL,
-     first_seq BIGINT NOT NULL,
-     bytes BIGINT NOT NULL,
-     entries BIGINT NOT NULL,
-     trimmed BIGINT NOT NULL
-   );
-   CREATE TABLE cache_log_entries (
-     org TEXT NOT NULL,
-     seq BIGINT NOT NULL,
-     accepted_at BIGINT NOT NULL,
-     region TEXT NOT NULL,
-     name TEXT NOT NULL,
-     bytes INTEGER NOT NULL,
-     payload BYTEA NOT NULL,
-     PRIMARY KEY (org, seq)
-   );
-   CREATE TABLE cache_log_regions (
-     org TEXT NOT NULL,
-     region TEXT NOT NULL,
-     high_water BIGINT NOT NULL,
-     dropped BIGINT NOT NULL,
-     replay_errors BIGINT NOT NULL,
-     last_error TEXT,
-     PRIMARY KEY (org, region)
-   );`,
+/** The log's tables, migrated with the store's mechanism (schema_migrations, its advisory
+ *  lock: hosts starting together take turns). Versions are prefixed "cache_log_". */
+const MIGRATIONS: PgMigrationStep[] = [
+  {
+    version: 'cache_log_001_initial',
+    sql: () => `
+      CREATE TABLE cache_log_orgs (
+        org TEXT PRIMARY KEY,
+        last_seq BIGINT NOT NULL,
+        first_seq BIGINT NOT NULL,
+        bytes BIGINT NOT NULL,
+        entries BIGINT NOT NULL,
+        trimmed BIGINT NOT NULL
+      );
+      CREATE TABLE cache_log_entries (
+        org TEXT NOT NULL,
+        seq BIGINT NOT NULL,
+        accepted_at BIGINT NOT NULL,
+        region TEXT NOT NULL,
+        name TEXT NOT NULL,
+        bytes INTEGER NOT NULL,
+        payload BYTEA NOT NULL,
+        PRIMARY KEY (org, seq)
+      );
+      CREATE TABLE cache_log_regions (
+        org TEXT NOT NULL,
+        region TEXT NOT NULL,
+        high_water BIGINT NOT NULL,
+        dropped BIGINT NOT NULL,
+        replay_errors BIGINT NOT NULL,
+        last_error TEXT,
+        PRIMARY KEY (org, region)
+      );`,
+  },
 ];
-
-async function migrate(pool: Pool): Promise<void> {
-  const c = await pool.connect();
-  try {
-    await c.query('BEGIN');
-    await c.query("SELECT pg_advisory_xact_lock(hashtext('redfly_cache_log_migrate'))");
-    await c.query('CREATE TABLE IF NOT EXISTS cache_log_schema (version INTEGER NOT NULL)');
-    const r = await c.query('SELECT version FROM cache_log_schema');
-    let version = r.rows.length > 0 ? Number(r.rows[0].version) : 0;
-    if (r.rows.length === 0) await c.query('INSERT INTO cache_log_schema (version) VALUES (0)');
-    for (; version < MIGRATIONS.length; version++) await c.query(MIGRATIONS[version]);
-    await c.query('UPDATE cache_log_schema SET version = $1', [version]);
-    await c.query('COMMIT');
-  } catch (err) {
-    await c.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    c.release();
-  }
-}
 
 interface Pending {
   org: string;
@@ -106,7 +92,7 @@ export class PostgresLog implements CacheLog {
     // 'error' with no listener, which would end the process; its next query fails instead.
     pool.on('connect', (client) => client.on('error', () => undefined));
     try {
-      await migrate(pool);
+      await pgMigrateSteps(pool, MIGRATIONS);
       const log = new PostgresLog(pool);
       await log.housekeeping();
       await log.listen();
