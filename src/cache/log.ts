@@ -152,6 +152,16 @@ class Tail {
   }
 }
 
+interface PendingAppend {
+  org: string;
+  acceptedAt: number;
+  region: string;
+  name: string;
+  payload: Buffer;
+  resolve: (seq: number) => void;
+  reject: (err: Error) => void;
+}
+
 /** The SQLite log (the default), which also keeps what is local to this process whatever holds
  *  the entries: the backends it runs and the keys that sign their replay cursors. */
 export class ReplayLog implements CacheLog {
@@ -239,40 +249,67 @@ export class ReplayLog implements CacheLog {
     return [...this.orgs.keys()];
   }
 
-  private readonly appendTx = (org: string, acceptedAt: number, region: string, name: string, payload: Buffer): number => {
-    const s = this.state(org);
-    const seq = s.lastSeq + 1;
-    this.stmts.insert.run(org, seq, acceptedAt, region, name, payload.length, payload);
-    const next = {...s, lastSeq: seq, bytes: s.bytes + payload.length, entries: s.entries + 1};
-    this.stmts.upsertOrg.run({org, ...next});
-    return seq;
+  // One transaction for every append of a tick: with one commit per command, a burst of
+  // database-1 writes held the event loop (better-sqlite3 is synchronous) and starved the
+  // appliers that share it. Sequences are assigned here, in arrival order.
+  private readonly appendTx = (batch: PendingAppend[]): number[] => {
+    const running = new Map<string, OrgLogState>();
+    const seqs = batch.map((p) => {
+      let s = running.get(p.org);
+      if (!s) running.set(p.org, (s = {...this.state(p.org)}));
+      s.lastSeq += 1;
+      s.bytes += p.payload.length;
+      s.entries += 1;
+      this.stmts.insert.run(p.org, s.lastSeq, p.acceptedAt, p.region, p.name, p.payload.length, p.payload);
+      return s.lastSeq;
+    });
+    for (const [org, s] of running) this.stmts.upsertOrg.run({org, ...s});
+    return seqs;
   };
 
   // Made once: better-sqlite3 builds a new wrapper per transaction() call (10% of append's CPU).
-  private readonly appendInTx: (org: string, acceptedAt: number, region: string, name: string, payload: Buffer) => number;
+  private readonly appendInTx: (batch: PendingAppend[]) => number[];
+  private pending: PendingAppend[] = [];
 
-  /** Appends one entry durably (committed before this resolves) and returns its sequence. */
-  async append(org: string, acceptedAt: number, region: string, name: string, payload: Buffer): Promise<number> {
-    return this.appendNow(org, acceptedAt, region, name, payload);
+  /** Appends one entry and resolves with its sequence once it is committed (appends of one
+   *  tick share the commit). */
+  append(org: string, acceptedAt: number, region: string, name: string, payload: Buffer): Promise<number> {
+    return new Promise((resolve, reject) => {
+      if (this.pending.length === 0) setImmediate(() => this.flush());
+      this.pending.push({org, acceptedAt, region, name, payload, resolve, reject});
+    });
   }
 
-  private appendNow(org: string, acceptedAt: number, region: string, name: string, payload: Buffer): number {
-    const seq = this.appendInTx(org, acceptedAt, region, name, payload);
-    let tail = this.tails.get(org);
-    if (!tail) {
-      tail = new Tail();
-      this.tails.set(org, tail);
+  private flush(): void {
+    const batch = this.pending;
+    this.pending = [];
+    if (batch.length === 0) return;
+    let seqs: number[];
+    try {
+      if (!this.db.open) throw new Error('the log is closed');
+      seqs = this.appendInTx(batch);
+    } catch (err) {
+      for (const p of batch) p.reject(err as Error);
+      return;
     }
-    // Only contiguous runs: after a restart the tail starts at the first entry appended then.
-    if (tail.length > 0 && tail.last!.seq !== seq - 1) tail = new Tail();
-    this.tails.set(org, tail);
-    tail.push({seq, acceptedAt, payload});
-    const s = this.state(org);
-    s.lastSeq = seq;
-    s.bytes += payload.length;
-    s.entries += 1;
-    for (const l of this.appendListeners) l(org, seq);
-    return seq;
+    const last = new Map<string, number>();
+    batch.forEach((p, i) => {
+      const seq = seqs[i];
+      let tail = this.tails.get(p.org);
+      // Only contiguous runs: after a restart the tail starts at the first entry appended then.
+      if (!tail || (tail.length > 0 && tail.last!.seq !== seq - 1)) {
+        tail = new Tail();
+        this.tails.set(p.org, tail);
+      }
+      tail.push({seq, acceptedAt: p.acceptedAt, payload: p.payload});
+      const s = this.state(p.org);
+      s.lastSeq = seq;
+      s.bytes += p.payload.length;
+      s.entries += 1;
+      last.set(p.org, seq);
+    });
+    batch.forEach((p, i) => p.resolve(seqs[i]));
+    for (const [org, seq] of last) for (const l of this.appendListeners) l(org, seq);
   }
 
   onAppend(listener: (org: string, lastSeq: number) => void): void {
@@ -365,6 +402,7 @@ export class ReplayLog implements CacheLog {
 
   async close(): Promise<void> {
     if (!this.db.open) return;
+    this.flush(); // appends of this tick still commit
     void this.checkpointer?.terminate();
     this.db.close();
   }
