@@ -5,7 +5,7 @@
 // backend that comes back empty (it is volatile) has no cursor and replays the retained backlog.
 import {createHmac} from 'node:crypto';
 import {Backend} from './backend';
-import {LogEntry, RegionCounters, ReplayLog} from './log';
+import type {CacheLog, LogEntry, RegionCounters} from './log-api';
 import {asText, encodeCommand, RedisConnection, Reply, ReplyError} from '../redis/client';
 import {parseInfo} from '../redis/info';
 
@@ -42,22 +42,21 @@ export class RegionApplier {
   private wake: (() => void) | null = null;
   private loop: Promise<void> | null = null;
   private readonly waiters: Array<{seq: number; resolve: () => void}> = [];
-  readonly counters: RegionCounters;
+  /** Loaded from the log when the applier starts (zeros until then). */
+  readonly counters: RegionCounters = {highWater: 0, dropped: 0, replayErrors: 0, lastError: null};
   private countersDirty = false;
+  private countersLoaded = false;
 
+  /** `cursorKey` signs the cursor kept in the backend (a secret of this host's state). */
   constructor(
     readonly org: string,
     readonly region: string,
     private readonly backend: Backend,
-    private readonly log: ReplayLog,
+    private readonly log: CacheLog,
+    private readonly cursorKey: string,
     private readonly opts: ApplierOptions,
     private readonly onApplied: (e: AppliedEvent) => void,
-  ) {
-    this.counters = log.regionCounters(org, region);
-    this.cursorKey = log.secret('cursor-hmac');
-  }
-
-  private readonly cursorKey: string;
+  ) {}
 
   start(): void {
     this.loop ??= this.run();
@@ -82,20 +81,24 @@ export class RegionApplier {
     this.notify();
     this.conn?.close();
     await this.loop;
-    this.flushCounters();
+    await this.flushCounters();
     for (const w of this.waiters.splice(0)) w.resolve();
   }
 
-  flushCounters(): void {
-    if (!this.countersDirty) return;
+  async flushCounters(): Promise<void> {
+    if (!this.countersDirty || !this.countersLoaded) return;
     this.countersDirty = false;
-    this.log.saveRegionCounters(this.org, this.region, this.counters);
+    await this.log.saveRegionCounters(this.org, this.region, {...this.counters}).catch(() => (this.countersDirty = true));
   }
 
   private async run(): Promise<void> {
     let backoff = 20;
     while (!this.stopped) {
       try {
+        if (!this.countersLoaded) {
+          Object.assign(this.counters, await this.log.regionCounters(this.org, this.region));
+          this.countersLoaded = true;
+        }
         await this.connect();
         backoff = 20;
         await this.applyLoop();
@@ -114,6 +117,9 @@ export class RegionApplier {
     this.state = 'connecting';
     const conn = await this.backend.connect((c) => (this.conn = c));
     if (this.stopped) throw new Error('stopped');
+    // An idle applier sends nothing: without this it would learn that its backend died (and
+    // came back empty) only with the next database-1 write, and leave the region empty until then.
+    conn.onClose(() => this.notify());
     const info = parseInfo(await conn.text('INFO', 'server'));
     const runId = info.run_id ?? null;
     await this.fenceOldAppliers(conn);
@@ -131,7 +137,8 @@ export class RegionApplier {
       this.cursor = 0;
     }
     this.runId = runId;
-    const last = this.log.state(this.org).lastSeq;
+    // Fresh figures: with a shared log another host may have appended since this one looked.
+    const last = (await this.log.refresh(this.org)).lastSeq;
     if (this.cursor > last) this.cursor = last; // the log was reset under an old backend
   }
 
@@ -154,11 +161,20 @@ export class RegionApplier {
   }
 
   private async applyLoop(): Promise<void> {
+    // While catching up, the next page is read from the log while this one is applied.
+    let prefetch: {after: number; page: Promise<LogEntry[]>} | null = null;
     for (;;) {
       if (this.stopped) return;
+      if (this.conn === null || this.conn.closed) throw new Error('backend connection closed');
       const s = this.log.state(this.org);
       if (this.cursor + 1 < s.firstSeq) this.skipTrimmed(s.firstSeq - 1);
-      const batch = this.log.read(this.org, this.cursor, this.opts.batchEntries, this.opts.batchBytes);
+      const batch: LogEntry[] = await (prefetch !== null && prefetch.after === this.cursor
+        ? prefetch.page
+        : this.log.read(this.org, this.cursor, this.opts.batchEntries, this.opts.batchBytes));
+      prefetch = null;
+      if (this.stopped) return;
+      // Trimmed (by another host sharing the log) between the check above and the read.
+      if (batch.length > 0 && batch[0].seq > this.cursor + 1) this.skipTrimmed(batch[0].seq - 1);
       if (batch.length === 0) {
         this.state = 'live';
         this.release();
@@ -170,6 +186,12 @@ export class RegionApplier {
         continue;
       }
       this.state = this.log.state(this.org).lastSeq - this.cursor > batch.length ? 'catching-up' : 'live';
+      if (this.state === 'catching-up') {
+        const after: number = batch[batch.length - 1].seq;
+        const page = this.log.read(this.org, after, this.opts.batchEntries, this.opts.batchBytes);
+        page.catch(() => undefined); // read again (and fail there) when it is not used
+        prefetch = {after, page};
+      }
       await this.applyBatch(batch);
     }
   }

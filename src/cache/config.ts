@@ -22,7 +22,8 @@ export function parseDuration(text: string): number {
 /**
  * REDFLY_CACHE_MAXMEMORY (per organization and region, e.g. 64mb), REDFLY_CACHE_BACKLOG_MAX_AGE
  * (e.g. 1h), REDFLY_CACHE_BACKLOG_MAX_BYTES (per organization, e.g. 256mb),
- * REDFLY_CACHE_MAX_COMMAND_BYTES, REDFLY_CACHE_DURABILITY (process | machine).
+ * REDFLY_CACHE_MAX_COMMAND_BYTES, REDFLY_CACHE_DURABILITY (process | machine); REDFLY_DATABASE_URL
+ * puts database 1's log in PostgreSQL.
  * Throws with the variable's name when a value cannot be read.
  */
 export function cacheConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Partial<CacheConfig> {
@@ -36,6 +37,7 @@ export function cacheConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Partia
       throw new Error(`${name}: ${(err as Error).message}`);
     }
   };
+  read('REDFLY_DATABASE_URL', (v) => v, (v) => (out.databaseUrl = v));
   read('REDFLY_CACHE_MAXMEMORY', parseSize, (v) => (out.maxmemoryBytes = v));
   read('REDFLY_CACHE_BACKLOG_MAX_AGE', parseDuration, (v) => (out.backlogMaxAgeMs = v));
   read('REDFLY_CACHE_BACKLOG_MAX_BYTES', parseSize, (v) => (out.backlogMaxBytes = v));

@@ -9,6 +9,9 @@ import {randomBytes} from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {Worker} from 'node:worker_threads';
+import type {CacheLog, LogEntry, OrgLogState, RegionCounters} from './log-api';
+
+export type {CacheLog, LogEntry, OrgLogState, RegionCounters} from './log-api';
 
 // Checkpoints copy the WAL into the database file and are the only fsync with
 // synchronous=NORMAL. Done on the main thread (SQLite's default, every 4 MB of WAL) they would
@@ -39,20 +42,6 @@ function startCheckpointer(file: string, onFailure: () => void): Worker | null {
   }
 }
 
-export interface LogEntry {
-  seq: number;
-  acceptedAt: number;
-  payload: Buffer; // RESP encoding of the deterministic command
-}
-
-export interface OrgLogState {
-  lastSeq: number; // highest sequence ever assigned
-  firstSeq: number; // lowest sequence still retained (lastSeq + 1 when empty)
-  bytes: number; // payload bytes retained
-  entries: number;
-  trimmed: number; // entries removed by the age or size bound
-}
-
 export interface BackendRecord {
   org: string;
   region: string;
@@ -61,12 +50,6 @@ export interface BackendRecord {
   pid: number | null;
 }
 
-export interface RegionCounters {
-  highWater: number; // highest sequence this region has ever applied (for counting drops)
-  dropped: number;
-  replayErrors: number;
-  lastError: string | null;
-}
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS entries (
@@ -118,28 +101,45 @@ const TAIL_MAX_ENTRIES = 20_000;
 const TAIL_IDLE_MS = 30_000; // an organization with no new command for this long drops its tail
 
 class Tail {
-  entries: LogEntry[] = [];
+  // entries[head..] are the tail; the dead prefix is cut in one splice once it is large, so
+  // dropping the oldest entry is O(1) (Array.shift() moves the whole array: 20,000 entries).
+  private all: LogEntry[] = [];
+  private head = 0;
   bytes = 0;
   lastAppend = Date.now();
 
+  get length(): number {
+    return this.all.length - this.head;
+  }
+
+  get last(): LogEntry | undefined {
+    return this.all[this.all.length - 1];
+  }
+
+  private dropFirst(): void {
+    this.bytes -= this.all[this.head++].payload.length;
+    if (this.head >= 4096 && this.head * 2 >= this.all.length) {
+      this.all.splice(0, this.head);
+      this.head = 0;
+    }
+  }
+
   push(e: LogEntry): void {
     this.lastAppend = Date.now();
-    this.entries.push(e);
+    this.all.push(e);
     this.bytes += e.payload.length;
-    while (this.entries.length > 1 && (this.bytes > TAIL_MAX_BYTES || this.entries.length > TAIL_MAX_ENTRIES)) {
-      this.bytes -= this.entries.shift()!.payload.length;
-    }
+    while (this.length > 1 && (this.bytes > TAIL_MAX_BYTES || this.length > TAIL_MAX_ENTRIES)) this.dropFirst();
   }
 
   /** Entries after `afterSeq` when the tail reaches back that far, else null. */
   after(afterSeq: number, maxEntries: number, maxBytes: number): LogEntry[] | null {
-    const first = this.entries[0];
+    const first = this.all[this.head];
     if (!first || first.seq > afterSeq + 1) return null;
-    let i = afterSeq + 1 - first.seq;
+    let i = this.head + afterSeq + 1 - first.seq;
     const out: LogEntry[] = [];
     let bytes = 0;
-    for (; i < this.entries.length && out.length < maxEntries; i++) {
-      const e = this.entries[i];
+    for (; i < this.all.length && out.length < maxEntries; i++) {
+      const e = this.all[i];
       if (out.length > 0 && bytes + e.payload.length > maxBytes) break;
       out.push(e);
       bytes += e.payload.length;
@@ -148,11 +148,25 @@ class Tail {
   }
 
   dropUpTo(seq: number): void {
-    while (this.entries.length > 0 && this.entries[0].seq <= seq) this.bytes -= this.entries.shift()!.payload.length;
+    while (this.length > 0 && this.all[this.head].seq <= seq) this.dropFirst();
   }
 }
 
-export class ReplayLog {
+interface PendingAppend {
+  org: string;
+  acceptedAt: number;
+  region: string;
+  name: string;
+  payload: Buffer;
+  resolve: (seq: number) => void;
+  reject: (err: Error) => void;
+}
+
+/** The SQLite log (the default), which also keeps what is local to this process whatever holds
+ *  the entries: the backends it runs and the keys that sign their replay cursors. */
+export class ReplayLog implements CacheLog {
+  readonly kind = 'sqlite' as const;
+  private readonly appendListeners: Array<(org: string, lastSeq: number) => void> = [];
   private readonly db: Database.Database;
   private readonly orgs = new Map<string, OrgLogState>();
   private readonly tails = new Map<string, Tail>();
@@ -197,6 +211,7 @@ export class ReplayLog {
       ),
       deleteBackend: this.db.prepare('DELETE FROM backends WHERE org = ? AND region = ?'),
     };
+    this.appendInTx = this.db.transaction(this.appendTx);
     for (const r of this.stmts.loadOrgs.all() as Array<Record<string, number | string>>) {
       this.orgs.set(String(r.org), {
         lastSeq: Number(r.last_seq),
@@ -226,41 +241,82 @@ export class ReplayLog {
     return s;
   }
 
+  async refresh(org: string): Promise<OrgLogState> {
+    return this.state(org); // this process is the only writer
+  }
+
   knownOrgs(): string[] {
     return [...this.orgs.keys()];
   }
 
-  private readonly appendTx = (org: string, acceptedAt: number, region: string, name: string, payload: Buffer): number => {
-    const s = this.state(org);
-    const seq = s.lastSeq + 1;
-    this.stmts.insert.run(org, seq, acceptedAt, region, name, payload.length, payload);
-    const next = {...s, lastSeq: seq, bytes: s.bytes + payload.length, entries: s.entries + 1};
-    this.stmts.upsertOrg.run({org, ...next});
-    return seq;
+  // One transaction for every append of a tick: with one commit per command, a burst of
+  // database-1 writes held the event loop (better-sqlite3 is synchronous) and starved the
+  // appliers that share it. Sequences are assigned here, in arrival order.
+  private readonly appendTx = (batch: PendingAppend[]): number[] => {
+    const running = new Map<string, OrgLogState>();
+    const seqs = batch.map((p) => {
+      let s = running.get(p.org);
+      if (!s) running.set(p.org, (s = {...this.state(p.org)}));
+      s.lastSeq += 1;
+      s.bytes += p.payload.length;
+      s.entries += 1;
+      this.stmts.insert.run(p.org, s.lastSeq, p.acceptedAt, p.region, p.name, p.payload.length, p.payload);
+      return s.lastSeq;
+    });
+    for (const [org, s] of running) this.stmts.upsertOrg.run({org, ...s});
+    return seqs;
   };
 
-  /** Appends one entry durably and returns its sequence number. */
-  append(org: string, acceptedAt: number, region: string, name: string, payload: Buffer): number {
-    const seq = this.db.transaction(this.appendTx)(org, acceptedAt, region, name, payload);
-    let tail = this.tails.get(org);
-    if (!tail) {
-      tail = new Tail();
-      this.tails.set(org, tail);
-    }
-    // Only contiguous runs: after a restart the tail starts at the first entry appended then.
-    if (tail.entries.length > 0 && tail.entries[tail.entries.length - 1].seq !== seq - 1) tail = new Tail();
-    this.tails.set(org, tail);
-    tail.push({seq, acceptedAt, payload});
-    const s = this.state(org);
-    s.lastSeq = seq;
-    s.bytes += payload.length;
-    s.entries += 1;
-    return seq;
+  // Made once: better-sqlite3 builds a new wrapper per transaction() call (10% of append's CPU).
+  private readonly appendInTx: (batch: PendingAppend[]) => number[];
+  private pending: PendingAppend[] = [];
+
+  /** Appends one entry and resolves with its sequence once it is committed (appends of one
+   *  tick share the commit). */
+  append(org: string, acceptedAt: number, region: string, name: string, payload: Buffer): Promise<number> {
+    return new Promise((resolve, reject) => {
+      if (this.pending.length === 0) setImmediate(() => this.flush());
+      this.pending.push({org, acceptedAt, region, name, payload, resolve, reject});
+    });
   }
 
-  /** Entries after `afterSeq`, in order, at most `maxEntries` and about `maxBytes` (always at
-   *  least one entry when there is one, however large). */
-  read(org: string, afterSeq: number, maxEntries: number, maxBytes: number): LogEntry[] {
+  private flush(): void {
+    const batch = this.pending;
+    this.pending = [];
+    if (batch.length === 0) return;
+    let seqs: number[];
+    try {
+      if (!this.db.open) throw new Error('the log is closed');
+      seqs = this.appendInTx(batch);
+    } catch (err) {
+      for (const p of batch) p.reject(err as Error);
+      return;
+    }
+    const last = new Map<string, number>();
+    batch.forEach((p, i) => {
+      const seq = seqs[i];
+      let tail = this.tails.get(p.org);
+      // Only contiguous runs: after a restart the tail starts at the first entry appended then.
+      if (!tail || (tail.length > 0 && tail.last!.seq !== seq - 1)) {
+        tail = new Tail();
+        this.tails.set(p.org, tail);
+      }
+      tail.push({seq, acceptedAt: p.acceptedAt, payload: p.payload});
+      const s = this.state(p.org);
+      s.lastSeq = seq;
+      s.bytes += p.payload.length;
+      s.entries += 1;
+      last.set(p.org, seq);
+    });
+    batch.forEach((p, i) => p.resolve(seqs[i]));
+    for (const [org, seq] of last) for (const l of this.appendListeners) l(org, seq);
+  }
+
+  onAppend(listener: (org: string, lastSeq: number) => void): void {
+    this.appendListeners.push(listener);
+  }
+
+  async read(org: string, afterSeq: number, maxEntries: number, maxBytes: number): Promise<LogEntry[]> {
     const fromTail = this.tails.get(org)?.after(afterSeq, maxEntries, maxBytes);
     if (fromTail) return fromTail;
     const out: LogEntry[] = [];
@@ -274,14 +330,12 @@ export class ReplayLog {
     return out;
   }
 
-  /** When the oldest entry after `afterSeq` was accepted, or null when there is none. */
-  acceptedAfter(org: string, afterSeq: number): number | null {
+  async acceptedAfter(org: string, afterSeq: number): Promise<number | null> {
     const row = this.stmts.acceptedAfter.get(org, afterSeq) as {accepted_at: number} | undefined;
     return row ? row.accepted_at : null;
   }
 
-  /** Removes the oldest entries past the age or size bound; returns how many were removed. */
-  trim(org: string, now: number, maxAgeMs: number, maxBytes: number): number {
+  async trim(org: string, now: number, maxAgeMs: number, maxBytes: number): Promise<number> {
     const s = this.state(org);
     if (s.entries === 0) return 0;
     let cut = 0;
@@ -306,12 +360,11 @@ export class ReplayLog {
 
   /** Frees the in-memory tail of organizations that have been quiet for a while (their appliers
    *  have long read it; a region that comes later reads SQLite). */
-  dropIdleTails(now: number): void {
+  async housekeeping(now: number): Promise<void> {
     for (const [org, tail] of this.tails) if (now - tail.lastAppend > TAIL_IDLE_MS) this.tails.delete(org);
   }
 
-  /** Forgets an organization entirely (it was deleted). */
-  dropOrg(org: string): void {
+  async dropOrg(org: string): Promise<void> {
     this.db.transaction(() => {
       this.db.prepare('DELETE FROM entries WHERE org = ?').run(org);
       this.db.prepare('DELETE FROM orgs WHERE org = ?').run(org);
@@ -322,7 +375,7 @@ export class ReplayLog {
     this.tails.delete(org);
   }
 
-  regionCounters(org: string, region: string): RegionCounters {
+  async regionCounters(org: string, region: string): Promise<RegionCounters> {
     const row = this.stmts.getRegion.get(org, region) as
       | {high_water: number; dropped: number; replay_errors: number; last_error: string | null}
       | undefined;
@@ -331,7 +384,7 @@ export class ReplayLog {
       : {highWater: 0, dropped: 0, replayErrors: 0, lastError: null};
   }
 
-  saveRegionCounters(org: string, region: string, c: RegionCounters): void {
+  async saveRegionCounters(org: string, region: string, c: RegionCounters): Promise<void> {
     this.stmts.putRegion.run(org, region, c.highWater, c.dropped, c.replayErrors, c.lastError);
   }
 
@@ -347,7 +400,9 @@ export class ReplayLog {
     this.stmts.deleteBackend.run(org, region);
   }
 
-  close(): void {
+  async close(): Promise<void> {
+    if (!this.db.open) return;
+    this.flush(); // appends of this tick still commit
     void this.checkpointer?.terminate();
     this.db.close();
   }

@@ -7,7 +7,9 @@ import {EventEmitter} from 'node:events';
 import {AppliedEvent, RegionApplier} from './applier';
 import {Backend, BackendAddress, BackendPool} from './backend';
 import {CommandTable} from './commands';
+import type {CacheLog} from './log-api';
 import {ReplayLog} from './log';
+import {PostgresLog} from './log-postgres';
 import {prepareDb1} from './policy';
 import {encodeCommand, RedisConnection} from '../redis/client';
 import {fetchCommandTable} from '../redis/command-table';
@@ -35,11 +37,15 @@ export class CacheService {
   private tableLoading: Promise<CommandTable> | null = null;
   private readonly streamIds = new Map<string, {ms: number; seq: number}>();
   private trimTimer: NodeJS.Timeout | null = null;
+  private housekeeping: Promise<void> | null = null;
   private closed = false;
 
+  /** `log` holds database 1's entries; `local` is this host's own state (its backends, the key
+   *  that signs their cursors), the same object when the log is SQLite. */
   private constructor(
     config: CacheConfig,
-    private readonly log: ReplayLog,
+    private readonly log: CacheLog,
+    private readonly local: ReplayLog,
     private readonly pool: BackendPool,
   ) {
     this.config = {
@@ -49,18 +55,32 @@ export class CacheService {
       backlogMaxBytes: 256 * 1024 * 1024,
       maxCommandBytes: 10 * 1024 * 1024,
       durability: 'process',
-      applyBatchEntries: 512,
-      applyBatchBytes: 4 * 1024 * 1024,
+      applyBatchEntries: 10_000,
+      applyBatchBytes: 8 * 1024 * 1024,
+      databaseUrl: '',
       ...config,
+      applyRegions: config.applyRegions ?? config.regions,
     } as Required<CacheConfig>;
     this.events.setMaxListeners(0);
   }
 
-  /** Opens the log, adopts the backends left running by an earlier run and resumes their
-   *  appliers from the cursors recorded in the backends. */
+  /** Opens the log (PostgreSQL when `databaseUrl` is set, else SQLite in `stateDir`), adopts
+   *  the backends left running by an earlier run and resumes their appliers from the cursors
+   *  recorded in the backends. Only the regions of `applyRegions` (default: all) run here. */
   static async open(config: CacheConfig): Promise<CacheService> {
+    const unknown = (config.applyRegions ?? []).filter((r) => !config.regions.includes(r));
+    if (unknown.length > 0) throw new Error(`applyRegions: unknown region(s) ${unknown.join(', ')}`);
     fs.mkdirSync(config.stateDir, {recursive: true});
-    const log = new ReplayLog(path.join(config.stateDir, 'replay.sqlite'), config.durability);
+    const local = new ReplayLog(path.join(config.stateDir, 'replay.sqlite'), config.durability);
+    let log: CacheLog = local;
+    if (config.databaseUrl) {
+      try {
+        log = await PostgresLog.open(config.databaseUrl);
+      } catch (err) {
+        await local.close();
+        throw err;
+      }
+    }
     const pool = new BackendPool(
       {
         stateDir: config.stateDir,
@@ -68,15 +88,20 @@ export class CacheService {
         maxmemoryBytes: config.maxmemoryBytes ?? 64 * 1024 * 1024,
         internalSecret: config.internalSecret,
       },
-      log,
+      local,
     );
-    const service = new CacheService(config, log, pool);
+    const service = new CacheService(config, log, local, pool);
+    log.onAppend((org) => {
+      for (const a of service.appliersOf(org)) a.notify();
+    });
     for (const b of await pool.adopt()) {
-      // A region the platform no longer serves: its cache goes with it.
-      if (config.regions.includes(b.region)) service.startApplier(b);
+      // A region the platform (or this host) no longer serves: its cache goes with it.
+      if (service.config.applyRegions.includes(b.region)) service.startApplier(b);
       else await pool.stop(b);
     }
-    service.trimTimer = setInterval(() => service.housekeeping(), 1000);
+    service.trimTimer = setInterval(() => {
+      service.housekeeping ??= service.upkeep().finally(() => (service.housekeeping = null));
+    }, 1000);
     service.trimTimer.unref();
     return service;
   }
@@ -85,6 +110,7 @@ export class CacheService {
 
   private checkRegion(region: string): void {
     if (!this.config.regions.includes(region)) throw new Error(`unknown region '${region}'`);
+    if (!this.config.applyRegions.includes(region)) throw new Error(`region '${region}' is served by another host`);
   }
 
   private startApplier(b: Backend): RegionApplier {
@@ -96,6 +122,7 @@ export class CacheService {
         b.region,
         b,
         this.log,
+        this.local.secret('cursor-hmac'),
         {batchEntries: this.config.applyBatchEntries, batchBytes: this.config.applyBatchBytes},
         (e) => this.events.emit('applied', e),
       );
@@ -121,7 +148,7 @@ export class CacheService {
 
   /** Starts the cache of `org` in every region (or the given ones) at once, e.g. when the
    *  organization is created, and returns database 0's address per region. */
-  async ensureOrg(org: string, regions: string[] = this.config.regions): Promise<Record<string, BackendAddress>> {
+  async ensureOrg(org: string, regions: string[] = this.config.applyRegions): Promise<Record<string, BackendAddress>> {
     const out: Record<string, BackendAddress> = {};
     await Promise.all(regions.map(async (r) => (out[r] = await this.backend(org, r))));
     return out;
@@ -196,10 +223,14 @@ export class CacheService {
       case 'ack':
         return {reply: OK};
       case 'replay': {
-        const seq = this.log.append(org, now, region, p.name, encodeCommand(p.args));
+        let seq: number;
+        try {
+          seq = await this.log.append(org, now, region, p.name, encodeCommand(p.args));
+        } catch (err) {
+          return {reply: errorReply(`ERR the database-1 log is unavailable: ${(err as Error).message}`)};
+        }
         this.events.emit('appended', org, seq);
-        for (const a of this.appliersOf(org)) a.notify();
-        if (this.log.state(org).bytes > this.config.backlogMaxBytes) this.trim(org);
+        if (this.log.state(org).bytes > this.config.backlogMaxBytes) void this.trim(org);
         return {reply: OK, seq};
       }
     }
@@ -230,14 +261,14 @@ export class CacheService {
     return this.appliersOf(org).map((a) => a.region);
   }
 
-  private trim(org: string): void {
-    this.log.trim(org, Date.now(), this.config.backlogMaxAgeMs, this.config.backlogMaxBytes);
+  private async trim(org: string): Promise<void> {
+    await this.log.trim(org, Date.now(), this.config.backlogMaxAgeMs, this.config.backlogMaxBytes).catch(() => 0);
   }
 
-  private housekeeping(): void {
-    for (const org of this.log.knownOrgs()) this.trim(org);
-    this.log.dropIdleTails(Date.now());
-    for (const a of this.appliers.values()) a.flushCounters();
+  private async upkeep(): Promise<void> {
+    for (const org of this.log.knownOrgs()) await this.trim(org);
+    await this.log.housekeeping(Date.now()).catch(() => undefined);
+    for (const a of this.appliers.values()) await a.flushCounters();
   }
 
   async status(org: string): Promise<CacheStatus> {
@@ -275,7 +306,7 @@ export class CacheService {
       lastReplayError: null,
     };
     if (!a || !b) return base;
-    const oldestPending = a.cursor < lastSeq ? this.log.acceptedAfter(org, a.cursor) : null;
+    const oldestPending = a.cursor < lastSeq ? await this.log.acceptedAfter(org, a.cursor).catch(() => null) : null;
     const figures = await Promise.race([
       backendFigures(b).catch(() => null),
       new Promise<null>((r) => setTimeout(() => r(null), 500).unref()),
@@ -301,7 +332,7 @@ export class CacheService {
       this.appliers.delete(this.key(a.org, a.region));
     }
     for (const b of this.pool.all().filter((x) => x.org === org)) await this.pool.stop(b);
-    this.log.dropOrg(org);
+    await this.log.dropOrg(org);
   }
 
   /**
@@ -315,8 +346,10 @@ export class CacheService {
     if (this.trimTimer) clearInterval(this.trimTimer);
     await Promise.all([...this.appliers.values()].map((a) => a.stop()));
     this.appliers.clear();
+    await this.housekeeping;
     await this.pool.close(opts.stopBackends ?? true);
-    this.log.close();
+    await this.log.close();
+    if (this.log !== this.local) await this.local.close();
   }
 }
 

@@ -16,8 +16,16 @@ export interface CacheConfig {
   /** 'process': an acknowledged command survives a crash of the server process (default);
    *  'machine': also a power loss (an fsync per command). */
   durability?: 'process' | 'machine';
-  applyBatchEntries?: number; // default 512
-  applyBatchBytes?: number; // default 4 MB
+  /** Largest batch an applier writes in one MULTI/EXEC (with its cursor): default 10,000
+   *  entries or 8 MB, whichever comes first (always at least one entry). */
+  /** postgres://… (REDFLY_DATABASE_URL): database 1's log lives in PostgreSQL, shared by every
+   *  region host; empty or absent: SQLite in `stateDir`. */
+  databaseUrl?: string;
+  /** The regions whose backends and appliers run in this process (a region host runs only its
+   *  own); default: every region of `regions`. */
+  applyRegions?: string[];
+  applyBatchEntries?: number;
+  applyBatchBytes?: number;
 }
 
 export type RegionState = 'idle' | 'connecting' | 'catching-up' | 'live' | 'down' | 'stopped';

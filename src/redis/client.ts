@@ -92,8 +92,12 @@ export function parseReply(buf: Buffer, start: number): Parsed | undefined {
 
 export const asText = (r: Reply): string => (Buffer.isBuffer(r) ? r.toString('utf8') : String(r));
 
+// The callers of one send(): `count` replies collected into one array and resolved together
+// (one promise per write, not per reply: an applier batch holds thousands of commands).
 interface Pending {
-  resolve: (r: Reply) => void;
+  replies: Reply[];
+  count: number;
+  resolve: (r: Reply[]) => void;
   reject: (e: Error) => void;
 }
 
@@ -171,11 +175,10 @@ export class RedisConnection {
    *  (error replies are returned, not thrown). */
   send(bytes: Buffer, count: number): Promise<Reply[]> {
     if (this.closedError) return Promise.reject(this.closedError);
-    const replies: Promise<Reply>[] = [];
-    for (let i = 0; i < count; i++) {
-      replies.push(new Promise<Reply>((resolve, reject) => this.pending.push({resolve, reject})));
-    }
-    const all = Promise.all(replies);
+    const all =
+      count === 0
+        ? Promise.resolve([])
+        : new Promise<Reply[]>((resolve, reject) => this.pending.push({replies: [], count, resolve, reject}));
     this.socket.write(bytes);
     if (this.callTimeoutMs === undefined) return all;
     const ms = this.callTimeoutMs;
@@ -205,8 +208,14 @@ export class RedisConnection {
       }
       if (!parsed) break;
       pos = parsed.end;
-      const waiter = this.pending.shift();
-      if (waiter) waiter.resolve(parsed.value);
+      const waiter = this.pending[0];
+      if (waiter) {
+        waiter.replies.push(parsed.value);
+        if (waiter.replies.length === waiter.count) {
+          this.pending.shift();
+          waiter.resolve(waiter.replies);
+        }
+      }
     }
     // Copy the unparsed tail so a large partial reply does not pin every earlier chunk.
     this.buf = pos === 0 ? this.buf : Buffer.from(this.buf.subarray(pos));

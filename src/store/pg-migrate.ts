@@ -16,19 +16,34 @@ const MIGRATION_LOCK = 0x726564666c79;
  * Throws the failed step's error and leaves that step undone.
  */
 export async function pgMigrate(pool: Pool, dir = PG_MIGRATIONS_DIR): Promise<void> {
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.sql'))
+    .sort();
+  await pgMigrateSteps(
+    pool,
+    files.map((version) => ({version, sql: () => readFileSync(join(dir, version), 'utf8')})),
+  );
+}
+
+/** One migration: `version` is its name in schema_migrations (unique across every caller). */
+export interface PgMigrationStep {
+  version: string;
+  sql: () => string;
+}
+
+/** pgMigrate's engine for steps that are not files (the regional cache's log keeps its schema
+ *  in code, since it is also bundled into tests and benchmarks): same table, same lock. */
+export async function pgMigrateSteps(pool: Pool, steps: PgMigrationStep[]): Promise<void> {
   const client = await pool.connect();
   try {
     await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
     try {
       await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (version TEXT PRIMARY KEY, applied_at TEXT NOT NULL)');
       const applied = new Set((await client.query<{version: string}>('SELECT version FROM schema_migrations')).rows.map((r) => r.version));
-      const pending = readdirSync(dir)
-        .filter((f) => f.endsWith('.sql') && !applied.has(f))
-        .sort();
-      for (const version of pending) {
+      for (const {version, sql} of steps.filter((step) => !applied.has(step.version))) {
         await client.query('BEGIN');
         try {
-          await client.query(readFileSync(join(dir, version), 'utf8'));
+          await client.query(sql());
           await client.query('INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)', [version, new Date().toISOString()]);
           await client.query('COMMIT');
         } catch (err) {

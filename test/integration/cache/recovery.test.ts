@@ -96,6 +96,25 @@ describe('one owner', () => {
     expect(digests.syd).toBe(digests.mad);
     expect(digests.ams).toBe(digests.mad);
   });
+
+  test('a region whose process dies while no one writes is rebuilt from the log without waiting for a write', async () => {
+    for (let i = 0; i < 50; i++) await send(cache, ORG, REGIONS[i % 3], 'RPUSH', 'idle-list', `i${i}`);
+    await cache.waitApplied(ORG);
+    const before = cache.processOf(ORG, 'ams')!;
+    process.kill(before.pid!, 'SIGKILL');
+    await until('ams to be restarted', async () => {
+      const now = cache.processOf(ORG, 'ams')!;
+      return now.pid !== null && now.pid !== before.pid;
+    });
+    regions.close(); // the old connection to ams is dead
+    const expected = Array.from({length: 50}, (_, i) => `i${i}`);
+    // No database-1 command is sent from here on: the applier must notice the restart itself.
+    await until('ams to have replayed the backlog', async () => {
+      const list = await (await regions.client('ams')).lrange('idle-list', 0, -1);
+      return list.length === expected.length;
+    });
+    expect(await regions.each((c) => c.lrange('idle-list', 0, -1))).toEqual({mad: expected, ams: expected, syd: expected});
+  });
 });
 
 describe('a restart of the owner', () => {

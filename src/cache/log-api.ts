@@ -1,0 +1,58 @@
+// What the regional cache's service and appliers need from database 1's log, whatever holds it:
+// SQLite in this process's state folder (log.ts, the default) or PostgreSQL shared by every
+// region host (log-postgres.ts, when REDFLY_DATABASE_URL is set). Both keep one gap-free
+// sequence per organization in commit order, so an applier that reads "seq > cursor" never
+// skips an entry committed later with a smaller sequence.
+
+export interface LogEntry {
+  seq: number;
+  acceptedAt: number; // ms since the epoch
+  payload: Buffer; // RESP encoding of the deterministic command
+}
+
+export interface OrgLogState {
+  lastSeq: number; // highest sequence ever assigned (as far as this process knows)
+  firstSeq: number; // lowest sequence still retained (lastSeq + 1 when empty)
+  bytes: number; // payload bytes retained
+  entries: number;
+  trimmed: number; // entries removed by the age or size bound
+}
+
+export interface RegionCounters {
+  highWater: number; // highest sequence this region has ever applied (for counting drops)
+  dropped: number;
+  replayErrors: number;
+  lastError: string | null;
+}
+
+/** Database 1's durable, ordered, per-organization log. */
+export interface CacheLog {
+  /** Where the entries live, for status and benchmarks. */
+  readonly kind: 'sqlite' | 'postgres';
+  /** The organization's figures as this process last saw them (no I/O). With a shared log,
+   *  other hosts' appends show up through notifications, reads and housekeeping. */
+  state(org: string): OrgLogState;
+  /** The organization's figures read from the log itself (what state() then returns). */
+  refresh(org: string): Promise<OrgLogState>;
+  knownOrgs(): string[];
+  /** Appends one entry and resolves with its sequence number once it is durable (the +OK
+   *  may be sent then). Appends of one tick may share one transaction. */
+  append(org: string, acceptedAt: number, region: string, name: string, payload: Buffer): Promise<number>;
+  /** Entries after `afterSeq`, in order, at most `maxEntries` and about `maxBytes` (always at
+   *  least one entry when there is one, however large). */
+  read(org: string, afterSeq: number, maxEntries: number, maxBytes: number): Promise<LogEntry[]>;
+  /** When the oldest entry after `afterSeq` was accepted, or null when there is none. */
+  acceptedAfter(org: string, afterSeq: number): Promise<number | null>;
+  /** Removes the oldest entries past the age or size bound; resolves with how many. */
+  trim(org: string, now: number, maxAgeMs: number, maxBytes: number): Promise<number>;
+  /** Periodic upkeep (about once a second): free idle memory, refresh shared figures. */
+  housekeeping(now: number): Promise<void>;
+  /** Forgets an organization entirely (it was deleted). */
+  dropOrg(org: string): Promise<void>;
+  regionCounters(org: string, region: string): Promise<RegionCounters>;
+  saveRegionCounters(org: string, region: string, c: RegionCounters): Promise<void>;
+  /** Called when entries are appended by any process sharing the log (this one included),
+   *  with the organization's new last sequence. */
+  onAppend(listener: (org: string, lastSeq: number) => void): void;
+  close(): Promise<void>;
+}
