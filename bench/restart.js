@@ -119,7 +119,12 @@ async function main() {
   // starts (it inherits this environment), as an operator would for such a host.
   process.env.REDFLY_ORG_CREATES_PER_MINUTE ??= '1000000';
   process.env.REDFLY_ORG_MAX_DATABASES ??= '1000000';
-  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'redfly-bench-restart-'));
+  const homeArg = process.argv.indexOf('--home');
+  // --home DIR: reuse a home an earlier run left with --keep (its fill is skipped when it already
+  // holds --dbs databases)
+  const home = homeArg >= 0 ? path.resolve(process.argv[homeArg + 1]) : fs.mkdtempSync(path.join(os.tmpdir(), 'redfly-bench-restart-'));
+  const profArg = process.argv.indexOf('--cpu-prof');
+  const profEnv = profArg >= 0 ? {NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${path.resolve(process.argv[profArg + 1])}`} : {};
   let failed = false;
   try {
     let {apiUrl, pid} = await startLocalServer({home, port: 0});
@@ -166,7 +171,8 @@ async function main() {
 
     // ---- 1. fill
     const t0 = performance.now();
-    await pool(Array.from({length: DBS}, (_, i) => i), FILL_CONCURRENCY, (i) =>
+    const have = new Set((await all()).map((d) => d.name));
+    await pool(Array.from({length: DBS}, (_, i) => i).filter((i) => !have.has(`db-${i}`)), FILL_CONCURRENCY, (i) =>
       call('POST', '/v1/databases', {org: 'personal', name: `db-${i}`, primaryRegion: 'mad', plan: 'free'}),
     );
     const accepted = performance.now() - t0;
@@ -208,15 +214,18 @@ async function main() {
 
     // ---- 2. stop + start
     let t = performance.now();
-    await stopLocalServer(home);
-    console.log(`stop: ${secs(performance.now() - t)} (every redis-server stopped)`);
-    const cold = await restart('start after stop');
+    let cold = null;
+    if (!process.argv.includes('--adopt-only')) {
+      await stopLocalServer(home);
+      console.log(`stop: ${secs(performance.now() - t)} (every redis-server stopped)`);
+      cold = await restart('start after stop');
+    }
 
     // ---- 3. the control process alone dies
     const before = new Set(redisPids(home));
     process.kill(pid, 'SIGKILL');
     while (rss(pid) > 0) await sleep(10);
-    await restart('start after SIGKILL of the server');
+    await restart('start after SIGKILL of the server', profEnv);
     const kept = redisPids(home).filter((p) => before.has(p)).length;
     console.log(`  ${kept} of ${before.size} redis-servers kept their pid (adopted)`);
 
@@ -233,9 +242,9 @@ async function main() {
     failed = true;
   } finally {
     const t = performance.now();
-    await stopLocalServer(home).catch(() => undefined);
+    if (!process.argv.includes('--leave-running')) await stopLocalServer(home).catch(() => undefined);
     console.log(`cleanup stop: ${secs(performance.now() - t)}`);
-    if (process.argv.includes("--keep")) console.log(`kept ${home}`);
+    if (process.argv.includes('--keep') || homeArg >= 0) console.log(`kept ${home}`);
     else fs.rmSync(home, {recursive: true, force: true});
   }
   process.exit(failed ? 1 : 0);

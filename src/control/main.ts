@@ -9,7 +9,7 @@ import {join, resolve} from 'node:path';
 import {parseArgs} from 'node:util';
 import {isServerPid, redflyHome, statePaths} from '../lib/home';
 import {checkRedisServer} from '../provision/binary';
-import {LocalProvisioner, reconcileConcurrency} from '../provision';
+import {adoptConcurrency, LocalProvisioner, reconcileConcurrency} from '../provision';
 import {redisHzFromEnv} from '../provision/config';
 import {openStore, Store} from '../store';
 import {createApp, mountApi} from './app';
@@ -20,7 +20,7 @@ import {DatabaseService} from './databases';
 import {clientCapFor, raiseNoFileLimit} from './descriptors';
 import {httpUrl, resolveServing, type ServingOptions} from './serving';
 import {type AdmissionOptions, admissionFromEnv, DEFAULT_ADMISSION} from '../gateway/admission';
-import {makePrivateTree, PRIVATE_UMASK} from '../lib/private-files';
+import {makePrivateHome, PRIVATE_UMASK} from '../lib/private-files';
 
 async function main(): Promise<number> {
   const {values} = parseArgs({
@@ -61,10 +61,11 @@ async function main(): Promise<number> {
   // and a home made earlier with a wider mode is tightened.
   process.umask(PRIVATE_UMASK);
   mkdirSync(home, {recursive: true, mode: 0o700});
-  makePrivateTree(home);
+  makePrivateHome(home, statePaths(home).privateMarker, [statePaths(home).data]);
   let serving: ServingOptions;
   let admission: Partial<AdmissionOptions>;
   let concurrency: number;
+  let adopting: number;
   let redisHz: number | undefined;
   try {
     serving = await resolveServing(home, {
@@ -77,6 +78,7 @@ async function main(): Promise<number> {
     }, (m) => console.error(`warning: ${m}`));
     admission = admissionFromEnv();
     concurrency = reconcileConcurrency();
+    adopting = adoptConcurrency();
     redisHz = redisHzFromEnv();
   } catch (err) {
     console.error((err as Error).message);
@@ -158,6 +160,7 @@ async function main(): Promise<number> {
     internalSecret: secret,
     redisServerPath,
     reconcileConcurrency: concurrency,
+    adoptConcurrency: adopting,
     redisHz,
     // keep new processes off the gateway's ports (those of the last run until it listens again)
     avoidPorts: () => dataPlane.gatewayPorts(),

@@ -8,6 +8,7 @@
 //   <home>/internal-secret                    the platform's password on every redis-server
 //   <home>/gateway.json, usage.json           gateway ports and today's usage, across restarts
 //   <home>/gateway-workers.json               the gateway's worker processes (--gateway-workers N)
+//   <home>/.private                           the first start made every file here private
 //   <home>/data/<database>/<region>/          one database process: redis.conf, .pid, .log, AOF
 //   <home>/cache/                             the regional cache's log (SQLite)
 //   <home>/cache/backends/<org>/<region>/     one cache backend process: redis.conf, .pid, .log
@@ -33,6 +34,8 @@ export function statePaths(home: string) {
     gatewayWorkersJson: path.join(home, 'gateway-workers.json'),
     data: path.join(home, 'data'),
     cache: path.join(home, 'cache'),
+    /** Written once every file under the home was made private (lib/private-files.ts). */
+    privateMarker: path.join(home, '.private'),
   };
 }
 

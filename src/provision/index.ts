@@ -1,5 +1,5 @@
 export * from './types';
-export {LocalProvisioner, ReconcileError, reconcileConcurrency} from './local';
+export {adoptConcurrency, LocalProvisioner, ReconcileError, reconcileConcurrency} from './local';
 export type {LocalProvisionerOptions} from './local';
 export {
   RedisServerMissingError,

@@ -8,11 +8,12 @@ import {isRedisServerIn, readPidfile} from '../lib/pids';
 import {checkRedisServer} from './binary';
 import {ClientSettings, renderConfig} from './config';
 import {ProcessStoppedError, UnsupportedChangeError} from './errors';
-import {applyLimits, internalCall} from './live';
+import {applyLimits, ensureLimits, internalCall} from './live';
 import {stopOrphans} from './orphans';
 import {findFreePort} from './ports';
 import {waitForSync} from './readiness';
 import {SupervisedRedis} from './supervised';
+import type {RedisConnection} from '../redis/client';
 import type {DesiredDatabase, ProcessHealth, ProcessSpec, Provisioner, ProvisionerEvents} from './types';
 
 export interface LocalProvisionerOptions {
@@ -22,6 +23,9 @@ export interface LocalProvisionerOptions {
   events?: ProvisionerEvents;
   /** How many databases reconcile() brings back at once (default: reconcileConcurrency()). */
   reconcileConcurrency?: number;
+  /** How many databases whose processes outlived the last run reconcile() adopts at once
+   *  (default: adoptConcurrency()). */
+  adoptConcurrency?: number;
   /** Redis's `hz` for every database's processes (config.ts); Redis's default when absent. */
   redisHz?: number;
   /** Ports other parts of the server hold or will hold again (the gateway's endpoints). */
@@ -59,6 +63,8 @@ export class LocalProvisioner implements Provisioner {
   private binaryPath: Promise<string> | null = null;
   private closing = false;
   private readonly listeners = new Set<NonNullable<ProvisionerEvents['onProcessEvent']>>();
+  /** Survivors reconcile() found for a database, for its ensure() to adopt (read once). */
+  private readonly found = new Map<string, Map<string, number>>();
 
   constructor(private readonly opts: LocalProvisionerOptions) {
     const events = opts.events;
@@ -131,20 +137,36 @@ export class LocalProvisioner implements Provisioner {
     }
     // Processes of the wanted databases that outlived an earlier run are adopted by ensure().
     await stopOrphans(this.opts.home, (id) => !wanted.has(id), this.ownPids());
+    // Adopting is a few round trips to a running process, starting is a spawn that costs CPU:
+    // the databases whose processes all survived go through their own, wider queue.
+    const adoptable: DesiredDatabase[] = [];
+    const cold: DesiredDatabase[] = [];
+    for (const db of all) {
+      const survivors = this.dbs.has(db.id) ? new Map<string, number>() : this.survivors(db);
+      if (survivors.size > 0) this.found.set(db.id, survivors);
+      (survivors.size === db.processes.length ? adoptable : cold).push(db);
+    }
     const failures: {databaseId: string; error: Error}[] = [];
-    const queue = [...all];
-    const worker = async () => {
-      for (let db = queue.shift(); db; db = queue.shift()) {
-        try {
-          await this.ensure(db);
-          settled?.(db.id);
-        } catch (err) {
-          failures.push({databaseId: db.id, error: err as Error});
-          settled?.(db.id, err as Error);
+    const drain = (queue: DesiredDatabase[], n: number): Promise<void>[] => {
+      const worker = async () => {
+        for (let db = queue.shift(); db; db = queue.shift()) {
+          try {
+            await this.ensure(db);
+            settled?.(db.id);
+          } catch (err) {
+            failures.push({databaseId: db.id, error: err as Error});
+            settled?.(db.id, err as Error);
+          } finally {
+            this.found.delete(db.id);
+          }
         }
-      }
+      };
+      return Array.from({length: Math.min(n, queue.length)}, worker);
     };
-    await Promise.all(Array.from({length: this.opts.reconcileConcurrency ?? reconcileConcurrency()}, worker));
+    await Promise.all([
+      ...drain(adoptable, this.opts.adoptConcurrency ?? adoptConcurrency()),
+      ...drain(cold, this.opts.reconcileConcurrency ?? reconcileConcurrency()),
+    ]);
     if (failures.length) throw new ReconcileError(failures);
   }
 
@@ -176,8 +198,10 @@ export class LocalProvisioner implements Provisioner {
       // Processes of this database left by an earlier run are adopted when they serve the
       // recorded port (a host that restarts its control process does not restart Redis); any
       // other would hold its recorded ports.
-      survivors = this.survivors(db);
-      await stopOrphans(this.opts.home, db.id, new Set([...this.ownPids(), ...survivors.values()]));
+      survivors = this.found.get(db.id) ?? this.survivors(db);
+      this.found.delete(db.id);
+      // (a new state: none of this database's processes run under this provisioner yet)
+      await stopOrphans(this.opts.home, db.id, new Set(survivors.values()));
     }
     const primarySpec = db.processes.find((p) => p.role === 'primary')!;
     // Checked before anything changes: moving the primary would stop it and delete its data.
@@ -257,11 +281,14 @@ export class LocalProvisioner implements Provisioner {
     const id = state.desired.id;
     const portIsOurs = spec.port === 0;
     let appliedVersion = -1; // the limits version this process has (config or live)
-    const catchUp = async (self: SupervisedRedis): Promise<void> => {
+    // On `client` when given (the connection that saw the process answer): an adopted process
+    // gets only what it lacks.
+    const catchUp = async (self: SupervisedRedis, client?: RedisConnection): Promise<void> => {
       while (appliedVersion !== state.version) {
         const version = state.version;
         const d = state.desired;
-        await applyLimits([self], this.opts.internalSecret, d.maxmemoryBytes, d.eviction);
+        if (client) await ensureLimits(client, d.maxmemoryBytes, d.eviction);
+        else await applyLimits([self], this.opts.internalSecret, d.maxmemoryBytes, d.eviction);
         appliedVersion = version;
       }
     };
@@ -297,12 +324,12 @@ export class LocalProvisioner implements Provisioner {
       // setLimits reaches running processes only; one that was (re)starting meanwhile
       // catches up here, before it counts as running, and once more right after in case a
       // change slipped in between.
-      afterStart: async (self, client, initial, wait) => {
-        await catchUp(self);
+      afterStart: async (self, client, kind, wait) => {
+        await catchUp(self, client);
         if (self.role === 'primary') {
           // A primary that had to move to another port on restart takes its replicas along
-          // (REPLICAOF to the address they already use is a no-op).
-          if (!initial) {
+          // (REPLICAOF to the address they already use is a no-op). An adopted one kept its port.
+          if (kind === 'restart') {
             const replicas = this.running(state).filter((p) => p.role === 'replica');
             await Promise.allSettled(
               replicas.map((r) => internalCall(r.port, this.opts.internalSecret, 'REPLICAOF', '127.0.0.1', self.port)),
@@ -312,14 +339,14 @@ export class LocalProvisioner implements Provisioner {
         }
         // A replica is started without `replicaof` in its config: Redis would only connect on
         // its next once-a-second replication cron, while a runtime REPLICAOF connects at once.
-        if (initial) await state.primaryReady;
+        if (kind === 'start') await state.primaryReady;
         const primaryProc = [...state.procs.values()].find((p) => p.role === 'primary');
         if (!primaryProc) throw new Error(`database ${id} has no primary`);
         await client.call('CONFIG', 'SET', 'masterauth', this.opts.internalSecret);
         await client.call('REPLICAOF', '127.0.0.1', primaryProc.port);
         // After a crash the replica serves (stale) reads at once and catches up in the
         // background; a replica requested by ensure() counts only once it is in sync.
-        if (initial) await waitForSync(client, wait);
+        if (kind === 'start') await waitForSync(client, wait);
       },
       onRunning: catchUp,
       onEvent: (health, message) => {
@@ -389,18 +416,30 @@ export class LocalProvisioner implements Provisioner {
   }
 }
 
+/** How many databases whose processes outlived the last run reconcile() adopts at once:
+ *  REDFLY_ADOPT_CONCURRENCY (a positive integer; anything else is an error), else 64. Adopting is
+ *  I/O (a connection, AUTH, PING, INFO, CONFIG GET to a running process), so it runs far wider
+ *  than a start; bounded so that a loaded host answers each within the adoption timeout. */
+export function adoptConcurrency(env: NodeJS.ProcessEnv = process.env): number {
+  return positiveIntegerEnv(env, 'REDFLY_ADOPT_CONCURRENCY') ?? 64;
+}
+
+/** A positive integer environment variable, undefined when unset or empty; throws naming it
+ *  otherwise. */
+function positiveIntegerEnv(env: NodeJS.ProcessEnv, name: string): number | undefined {
+  const v = env[name];
+  if (v === undefined || v === '') return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer, not ${JSON.stringify(v)}`);
+  return n;
+}
+
 /** How many databases reconcile() brings back at once: REDFLY_RECONCILE_CONCURRENCY (a positive
  *  integer; anything else is an error), else four per core (a start is mostly waiting: exec, the
  *  AOF load, the first PING), at least 4 and at most 32, so that 1,000 databases are never
  *  1,000 spawns at once. */
 export function reconcileConcurrency(env: NodeJS.ProcessEnv = process.env, cores = os.availableParallelism?.() ?? os.cpus().length): number {
-  const v = env.REDFLY_RECONCILE_CONCURRENCY;
-  if (v !== undefined && v !== '') {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < 1) throw new Error(`REDFLY_RECONCILE_CONCURRENCY must be a positive integer, not ${JSON.stringify(v)}`);
-    return n;
-  }
-  return Math.min(32, Math.max(4, 4 * cores));
+  return positiveIntegerEnv(env, 'REDFLY_RECONCILE_CONCURRENCY') ?? Math.min(32, Math.max(4, 4 * cores));
 }
 
 function validate(db: DesiredDatabase): void {

@@ -6,6 +6,7 @@ import {pidfilePath} from '../lib/home';
 import {pidAlive, terminate} from '../lib/pids';
 import {spawnRedis, startupOutput} from './runner';
 import {ProcessStartError, ProcessStoppedError, RedisServerMissingError} from './errors';
+import {adoptedWatch} from './pid-watch';
 import {waitForPing, WaitOptions} from './readiness';
 import type {RedisConnection} from '../redis/client';
 import type {ProcessHealth, ProcessState} from './types';
@@ -16,8 +17,6 @@ export const SIGTERM_REPEAT_MS = 100;
 const CRASH_WINDOW_MS = 30_000;
 const MAX_CRASHES_IN_WINDOW = 5;
 const MAX_PORT_ATTEMPTS = 5;
-/** How often an adopted process (not our child: no exit event) is checked for life. */
-export const ADOPTED_POLL_MS = 500;
 /** How long an adoption candidate gets to answer PING before it is stopped and started anew. */
 const ADOPT_TIMEOUT_MS = 3_000;
 
@@ -35,13 +34,17 @@ export interface SupervisedOptions {
   renderConfig: (port: number) => string;
   /** A free port not used by any other process of this provisioner. */
   newPort: () => Promise<number>;
-  /** Runs once the process answers, on every start (REPLICAOF for replicas). `initial` is true
-   *  for a start requested by ensure(), false for a restart by supervision. */
-  afterStart: (proc: SupervisedRedis, client: RedisConnection, initial: boolean, wait: WaitOptions) => Promise<void>;
+  /** Runs once the process answers, on every start (REPLICAOF for replicas), with the connection
+   *  that saw it answer (the internal user's). */
+  afterStart: (proc: SupervisedRedis, client: RedisConnection, kind: StartKind, wait: WaitOptions) => Promise<void>;
   onEvent: (health: ProcessHealth, message: string) => void;
   /** Called each time the process enters the running state. */
   onRunning?: (proc: SupervisedRedis) => Promise<void>;
 }
+
+/** How a process came to run: a start requested by ensure(), a restart by supervision after it
+ *  died, or the adoption of one an earlier run of the server left running. */
+export type StartKind = 'start' | 'restart' | 'adopt';
 
 function describeExit(code: number | null, signal: NodeJS.Signals | null): string {
   return signal ? `killed by ${signal}` : `exited with code ${code}`;
@@ -62,7 +65,7 @@ export class SupervisedRedis {
   private killedByUs: ChildProcess | null = null; // a start that failed: not a crash to report
   /** A redis-server started by an earlier run of the server and adopted by this one. */
   private adopted: number | null = null;
-  private adoptedPoll: NodeJS.Timeout | null = null;
+  private unwatchAdopted: (() => void) | null = null;
 
   constructor(readonly opts: SupervisedOptions) {
     this.port = opts.port;
@@ -115,7 +118,8 @@ export class SupervisedRedis {
    * folder (the caller checked the pidfile and the folder) that survived it: adopted when it
    * answers PING on this process's port as the internal user and INFO names `pid`, then runs the
    * same afterStart (REPLICAOF for a replica) and onRunning (limits) as a start. Not our child, so
-   * its death is noticed by polling every ADOPTED_POLL_MS; supervision then restarts it as usual.
+   * its death is noticed by the shared pid watch (pid-watch.ts, every PID_WATCH_MS); supervision
+   * then restarts it as usual.
    * Resolves false (having stopped `pid`) when it is not adoptable: the caller then start()s.
    */
   async adopt(pid: number): Promise<boolean> {
@@ -130,7 +134,7 @@ export class SupervisedRedis {
     try {
       client = await waitForPing(this.port, this.opts.internalSecret, pid, wait);
       this.adopted = pid;
-      await this.opts.afterStart(this, client, false, wait);
+      await this.opts.afterStart(this, client, 'adopt', wait);
     } catch {
       this.adopted = null;
       await terminate(pid, {timeoutMs: STOP_TIMEOUT_MS, repeatMs: SIGTERM_REPEAT_MS});
@@ -140,20 +144,18 @@ export class SupervisedRedis {
       client?.close();
     }
     this.state = 'running';
-    this.adoptedPoll = setInterval(() => {
-      if (pidAlive(pid)) return;
+    this.unwatchAdopted = adoptedWatch.add(pid, () => {
       this.forgetAdopted();
       this.lastExit = `exited at ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')}`;
       if (!this.stopping) this.onCrash('exited');
-    }, ADOPTED_POLL_MS);
-    this.adoptedPoll.unref();
+    });
     await this.opts.onRunning?.(this).catch(() => undefined);
     return true;
   }
 
   private forgetAdopted(): void {
-    if (this.adoptedPoll) clearInterval(this.adoptedPoll);
-    this.adoptedPoll = null;
+    this.unwatchAdopted?.();
+    this.unwatchAdopted = null;
     this.adopted = null;
   }
 
@@ -193,7 +195,7 @@ export class SupervisedRedis {
     try {
       for (let attempt = 1; ; attempt++) {
         try {
-          await this.launchOnce(initial);
+          await this.launchOnce(initial ? 'start' : 'restart');
           return;
         } catch (err) {
           const retry = err instanceof ProcessStartError && err.portInUse && this.opts.portIsOurs;
@@ -206,7 +208,7 @@ export class SupervisedRedis {
     }
   }
 
-  private async launchOnce(initial: boolean): Promise<void> {
+  private async launchOnce(kind: StartKind): Promise<void> {
     if (this.stopping) throw new ProcessStoppedError(this.label);
     const {dir} = this.opts;
     const binary = await this.opts.binary();
@@ -243,7 +245,7 @@ export class SupervisedRedis {
       const early = startupFailure();
       if (early) throw early;
       client = await waitForPing(this.port, this.opts.internalSecret, child.pid!, wait);
-      await this.opts.afterStart(this, client, initial, wait);
+      await this.opts.afterStart(this, client, kind, wait);
     } catch (err) {
       if (this.child === child && this.exitOfCurrent === null) {
         this.killedByUs = child;
