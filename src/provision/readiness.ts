@@ -2,7 +2,7 @@
 // rather than on some coarse timer.
 import {ProcessStartError} from './errors';
 import {INTERNAL_USER} from './config';
-import {RedisConnection} from '../redis/client';
+import {asText, encodeCommand, RedisConnection, ReplyError} from '../redis/client';
 import {parseInfo} from '../redis/info';
 
 export const POLL_MS = 4;
@@ -58,18 +58,26 @@ export async function waitForPing(port: number, secret: string, pid: number, opt
       continue;
     }
     try {
-      await guarded(client.call('AUTH', INTERNAL_USER, secret), opts);
-      for (;;) {
+      // One write and one round trip for a process that already serves (an adopted one, or a
+      // start whose AOF is small); a process still loading its data answers PING with LOADING.
+      const [auth, ping, infoReply] = await guarded(
+        client.send(Buffer.concat([['AUTH', INTERNAL_USER, secret], ['PING'], ['INFO', 'server']].map(encodeCommand)), 3),
+        opts,
+      );
+      if (auth instanceof ReplyError) throw auth;
+      let infoText = ping instanceof ReplyError ? null : asText(infoReply);
+      if (ping instanceof ReplyError && !/^LOADING/.test(ping.message)) throw ping;
+      while (infoText === null) {
+        check(opts);
+        await sleep(POLL_MS * 5);
         try {
           await guarded(client.call('PING'), opts);
-          break;
+          infoText = await guarded(client.text('INFO', 'server'), opts);
         } catch (err) {
           if (!/^LOADING/.test((err as Error).message)) throw err;
-          check(opts);
-          await sleep(POLL_MS * 5);
         }
       }
-      const info = parseInfo(await guarded(client.text('INFO', 'server'), opts));
+      const info = parseInfo(infoText);
       if (Number(info.process_id) !== pid) {
         client.close();
         throw new ProcessStartError(`port ${port} is served by another process (pid ${info.process_id})`, true);
