@@ -3,7 +3,10 @@
 // data (AOF) and its password; after the control process alone dies, the redis-servers that
 // outlived it are adopted (same pids) and one that died meanwhile is started anew.
 import {api, cleanup, Clients, eventually, Json, pidOnPort, portOf, redisPidsUnder, startServer, tempHome, TestServer, waitForStatus} from './helpers';
+import Redis from 'ioredis';
 import {localServerStatus, stopLocalServer} from '../../../src/cli/local-server';
+import {internalSecret} from '../../../src/control/bootstrap';
+import {INTERNAL_USER} from '../../../src/provision/config';
 
 const N = 20;
 const home = tempHome('restart-many');
@@ -71,6 +74,12 @@ test('after the control process alone dies, its redis-servers are adopted, and o
   const victim = pidOnPort(home, victimPort)!;
   process.kill(victim, 'SIGKILL');
   await eventually('victim gone', async () => (redisPidsUnder(home).includes(victim) ? undefined : true));
+  // A survivor whose limits were changed behind the platform's back gets its plan's back when
+  // adopted (adoption checks them and sets only what differs).
+  const drifted = new Redis({port: portOf(dbs[7], 'ams'), username: INTERNAL_USER, password: internalSecret(home), maxRetriesPerRequest: 0});
+  const planMemory = (await drifted.config('GET', 'maxmemory'))[1];
+  await drifted.config('SET', 'maxmemory', '12345');
+  drifted.disconnect();
 
   s = await startServer(home);
   const after = redisPidsUnder(home);
@@ -81,6 +90,9 @@ test('after the control process alone dies, its redis-servers are adopted, and o
   expect(reborn).toBeDefined();
   expect(reborn).not.toBe(victim);
   await everyDatabaseServes();
+  const checked = new Redis({port: portOf(dbs[7], 'ams'), username: INTERNAL_USER, password: internalSecret(home), maxRetriesPerRequest: 0});
+  expect((await checked.config('GET', 'maxmemory'))[1]).toBe(planMemory);
+  checked.disconnect();
 
   // An adopted process is supervised like a started one: killed, it is restarted.
   const adopted = pidOnPort(home, portOf(dbs[5], 'ams'))!;
