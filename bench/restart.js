@@ -264,7 +264,7 @@ async function main() {
           `server CPU: ${cpuAnswering} ms until the API answered, ${cpuReady - cpuAnswering} ms more until every database was ready ` +
           `(${((cpuReady - cpuAnswering) / DBS).toFixed(2)} ms a database); memory: ${memory(home, pid)}`,
       );
-      return {readyAt, pinged};
+      return {answering, readyAt, pinged};
     };
 
     // ---- 2. stop + start
@@ -298,7 +298,7 @@ async function main() {
     const scale = 1000 / DBS;
     console.log(
       `target (issue 11), restart of the control process (adoption): every database ready in <= 5 s: ` +
-        `${adopted.readyAt <= 5000 ? 'met' : 'NOT met'} (${secs(adopted.readyAt)}${DBS !== 1000 ? `; x${scale.toFixed(2)} for 1,000: ${secs(adopted.readyAt * scale)}` : ''})`,
+        `${adopted.readyAt <= 5000 ? 'met' : 'NOT met'} (${secs(adopted.readyAt)}${DBS !== 1000 ? `; for 1,000, the start as measured plus the adoptions x${scale.toFixed(2)}: ${secs(adopted.answering + (adopted.readyAt - adopted.answering) * scale)}` : ''})`,
     );
     if (cold) {
       const per = await perStartCpuMs();
