@@ -8,11 +8,21 @@ import {webcrypto, X509Certificate} from 'node:crypto';
 import {existsSync, mkdirSync, readFileSync} from 'node:fs';
 import {isIP} from 'node:net';
 import {join} from 'node:path';
-import * as x509 from '@peculiar/x509';
+import type * as X509 from '@peculiar/x509';
 import type {TlsMaterial} from '../net/listener';
 import {writePrivate} from '../lib/private-files';
 
-x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
+let x509lib: typeof X509 | null = null;
+/** @peculiar/x509, loaded on first use: loading it is about a tenth of a server start that serves
+ *  no TLS (the default on loopback), where nothing here needs it. */
+function x509(): typeof X509 {
+  if (!x509lib) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    x509lib = require('@peculiar/x509') as typeof X509;
+    x509lib.cryptoProvider.set(webcrypto as unknown as Parameters<typeof X509.cryptoProvider.set>[0]);
+  }
+  return x509lib;
+}
 
 type CryptoKey = webcrypto.CryptoKey;
 type CryptoKeyPair = webcrypto.CryptoKeyPair;
@@ -75,9 +85,9 @@ export async function ensureOwnTls(home: string, names: string[]): Promise<Serve
   const caKeyFile = join(dir, 'ca-key.pem');
   const certFile = join(dir, 'server.pem');
   const keyFile = join(dir, 'server-key.pem');
-  let ca: {cert: x509.X509Certificate; key: CryptoKey};
+  let ca: {cert: X509.X509Certificate; key: CryptoKey};
   if (existsSync(caFile) && existsSync(caKeyFile)) {
-    ca = {cert: new x509.X509Certificate(readFileSync(caFile, 'utf8')), key: await importKey(readFileSync(caKeyFile, 'utf8'))};
+    ca = {cert: new (x509().X509Certificate)(readFileSync(caFile, 'utf8')), key: await importKey(readFileSync(caKeyFile, 'utf8'))};
   } else {
     ca = await makeCa();
     writePrivate(caKeyFile, await exportKey(ca.key));
@@ -93,7 +103,7 @@ export async function ensureOwnTls(home: string, names: string[]): Promise<Serve
   return {cert: readFileSync(certFile, 'utf8'), key: readFileSync(keyFile, 'utf8'), caFile, caPem};
 }
 
-function covers(pem: string, names: string[], ca: x509.X509Certificate): boolean {
+function covers(pem: string, names: string[], ca: X509.X509Certificate): boolean {
   try {
     const c = new X509Certificate(pem);
     if (Date.parse(c.validTo) - Date.now() < RENEW_DAYS * DAY) return false;
@@ -111,10 +121,10 @@ function serial(): string {
   return Buffer.from(b).toString('hex');
 }
 
-async function makeCa(): Promise<{cert: x509.X509Certificate; key: CryptoKey}> {
+async function makeCa(): Promise<{cert: X509.X509Certificate; key: CryptoKey}> {
   const keys = (await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify'])) as CryptoKeyPair;
   const now = Date.now();
-  const cert = await x509.X509CertificateGenerator.createSelfSigned({
+  const cert = await x509().X509CertificateGenerator.createSelfSigned({
     serialNumber: serial(),
     name: `CN=redfly local CA ${serial().slice(0, 8)}`,
     notBefore: new Date(now - DAY),
@@ -122,19 +132,19 @@ async function makeCa(): Promise<{cert: x509.X509Certificate; key: CryptoKey}> {
     keys,
     signingAlgorithm: ALG,
     extensions: [
-      new x509.BasicConstraintsExtension(true, 0, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
-      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
+      new (x509().BasicConstraintsExtension)(true, 0, true),
+      new (x509().KeyUsagesExtension)(x509().KeyUsageFlags.keyCertSign | x509().KeyUsageFlags.cRLSign, true),
+      await x509().SubjectKeyIdentifierExtension.create(keys.publicKey),
     ],
   });
   return {cert, key: keys.privateKey};
 }
 
-async function makeServer(ca: {cert: x509.X509Certificate; key: CryptoKey}, names: string[]): Promise<{cert: string; key: string}> {
+async function makeServer(ca: {cert: X509.X509Certificate; key: CryptoKey}, names: string[]): Promise<{cert: string; key: string}> {
   const keys = (await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify'])) as CryptoKeyPair;
   const now = Date.now();
   const cn = names.find((n) => !isIP(n)) ?? names[0] ?? 'localhost';
-  const cert = await x509.X509CertificateGenerator.create({
+  const cert = await x509().X509CertificateGenerator.create({
     serialNumber: serial(),
     subject: `CN=${cn}`,
     issuer: ca.cert.subject,
@@ -144,12 +154,12 @@ async function makeServer(ca: {cert: x509.X509Certificate; key: CryptoKey}, name
     publicKey: keys.publicKey,
     signingAlgorithm: ALG,
     extensions: [
-      new x509.BasicConstraintsExtension(false, undefined, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyAgreement, true),
-      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
-      new x509.SubjectAlternativeNameExtension(names.map((n) => (isIP(n) ? {type: 'ip', value: n} : {type: 'dns', value: n}))),
-      await x509.AuthorityKeyIdentifierExtension.create(ca.cert),
-      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
+      new (x509().BasicConstraintsExtension)(false, undefined, true),
+      new (x509().KeyUsagesExtension)(x509().KeyUsageFlags.digitalSignature | x509().KeyUsageFlags.keyAgreement, true),
+      new (x509().ExtendedKeyUsageExtension)([x509().ExtendedKeyUsage.serverAuth]),
+      new (x509().SubjectAlternativeNameExtension)(names.map((n) => (isIP(n) ? {type: 'ip', value: n} : {type: 'dns', value: n}))),
+      await x509().AuthorityKeyIdentifierExtension.create(ca.cert),
+      await x509().SubjectKeyIdentifierExtension.create(keys.publicKey),
     ],
   });
   return {cert: cert.toString('pem') + '\n', key: await exportKey(keys.privateKey)};
@@ -157,10 +167,10 @@ async function makeServer(ca: {cert: x509.X509Certificate; key: CryptoKey}, name
 
 async function exportKey(key: CryptoKey): Promise<string> {
   const der = await webcrypto.subtle.exportKey('pkcs8', key);
-  return x509.PemConverter.encode(der, 'PRIVATE KEY') + '\n';
+  return x509().PemConverter.encode(der, 'PRIVATE KEY') + '\n';
 }
 
 async function importKey(pem: string): Promise<CryptoKey> {
-  const der = x509.PemConverter.decode(pem)[0];
+  const der = x509().PemConverter.decode(pem)[0];
   return webcrypto.subtle.importKey('pkcs8', der, ALG, true, ['sign']);
 }
