@@ -25,6 +25,7 @@ interface Sample {
 export function adminConnect(ep: Endpoint, user: string, secret: string): Promise<RedisConnection> {
   return RedisConnection.connect(ep.port, {
     host: ep.host,
+    tls: ep.tls,
     connectTimeoutMs: 1000,
     callTimeoutMs: 1000,
     auth: {user, password: secret},

@@ -1,5 +1,6 @@
 import type {TlsMaterial} from '../net/listener';
 import type {AdmissionOptions} from './admission';
+import type {DialTls} from '../net/dial';
 
 // The gateway's contract with the process that hosts it (the control plane) and with the
 // regional cache. The gateway knows nothing of HTTP or SQLite: the host hands it a directory
@@ -12,6 +13,8 @@ export type {ExecuteRequest, ExecuteResult, SubscribeRequest, SubscribeResult};
 export interface Endpoint {
   host: string;
   port: number;
+  /** A redis-server on another host: its tls-port, verified with this CA (src/net/dial.ts). */
+  tls?: DialTls;
 }
 
 /** Plan limits the gateway enforces; the same fields as `Plan` in src/api/types.ts, so a Plan

@@ -2,7 +2,8 @@
 // Shared upstreams carry many clients' commands (one FIFO of owners); a pinned upstream belongs
 // to one client. Replies are scanned only to know whose they are, and forwarded as slices of
 // the bytes Redis sent.
-import * as net from 'node:net';
+import type * as net from 'node:net';
+import {dial} from '../net/dial';
 import {encodeCommand} from './resp';
 import {lastInteger, pubsubKind} from './pubsub-frames';
 import {ReplyScanner} from './reply';
@@ -120,7 +121,7 @@ export class Upstream {
     this.delayMs = opts.delayMs;
     this.oomText = opts.oomText;
     this.onCloseCb = opts.onClose;
-    this.sock = net.connect({host: opts.endpoint.host, port: opts.endpoint.port, noDelay: true});
+    this.sock = dial(opts.endpoint.host, opts.endpoint.port, opts.endpoint.tls);
     this.sock.setKeepAlive(true);
     this.sock.on('data', (c: Buffer) => this.onData(c));
     this.sock.on('drain', () => {

@@ -6,7 +6,7 @@ import * as os from 'node:os';
 import {databaseDir, pidfilePath, processDir} from '../lib/home';
 import {isRedisServerIn, readPidfile} from '../lib/pids';
 import {checkRedisServer} from './binary';
-import {ClientSettings, renderConfig} from './config';
+import {ClientSettings, type ProcessTls, renderConfig} from './config';
 import {ProcessStoppedError, UnsupportedChangeError} from './errors';
 import {applyLimits, ensureLimits, internalCall} from './live';
 import {stopOrphans} from './orphans';
@@ -33,6 +33,10 @@ export interface LocalProvisionerOptions {
   /** What the database's clients set through the gateway (its users, keyspace notifications),
    *  read at every start of each of its processes so a restart keeps it. */
   clientSettings?: (databaseId: string) => ClientSettings | undefined;
+  /** A region host: every copy also listens with TLS on this address, for other hosts (its TLS
+   *  port is chosen once and kept in the process folder, so other hosts' replicas and gateways
+   *  find it again after a restart). */
+  tls?: Omit<ProcessTls, 'port'>;
 }
 
 /** reconcile() tried every database; these could not be brought back. */
@@ -203,11 +207,11 @@ export class LocalProvisioner implements Provisioner {
       // (a new state: none of this database's processes run under this provisioner yet)
       await stopOrphans(this.opts.home, db.id, new Set(survivors.values()));
     }
-    const primarySpec = db.processes.find((p) => p.role === 'primary')!;
+    const primarySpec = db.processes.find((p) => p.role === 'primary');
     // Checked before anything changes: moving the primary would stop it and delete its data.
     for (const proc of state.procs.values()) {
       const spec = db.processes.find((p) => p.region === proc.region);
-      if (proc.role === 'primary' && proc.region !== primarySpec.region) {
+      if (proc.role === 'primary' && primarySpec && proc.region !== primarySpec.region) {
         throw new UnsupportedChangeError(`the primary region of ${db.id} is ${proc.region} and cannot change`);
       }
       if (spec && spec.role !== proc.role) {
@@ -233,10 +237,17 @@ export class LocalProvisioner implements Provisioner {
       fs.rmSync(proc.opts.dir, {recursive: true, force: true});
     }
 
+    // The remote primary moved (its host came back on another port): running replicas follow.
+    const moved = db.primaryAt && previous?.primaryAt &&
+      (db.primaryAt.host !== previous.primaryAt.host || db.primaryAt.port !== previous.primaryAt.port);
+    if (moved) {
+      await Promise.allSettled(keep.map((r) => internalCall(r.port, this.opts.internalSecret, 'REPLICAOF', db.primaryAt!.host, db.primaryAt!.port)));
+    }
+
     const starts: Promise<void>[] = [];
-    const primary = state.procs.get(primarySpec.region);
+    const primary = primarySpec && state.procs.get(primarySpec.region);
     let primaryStart: Promise<void> | null = null;
-    if (!primary || primary.state === 'failed' || primary.state === 'stopped') {
+    if (primarySpec && (!primary || primary.state === 'failed' || primary.state === 'stopped')) {
       const proc = primary ?? (await this.createProc(state, primarySpec));
       primaryStart = this.adoptOrStart(proc, survivors.get(primarySpec.region));
       starts.push(primaryStart);
@@ -294,14 +305,17 @@ export class LocalProvisioner implements Provisioner {
     };
     const port = portIsOurs ? await this.newPort() : spec.port;
     this.reservedPorts.add(port);
+    const dir = processDir(this.opts.home, id, spec.region);
+    const tls = this.opts.tls ? {...this.opts.tls, port: await this.tlsPort(dir)} : undefined;
     const proc: SupervisedRedis = new SupervisedRedis({
       databaseId: id,
       region: spec.region,
       role: spec.role,
       port,
-      dir: processDir(this.opts.home, id, spec.region),
+      dir,
       internalSecret: this.opts.internalSecret,
       portIsOurs,
+      tlsPort: tls?.port,
       binary: () => this.binary(),
       renderConfig: (p) => {
         appliedVersion = state.version;
@@ -313,6 +327,7 @@ export class LocalProvisioner implements Provisioner {
           eviction: state.desired.eviction,
           settings: this.opts.clientSettings?.(id),
           hz: this.opts.redisHz,
+          tls,
         });
       },
       newPort: async () => {
@@ -340,10 +355,12 @@ export class LocalProvisioner implements Provisioner {
         // A replica is started without `replicaof` in its config: Redis would only connect on
         // its next once-a-second replication cron, while a runtime REPLICAOF connects at once.
         if (kind === 'start') await state.primaryReady;
+        // On a region host the primary is another host's (over TLS: tls-replication).
+        const remote = state.desired.primaryAt;
         const primaryProc = [...state.procs.values()].find((p) => p.role === 'primary');
-        if (!primaryProc) throw new Error(`database ${id} has no primary`);
+        if (!remote && !primaryProc) throw new Error(`database ${id} has no primary`);
         await client.call('CONFIG', 'SET', 'masterauth', this.opts.internalSecret);
-        await client.call('REPLICAOF', '127.0.0.1', primaryProc.port);
+        await client.call('REPLICAOF', remote?.host ?? '127.0.0.1', remote?.port ?? primaryProc!.port);
         // After a crash the replica serves (stale) reads at once and catches up in the
         // background; a replica requested by ensure() counts only once it is in sync.
         if (kind === 'start') await waitForSync(client, wait);
@@ -373,6 +390,20 @@ export class LocalProvisioner implements Provisioner {
         return port;
       }
     }
+  }
+
+  /** The TLS port of the copy in `dir`: the one it had (kept in the folder), else a new one. */
+  private async tlsPort(dir: string): Promise<number> {
+    const file = `${dir}/tls-port`;
+    const kept = Number(fs.existsSync(file) ? fs.readFileSync(file, 'utf8').trim() : NaN);
+    if (Number.isInteger(kept) && kept > 0 && !this.reservedPorts.has(kept)) {
+      this.reservedPorts.add(kept);
+      return kept;
+    }
+    const port = await this.newPort();
+    fs.mkdirSync(dir, {recursive: true});
+    fs.writeFileSync(file, `${port}\n`);
+    return port;
   }
 
   private binary(): Promise<string> {
@@ -445,7 +476,11 @@ export function reconcileConcurrency(env: NodeJS.ProcessEnv = process.env, cores
 function validate(db: DesiredDatabase): void {
   if (!SAFE_NAME.test(db.id)) throw new Error(`invalid database id ${JSON.stringify(db.id)}`);
   const primaries = db.processes.filter((p) => p.role === 'primary');
-  if (primaries.length !== 1) throw new Error(`database ${db.id} needs exactly one primary, got ${primaries.length}`);
+  // A region host that holds replicas only is told where the primary runs instead.
+  const wanted = db.primaryAt ? 0 : 1;
+  if (primaries.length !== wanted) {
+    throw new Error(`database ${db.id} needs ${wanted === 1 ? 'exactly one primary' : 'no primary here (it runs at primaryAt)'}, got ${primaries.length}`);
+  }
   const regions = new Set<string>();
   for (const p of db.processes) {
     if (!SAFE_NAME.test(p.region)) throw new Error(`invalid region ${JSON.stringify(p.region)}`);

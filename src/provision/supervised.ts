@@ -29,6 +29,8 @@ export interface SupervisedOptions {
   internalSecret: string;
   /** True when the provisioner chose the port, so it may choose another if binding fails. */
   portIsOurs: boolean;
+  /** Its TLS port for other hosts (region hosts only), shown in health(). */
+  tlsPort?: number;
   binary: () => Promise<string>;
   /** The config text for the current desired state and the given port. */
   renderConfig: (port: number) => string;
@@ -94,6 +96,7 @@ export class SupervisedRedis {
       state: this.state,
       restarts: this.restarts,
       lastExit: this.lastExit,
+      ...(this.opts.tlsPort ? {tlsPort: this.opts.tlsPort} : {}),
     };
   }
 

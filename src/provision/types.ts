@@ -7,6 +7,8 @@ export interface ProcessSpec {
   region: string;
   role: 'primary' | 'replica';
   port: number; // 0 = let the provisioner choose one (returned by ensure)
+  /** The host that runs it (server start --role region); absent/null = this single host. */
+  host?: string | null;
 }
 
 export interface DesiredDatabase {
@@ -15,6 +17,9 @@ export interface DesiredDatabase {
   maxmemoryBytes: number;
   eviction: boolean; // false -> noeviction
   processes: ProcessSpec[]; // exactly one primary, one replica per read region
+  /** Set on a region host whose share is replicas only: the primary runs on another host, at
+   *  this address and TLS port (its redis-server's tls-port). `processes` then has no primary. */
+  primaryAt?: {host: string; port: number};
 }
 
 export type ProcessState = 'starting' | 'running' | 'restarting' | 'stopped' | 'failed';
@@ -27,6 +32,8 @@ export interface ProcessHealth {
   state: ProcessState;
   restarts: number;
   lastExit: string | null;
+  /** The TLS port other hosts reach it on (region hosts only). */
+  tlsPort?: number;
 }
 
 export interface ProvisionerEvents {

@@ -5,7 +5,8 @@
 // strings as Buffers (values are binary) and keep errors nested inside arrays (an EXEC reply says
 // which queued command failed); a closed socket fails every pending call together, so a caller
 // can reconnect and re-read its state instead of guessing which command went through.
-import * as net from 'node:net';
+import type * as net from 'node:net';
+import {dial, type DialTls, readyEvent} from '../net/dial';
 
 export type Reply = Buffer | string | number | null | ReplyError | Reply[];
 
@@ -25,6 +26,8 @@ export class ConnectionClosedError extends Error {
 
 export interface ConnectOptions {
   host?: string; // 127.0.0.1
+  /** TLS to a redis-server on another host (its tls-port); plain TCP when absent. */
+  tls?: DialTls | null;
   connectTimeoutMs?: number; // 2000
   /** A call with no reply in this time (something that is not Redis holds the port) closes the
    *  connection and fails every pending call. None by default. */
@@ -122,7 +125,7 @@ export class RedisConnection {
     const host = opts.host ?? '127.0.0.1';
     const timeoutMs = opts.connectTimeoutMs ?? 2000;
     const conn = await new Promise<RedisConnection>((resolve, reject) => {
-      const socket = net.connect({port, host});
+      const socket = dial(host, port, opts.tls);
       const timer = setTimeout(() => {
         socket.destroy();
         reject(new ConnectionClosedError(`connect to ${host}:${port} timed out`));
@@ -131,7 +134,7 @@ export class RedisConnection {
         clearTimeout(timer);
         reject(err);
       });
-      socket.once('connect', () => {
+      socket.once(readyEvent(opts.tls), () => {
         clearTimeout(timer);
         socket.removeAllListeners('error');
         resolve(new RedisConnection(socket, opts.callTimeoutMs));
