@@ -15,7 +15,7 @@ import {findFreePort} from '../provision/ports';
 import {httpServerFactory} from '../net/listener';
 import {RestHandle, startRest} from '../rest/server';
 import {cacheRestTokens} from '../rest/tokens';
-import type {DatabaseRecord, Store} from '../store';
+import type {DatabaseRecord, ProcessRecord, Store} from '../store';
 import type {Catalogue} from './catalogue';
 import {TenantDirectory} from './directory';
 import {Lanes} from './lanes';
@@ -46,6 +46,11 @@ export interface DataPlaneOptions {
    *  the gateway inside this process. */
   gatewayWorkers?: number;
   log?: (msg: string, fields?: Record<string, unknown>) => void;
+  /** The regions this data plane serves (a region host: its own); default every region of the
+   *  catalogue. */
+  regions?: string[];
+  /** Where a database's copy is reached, when copies run on several hosts (src/hosts). */
+  endpointOf?: (rec: DatabaseRecord, p: ProcessRecord) => Endpoint | undefined;
 }
 
 // Daily counters survive a crash (kill -9) with at most this much of counting lost: a free
@@ -71,7 +76,7 @@ export class DataPlane {
     this.host = opts.host ?? '127.0.0.1';
     this.paths = statePaths(opts.home);
     // the processes behind the gateway always listen on loopback, whatever --host the API has
-    this.directory = new TenantDirectory(opts.store, opts.catalogue);
+    this.directory = new TenantDirectory(opts.store, opts.catalogue, undefined, opts.endpointOf);
     this.directory.onRevoked = (id) => this.gw?.disconnect(id);
     this.directory.cacheRestTokens = (pw) => cacheRestTokens(opts.internalSecret, pw);
     const saved = readJson<{ports?: Record<string, number>; restPorts?: Record<string, number>}>(this.paths.gatewayJson);
@@ -87,7 +92,7 @@ export class DataPlane {
   }
 
   get regions(): string[] {
-    return this.opts.catalogue.regions.map((r) => r.code);
+    return this.opts.regions ?? this.opts.catalogue.regions.map((r) => r.code);
   }
 
   /** The gateway's address in each region; before it is up, the one it will listen on again. */

@@ -7,7 +7,8 @@
 import type {ManagedEntry, ManagedTenant} from '../gateway';
 import type {RestGrant} from '../rest/server';
 import {lineHashes, parseAclLine} from '../redis/acl-users';
-import type {DatabaseRecord, OrgRecord, RedisSettings, Store, StoreChange} from '../store';
+import type {DatabaseRecord, OrgRecord, ProcessRecord, RedisSettings, Store, StoreChange} from '../store';
+import type {Endpoint} from '../gateway/types';
 import type {Catalogue} from './catalogue';
 
 export class TenantDirectory {
@@ -38,7 +39,22 @@ export class TenantDirectory {
     private readonly store: Store,
     private readonly catalogue: Catalogue,
     private readonly host = '127.0.0.1',
+    /** Where a copy is reached when it may run on another host (server start --role region);
+     *  undefined = not reachable yet. Default: this machine's loopback. */
+    private readonly endpointOf?: (rec: DatabaseRecord, p: ProcessRecord) => Endpoint | undefined,
   ) {}
+
+  /** The records as last applied, for refreshAll(). */
+  private readonly records = new Map<string, DatabaseRecord>();
+
+  /** The hosts that run copies changed (another host came back, on other ports): every
+   *  database whose endpoints moved is applied again, from the records already read. */
+  refreshAll(): void {
+    const where = (t: ManagedTenant | undefined) => JSON.stringify(t ? [t.primary, t.replicas] : null);
+    for (const [id, rec] of this.records) {
+      if (where(this.entries.get(id)?.tenant) !== where(this.tenantOf(rec))) this.apply(id, rec);
+    }
+  }
 
   private unsubscribe: (() => void) | null = null;
 
@@ -157,9 +173,12 @@ export class TenantDirectory {
   }
 
   private apply(id: string, rec: DatabaseRecord | undefined): void {
-    if (rec) this.settings.set(id, rec.redisSettings);
-    else {
+    if (rec) {
+      this.settings.set(id, rec.redisSettings);
+      this.records.set(id, rec);
+    } else {
       this.settings.delete(id);
+      this.records.delete(id);
       this.latestRead.delete(`db:${id}`); // a read still under way finds it stale
     }
     const old = this.entries.get(id);
@@ -224,6 +243,9 @@ export class TenantDirectory {
     if (rec.status === 'deleting') return undefined;
     const primary = rec.processes.find((p) => p.role === 'primary');
     if (!primary || primary.port === 0) return undefined;
+    const at = this.endpointOf ?? ((_r: DatabaseRecord, p: ProcessRecord): Endpoint => ({host: this.host, port: p.port}));
+    const primaryEp = at(rec, primary);
+    if (!primaryEp) return undefined;
     // a plan removed from the operator's catalogue keeps the database at the largest plan's limits
     const plan =
       this.catalogue.plan(rec.plan) ??
@@ -231,9 +253,8 @@ export class TenantDirectory {
     if (!plan) return undefined;
     const replicas: ManagedTenant['replicas'] = {};
     for (const p of rec.processes) {
-      if (p.role === 'replica' && p.port > 0 && rec.readRegions.includes(p.region)) {
-        replicas[p.region] = {host: this.host, port: p.port};
-      }
+      const ep = p.role === 'replica' && p.port > 0 && rec.readRegions.includes(p.region) ? at(rec, p) : undefined;
+      if (ep) replicas[p.region] = ep;
     }
     return {
       kind: 'managed',
@@ -241,7 +262,7 @@ export class TenantDirectory {
       plan,
       eviction: rec.eviction,
       primaryRegion: rec.primaryRegion,
-      primary: {host: this.host, port: primary.port},
+      primary: primaryEp,
       replicas,
     };
   }

@@ -2,8 +2,10 @@
 //   [--public-host NAME] [--tls auto|on|off] [--tls-cert F --tls-key F [--tls-ca F]]
 //   [--simulate-latency] [--gateway-port-base <n>] [--gateway-workers <n>]
 //   (--host: the old name of --listen; --gateway-workers defaults to REDFLY_GATEWAY_WORKERS, else 1)
+//   [--role control|region [--region X]]   (with REDFLY_DATABASE_URL: one node of several hosts)
 // Provisioning API, the local provisioner, and the data plane (region gateway + regional
-// cache); state under --home.
+// cache); state under --home. With --role, a node of a multi-host deployment (src/hosts): a
+// control node serves the API only; a region host also runs its region's gateway and copies.
 import {existsSync, mkdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
 import {join, resolve} from 'node:path';
 import {parseArgs} from 'node:util';
@@ -21,6 +23,8 @@ import {clientCapFor, raiseNoFileLimit} from './descriptors';
 import {httpUrl, resolveServing, type ServingOptions} from './serving';
 import {type AdmissionOptions, admissionFromEnv, DEFAULT_ADMISSION} from '../gateway/admission';
 import {makePrivateHome, PRIVATE_UMASK} from '../lib/private-files';
+import {HostNode, parseRole} from '../hosts/node';
+import {hostId} from '../hosts/identity';
 
 async function main(): Promise<number> {
   const {values} = parseArgs({
@@ -37,8 +41,17 @@ async function main(): Promise<number> {
       'simulate-latency': {type: 'boolean', default: false},
       'gateway-port-base': {type: 'string'},
       'gateway-workers': {type: 'string'},
+      role: {type: 'string'},
+      region: {type: 'string'},
     },
   });
+  let roleOf: ReturnType<typeof parseRole>;
+  try {
+    roleOf = parseRole(values.role, values.region);
+  } catch (err) {
+    console.error((err as Error).message);
+    return 2;
+  }
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     console.error(`invalid --port ${values.port}`);
@@ -120,6 +133,11 @@ async function main(): Promise<number> {
     await store.close();
     return 2;
   }
+  if (roleOf?.region && !catalogue.region(roleOf.region)) {
+    console.error(`unknown --region ${roleOf.region}; regions: ${catalogue.regions.map((r) => r.code).join(', ')}`);
+    await store.close();
+    return 2;
+  }
   const readiness = {serving: false, starting: (): number => 0};
   const app = createApp({
     // Request logs carry method, URL and status only: no header (tokens) and no body (passwords).
@@ -130,8 +148,33 @@ async function main(): Promise<number> {
     store,
   });
   const log = app.log;
-  // The gateway's directory subscribes to the store's changes: writes go to the store itself.
-  const dataPlane = new DataPlane({
+  const logInfo = (msg: string, fields?: Record<string, unknown>) => log.info({...fields}, msg);
+  let node: HostNode | null = null;
+  if (roleOf) {
+    try {
+      node = new HostNode({
+        home,
+        role: roleOf.role,
+        region: roleOf.region,
+        hostId: hostId(home),
+        store,
+        catalogue,
+        internalSecret: secret,
+        redisServerPath,
+        listen: serving.listen,
+        publicHost: serving.publicHost,
+        tls: serving.tls,
+        avoidPorts: () => dataPlane.gatewayPorts(),
+        clientSettings: (id) => dataPlane.directory.clientSettings(id),
+        log: logInfo,
+      });
+    } catch (err) {
+      console.error(`redfly server cannot start as ${roleOf.role}: ${(err as Error).message}`);
+      store.close();
+      return 2;
+    }
+  }  // The gateway's directory subscribes to the store's changes: writes go to the store itself.
+  const dataPlane: DataPlane = new DataPlane({
     home,
     store,
     catalogue,
@@ -144,7 +187,11 @@ async function main(): Promise<number> {
     simulateLatency: values['simulate-latency'],
     portBase,
     gatewayWorkers,
-    log: (msg, fields) => log.info({...fields}, msg),
+    log: logInfo,
+    // A node of several hosts: a region host serves its own region; a control node none.
+    ...(node
+      ? {regions: roleOf?.region ? [roleOf.region] : [], cache: false, endpointOf: node.endpointOf.bind(node)}
+      : {}),
   });
   // the directory's copy of the records (the provisioner's clientSettings read it)
   await dataPlane.load();
@@ -155,7 +202,7 @@ async function main(): Promise<number> {
     await store.close();
     return 1;
   }
-  const provisioner = new LocalProvisioner({
+  const provisioner = node?.provisioner ?? new LocalProvisioner({
     home,
     internalSecret: secret,
     redisServerPath,
@@ -172,14 +219,17 @@ async function main(): Promise<number> {
     provisioner,
     catalogue,
     log,
-    url: (rec, region) => dataPlane.url(rec, region),
+    url: (rec, region) => (node ? node.url(rec, region) : dataPlane.url(rec, region)),
     tls: () => dataPlane.tlsInfo(),
-    restUrl: (region) => dataPlane.restUrl(region),
-    // Several nodes on one PostgreSQL (until region hosts run the processes): a node brings back
-    // only the databases whose processes it made, i.e. that have a folder in its home.
-    runsHere: process.env.REDFLY_DATABASE_URL ? (rec) => existsSync(join(statePaths(home).data, rec.id)) : undefined,
+    restUrl: (region) => (node ? node.restUrl(region) : dataPlane.restUrl(region)),
+    // Several nodes on one PostgreSQL without --role: a node brings back only the databases
+    // whose processes it made, i.e. that have a folder in its home.
+    runsHere: process.env.REDFLY_DATABASE_URL && !node ? (rec) => existsSync(join(statePaths(home).data, rec.id)) : undefined,
   });
-  provisioner.subscribe((id, health, message) => databases.onProcessEvent(id, health, message));
+  // On a node of several hosts the record is the control nodes' to write (src/hosts).
+  if (provisioner instanceof LocalProvisioner && !node) {
+    provisioner.subscribe((id, health, message) => databases.onProcessEvent(id, health, message));
+  }
   readiness.starting = () => databases.convergence.returning.size;
   await mountApi(app, {store, provisioner, catalogue, dataPlane, databases});
 
@@ -212,9 +262,11 @@ async function main(): Promise<number> {
     (stopping ??= (async () => {
       log.info({signal}, 'stopping');
       await app.close().catch(() => undefined);
+      await node?.stop().catch((err) => log.error({err: (err as Error).message}, 'leaving the hosts failed'));
       // clients first, then the cache's backends, then the databases' processes
       await dataPlane.close().catch((err) => log.error({err: (err as Error).message}, 'data plane close failed'));
       await provisioner.stopAll().catch((err) => log.error({err: (err as Error).message}, 'stopAll failed'));
+      await node?.local?.stopAll().catch((err) => log.error({err: (err as Error).message}, 'stopAll failed'));
       // let interrupted jobs record their outcome before the records close
       await Promise.race([databases.lanes.idle(), new Promise((r) => setTimeout(r, 2000))]);
       await store.close();
@@ -235,8 +287,14 @@ async function main(): Promise<number> {
   // off them): the API and every URL answer at once, and each database serves as soon as it is
   // back (its status says which are still starting). A host with 1,000 databases is back within
   // seconds, and a restart of this process alone adopts the redis-servers that outlived it.
+  if (node) {
+    // Several hosts: the gateway needs every host's address to reach their copies, and follows
+    // them (a copy's host may come back on other ports).
+    await node.start();
+    node.hosts.onChange(() => dataPlane.directory.refreshAll());
+  }
   try {
-    await dataPlane.startGateway();
+    if (roleOf?.role !== 'control') await dataPlane.startGateway();
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     console.error(
@@ -248,6 +306,14 @@ async function main(): Promise<number> {
     return 1;
   }
   readiness.serving = true;
+  if (node) {
+    const region = roleOf?.region;
+    await node.announce({
+      apiUrl: publicApiUrl,
+      gatewayPort: region ? (dataPlane.endpoints()[region]?.port ?? null) : null,
+      restPort: region ? (dataPlane.restEndpoints()[region]?.port ?? null) : null,
+    });
+  }
   const endpoints = dataPlane.endpoints();
   log.info(
     {endpoints: Object.fromEntries(Object.entries(endpoints).map(([r, ep]) => [r, ep.port])), simulateLatency: values['simulate-latency'],
@@ -255,12 +321,26 @@ async function main(): Promise<number> {
     'gateway listening',
   );
   const reconcileStarted = Date.now();
-  void databases.reconcile().then(
+  // Several hosts: a region host reconciles its share; a control node carries on the changes
+  // accepted before it stopped (the region hosts run them).
+  const reconciling = node
+    ? node.reconcile().then(() => (roleOf?.role === 'control' ? resumeAccepted(store, databases) : undefined))
+    : databases.reconcile();
+  void reconciling.then(
     () => log.info({ms: Date.now() - reconcileStarted}, 'every database back after start'),
     (err) => log.error({err: (err as Error).message}, 'reconcile failed'),
   );
   console.log(`redfly API listening on ${apiUrl} (state in ${home})`);
   return -1; // keep running
+}
+
+/** A control node's start: records left provisioning, updating or deleting by a node that
+ *  stopped are carried on (convergence waits for the region hosts' reports). */
+async function resumeAccepted(store: import('../store').Store, databases: DatabaseService): Promise<void> {
+  for (const rec of await store.allDatabases()) {
+    if (rec.status === 'deleting') databases.convergence.queueDestroy(rec.id);
+    else if (rec.status === 'provisioning' || rec.status === 'updating') databases.convergence.queueConverge(rec.id);
+  }
 }
 
 function runningServer(home: string): {pid: number; apiUrl: string} | null {

@@ -6,6 +6,7 @@
 //   <home>/server.json, server.log            the running server: pid, API URL; its log
 //   <home>/local-credentials.json             the local server's API URL and token
 //   <home>/internal-secret                    the platform's password on every redis-server
+//   <home>/host-id                            this host's id among several (server start --role)
 //   <home>/gateway.json, usage.json           gateway ports and today's usage, across restarts
 //   <home>/gateway-workers.json               the gateway's worker processes (--gateway-workers N)
 //   <home>/.private                           the first start made every file here private
@@ -29,6 +30,7 @@ export function statePaths(home: string) {
     serverLog: path.join(home, 'server.log'),
     localCredentials: path.join(home, 'local-credentials.json'),
     internalSecret: path.join(home, 'internal-secret'),
+    hostId: path.join(home, 'host-id'),
     gatewayJson: path.join(home, 'gateway.json'),
     usageJson: path.join(home, 'usage.json'),
     gatewayWorkersJson: path.join(home, 'gateway-workers.json'),

@@ -8,7 +8,8 @@ import * as tls from 'node:tls';
  *  put host names in its certificates' use, so the name is not checked, only the chain (as
  *  redis-server itself does for `tls-replication`). */
 export interface DialTls {
-  ca: string;
+  /** PEM; absent = the system's CAs (an operator's publicly issued certificate). */
+  ca?: string;
 }
 
 /** A socket to host:port, TLS when `secure` is given. The caller waits for `readyEvent(secure)`. */

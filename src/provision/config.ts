@@ -55,8 +55,10 @@ export interface ProcessTls {
  *  loopback, and the TLS channel keeps that password off the wire. */
 export function tlsLines(t: ProcessTls | undefined): string[] {
   if (t === undefined) return ['bind 127.0.0.1'];
+  // A wildcard address already covers loopback (binding both would collide).
+  const wildcard = t.address === '0.0.0.0' || t.address === '::';
   return [
-    `bind 127.0.0.1 ${t.address}`,
+    wildcard ? `bind ${t.address}` : `bind 127.0.0.1 ${t.address}`,
     `tls-port ${t.port}`,
     `tls-cert-file ${quote(t.certFile)}`,
     `tls-key-file ${quote(t.keyFile)}`,

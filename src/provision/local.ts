@@ -129,6 +129,17 @@ export class LocalProvisioner implements Provisioner {
       .map((p) => p.health());
   }
 
+  /** The databases this provisioner runs copies of. */
+  ids(): string[] {
+    return [...this.dbs.keys()];
+  }
+
+  /** Where the replicas of a database look for their primary on another host (undefined when
+   *  the primary is local or the database is not run here). */
+  primaryAt(id: string): DesiredDatabase['primaryAt'] {
+    return this.dbs.get(id)?.desired.primaryAt;
+  }
+
   async reconcile(all: DesiredDatabase[], settled?: (databaseId: string, error?: Error) => void): Promise<void> {
     all.forEach(validate);
     const wanted = new Set(all.map((d) => d.id));
