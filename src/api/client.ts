@@ -9,6 +9,7 @@ import type {
   Database,
   DatabaseList,
   DatabaseStats,
+  HostList,
   Organization,
   Plan,
   Region,
@@ -85,6 +86,10 @@ export class RedflyClient {
   }
   listPlans(): Promise<Plan[]> {
     return this.request({method: 'GET', path: '/v1/plans', retryable: true});
+  }
+  /** The hosts of a multi-host deployment (empty for a single-process server). */
+  listHosts(): Promise<HostList> {
+    return this.request({method: 'GET', path: '/v1/hosts', retryable: true});
   }
   whoami(): Promise<Whoami> {
     return this.request({method: 'GET', path: '/v1/whoami', retryable: true});

@@ -11,6 +11,8 @@ export type Organization = S.Organization;
 export type ProcessInfo = S.ProcessInfo; // lastExit: e.g. "killed by SIGKILL at 2026-11-24T03:30:00Z"
 export type Database = S.Database;
 export type DatabaseList = S.DatabaseList;
+export type Host = S.Host; // a node of a multi-host deployment (server start --role)
+export type HostList = S.HostList;
 export type CreateDatabaseRequest = Static<typeof S.CreateDatabaseRequest>;
 /** name and primaryRegion are accepted only to be refused with 422 (immutable). */
 export type UpdateDatabaseRequest = Static<typeof S.UpdateDatabaseRequest>;

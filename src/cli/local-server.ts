@@ -112,6 +112,8 @@ export async function startLocalServer(options: {
   serving?: ServingArgs;
   /** The server's environment (default: this process's), e.g. REDFLY_DATABASE_URL. */
   env?: NodeJS.ProcessEnv;
+  /** A node of several hosts (needs REDFLY_DATABASE_URL): its --role and --region. */
+  role?: {role: string; region?: string};
 }): Promise<StartResult> {
   const home = path.resolve(options.home);
   const port = options.port ?? DEFAULT_PORT;
@@ -132,7 +134,8 @@ export async function startLocalServer(options: {
   const logStart = fileSize(logFile);
   const args = [serverEntry(), '--port', String(port), '--home', home, ...(options.simulateLatency ? ['--simulate-latency'] : []),
     ...(options.gatewayWorkers !== undefined ? ['--gateway-workers', String(options.gatewayWorkers)] : []),
-    ...servingArgs(options.serving)];
+    ...servingArgs(options.serving),
+    ...(options.role ? ['--role', options.role.role, ...(options.role.region ? ['--region', options.role.region] : [])] : [])];
 
   if (options.foreground) {
     const child = spawn(process.execPath, args, {stdio: 'inherit', env: options.env ?? process.env});

@@ -2,6 +2,8 @@
 // schemas (schemas.ts). createApp() makes the bare app, so that its logger exists before the
 // services that log; mountApi() adds the OpenAPI document and the routes. buildApp() does both,
 // for tests of the API alone; the server's composition root is main.ts.
+import type {HostRecord} from '../hosts/types';
+import {hostRoutes} from './routes/hosts';
 import swagger from '@fastify/swagger';
 import type {TypeBoxTypeProvider} from '@fastify/type-provider-typebox';
 import Fastify, {
@@ -59,6 +61,8 @@ export interface AppOptions {
   dataPlane: DataPlane;
   /** Serve https with this certificate (src/net/listener.ts); plain http when absent. */
   tls?: TlsMaterial | null;
+  /** The hosts of a multi-host deployment (src/hosts), for GET /v1/hosts; absent = one process. */
+  hosts?: () => HostRecord[];
 }
 
 export interface ControlApp {
@@ -181,6 +185,7 @@ export async function mountApi(app: ApiApp, opts: AppOptions & {databases: Datab
     metricsRoutes(scope, opts);
     dashboardLinkRoute(scope, opts, sessions);
     databaseRoutes(scope, opts.databases, opts);
+    hostRoutes(scope, opts.hosts);
     const cache = opts.dataPlane.cacheService;
     if (cache) {
       await scope.register(cacheRoutes, {

@@ -231,7 +231,7 @@ async function main(): Promise<number> {
     provisioner.subscribe((id, health, message) => databases.onProcessEvent(id, health, message));
   }
   readiness.starting = () => databases.convergence.returning.size;
-  await mountApi(app, {store, provisioner, catalogue, dataPlane, databases});
+  await mountApi(app, {store, provisioner, catalogue, dataPlane, databases, hosts: node ? () => node!.hosts.list() : undefined});
 
   let address: string;
   try {

@@ -102,6 +102,37 @@ export const ProcessInfo = Type.Object(
   {$id: 'ProcessInfo'},
 );
 
+/** A node of a multi-host deployment (server start --role) as GET /v1/hosts shows it. */
+export const Host = Type.Object(
+  {
+    id: Type.String(),
+    role: Type.Union([Type.Literal('all'), Type.Literal('control'), Type.Literal('region')]),
+    region: Nullable(Type.String()),
+    address: Type.String({description: 'the host name clients and other hosts use (its --public-host)'}),
+    apiUrl: Nullable(Type.String()),
+    gatewayPort: Nullable(Type.Integer()),
+    restPort: Nullable(Type.Integer()),
+    pid: Type.Integer(),
+    startedAt: Type.String(),
+    lastSeenAt: Type.String(),
+    lastSeenSecondsAgo: Type.Integer({description: 'seconds since its last heartbeat (every 2 s)'}),
+    up: Type.Boolean({description: 'false once it has not been seen for 10 s'}),
+    processes: Type.Array(
+      Type.Object({
+        database: Type.String(),
+        region: Type.String(),
+        role: Type.Union([Type.Literal('primary'), Type.Literal('replica')]),
+        port: Type.Integer(),
+        tlsPort: Type.Optional(Type.Integer()),
+        state: Type.String(),
+        restarts: Type.Integer(),
+      }),
+    ),
+  },
+  {$id: 'Host'},
+);
+export const HostList = Type.Object({hosts: Type.Array(Type.Ref('Host#'))}, {$id: 'HostList'});
+
 export const Database = Type.Object(
   {
     id: Type.String(),
@@ -266,6 +297,8 @@ export type Token = Static<typeof Token>;
 export type Whoami = Static<typeof Whoami>;
 export type ProcessInfo = Static<typeof ProcessInfo>;
 export type Database = Static<typeof Database>;
+export type Host = Static<typeof Host>;
+export type HostList = {hosts: Host[]};
 export type DatabaseList = Static<typeof DatabaseList>;
 export type UsageFigure = Static<typeof UsageFigure>;
 export type DatabaseStats = Static<typeof DatabaseStats>;
@@ -274,7 +307,7 @@ export type CacheRegionUrl = Static<typeof CacheRegionUrl>;
 export type CacheStatus = Static<typeof CacheStatus>;
 export type CacheRegionStatus = Static<typeof CacheRegionStatus>;
 
-export const sharedSchemas = [ErrorBody, Region, Plan, Organization, Token, Whoami, ProcessInfo, Database, DatabaseList, UsageFigure, DatabaseStats];
+export const sharedSchemas = [ErrorBody, Region, Plan, Organization, Token, Whoami, ProcessInfo, Host, HostList, Database, DatabaseList, UsageFigure, DatabaseStats];
 
 /** Standard error responses for the OpenAPI document. */
 export const errorResponses = (...codes: number[]) =>

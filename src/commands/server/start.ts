@@ -20,6 +20,8 @@ export default class ServerStart extends BaseCommand<typeof ServerStart> {
     '<%= config.bin %> <%= command.id %> --listen 0.0.0.0 --public-host redis.example.com',
     '<%= config.bin %> <%= command.id %> --tls',
     '<%= config.bin %> <%= command.id %> --gateway-workers 4',
+    'REDFLY_DATABASE_URL=postgres://redfly@db/redfly <%= config.bin %> <%= command.id %> --role control --listen 10.0.0.1',
+    'REDFLY_DATABASE_URL=postgres://redfly@db/redfly <%= config.bin %> <%= command.id %> --role region --region ams --listen 10.0.1.1 --public-host ams.redfly.internal',
   ];
   // Without the API's global flags: this command never goes through the API target they pick.
   static baseFlags = {} as typeof BaseCommand.baseFlags;
@@ -47,6 +49,15 @@ export default class ServerStart extends BaseCommand<typeof ServerStart> {
     'tls-cert': Flags.string({summary: 'your server certificate (PEM, chain) instead of redfly\'s own', dependsOn: ['tls-key']}),
     'tls-key': Flags.string({summary: 'the private key of --tls-cert (PEM)', dependsOn: ['tls-cert']}),
     'tls-ca': Flags.string({summary: 'the CA that issued --tls-cert, shown to clients by redis status'}),
+    role: Flags.string({
+      summary: 'run as one node of several hosts: control (the API only) or region (one region\'s gateway and copies)',
+      description:
+        'Needs REDFLY_DATABASE_URL (PostgreSQL): every node reads and writes the same records. A control node runs no ' +
+        'redis-server; a region host runs the copies placed in its --region and reports them. Without --role, one ' +
+        'process serves every region (the default).',
+      options: ['control', 'region'],
+    }),
+    region: Flags.string({summary: 'the region a --role region host serves', dependsOn: ['role']}),
     'simulate-latency': Flags.boolean({
       summary: 'delay traffic between regions by their distance, as on a real network',
       description:
@@ -86,6 +97,7 @@ export default class ServerStart extends BaseCommand<typeof ServerStart> {
           tlsKey: flags['tls-key'],
           tlsCa: flags['tls-ca'],
         },
+        ...(flags.role ? {role: {role: flags.role, region: flags.region}} : {}),
       });
       const result = {apiUrl: started.apiUrl, pid: started.pid, home, alreadyRunning: started.alreadyRunning, logFile};
       if (started.alreadyRunning) this.log(`The redfly server is already running at ${started.apiUrl} (pid ${started.pid}).`);

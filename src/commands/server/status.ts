@@ -1,6 +1,7 @@
 import {BaseCommand} from '../../cli/base-command';
 import {bin} from '../../cli/bin';
 import type {GatewayWorkerInfo} from '../../gateway/types';
+import type {Host} from '../../api/types';
 
 interface ProcessLine {
   database: string;
@@ -27,6 +28,9 @@ export interface ServerStatusResult {
    *  gateway runs inside the server process, or the server is not running. */
   gatewayWorkers: GatewayWorkerInfo[] | null;
   processes: {total: number; running: number; notRunning: ProcessLine[]} | null;
+  /** The nodes of a multi-host deployment (server start --role); empty for one process, null
+   *  when the server could not be asked. */
+  hosts: Host[] | null;
 }
 
 /** The exit code of `server status` when the server is not running (LSB's "program is not running"). */
@@ -35,7 +39,7 @@ export const NOT_RUNNING_EXIT = 3;
 // BaseCommand for its --json error shape. It talks to the local server only, with the local
 // credentials and its own client: resolving a target here could autostart the server it reports on.
 export default class ServerStatus extends BaseCommand<typeof ServerStatus> {
-  static summary = 'Show whether the local redfly server runs, its URL, its databases and the health of their processes';
+  static summary = 'Show whether the local redfly server runs, its URL, its databases and the health of their processes (and every host, with --role)';
   static description = 'Reads $REDFLY_HOME/server.json, checks the process and /healthz, then asks the API with the local credentials.';
   static examples = ['<%= config.bin %> <%= command.id %>', '<%= config.bin %> <%= command.id %> --json'];
   // Without the API's global flags: this command never goes through the API target they pick.
@@ -57,6 +61,7 @@ export default class ServerStatus extends BaseCommand<typeof ServerStatus> {
       databases: null,
       gatewayWorkers: null,
       processes: null,
+      hosts: null,
     };
     if (!s.running) {
       this.log(`The redfly server is not running (state in ${home}). Start it with: ${bin()} server start`);
@@ -93,6 +98,12 @@ export default class ServerStatus extends BaseCommand<typeof ServerStatus> {
       this.log(`Databases: ${dbs.length}`);
       this.log(`Processes: ${lines.length - notRunning.length} of ${lines.length} running`);
       for (const l of notRunning) this.log(`  ${l.database} ${l.role} in ${l.region} (port ${l.port}): ${l.state}, ${l.restarts} restart(s)`);
+      result.hosts = (await client.listHosts()).hosts;
+      if (result.hosts.length > 0) {
+        const {hostLines} = await import('../../cli/hosts');
+        this.log(`Hosts: ${result.hosts.length} (${result.hosts.filter((h) => h.up).length} up)`);
+        for (const line of hostLines(result.hosts)) this.log(line);
+      }
     } catch (err) {
       this.warn(`could not list databases: ${(err as Error).message}`);
     } finally {
