@@ -170,7 +170,7 @@ async function main(): Promise<number> {
       });
     } catch (err) {
       console.error(`redfly server cannot start as ${roleOf.role}: ${(err as Error).message}`);
-      store.close();
+      await store.close();
       return 2;
     }
   }  // The gateway's directory subscribes to the store's changes: writes go to the store itself.

@@ -2,13 +2,12 @@
 // announced through store.subscribe() ({kind: 'host'}), and the whole list is read again every
 // heartbeat period (liveness changes with time alone, and an announcement may be missed).
 import type {ProcessHealth} from '../provision/types';
-import type {HostRecord, HostStore, ReportedProcess} from './types';
+import type {Store} from '../store';
+import type {HostRecord, ReportedProcess} from './types';
 import {HEARTBEAT_MS, isUp, reportOf} from './types';
 
-/** The part of the Store the directory follows (changes of any kind; it reads hosts only). */
-export interface Subscribable {
-  subscribe(listener: (change: {kind: string; id?: string}) => void): () => void;
-}
+/** The part of the Store the directory reads. */
+export type HostReader = Pick<Store, 'subscribe' | 'getHost' | 'listHosts'>;
 
 export class HostDirectory {
   private readonly hosts = new Map<string, HostRecord>();
@@ -17,7 +16,7 @@ export class HostDirectory {
   private timer: NodeJS.Timeout | null = null;
 
   constructor(
-    private readonly store: HostStore & Subscribable,
+    private readonly store: HostReader,
     private readonly log: (msg: string, fields?: Record<string, unknown>) => void = () => undefined,
   ) {}
 
@@ -25,7 +24,7 @@ export class HostDirectory {
   async start(): Promise<void> {
     await this.reload();
     this.unsubscribe = this.store.subscribe((change) => {
-      if (change.kind === 'host' && change.id) void this.refresh(change.id);
+      if (change.kind === 'host') void this.refresh(change.id);
       else if (change.kind === 'all') void this.reload();
     });
     this.timer = setInterval(() => void this.reload(), HEARTBEAT_MS);

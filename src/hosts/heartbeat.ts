@@ -1,7 +1,8 @@
 // A host's row in the registry, written at start and every HEARTBEAT_MS with its lastSeenAt and
 // its report, and at once when what it runs changed (beatNow), so other hosts and the control
 // nodes learn of a new copy without waiting for the next beat.
-import type {HostRecord, HostStore} from './types';
+import type {Store} from '../store';
+import type {HostRecord} from './types';
 import {HEARTBEAT_MS} from './types';
 
 export class Heartbeat {
@@ -11,7 +12,7 @@ export class Heartbeat {
 
   /** `describe()`: the row without lastSeenAt, read at every beat. */
   constructor(
-    private readonly store: HostStore,
+    private readonly store: Pick<Store, 'upsertHost'>,
     private readonly describe: () => Omit<HostRecord, 'lastSeenAt'>,
     private readonly log: (msg: string, fields?: Record<string, unknown>) => void = () => undefined,
   ) {}

@@ -17,11 +17,11 @@ import {tlsDir} from '../tls/certificates';
 import {cacheUrl} from '../control/routes/cache';
 import type {Catalogue} from '../control/catalogue';
 import {HostsProvisioner} from './control-provisioner';
-import {HostDirectory, type Subscribable} from './directory';
+import {HostDirectory} from './directory';
 import {Heartbeat} from './heartbeat';
 import {RegionAgent} from './region-agent';
 import type {HostRecord} from './types';
-import {hostStore, reportOf} from './types';
+import {reportOf} from './types';
 
 export type Role = 'control' | 'region';
 
@@ -71,8 +71,7 @@ export class HostNode {
   private readonly startedAt = new Date().toISOString();
 
   constructor(private readonly opts: HostNodeOptions) {
-    const store = hostStore(opts.store);
-    this.hosts = new HostDirectory(store as typeof store & Subscribable, opts.log);
+    this.hosts = new HostDirectory(opts.store, opts.log);
     if (opts.role === 'region') {
       this.local = new LocalProvisioner({
         home: opts.home,
@@ -104,7 +103,7 @@ export class HostNode {
   /** Where this host's gateway reaches a copy: its own on loopback, another host's on that
    *  host's address and TLS port (plain port when the deployment runs without TLS). */
   endpointOf(rec: DatabaseRecord, p: ProcessRecord): Endpoint | undefined {
-    const host = (p as {host?: string | null}).host ?? null;
+    const host = p.host ?? null;
     if (host === null || host === this.opts.hostId) return {host: '127.0.0.1', port: p.port};
     const h = this.hosts.byId(host);
     const proc = h && reportOf(h).processes.find((x) => x.database === rec.id && x.region === p.region);
@@ -119,7 +118,7 @@ export class HostNode {
     if (this.local) {
       this.agent = new RegionAgent({
         home: this.opts.home,
-        store: this.opts.store as unknown as ConstructorParameters<typeof RegionAgent>[0]['store'],
+        store: this.opts.store,
         hosts: this.hosts,
         provisioner: this.local,
         catalogue: this.opts.catalogue,
@@ -133,7 +132,7 @@ export class HostNode {
 
   /** Once the API (and a region host's gateway) listen: the row, the heartbeat, the agent. */
   async announce(row: Pick<HostRecord, 'apiUrl' | 'gatewayPort' | 'restPort'>): Promise<void> {
-    this.heartbeat = new Heartbeat(hostStore(this.opts.store), () => ({
+    this.heartbeat = new Heartbeat(this.opts.store, () => ({
       id: this.opts.hostId,
       role: this.opts.role,
       region: this.opts.region,

@@ -13,7 +13,7 @@
 import {readdirSync} from 'node:fs';
 import type {LocalProvisioner} from '../provision';
 import type {DesiredDatabase} from '../provision/types';
-import type {DatabaseRecord} from '../store';
+import type {DatabaseRecord, Store} from '../store';
 import type {Catalogue} from '../control/catalogue';
 import {desired} from '../control/databases/rules';
 import {statePaths} from '../lib/home';
@@ -27,7 +27,7 @@ export const RECONCILE_MS = 10_000;
 export interface RegionAgentOptions {
   home: string;
   /** The records (read only here). */
-  store: {allDatabases(): Promise<DatabaseRecord[]> | DatabaseRecord[]; subscribe(l: (c: {kind: string}) => void): () => void};
+  store: Pick<Store, 'allDatabases' | 'subscribe'>;
   hosts: HostDirectory;
   provisioner: LocalProvisioner;
   catalogue: Catalogue;
@@ -186,8 +186,7 @@ export class RegionAgent {
 
 /** The host the record places a region's copy on (ProcessRecord.host), null when none. */
 function hostOf(rec: DatabaseRecord, region: string): string | null {
-  const p = rec.processes.find((x) => x.region === region) as {host?: string | null} | undefined;
-  return p?.host ?? null;
+  return rec.processes.find((x) => x.region === region)?.host ?? null;
 }
 
 function dataFolders(home: string): string[] {

@@ -1,37 +1,9 @@
 // Hosts of a multi-host deployment (server start --role control|region): what each host
 // records about itself in the shared store, and what it reports of the copies it runs.
 import type {ProcessHealth} from '../provision/types';
+import type {HostRecord} from '../store';
 
-/** A node of the deployment, as kept in the store's hosts registry (one row per host id). */
-export interface HostRecord {
-  /** Stable per host: kept in $REDFLY_HOME/host-id. */
-  id: string;
-  role: 'all' | 'control' | 'region';
-  /** The region a region host serves; null for control / all. */
-  region: string | null;
-  /** The host name clients and other hosts use (its --public-host). */
-  address: string;
-  /** control / all: its API URL. */
-  apiUrl: string | null;
-  /** region: its gateway's and REST API's ports (for its region). */
-  gatewayPort: number | null;
-  restPort: number | null;
-  pid: number;
-  startedAt: string; // ISO
-  /** Written by the host's heartbeat (every HEARTBEAT_MS). */
-  lastSeenAt: string; // ISO
-  /** What actually runs on it, owned by the host (a HostReport for region hosts). */
-  report: unknown;
-}
-
-/** The hosts registry part of the Store (both backends). */
-export interface HostStore {
-  upsertHost(h: HostRecord): Promise<void> | void;
-  getHost(id: string): Promise<HostRecord | undefined> | HostRecord | undefined;
-  /** Ordered by role, region, address. */
-  listHosts(): Promise<HostRecord[]> | HostRecord[];
-  deleteHost(id: string): Promise<void> | void;
-}
+export type {HostRecord} from '../store';
 
 /** One copy a region host runs, as its heartbeat reports it. */
 export interface ReportedProcess extends ProcessHealth {
@@ -58,14 +30,4 @@ export function isUp(h: Pick<HostRecord, 'lastSeenAt'>, now = Date.now()): boole
 export function reportOf(h: HostRecord): HostReport {
   const r = h.report as Partial<HostReport> | null;
   return {processes: Array.isArray(r?.processes) ? r!.processes : []};
-}
-
-/** The store's hosts registry; a store without one (SQLite before it gained it) is refused
- *  with the operator's fix. */
-export function hostStore(store: object): HostStore {
-  const s = store as Partial<HostStore>;
-  if (typeof s.upsertHost !== 'function' || typeof s.listHosts !== 'function') {
-    throw new Error('this store keeps no hosts registry: several hosts need REDFLY_DATABASE_URL (PostgreSQL)');
-  }
-  return s as HostStore;
 }

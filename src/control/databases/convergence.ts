@@ -154,7 +154,8 @@ export class Convergence {
       // meanwhile keeps it "deleting".
       const settled = (this.converges.get(id) ?? 1) <= 1 && (await this.store.getDatabase(id))?.status !== 'deleting';
       await this.store.updateDatabase(id, {
-        processes: specs.map((s) => ({region: s.region, role: s.role, port: s.port})),
+        // host: where a region host reported the copy (server start --role); absent on one host
+        processes: specs.map((s) => ({region: s.region, role: s.role, port: s.port, ...(s.host ? {host: s.host} : {})})),
         ...(settled ? {status: 'ready', statusMessage: null} : {}),
       });
       this.log.info({databaseId: id, ms: Date.now() - started}, 'database ready');
