@@ -50,9 +50,9 @@ const runnable = process.getuid?.() === 0;
   test('a database in mad with read regions ams and fra: one copy on each region host, URLs name each host', async () => {
     const api = c.api();
     try {
-      db = await api.createDatabase({name: 'everywhere', primaryRegion: 'mad', readRegions: ['ams', 'fra'], plan: 'free'} as never);
+      db = await api.createDatabase({name: 'everywhere', primaryRegion: 'mad', readRegions: ['ams', 'fra'], plan: 'free', org: 'personal'});
       db = await api.waitUntilReady(db.id, {timeoutMs: 60_000});
-      other = await api.createDatabase({name: 'two-regions', primaryRegion: 'mad', readRegions: ['ams'], plan: 'free'} as never);
+      other = await api.createDatabase({name: 'two-regions', primaryRegion: 'mad', readRegions: ['ams'], plan: 'free', org: 'personal'});
       other = await api.waitUntilReady(other.id, {timeoutMs: 60_000});
     } finally {
       api.close();

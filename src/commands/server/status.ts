@@ -86,7 +86,8 @@ export default class ServerStatus extends BaseCommand<typeof ServerStatus> {
       return result;
     }
     const {RedflyClient} = await import('../../api/client');
-    const client = new RedflyClient({apiUrl: s.apiUrl!, token: creds.token, userAgent: this.config.userAgent});
+    // An https server's own CA (server.json names it), as every other command trusts it.
+    const client = new RedflyClient({apiUrl: s.apiUrl!, token: creds.token, caFile: s.caFile ?? undefined, userAgent: this.config.userAgent});
     try {
       const dbs = await client.listAllDatabases();
       const lines: ProcessLine[] = dbs.flatMap((d) =>
