@@ -89,7 +89,6 @@ export async function createCluster(regions: string[]): Promise<Cluster> {
         mkdirSync(join(n.home, 'tls'), {recursive: true, mode: 0o700});
         for (const f of ['internal-secret', 'tls/ca.pem', 'tls/ca-key.pem']) copyFileSync(join(control.home, f), join(n.home, f));
       }
-      if (!existsSync(join(n.home, 'redfly.db'))) require('node:fs').symlinkSync(join(control.home, '..', 'shared.db'), join(n.home, 'redfly.db'));
       const log = openSync(join(n.home, 'stdout.log'), 'a');
       const args = [MAIN, '--port', String(API_PORT), '--home', n.home, '--listen', n.address, '--role', n.role,
         ...(n.region ? ['--region', n.region] : [])];
