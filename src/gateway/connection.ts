@@ -132,7 +132,10 @@ export function attach(sn: Session, login: Login): boolean {
       );
   } else if (sn.host.table === null) {
     sn.blocked |= W_ASYNC;
-    sn.host.loadTable(t.primary).then(
+    // Every copy has the same table: the region's own copy answers while the primary's host is
+    // down (several hosts: reads keep being served there).
+    const local = t.replicas[sn.region];
+    sn.host.loadTable(t.primary).catch((err) => (local ? sn.host.loadTable(local) : Promise.reject(err))).then(
       () => {
         sn.blocked &= ~W_ASYNC;
         sn.process();
