@@ -29,8 +29,8 @@ export interface Cluster {
   net: Network;
   pg: TestPostgres;
   nodes: Record<string, Node>;
-  /** The control node's API, with its local token. */
-  api(): RedflyClient;
+  /** A control node's API (default the first), with the first control node's local token. */
+  api(node?: string): RedflyClient;
   caPem(): string;
   /** Starts (or starts again) the node's server and waits until /healthz answers 200. */
   start(name: string): Promise<void>;
@@ -41,9 +41,13 @@ export interface Cluster {
 
 const API_PORT = 4780;
 
-/** Hosts: `control` (no region) and one region host per entry of `regions`. */
-export async function createCluster(regions: string[]): Promise<Cluster> {
-  const specs: HostSpec[] = [{name: 'control', region: null}, ...regions.map((r) => ({name: r, region: r}))];
+/** Hosts: `control` (and `control2`... when `controls` > 1, no region) and one region host per
+ *  entry of `regions`. */
+export async function createCluster(regions: string[], controls = 1): Promise<Cluster> {
+  const specs: HostSpec[] = [
+    ...Array.from({length: controls}, (_, i) => ({name: i === 0 ? 'control' : `control${i + 1}`, region: null})),
+    ...regions.map((r) => ({name: r, region: r})),
+  ];
   const net = createNetwork(specs);
   const root = mkdtempSync(join(tmpdir(), 'redfly-multihost-'));
   let pg: TestPostgres | null = null;
@@ -75,16 +79,16 @@ export async function createCluster(regions: string[]): Promise<Cluster> {
     net,
     pg,
     nodes,
-    api() {
+    api(node = 'control') {
       const creds = JSON.parse(readFileSync(join(control.home, 'local-credentials.json'), 'utf8')) as {token: string};
-      return new RedflyClient({apiUrl: control.apiUrl, token: creds.token, caFile: join(control.home, 'tls', 'ca.pem')});
+      return new RedflyClient({apiUrl: nodes[node].apiUrl, token: creds.token, caFile: join(control.home, 'tls', 'ca.pem')});
     },
     caPem() {
       return readFileSync(join(control.home, 'tls', 'ca.pem'), 'utf8');
     },
     async start(name) {
       const n = nodes[name];
-      if (n.role === 'region' && !existsSync(join(n.home, 'internal-secret'))) {
+      if (n !== control && !existsSync(join(n.home, 'internal-secret'))) {
         // What the operator copies from the first host: the platform's secret and CA.
         mkdirSync(join(n.home, 'tls'), {recursive: true, mode: 0o700});
         for (const f of ['internal-secret', 'tls/ca.pem', 'tls/ca-key.pem']) copyFileSync(join(control.home, f), join(n.home, f));

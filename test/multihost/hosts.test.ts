@@ -5,6 +5,8 @@
 // the mad host dies (every process, SIGKILL) and the other regions keep serving reads; it comes
 // back with its data, and `server status` shows it down, then up.
 import {execFileSync} from 'node:child_process';
+import {existsSync} from 'node:fs';
+import {join} from 'node:path';
 import Redis from 'ioredis';
 import type {Database} from '../../src/api/types';
 import {Cluster, CLI, createCluster, eventually} from './cluster';
@@ -119,4 +121,24 @@ const runnable = process.getuid?.() === 0;
     await eventually(async () => ((await ams.get('after')) === 'back' ? true : undefined), 15_000, 'after in ams');
     await eventually(async () => (status().hosts.find((h) => h.region === 'mad')?.up === true ? true : undefined), 10_000, 'mad shown up');
   }, 90_000);
+
+  test('deleting a database stops its copies on every host', async () => {
+    const api = c.api();
+    try {
+      await api.deleteDatabase(other.id);
+      await eventually(async () => {
+        try {
+          await api.getDatabase(other.id);
+          return undefined;
+        } catch (err) {
+          return (err as {status?: number}).status === 404 ? true : undefined;
+        }
+      }, 30_000, 'the record gone');
+    } finally {
+      api.close();
+    }
+    const hosts = status().hosts.filter((h) => h.role === 'region');
+    for (const h of hosts) expect(h.processes).not.toEqual(expect.arrayContaining([expect.objectContaining({database: other.id})]));
+    for (const region of ['mad', 'ams']) expect(existsSync(join(c.nodes[region].home, 'data', other.id))).toBe(false);
+  }, 60_000);
 });

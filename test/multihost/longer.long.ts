@@ -1,0 +1,76 @@
+// The longer multi-host scenarios (npm run test:multihost; not in npm test): two control nodes
+// behind one PostgreSQL, and a region host whose link goes down and comes back.
+import Redis from 'ioredis';
+import {randomUUID} from 'node:crypto';
+import type {Database} from '../../src/api/types';
+import {Cluster, createCluster, eventually} from './cluster';
+
+// Namespaces need root (CI runs as root).
+const runnable = process.getuid?.() === 0;
+(runnable ? describe : describe.skip)('several hosts, longer scenarios', () => {
+  let c: Cluster;
+  const clients: Redis[] = [];
+
+  beforeAll(async () => {
+    c = await createCluster(['mad', 'ams'], 2);
+    await c.start('control');
+    await Promise.all(['control2', 'mad', 'ams'].map((n) => c.start(n)));
+  }, 90_000);
+
+  afterAll(async () => {
+    for (const r of clients) r.disconnect();
+    await c?.teardown();
+  });
+
+  const connect = (url: string, readyCheck = true): Redis => {
+    const r = new Redis(url, {tls: {ca: c.caPem(), checkServerIdentity: () => undefined}, maxRetriesPerRequest: 1, retryStrategy: () => null, enableReadyCheck: readyCheck});
+    r.on('error', () => undefined);
+    clients.push(r);
+    return r;
+  };
+
+  let db: Database;
+
+  test('two control nodes get the same create with the same Idempotency-Key at once: one database, both answer it', async () => {
+    const key = randomUUID();
+    const body = {name: 'once-only', primaryRegion: 'mad', readRegions: ['ams'], plan: 'free', org: 'personal'};
+    const [a, b] = [c.api('control'), c.api('control2')];
+    try {
+      const [x, y] = await Promise.all([a.createDatabase(body, {idempotencyKey: key}), b.createDatabase(body, {idempotencyKey: key})]);
+      expect(x.id).toBe(y.id);
+      const all = await a.listAllDatabases();
+      expect(all.filter((d) => d.name === 'once-only')).toHaveLength(1);
+      db = await b.waitUntilReady(x.id, {timeoutMs: 60_000});
+      expect(db.status).toBe('ready');
+      // both nodes show the same URLs: each region's host
+      expect((await a.getDatabase(x.id)).endpoints).toEqual(db.endpoints);
+    } finally {
+      a.close();
+      b.close();
+    }
+  }, 90_000);
+
+  test("the ams host's link goes down: mad keeps taking writes; back up, ams has them", async () => {
+    const mad = connect(db.endpoints.mad);
+    await mad.set('before', '1');
+    const ams = connect(db.endpoints.ams);
+    await eventually(async () => ((await ams.get('before')) === '1' ? true : undefined), 10_000, 'before in ams');
+
+    c.net.linkDown('ams');
+    await mad.set('during', '2');
+    const hostsOf = async () => {
+      const api = c.api('control2');
+      try {
+        return (await api.listHosts()).hosts;
+      } finally {
+        api.close();
+      }
+    };
+    await eventually(async () => ((await hostsOf()).find((h) => h.region === 'ams')?.up === false ? true : undefined), 20_000, 'ams shown down');
+
+    c.net.linkUp('ams');
+    await eventually(async () => ((await hostsOf()).find((h) => h.region === 'ams')?.up === true ? true : undefined), 20_000, 'ams shown up');
+    const again = connect(db.endpoints.ams, false);
+    await eventually(async () => ((await again.get('during')) === '2' ? true : undefined), 20_000, 'during in ams');
+  }, 90_000);
+});
