@@ -8,7 +8,7 @@ import {execFileSync} from 'node:child_process';
 import {existsSync} from 'node:fs';
 import {join} from 'node:path';
 import Redis from 'ioredis';
-import type {Database} from '../../src/api/types';
+import type {Database, Host} from '../../src/api/types';
 import {Cluster, CLI, createCluster, eventually} from './cluster';
 
 // Namespaces need root (CI runs as root) and the scenario needs PostgreSQL's binaries: without
@@ -36,7 +36,7 @@ const runnable = process.getuid?.() === 0;
     return r;
   };
 
-  const status = (): {hosts: Array<{role: string; region: string | null; up: boolean; processes: unknown[]}>} => {
+  const status = (): {hosts: Host[]} => {
     let out: string;
     try {
       out = execFileSync(process.execPath, [CLI, 'server', 'status', '--json'], {env: {...process.env, REDFLY_HOME: c.nodes.control.home}}).toString();
@@ -92,7 +92,7 @@ const runnable = process.getuid?.() === 0;
     // fra's gateway serves the second database although no copy of it runs on the fra host
     const fraUrl = other.endpoints.mad.replace(c.nodes.mad.address, c.nodes.fra.address);
     const hosts = status().hosts;
-    const fra = hosts.find((h) => h.region === 'fra') as unknown as {gatewayPort: number};
+    const fra = hosts.find((h) => h.region === 'fra')!;
     const url = new URL(fraUrl);
     url.port = String(fra.gatewayPort);
     const r = connect(url.toString());
@@ -112,6 +112,12 @@ const runnable = process.getuid?.() === 0;
     await eventually(async () => (status().hosts.find((h) => h.region === 'mad')?.up === false ? true : undefined), 20_000, 'mad shown down');
 
     await c.start('mad');
+    // The gateway answers before the copies are back (issue 11's fast start): wait for the
+    // host to report its primary running, as `server status` shows it.
+    await eventually(async () => {
+      const madHost = status().hosts.find((h) => h.region === 'mad');
+      return madHost?.processes.some((p) => p.database === db.id && p.state === 'running') ? true : undefined;
+    }, 30_000, "mad's primary reported running");
     const mad = connect(db.endpoints.mad);
     expect(await mad.get('greeting')).toBe('hola');
     expect(await mad.get('from-ams')).toBe('hallo');
