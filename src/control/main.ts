@@ -324,7 +324,7 @@ async function main(): Promise<number> {
   // Several hosts: a region host reconciles its share; a control node carries on the changes
   // accepted before it stopped (the region hosts run them).
   const reconciling = node
-    ? node.reconcile().then(() => (roleOf?.role === 'control' ? resumeAccepted(store, databases) : undefined))
+    ? node.reconcile().then(() => (roleOf?.role === 'control' ? node!.carryOn(store, databases.convergence) : undefined))
     : databases.reconcile();
   void reconciling.then(
     () => log.info({ms: Date.now() - reconcileStarted}, 'every database back after start'),
@@ -332,15 +332,6 @@ async function main(): Promise<number> {
   );
   console.log(`redfly API listening on ${apiUrl} (state in ${home})`);
   return -1; // keep running
-}
-
-/** A control node's start: records left provisioning, updating or deleting by a node that
- *  stopped are carried on (convergence waits for the region hosts' reports). */
-async function resumeAccepted(store: import('../store').Store, databases: DatabaseService): Promise<void> {
-  for (const rec of await store.allDatabases()) {
-    if (rec.status === 'deleting') databases.convergence.queueDestroy(rec.id);
-    else if (rec.status === 'provisioning' || rec.status === 'updating') databases.convergence.queueConverge(rec.id);
-  }
 }
 
 function runningServer(home: string): {pid: number; apiUrl: string} | null {

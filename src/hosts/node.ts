@@ -19,9 +19,10 @@ import type {Catalogue} from '../control/catalogue';
 import {HostsProvisioner} from './control-provisioner';
 import {HostDirectory} from './directory';
 import {Heartbeat} from './heartbeat';
-import {RegionAgent} from './region-agent';
+import {RECONCILE_MS, RegionAgent} from './region-agent';
+import type {Convergence} from '../control/databases/convergence';
 import type {HostRecord} from './types';
-import {reportOf} from './types';
+import {isUp, reportOf} from './types';
 
 export type Role = 'control' | 'region';
 
@@ -68,6 +69,7 @@ export class HostNode {
   readonly local: LocalProvisioner | null;
   private agent: RegionAgent | null = null;
   private heartbeat: Heartbeat | null = null;
+  private retryTimer: NodeJS.Timeout | null = null;
   private readonly startedAt = new Date().toISOString();
 
   constructor(private readonly opts: HostNodeOptions) {
@@ -85,7 +87,7 @@ export class HostNode {
       this.local = null;
     }
     // Whichever node accepts a change (any node serves the API), the region hosts carry it out.
-    this.provisioner = new HostsProvisioner({hosts: this.hosts});
+    this.provisioner = new HostsProvisioner({hosts: this.hosts, ensureTimeoutMs: reportTimeoutFromEnv()});
   }
 
   /** The gateway's URL of a database in a region: that region's host. */
@@ -150,11 +152,49 @@ export class HostNode {
     await this.agent?.start();
   }
 
+  /** A control node's part after start: the changes left provisioning, updating or deleting
+   *  by a node that stopped are carried on, and every RECONCILE_MS a database that failed
+   *  because its hosts did not report in time (one was down) is converged again once all its
+   *  copies are reported running, so it becomes ready without an operator. */
+  async carryOn(store: Store, convergence: Convergence): Promise<void> {
+    const pass = async (initial: boolean) => {
+      for (const rec of await store.allDatabases()) {
+        if (initial && rec.status === 'deleting') convergence.queueDestroy(rec.id);
+        else if (initial && (rec.status === 'provisioning' || rec.status === 'updating')) convergence.queueConverge(rec.id);
+        else if (rec.status === 'failed' && convergence.lanes.queued(rec.id) === 0 && this.allRunning(rec)) convergence.queueConverge(rec.id);
+      }
+    };
+    await pass(true);
+    this.retryTimer = setInterval(() => void pass(false).catch((err) => this.opts.log('retrying failed databases failed', {err: (err as Error).message})), RECONCILE_MS);
+    this.retryTimer.unref();
+  }
+
+  /** Every copy of the record is reported running by a host that is up. */
+  private allRunning(rec: DatabaseRecord): boolean {
+    return [rec.primaryRegion, ...rec.readRegions].every((region) => {
+      const r = this.hosts.reported(rec.id, region);
+      return r !== undefined && r.proc.state === 'running' && isUp(r.host);
+    });
+  }
+
   async stop(): Promise<void> {
+    if (this.retryTimer) clearInterval(this.retryTimer);
+    this.retryTimer = null;
     await this.agent?.stop();
     await this.heartbeat?.stop();
     this.hosts.close();
   }
+}
+
+/** REDFLY_HOST_REPORT_TIMEOUT_MS: how long a change waits for the region hosts to report its
+ *  copies before the record becomes failed (default 120 s; it becomes ready by itself once they
+ *  do). A positive integer; anything else is an error that names it. */
+export function reportTimeoutFromEnv(env: NodeJS.ProcessEnv = process.env): number | undefined {
+  const v = env.REDFLY_HOST_REPORT_TIMEOUT_MS;
+  if (v === undefined || v === '') return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`REDFLY_HOST_REPORT_TIMEOUT_MS must be a positive integer (ms), not ${JSON.stringify(v)}`);
+  return n;
 }
 
 /** The certificate redis-server serves other hosts with: the server's own, as files redis-server

@@ -32,8 +32,9 @@ export interface Cluster {
   /** A control node's API (default the first), with the first control node's local token. */
   api(node?: string): RedflyClient;
   caPem(): string;
-  /** Starts (or starts again) the node's server and waits until /healthz answers 200. */
-  start(name: string): Promise<void>;
+  /** Starts (or starts again) the node's server and waits until /healthz answers 200; `env`
+   *  adds to its environment. */
+  start(name: string, env?: NodeJS.ProcessEnv): Promise<void>;
   /** SIGKILL to every process of the host (server and redis-servers): a crashed machine. */
   kill(name: string): void;
   teardown(): Promise<void>;
@@ -86,7 +87,7 @@ export async function createCluster(regions: string[], controls = 1): Promise<Cl
     caPem() {
       return readFileSync(join(control.home, 'tls', 'ca.pem'), 'utf8');
     },
-    async start(name) {
+    async start(name, env = {}) {
       const n = nodes[name];
       if (n !== control && !existsSync(join(n.home, 'internal-secret'))) {
         // What the operator copies from the first host: the platform's secret and CA.
@@ -98,7 +99,7 @@ export async function createCluster(regions: string[], controls = 1): Promise<Cl
         ...(n.region ? ['--region', n.region] : [])];
       n.child = net.spawn(name, process.execPath, args, {
         stdio: ['ignore', log, log],
-        env: {...process.env, REDFLY_HOME: n.home, REDFLY_DATABASE_URL: pg!.url, REDFLY_LOG_LEVEL: 'info'},
+        env: {...process.env, REDFLY_HOME: n.home, REDFLY_DATABASE_URL: pg!.url, REDFLY_LOG_LEVEL: 'info', ...env},
       });
       closeSync(log);
       const exited = new Promise<number | null>((r) => n.child!.once('exit', (code) => r(code)));

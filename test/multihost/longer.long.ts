@@ -13,7 +13,8 @@ const runnable = process.getuid?.() === 0;
 
   beforeAll(async () => {
     c = await createCluster(['mad', 'ams'], 2);
-    await c.start('control');
+    // A change waits 3 s for the hosts' reports (instead of 120 s), for the host-down case.
+    await c.start('control', {REDFLY_HOST_REPORT_TIMEOUT_MS: '3000'});
     await Promise.all(['control2', 'mad', 'ams'].map((n) => c.start(n)));
   }, 90_000);
 
@@ -73,4 +74,28 @@ const runnable = process.getuid?.() === 0;
     const again = connect(db.endpoints.ams, false);
     await eventually(async () => ((await again.get('during')) === '2' ? true : undefined), 20_000, 'during in ams');
   }, 90_000);
+
+  test('a database created while its replica region\'s host is down: failed, then ready once that host is back', async () => {
+    c.kill('ams');
+    const api = c.api('control');
+    try {
+      let rec = await api.createDatabase({name: 'while-down', primaryRegion: 'mad', readRegions: ['ams'], plan: 'free', org: 'personal'});
+      rec = await eventually(async () => {
+        const r = await api.getDatabase(rec.id);
+        return r.status === 'failed' ? r : undefined;
+      }, 30_000, 'failed while ams is down');
+      expect(rec.statusMessage).toMatch(/replica in ams/);
+      await c.start('ams');
+      const ready = await eventually(async () => {
+        const r = await api.getDatabase(rec.id);
+        return r.status === 'ready' ? r : undefined;
+      }, 40_000, 'ready once ams is back');
+      const mad = connect(ready.endpoints.mad);
+      await mad.set('k', 'v');
+      const ams = connect(ready.endpoints.ams);
+      await eventually(async () => ((await ams.get('k')) === 'v' ? true : undefined), 15_000, 'k in ams');
+    } finally {
+      api.close();
+    }
+  }, 120_000);
 });

@@ -1,4 +1,4 @@
-import {parseRole} from '../../../src/hosts/node';
+import {parseRole, reportTimeoutFromEnv} from '../../../src/hosts/node';
 import {tlsLines} from '../../../src/provision/config';
 import {hostLines, ago} from '../../../src/cli/hosts';
 import {hostView} from '../../../src/control/routes/hosts';
@@ -86,5 +86,15 @@ describe('how hosts are shown', () => {
     expect(ago(59)).toBe('59s ago');
     expect(ago(600)).toBe('10m ago');
     expect(ago(7200)).toBe('2h ago');
+  });
+});
+
+describe('REDFLY_HOST_REPORT_TIMEOUT_MS', () => {
+  test('unset: the default; a positive integer: that many ms', () => {
+    expect(reportTimeoutFromEnv({})).toBeUndefined();
+    expect(reportTimeoutFromEnv({REDFLY_HOST_REPORT_TIMEOUT_MS: '3000'})).toBe(3000);
+  });
+  test.each(['0', '-5', '1.5', 'soon'])('%s is refused, naming the variable', (v) => {
+    expect(() => reportTimeoutFromEnv({REDFLY_HOST_REPORT_TIMEOUT_MS: v})).toThrow(/REDFLY_HOST_REPORT_TIMEOUT_MS must be a positive integer/);
   });
 });
