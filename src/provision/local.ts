@@ -11,6 +11,7 @@ import {ProcessStoppedError, UnsupportedChangeError} from './errors';
 import {applyLimits, ensureLimits, internalCall} from './live';
 import {stopOrphans} from './orphans';
 import {findFreePort} from './ports';
+import {keptPort} from './kept-port';
 import {waitForSync} from './readiness';
 import {SupervisedRedis} from './supervised';
 import type {RedisConnection} from '../redis/client';
@@ -317,7 +318,8 @@ export class LocalProvisioner implements Provisioner {
     const port = portIsOurs ? await this.newPort() : spec.port;
     this.reservedPorts.add(port);
     const dir = processDir(this.opts.home, id, spec.region);
-    const tls = this.opts.tls ? {...this.opts.tls, port: await this.tlsPort(dir)} : undefined;
+    const take = (p: number) => !this.reservedPorts.has(p) && Boolean(this.reservedPorts.add(p));
+    const tls = this.opts.tls ? {...this.opts.tls, port: await keptPort(dir, 'tls-port', take, () => this.newPort())} : undefined;
     const proc: SupervisedRedis = new SupervisedRedis({
       databaseId: id,
       region: spec.region,
@@ -401,20 +403,6 @@ export class LocalProvisioner implements Provisioner {
         return port;
       }
     }
-  }
-
-  /** The TLS port of the copy in `dir`: the one it had (kept in the folder), else a new one. */
-  private async tlsPort(dir: string): Promise<number> {
-    const file = `${dir}/tls-port`;
-    const kept = Number(fs.existsSync(file) ? fs.readFileSync(file, 'utf8').trim() : NaN);
-    if (Number.isInteger(kept) && kept > 0 && !this.reservedPorts.has(kept)) {
-      this.reservedPorts.add(kept);
-      return kept;
-    }
-    const port = await this.newPort();
-    fs.mkdirSync(dir, {recursive: true});
-    fs.writeFileSync(file, `${port}\n`);
-    return port;
   }
 
   private binary(): Promise<string> {
