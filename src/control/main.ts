@@ -173,7 +173,8 @@ async function main(): Promise<number> {
       await store.close();
       return 2;
     }
-  }  // The gateway's directory subscribes to the store's changes: writes go to the store itself.
+  }
+  // The gateway's directory subscribes to the store's changes: writes go to the store itself.
   const dataPlane: DataPlane = new DataPlane({
     home,
     store,
