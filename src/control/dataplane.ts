@@ -145,7 +145,10 @@ export class DataPlane {
     if (this.opts.cache === false || this.cache) return;
     this.cache = await CacheService.open({
       stateDir: this.paths.cache,
-      regions: this.regions,
+      // Every region's log (it may be shared by several hosts: REDFLY_DATABASE_URL); this data
+      // plane's regions are the ones whose backends and appliers run here.
+      regions: this.opts.catalogue.regions.map((r) => r.code),
+      applyRegions: this.regions,
       internalSecret: this.opts.internalSecret,
       redisServer: this.opts.redisServer ?? 'redis-server',
       ...cacheConfigFromEnv(),

@@ -189,9 +189,10 @@ async function main(): Promise<number> {
     portBase,
     gatewayWorkers,
     log: logInfo,
-    // A node of several hosts: a region host serves its own region; a control node none.
+    // A node of several hosts: a region host serves its own region (gateway, REST, its cache
+    // backends and appliers over the shared database-1 log); a control node none.
     ...(node
-      ? {regions: roleOf?.region ? [roleOf.region] : [], cache: false, endpointOf: node.endpointOf.bind(node)}
+      ? {regions: roleOf?.region ? [roleOf.region] : [], cache: roleOf?.role === 'region', endpointOf: node.endpointOf.bind(node)}
       : {}),
   });
   // the directory's copy of the records (the provisioner's clientSettings read it)

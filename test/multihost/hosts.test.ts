@@ -128,6 +128,25 @@ const runnable = process.getuid?.() === 0;
     await eventually(async () => (status().hosts.find((h) => h.region === 'mad')?.up === true ? true : undefined), 10_000, 'mad shown up');
   }, 90_000);
 
+  test("the organization's cache: a write to database 1 in mad is replayed into database 0 on the ams and fra hosts", async () => {
+    // Each region host answers the cache's route with its own region's URL.
+    const url = async (region: string): Promise<string> => {
+      const api = c.api(region);
+      try {
+        return (await api.getCacheInfo('personal')).regions.find((r) => r.region === region)!.url;
+      } finally {
+        api.close();
+      }
+    };
+    const mad = connect(await url('mad'));
+    await mad.select(1);
+    await mad.set('everywhere', 'yes');
+    for (const region of ['ams', 'fra']) {
+      const r = connect(await url(region));
+      await eventually(async () => ((await r.get('everywhere')) === 'yes' ? true : undefined), 15_000, `replayed in ${region}`);
+    }
+  }, 60_000);
+
   test('deleting a database stops its copies on every host', async () => {
     const api = c.api();
     try {
