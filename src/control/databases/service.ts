@@ -115,7 +115,12 @@ export class DatabaseService {
     // The name's pattern is checked by the request schema.
     let name = body.name;
     if (name !== undefined) {
-      if (await this.store.nameExists(orgs[0], name)) throw nameTaken(name, orgs[0]);
+      if (await this.store.nameExists(orgs[0], name)) {
+        // The same key's request on another node may have made it since the check above.
+        const earlier = idempotencyKey ? await replayed(this.store, token, idempotencyKey, bodySha256) : undefined;
+        if (earlier) return {db: earlier, replayed: true};
+        throw nameTaken(name, orgs[0]);
+      }
     } else {
       name = await this.freeGeneratedName(orgs[0]);
     }
