@@ -1,5 +1,6 @@
 export * from './types';
-export {adoptConcurrency, LocalProvisioner, ReconcileError, reconcileConcurrency} from './local';
+export {LocalProvisioner, ReconcileError} from './local';
+export {adoptConcurrency, reconcileConcurrency} from './concurrency';
 export type {LocalProvisionerOptions} from './local';
 export {
   RedisServerMissingError,

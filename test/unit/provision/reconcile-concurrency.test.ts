@@ -1,5 +1,5 @@
 // How many databases a server start brings back (and adopts) at once: sized to the machine, bounded.
-import {adoptConcurrency, reconcileConcurrency} from '../../../src/provision/local';
+import {adoptConcurrency, reconcileConcurrency} from '../../../src/provision/concurrency';
 
 test('four per core, at least 4 and at most 32', () => {
   expect(reconcileConcurrency({}, 1)).toBe(4);
