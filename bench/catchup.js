@@ -16,8 +16,8 @@
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
+const {loadSource} = require('./common');
 
-const ROOT = path.resolve(__dirname, '..');
 const N = Number(process.env.N || 300_000);
 const RATE = Number(process.env.RATE || 9000);
 const PROP_RATE = Number(process.env.PROP_RATE || 1000);
@@ -26,24 +26,6 @@ const REGIONS = (process.env.REGIONS || 'mad,ams,syd').split(',');
 const VICTIM = process.env.VICTIM || REGIONS[REGIONS.length - 1];
 const ORG = 'bench';
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-function load(entry) {
-  // Inside the project (tmp/ is git-ignored) so that better-sqlite3 resolves from node_modules.
-  fs.mkdirSync(path.join(ROOT, 'tmp'), {recursive: true});
-  const out = path.join(ROOT, 'tmp', `bench-catchup-${process.pid}.js`);
-  process.on('exit', () => fs.rmSync(out, {force: true}));
-  require('esbuild').buildSync({
-    entryPoints: [path.join(ROOT, entry)],
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    outfile: out,
-    external: ['better-sqlite3', 'ioredis', 'pg', 'pg-native'],
-    logLevel: 'error',
-  });
-  return require(out);
-}
 
 const rate = (n, ms) => `${Math.round(n / (ms / 1000)).toLocaleString('en-US')}/s`;
 
@@ -212,7 +194,7 @@ async function propagation(CacheService, first, url, tmp) {
 
 async function main() {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'redfly-bench-catchup-'));
-  const {CacheService} = load('src/cache/index.ts');
+  const {CacheService} = loadSource('src/cache/index.ts');
   let pg = null;
   const extra = {};
   if (process.env.PG) {

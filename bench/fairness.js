@@ -6,7 +6,7 @@
 // the commands were served in turn). Gateway in this process, one redis-server behind it.
 //   npm run bench:fairness [-- --conns 500 --seconds 15 --src ../other-checkout/src]
 'use strict';
-const {freePort, numberOptions} = require('./common');
+const {freePort, loadSource, numberOptions} = require('./common');
 const {spawn, execFileSync} = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
@@ -24,18 +24,9 @@ const SECRET = 'bench-internal-secret';
 const srcIdx = args.indexOf('--src');
 const SRC = srcIdx >= 0 ? path.resolve(args[srcIdx + 1]) : path.join(__dirname, '..', 'src');
 
-function loadGateway() {
-  const out = path.join(__dirname, `.bench-gateway-${process.pid}.js`);
-  require('esbuild').buildSync({entryPoints: [path.join(SRC, 'gateway', 'index.ts')], bundle: true,
-    platform: 'node', packages: 'external', outfile: out, logLevel: 'warning'});
-  const m = require(out);
-  fs.rmSync(out, {force: true});
-  return m;
-}
-
 
 async function main() {
-  const {startGateway} = loadGateway();
+  const {startGateway} = loadSource(path.join(SRC, 'gateway', 'index.ts'));
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'redfly-fair-'));
   const port = await freePort();
   fs.writeFileSync(path.join(root, 'redis.conf'), [`port ${port}`, 'bind 127.0.0.1', 'save ""', `dir ${root}`,

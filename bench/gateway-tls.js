@@ -6,7 +6,7 @@
 // server certificate (src/tls), verified by redis-benchmark (--cacert).
 //   npm run bench:gateway:tls [-- --reps 3 --n1 50000 --n16 300000]
 'use strict';
-const {freePort, numberOptions} = require('./common');
+const {freePort, loadSource, numberOptions} = require('./common');
 const {spawn, execFileSync} = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
@@ -19,16 +19,6 @@ const N1 = opt('n1', 50000);
 const N16 = opt('n16', 300000);
 const SECRET = 'bench-internal-secret';
 const PASSWORD = 'bench-password';
-
-function load(entry) {
-  // Beside this script, so that the bundle's external packages resolve from this repository.
-  const out = path.join(__dirname, `.bench-${path.basename(entry, '.ts')}-${process.pid}.js`);
-  require('esbuild').buildSync({entryPoints: [path.join(__dirname, '..', 'src', entry)], bundle: true, platform: 'node',
-    packages: 'external', outfile: out, logLevel: 'warning'});
-  const m = require(out);
-  fs.rmSync(out, {force: true});
-  return m;
-}
 
 
 async function startRedis(root, tls) {
@@ -81,8 +71,8 @@ const median = (xs) => {
 };
 
 async function main() {
-  const {startGateway} = load('gateway/index.ts');
-  const {ensureOwnTls, tlsDir} = load('tls/certificates.ts');
+  const {startGateway} = loadSource('src/gateway/index.ts');
+  const {ensureOwnTls, tlsDir} = loadSource('src/tls/certificates.ts');
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'redfly-bench-tls-'));
   const material = await ensureOwnTls(root, ['127.0.0.1', 'localhost']);
   const files = {certFile: path.join(tlsDir(root), 'server.pem'), keyFile: path.join(tlsDir(root), 'server-key.pem'), caFile: material.caFile};

@@ -23,7 +23,7 @@
 // Needs: redis-server/redis-benchmark (redis-tools), nutcracker, haproxy:
 //   apt-get install -y redis-server redis-tools nutcracker haproxy
 'use strict';
-const {freePort, numberOptions} = require('./common');
+const {freePort, loadSource, numberOptions} = require('./common');
 const {spawn, execFileSync} = require('node:child_process');
 const fs = require('node:fs');
 const net = require('node:net');
@@ -52,28 +52,6 @@ function need(bin) {
     console.error(`bench:gateway needs ${bin}: apt-get install -y redis-server redis-tools nutcracker haproxy`);
     process.exit(2);
   }
-}
-
-/** src/ compiled with esbuild into a temp file inside the project, two levels down like
- *  dist/<part>/ (node_modules and data/ resolve as they do from the build). */
-function load(entry, {run = true} = {}) {
-  fs.mkdirSync(path.join(ROOT, 'tmp', 'bench'), {recursive: true});
-  const out = path.join(ROOT, 'tmp', 'bench', `gateway-${path.basename(entry, '.ts')}-${process.pid}.js`);
-  process.on('exit', () => fs.rmSync(out, {force: true}));
-  require('esbuild').buildSync({
-    entryPoints: [path.join(ROOT, entry)],
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    packages: 'external',
-    outfile: out,
-    logLevel: 'error',
-  });
-  if (!run) return {__file: out};
-  const m = require(out);
-  m.__file = out;
-  return m;
 }
 
 
@@ -235,8 +213,8 @@ async function startWorkers(bundle, tenant, count) {
 
 /** The server's worker mode (src/gateway/cluster.ts) with the bench's tenant as its directory. */
 async function startServerWorkers(tenant, count) {
-  const {startGatewayCluster} = load('src/gateway/cluster.ts');
-  const workerScript = load('src/gateway/worker.ts', {run: false}).__file;
+  const {startGatewayCluster} = loadSource('src/gateway/cluster.ts');
+  const workerScript = loadSource('src/gateway/worker.ts', {run: false}).__file;
   const port = await freePort();
   const gw = await startGatewayCluster({regions: ['mad'], internalSecret: SECRET, port: () => port, workers: count, workerScript,
     directory: {byPassword: (pw) => (pw === PASSWORD ? tenant : undefined), byId: () => tenant},
@@ -247,8 +225,8 @@ async function startServerWorkers(tenant, count) {
 
 async function main() {
   for (const b of ['redis-server', 'redis-benchmark', 'nutcracker', 'haproxy']) need(b);
-  const gatewayBundle = load('src/gateway/index.ts');
-  const {loadCatalogue} = load('src/control/catalogue.ts');
+  const gatewayBundle = loadSource('src/gateway/index.ts');
+  const {loadCatalogue} = loadSource('src/control/catalogue.ts');
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'redfly-bench-'));
   const procs = [];
   let one = null;

@@ -8,26 +8,8 @@
 //
 //   npm run build && node bench/multihost.js [--ops 2000]
 // Needs root, iproute2 and PostgreSQL (as the tests). The cluster helper is TypeScript: it is
-// bundled with esbuild into tmp/ (so its paths to dist/ and data/ hold) and loaded from there.
-const path = require('node:path');
-const fs = require('node:fs');
-const {numberOptions} = require('./common');
-
-const ROOT = path.resolve(__dirname, '..');
-
-function loadCluster() {
-  const out = path.join(ROOT, 'tmp', 'bench', 'cluster.js');
-  fs.mkdirSync(path.dirname(out), {recursive: true});
-  require('esbuild').buildSync({
-    entryPoints: [path.join(ROOT, 'test', 'multihost', 'cluster.ts')],
-    bundle: true,
-    platform: 'node',
-    outfile: out,
-    external: ['pg-native', 'ioredis'],
-    logLevel: 'error',
-  });
-  return require(out);
-}
+// compiled by loadSource (bench/common.js) and loaded from there.
+const {loadSource, numberOptions} = require('./common');
 
 function pct(sorted, p) {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
@@ -48,7 +30,7 @@ async function main() {
   const opt = numberOptions(process.argv);
   const ops = opt('ops', 2000);
   const Redis = require('ioredis');
-  const {createCluster} = loadCluster();
+  const {createCluster} = loadSource('test/multihost/cluster.ts');
   const c = await createCluster(['mad', 'ams']);
   try {
     await c.start('control');

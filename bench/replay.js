@@ -11,8 +11,8 @@
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
+const {loadSource} = require('./common');
 
-const ROOT = path.resolve(__dirname, '..');
 const RATE = Number(process.env.RATE || 1000);
 const BIG_RATE = Number(process.env.BIG_RATE || 20);
 const SECONDS = Number(process.env.SECONDS || 10);
@@ -20,24 +20,6 @@ const REGIONS = (process.env.REGIONS || 'mad,ams,syd,iad,nrt').split(',');
 const ORG = 'bench';
 let tmpRoot = '';
 const cacheRef = {current: null};
-
-function load(entry) {
-  // Inside the project (tmp/ is git-ignored) so that better-sqlite3 resolves from node_modules.
-  fs.mkdirSync(path.join(ROOT, 'tmp'), {recursive: true});
-  const out = path.join(ROOT, 'tmp', `bench-replay-${path.basename(path.dirname(entry))}-${process.pid}.js`);
-  process.on('exit', () => fs.rmSync(out, {force: true}));
-  require('esbuild').buildSync({
-    entryPoints: [path.join(ROOT, entry)],
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    outfile: out,
-    external: ['better-sqlite3', 'ioredis'],
-    logLevel: 'error',
-  });
-  return require(out);
-}
 
 function pct(sorted, p) {
   if (sorted.length === 0) return NaN;
@@ -147,7 +129,7 @@ async function baseline(cache, mod) {
 async function main() {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'redfly-bench-replay-'));
   tmpRoot = tmp;
-  const {CacheService, CacheTenants} = load('src/cache/index.ts');
+  const {CacheService, CacheTenants} = loadSource('src/cache/index.ts');
   const cache = (cacheRef.current = await CacheService.open({
     stateDir: path.join(tmp, 'state'),
     regions: REGIONS,
@@ -174,7 +156,7 @@ async function main() {
     // End to end: ioredis clients in db 1 through the region gateway; the time runs from the
     // client receiving +OK. The log position of each command is taken where the gateway calls
     // the cache (one client per region, so commands of a region are accepted in send order).
-    const {startGateway} = load('src/gateway/index.ts');
+    const {startGateway} = loadSource('src/gateway/index.ts');
     const Redis = require('ioredis');
     const secret = 'bench-secret';
     await cache.close({stopBackends: true});

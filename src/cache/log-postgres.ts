@@ -9,6 +9,7 @@
 import {Pool, PoolClient} from 'pg';
 import type {CacheLog, LogEntry, OrgLogState, RegionCounters} from './log-api';
 import {pgMigrateSteps, PgMigrationStep} from '../store/pg-migrate';
+import {inTransaction} from '../store/pg-transaction';
 
 export const LOG_CHANNEL = 'redfly_cache_log';
 const MAX_APPENDS_PER_TX = 5000;
@@ -209,10 +210,7 @@ export class PostgresLog implements CacheLog {
     });
     const seqs = new Array<number>(batch.length);
     const states: Array<[string, OrgLogState]> = [];
-    const c = await this.pool.connect();
-    let broken = false;
-    try {
-      await c.query('BEGIN');
+    await inTransaction(this.pool, async (c) => {
       // Counter rows locked in one order on every host: two hosts' transactions never deadlock.
       for (const org of [...byOrg.keys()].sort()) {
         const items = byOrg.get(org)!.map((i) => batch[i]);
@@ -242,14 +240,7 @@ export class PostgresLog implements CacheLog {
         await c.query('SELECT pg_notify($1, $2)', [LOG_CHANNEL, JSON.stringify({org, lastSeq: state.lastSeq})]);
         states.push([org, state]);
       }
-      await c.query('COMMIT');
-    } catch (err) {
-      broken = true;
-      await c.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      c.release(broken);
-    }
+    });
     for (const [org, state] of states) this.setState(org, state);
     return seqs;
   }
@@ -284,15 +275,9 @@ export class PostgresLog implements CacheLog {
       const oldest = await this.acceptedAfter(org, 0);
       if (oldest === null || oldest >= now - maxAgeMs) return 0;
     }
-    const c = await this.pool.connect();
-    let broken = false;
-    try {
-      await c.query('BEGIN');
+    const trimmed = await inTransaction(this.pool, async (c) => {
       const locked = await c.query<OrgRow>('SELECT * FROM cache_log_orgs WHERE org = $1 FOR UPDATE', [org]);
-      if (locked.rows.length === 0) {
-        await c.query('ROLLBACK');
-        return 0;
-      }
+      if (locked.rows.length === 0) return null;
       const cur = toState(locked.rows[0]);
       const byAge = await c.query<{seq: string | null}>(
         'SELECT max(seq) AS seq FROM cache_log_entries WHERE org = $1 AND accepted_at < $2',
@@ -307,10 +292,7 @@ export class PostgresLog implements CacheLog {
         );
         if (bySize.rows.length > 0) cut = Math.max(cut, Number(bySize.rows[0].seq));
       }
-      if (cut < cur.firstSeq) {
-        await c.query('ROLLBACK');
-        return 0;
-      }
+      if (cut < cur.firstSeq) return null;
       const gone = await c.query<{n: string; bytes: string}>(
         `WITH d AS (DELETE FROM cache_log_entries WHERE org = $1 AND seq <= $2 RETURNING bytes)
          SELECT count(*) AS n, coalesce(sum(bytes), 0) AS bytes FROM d`,
@@ -322,16 +304,11 @@ export class PostgresLog implements CacheLog {
          WHERE org = $1 RETURNING *`,
         [org, cut + 1, Number(gone.rows[0].bytes), n],
       );
-      await c.query('COMMIT');
-      this.setState(org, toState(r.rows[0]));
-      return n;
-    } catch (err) {
-      broken = true;
-      await c.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      c.release(broken);
-    }
+      return {n, state: toState(r.rows[0])};
+    });
+    if (trimmed === null) return 0;
+    this.setState(org, trimmed.state);
+    return trimmed.n;
   }
 
   /** Re-reads every organization's figures: appends, trims and drops made by other hosts. */
@@ -346,19 +323,11 @@ export class PostgresLog implements CacheLog {
   }
 
   async dropOrg(org: string): Promise<void> {
-    const c = await this.pool.connect();
-    try {
-      await c.query('BEGIN');
+    await inTransaction(this.pool, async (c) => {
       for (const table of ['cache_log_entries', 'cache_log_orgs', 'cache_log_regions']) {
         await c.query(`DELETE FROM ${table} WHERE org = $1`, [org]);
       }
-      await c.query('COMMIT');
-    } catch (err) {
-      await c.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      c.release();
-    }
+    });
     this.orgs.delete(org);
   }
 

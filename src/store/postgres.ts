@@ -5,6 +5,7 @@
 import {randomUUID} from 'node:crypto';
 import {Client, Pool, PoolClient} from 'pg';
 import {pgMigrate} from './pg-migrate';
+import {inTransaction} from './pg-transaction';
 import {
   databaseColumns,
   DbRow,
@@ -140,21 +141,13 @@ export class PgStore implements Store {
   /** Runs fn in a transaction; the changes it returns are NOTIFYd inside it and announced to
    *  this node's listeners after the commit. */
   private async write<T>(fn: (q: Querier) => Promise<{result: T; changes: StoreChange[]}>): Promise<T> {
-    const client = await this.pool.connect();
-    let out: {result: T; changes: StoreChange[]};
-    try {
-      await client.query('BEGIN');
-      out = await fn(client);
-      for (const change of out.changes) {
+    const out = await inTransaction(this.pool, async (client) => {
+      const done = await fn(client);
+      for (const change of done.changes) {
         await client.query('SELECT pg_notify($1, $2)', [CHANGES_CHANNEL, JSON.stringify({origin: this.origin, change})]);
       }
-      await client.query('COMMIT');
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
+      return done;
+    });
     for (const change of out.changes) await announceTo(this.listeners, change);
     return out.result;
   }
