@@ -18,7 +18,7 @@ import {cacheRestTokens} from '../rest/tokens';
 import type {DatabaseRecord, ProcessRecord, Store} from '../store';
 import type {Catalogue} from './catalogue';
 import {TenantDirectory} from './directory';
-import {Lanes} from './lanes';
+import {Lanes} from '../lib/lanes';
 import {ApiError} from './errors';
 import type {DatabaseStats} from './schemas';
 import {statePaths} from '../lib/home';

@@ -117,6 +117,19 @@ async function main(): Promise<number> {
     return 1;
   }
 
+  // Flags checked against the catalogue before anything opens: a bad flag changes nothing (not
+  // even a PostgreSQL store's migrations).
+  const catalogue = loadCatalogue(home);
+  // the gateway takes portBase + i, the REST API portBase + regions + i
+  if (portBase !== undefined && portBase + 2 * catalogue.regions.length - 1 > 65535) {
+    console.error(`--gateway-port-base ${portBase} leaves no room for ${catalogue.regions.length} regions`);
+    return 2;
+  }
+  if (roleOf?.region && !catalogue.region(roleOf.region)) {
+    console.error(`unknown --region ${roleOf.region}; regions: ${catalogue.regions.map((r) => r.code).join(', ')}`);
+    return 2;
+  }
+
   // The composition root: every part is built once, here, in dependency order.
   let store: Store;
   try {
@@ -125,19 +138,7 @@ async function main(): Promise<number> {
     console.error(`redfly server cannot open its records: ${(err as Error).message}`);
     return 1;
   }
-  const catalogue = loadCatalogue(home);
   const secret = internalSecret(home);
-  // the gateway takes portBase + i, the REST API portBase + regions + i
-  if (portBase !== undefined && portBase + 2 * catalogue.regions.length - 1 > 65535) {
-    console.error(`--gateway-port-base ${portBase} leaves no room for ${catalogue.regions.length} regions`);
-    await store.close();
-    return 2;
-  }
-  if (roleOf?.region && !catalogue.region(roleOf.region)) {
-    console.error(`unknown --region ${roleOf.region}; regions: ${catalogue.regions.map((r) => r.code).join(', ')}`);
-    await store.close();
-    return 2;
-  }
   const readiness = {serving: false, starting: (): number => 0};
   const app = createApp({
     // Request logs carry method, URL and status only: no header (tokens) and no body (passwords).

@@ -3,6 +3,7 @@
 // <home>/data/<databaseId>/<region>/.
 import * as fs from 'node:fs';
 import {databaseDir, pidfilePath, processDir} from '../lib/home';
+import {Lanes} from '../lib/lanes';
 import {isRedisServerIn, readPidfile} from '../lib/pids';
 import {checkRedisServer} from './binary';
 import {ClientSettings, type ProcessTls, renderConfig} from './config';
@@ -63,7 +64,8 @@ const SAFE_NAME = /^[A-Za-z0-9_-]+$/;
 
 export class LocalProvisioner implements Provisioner {
   private readonly dbs = new Map<string, DbState>();
-  private readonly locks = new Map<string, Promise<void>>();
+  /** One queue per database: its ensure, limits, password and destroy never overlap. */
+  private readonly lanes = new Lanes();
   private readonly reservedPorts = new Set<number>();
   private binaryPath: Promise<string> | null = null;
   private closing = false;
@@ -86,13 +88,13 @@ export class LocalProvisioner implements Provisioner {
   ensure(db: DesiredDatabase): Promise<ProcessSpec[]> {
     validate(db);
     if (this.closing) return Promise.reject(new ProcessStoppedError('the provisioner'));
-    return this.withLock(db.id, () => this.doEnsure(db));
+    return this.lanes.run(db.id, () => this.doEnsure(db));
   }
 
   /** A database this provisioner does not run is left alone: nothing runs to change, and the
    *  caller's next ensure() starts it with the new values. Same for setPassword. */
   setLimits(id: string, maxmemoryBytes: number, eviction: boolean): Promise<void> {
-    return this.withLock(id, async () => {
+    return this.lanes.run(id, async () => {
       const state = this.dbs.get(id);
       if (!state) return;
       state.desired = {...state.desired, maxmemoryBytes, eviction};
@@ -104,7 +106,7 @@ export class LocalProvisioner implements Provisioner {
   /** The password lives in the gateway's directory, not in redis-server (user "default" is off):
    *  only the desired state follows it, so later calls see the current record. */
   setPassword(id: string, password: string): Promise<void> {
-    return this.withLock(id, async () => {
+    return this.lanes.run(id, async () => {
       const state = this.dbs.get(id);
       if (!state) return;
       state.desired = {...state.desired, password};
@@ -113,7 +115,7 @@ export class LocalProvisioner implements Provisioner {
 
   destroy(id: string): Promise<void> {
     if (!SAFE_NAME.test(id)) return Promise.reject(new Error(`invalid database id ${JSON.stringify(id)}`));
-    return this.withLock(id, async () => {
+    return this.lanes.run(id, async () => {
       const state = this.dbs.get(id);
       if (state) await this.stopProcs([...state.procs.values()]);
       this.dbs.delete(id);
@@ -146,7 +148,7 @@ export class LocalProvisioner implements Provisioner {
     const wanted = new Set(all.map((d) => d.id));
     for (const [id, state] of this.dbs) {
       if (wanted.has(id)) continue;
-      await this.withLock(id, async () => {
+      await this.lanes.run(id, async () => {
         await this.stopProcs([...state.procs.values()]);
         this.dbs.delete(id);
       });
@@ -192,7 +194,7 @@ export class LocalProvisioner implements Provisioner {
       // Stopping a process aborts any ensure() waiting on it; then wait for those to unwind and
       // stop whatever they may still have started.
       await this.stopProcs(this.allProcs());
-      await Promise.all([...this.locks.values()]);
+      await this.lanes.idle();
       await this.stopProcs(this.allProcs());
       this.dbs.clear();
       this.reservedPorts.clear();
@@ -429,20 +431,6 @@ export class LocalProvisioner implements Provisioner {
   private async stopProcs(procs: SupervisedRedis[]): Promise<void> {
     await Promise.all(procs.map((p) => p.stop()));
     for (const p of procs) this.reservedPorts.delete(p.port);
-  }
-
-  private withLock<T>(id: string, fn: () => Promise<T>): Promise<T> {
-    const previous = this.locks.get(id) ?? Promise.resolve();
-    const run = previous.then(fn);
-    const tail = run.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.locks.set(id, tail);
-    void tail.then(() => {
-      if (this.locks.get(id) === tail) this.locks.delete(id);
-    });
-    return run;
   }
 }
 

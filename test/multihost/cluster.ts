@@ -10,6 +10,7 @@ import {tmpdir} from 'node:os';
 import {join, resolve} from 'node:path';
 import {createNetwork, HostSpec, Network} from '../helpers/netns';
 import {startPostgres, TestPostgres} from '../helpers/postgres';
+import Redis from 'ioredis';
 import {RedflyClient} from '../../src/api/client';
 
 export const MAIN = resolve(__dirname, '../../dist/control/main.js');
@@ -32,6 +33,10 @@ export interface Cluster {
   /** A control node's API (default the first), with the first control node's local token. */
   api(node?: string): RedflyClient;
   caPem(): string;
+  /** An ioredis client of a database URL (rediss://, trusting the nodes' CA, no retries, errors
+   *  swallowed: a test reads the failed command instead); closed by teardown(). `readyCheck`
+   *  false skips ioredis's connect-time INFO (which the primary answers). */
+  redis(url: string, readyCheck?: boolean): Redis;
   /** Starts (or starts again) the node's server and waits until /healthz answers 200; `env`
    *  adds to its environment. */
   start(name: string, env?: NodeJS.ProcessEnv): Promise<void>;
@@ -75,6 +80,7 @@ export async function createCluster(regions: string[], controls = 1): Promise<Cl
     };
   }
   const control = nodes.control;
+  const clients: Redis[] = [];
 
   const cluster: Cluster = {
     net,
@@ -86,6 +92,13 @@ export async function createCluster(regions: string[], controls = 1): Promise<Cl
     },
     caPem() {
       return readFileSync(join(control.home, 'tls', 'ca.pem'), 'utf8');
+    },
+    redis(url, readyCheck = true) {
+      const r = new Redis(url, {tls: {ca: cluster.caPem(), checkServerIdentity: () => undefined}, maxRetriesPerRequest: 1,
+        retryStrategy: () => null, enableReadyCheck: readyCheck});
+      r.on('error', () => undefined);
+      clients.push(r);
+      return r;
     },
     async start(name, env = {}) {
       const n = nodes[name];
@@ -119,6 +132,7 @@ export async function createCluster(regions: string[], controls = 1): Promise<Cl
       nodes[name].child = null;
     },
     async teardown() {
+      for (const r of clients.splice(0)) r.disconnect();
       net.teardown();
       await pg?.stop();
       rmSync(root, {recursive: true, force: true});

@@ -9,7 +9,6 @@ import {Cluster, createCluster, eventually} from './cluster';
 const runnable = process.getuid?.() === 0;
 (runnable ? describe : describe.skip)('several hosts, longer scenarios', () => {
   let c: Cluster;
-  const clients: Redis[] = [];
 
   beforeAll(async () => {
     c = await createCluster(['mad', 'ams'], 2);
@@ -19,16 +18,10 @@ const runnable = process.getuid?.() === 0;
   }, 90_000);
 
   afterAll(async () => {
-    for (const r of clients) r.disconnect();
     await c?.teardown();
   });
 
-  const connect = (url: string, readyCheck = true): Redis => {
-    const r = new Redis(url, {tls: {ca: c.caPem(), checkServerIdentity: () => undefined}, maxRetriesPerRequest: 1, retryStrategy: () => null, enableReadyCheck: readyCheck});
-    r.on('error', () => undefined);
-    clients.push(r);
-    return r;
-  };
+  const connect = (url: string, readyCheck = true): Redis => c.redis(url, readyCheck);
 
   let db: Database;
 

@@ -8,7 +8,7 @@ import type {ProcessHealth, Provisioner} from '../../provision/types';
 import type {DatabaseRecord, Store} from '../../store';
 import type {Catalogue} from '../catalogue';
 import {ApiError, errMessage} from '../errors';
-import {Lanes} from '../lanes';
+import {Lanes} from '../../lib/lanes';
 import {desired} from './rules';
 
 export interface ConvergenceOptions {

@@ -7,7 +7,7 @@ import {DatabaseRecord, NameTakenError, Store, TokenRecord} from '../../store';
 import type {Catalogue} from '../catalogue';
 import {ApiError, errMessage, notFound} from '../errors';
 import {generatedName, newDatabaseId, newPassword, newReadOnlyRestToken, newRestToken} from '../ids';
-import type {Lanes} from '../lanes';
+import type {Lanes} from '../../lib/lanes';
 import type {CreateDatabaseRequest, Database, UpdateDatabaseRequest} from '../schemas';
 import {Convergence} from './convergence';
 import {ProcessEvents} from './events';
