@@ -26,6 +26,18 @@ export interface RegionCounters {
 }
 
 /** Database 1's durable, ordered, per-organization log. */
+/** An append waiting for its turn's commit (both logs batch the appends of one tick into one
+ *  transaction): `resolve` gets its sequence once committed, `reject` the commit's error. */
+export interface PendingAppend {
+  org: string;
+  acceptedAt: number;
+  region: string;
+  name: string;
+  payload: Buffer;
+  resolve: (seq: number) => void;
+  reject: (err: Error) => void;
+}
+
 export interface CacheLog {
   /** Where the entries live, for status and benchmarks. */
   readonly kind: 'sqlite' | 'postgres';

@@ -7,7 +7,7 @@
 // appends of one tick (from many clients) share one transaction. Wake-up: the transaction
 // NOTIFYs channel redfly_cache_log, every host LISTENs; the appliers' 1 s poll is the fallback.
 import {Pool, PoolClient} from 'pg';
-import type {CacheLog, LogEntry, OrgLogState, RegionCounters} from './log-api';
+import type {CacheLog, LogEntry, OrgLogState, PendingAppend, RegionCounters} from './log-api';
 import {pgMigrateSteps, PgMigrationStep} from '../store/pg-migrate';
 import {inTransaction} from '../store/pg-transaction';
 
@@ -50,16 +50,6 @@ const MIGRATIONS: PgMigrationStep[] = [
   },
 ];
 
-interface Pending {
-  org: string;
-  acceptedAt: number;
-  region: string;
-  name: string;
-  payload: Buffer;
-  resolve: (seq: number) => void;
-  reject: (err: Error) => void;
-}
-
 type OrgRow = {org: string; last_seq: string; first_seq: string; bytes: string; entries: string; trimmed: string};
 
 const toState = (r: OrgRow): OrgLogState => ({
@@ -76,7 +66,7 @@ export class PostgresLog implements CacheLog {
   readonly kind = 'postgres' as const;
   private readonly orgs = new Map<string, OrgLogState>();
   private readonly listeners: Array<(org: string, lastSeq: number) => void> = [];
-  private queue: Pending[] = [];
+  private queue: PendingAppend[] = [];
   private flushing: Promise<void> | null = null;
   private listener: PoolClient | null = null;
   private listening: Promise<void> | null = null;
@@ -201,7 +191,7 @@ export class PostgresLog implements CacheLog {
   }
 
   /** One transaction for the batch; resolves with each append's sequence. */
-  private async commit(batch: Pending[]): Promise<number[]> {
+  private async commit(batch: PendingAppend[]): Promise<number[]> {
     const byOrg = new Map<string, number[]>(); // org -> indexes in batch, in order
     batch.forEach((p, i) => {
       const list = byOrg.get(p.org);

@@ -9,7 +9,7 @@ import {randomBytes} from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {Worker} from 'node:worker_threads';
-import type {CacheLog, LogEntry, OrgLogState, RegionCounters} from './log-api';
+import type {CacheLog, LogEntry, OrgLogState, PendingAppend, RegionCounters} from './log-api';
 
 export type {CacheLog, LogEntry, OrgLogState, RegionCounters} from './log-api';
 
@@ -150,16 +150,6 @@ class Tail {
   dropUpTo(seq: number): void {
     while (this.length > 0 && this.all[this.head].seq <= seq) this.dropFirst();
   }
-}
-
-interface PendingAppend {
-  org: string;
-  acceptedAt: number;
-  region: string;
-  name: string;
-  payload: Buffer;
-  resolve: (seq: number) => void;
-  reject: (err: Error) => void;
 }
 
 /** The SQLite log (the default), which also keeps what is local to this process whatever holds
