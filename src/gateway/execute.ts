@@ -271,9 +271,9 @@ class MemorySocket extends EventEmitter {
       this.buf = null;
       this.pos = 0;
     } else {
-      data = data.subarray(start);
+      // A copy, like the replies: the unfinished one is kept past this call.
       this.pos -= start;
-      this.buf = data;
+      this.buf = Buffer.from(data.subarray(start));
     }
     if (this.replies.length >= this.expected) this.finish();
     return true;

@@ -313,7 +313,7 @@ export async function startGateway(opts: GatewayOptions): Promise<GatewayHandle>
           session.ticket = tickets.get(raw) ?? null;
           core.sessions.add(session);
         },
-      }, {allowHalfOpen: true});
+      }, {allowHalfOpen: true, borrowedReads: true});
       servers.push(server);
       const port = await listen(server, opts.port?.(region) ?? 0, host);
       endpoints[region] = {host, port};

@@ -81,29 +81,51 @@ export class RequestParser {
   private skipBody = 0;
   private skipTotal = 0;
 
-  push(chunk: Buffer): void {
+  /** `borrowed`: the chunk's bytes are reused after the caller's turn; the caller calls own()
+   *  before that (a queued chunk is copied here). */
+  push(chunk: Buffer, borrowed = false): void {
     if (this.skipping && this.skipBody >= chunk.length && (this.buf === null || this.pos >= this.buf.length)) {
       this.skipBody -= chunk.length;
       return;
     }
     if (this.buf === null || this.pos >= this.buf.length) {
       this.buf = chunk;
+      this.bufBorrowed = borrowed;
       this.pos = 0;
       this.need = 0;
       return;
     }
     const pending = this.buf.length - this.pos;
     if (pending + this.queuedLen + chunk.length < this.need) {
-      this.queued.push(chunk);
+      this.queued.push(borrowed ? Buffer.from(chunk) : chunk);
       this.queuedLen += chunk.length;
       return;
     }
+    this.bufBorrowed = false;
     const parts = [this.buf.subarray(this.pos), ...this.queued, chunk];
     this.buf = Buffer.concat(parts, pending + this.queuedLen + chunk.length);
     this.pos = 0;
     this.queued = [];
     this.queuedLen = 0;
     this.need = 0;
+  }
+
+  private bufBorrowed = false;
+
+  /** Keep no view of a borrowed chunk: copy its unconsumed bytes (offsets are from `pos`, which
+   *  the copy starts at). */
+  own(): void {
+    if (!this.bufBorrowed) return;
+    this.bufBorrowed = false;
+    const buf = this.buf;
+    if (buf === null) return;
+    if (this.pos >= buf.length) {
+      this.buf = null;
+      this.pos = 0;
+      return;
+    }
+    this.buf = Buffer.from(buf.subarray(this.pos));
+    this.pos = 0;
   }
 
   /** Bytes received but not yet consumed (for leak checks and tests). */

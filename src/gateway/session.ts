@@ -11,6 +11,7 @@
 // without reordering buffers. Members are internal to src/gateway (not private, as the modules
 // above act on them).
 import * as net from 'node:net';
+import {readBorrowed} from '../net/borrowed-reads';
 import type {Admission, Ticket} from './admission';
 import {ClientView} from './introspect';
 import {CommandInfo, CommandTable} from './commands';
@@ -95,7 +96,8 @@ export class Session implements ReplySink, ClosableClient {
     this.id = host.nextClientId();
     this.addr = `${sock.remoteAddress}:${sock.remotePort}`;
     this.laddr = `${sock.localAddress}:${sock.localPort}`;
-    sock.on('data', (c: Buffer) => this.onData(c));
+    // A plain connection's bytes are borrowed (src/net/borrowed-reads.ts): valid during onData.
+    if (!readBorrowed(sock, (c) => this.onData(c, true))) sock.on('data', (c: Buffer) => this.onData(c, false));
     sock.on('drain', () => this.onClientDrain());
     sock.on('end', () => {
       // Half-close: the client sent everything; like Redis, run it and answer it all, then close.
@@ -154,12 +156,15 @@ export class Session implements ReplySink, ClosableClient {
     this.close();
   }
 
-  onData(chunk: Buffer): void {
+  /** `borrowed`: the chunk's bytes are reused once this returns, so whatever is kept of them is
+   *  copied: the parser's unconsumed bytes here, forwarded commands by Upstream.send(). */
+  onData(chunk: Buffer, borrowed: boolean): void {
     if (this.closed) return;
     if (this.st.ts !== null) this.st.ts.bandwidthToday += chunk.length;
     this.lastCommandAt = Date.now();
-    this.parser.push(chunk);
+    this.parser.push(chunk, borrowed);
     this.process();
+    if (borrowed) this.parser.own();
     // While commands wait (rate limit, earlier replies, a slow backend) stop reading, so a
     // client cannot make the gateway buffer without bound.
     if (this.blocked !== 0 && !this.readPaused && this.parser.buffered > INPUT_PAUSE_BYTES) {
@@ -209,7 +214,11 @@ export class Session implements ReplySink, ClosableClient {
     if (this.closed) return;
     if (bytes.length > 0) {
       if (this.st.ts !== null) this.st.ts.bandwidthToday += bytes.length;
-      if (!this.sock.write(bytes)) this.clientCongested();
+      const ok = this.sock.write(bytes);
+      // Not all written at once: the socket holds on to `bytes` (a view of the upstream's read
+      // buffer), which must then not be read into again.
+      if (this.sock.writableLength !== 0) from.lend();
+      if (!ok) this.clientCongested();
     }
     if (complete > 0) {
       this.guarded = null;

@@ -7,6 +7,7 @@ import type {DialTls} from '../net/dial';
 // it keeps current, and reads usage back.
 import type {ExecuteRequest, ExecuteResult, SubscribeRequest, SubscribeResult} from './execute';
 import type {UsageExchange} from './usage-sync';
+import type {Upstream} from './upstream';
 
 export type {ExecuteRequest, ExecuteResult, SubscribeRequest, SubscribeResult};
 
@@ -214,3 +215,19 @@ export interface CacheEntry {
 
 /** One change: the entry as it is now, or null when it is gone. */
 export type DirectoryChange = {managed: string; entry: ManagedEntry | null} | {cache: string; entry: CacheEntry | null};
+
+/** Whoever waits for replies on an upstream. */
+export interface ReplySink {
+  /** `bytes` continue the reply stream of this sink; `complete` replies ended in them. They are
+   *  valid during the call only (a shared upstream reads into the same buffer again): a sink that
+   *  keeps them copies them, or calls `from.lend()` (as Session does when its client socket
+   *  holds them). */
+  deliver(bytes: Buffer, complete: number, from: Upstream): void;
+  /** The upstream broke with replies still owed to this sink. */
+  upstreamLost(from: Upstream, reason: string): void;
+  /** Redis refused a write for memory; true = the sink retries it, drop this reply. */
+  retryOom?(from: Upstream): boolean;
+  /** Set on the sink of the PING sent after (un)subscribe commands: until its reply, (un)subscribe
+   *  confirmations are due, and they are out of band. */
+  readonly confirms?: boolean;
+}

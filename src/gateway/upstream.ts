@@ -3,24 +3,15 @@
 // to one client. Replies are scanned only to know whose they are, and forwarded as slices of
 // the bytes Redis sent.
 import type * as net from 'node:net';
+import {BORROWED_READ_BYTES, borrowedConnectReads} from '../net/borrowed-reads';
 import {dial} from '../net/dial';
 import {encodeCommand} from './resp';
 import {lastInteger, pubsubKind} from './pubsub-frames';
 import {ReplyScanner} from './reply';
-import {Endpoint} from './types';
+import {OutputBuffer, releaseAtTurnEnd, TurnWriter, writeAtTurnEnd} from './upstream-output';
+import {Endpoint, ReplySink} from './types';
 
-/** Whoever waits for replies on an upstream. */
-export interface ReplySink {
-  /** `bytes` continue the reply stream of this sink; `complete` replies ended in them. */
-  deliver(bytes: Buffer, complete: number, from: Upstream): void;
-  /** The upstream broke with replies still owed to this sink. */
-  upstreamLost(from: Upstream, reason: string): void;
-  /** Redis refused a write for memory; true = the sink retries it, drop this reply. */
-  retryOom?(from: Upstream): boolean;
-  /** Set on the sink of the PING sent after (un)subscribe commands: until its reply, (un)subscribe
-   *  confirmations are due, and they are out of band. */
-  readonly confirms?: boolean;
-}
+export type {ReplySink};
 
 const OOM_PREFIX = Buffer.from("-OOM command not allowed when used memory > 'maxmemory'.");
 
@@ -45,25 +36,6 @@ class Setup implements ReplySink {
 
 const SETNAME_PINNED = encodeCommand(['CLIENT', 'SETNAME', 'redfly-pinned']);
 
-// Writes to every upstream in one event-loop turn go out together: many clients' commands in
-// one syscall, and Redis reads them in one go. Held writes (see barrier()) go after them.
-const corked: Upstream[] = [];
-const releasing: Upstream[] = [];
-let flushScheduled = false;
-function flushCorked(): void {
-  flushScheduled = false;
-  for (let i = 0; i < corked.length; i++) corked[i].uncork();
-  corked.length = 0;
-  for (let i = 0; i < releasing.length; i++) releasing[i].writeHeld();
-  releasing.length = 0;
-}
-function scheduleFlush(): void {
-  if (!flushScheduled) {
-    flushScheduled = true;
-    setImmediate(flushCorked);
-  }
-}
-
 // The PING of a barrier: this Buffer instance marks its place among held writes.
 const BARRIER_PING = encodeCommand(['PING']);
 
@@ -84,7 +56,7 @@ export interface UpstreamOptions {
   log: (msg: string) => void;
 }
 
-export class Upstream {
+export class Upstream implements TurnWriter {
   readonly sock: net.Socket;
   readonly endpoint: Endpoint;
   pinnedTo: ReplySink | null;
@@ -109,6 +81,13 @@ export class Upstream {
   private readonly scanner = new ReplyScanner();
   private carry: Buffer | null = null;
   private isCorked = false;
+  // Sent and not yet written (upstream-output.ts).
+  private readonly out = new OutputBuffer(() => this.pinnedTo === null);
+  // Input of a plain connection: replies are read into `inBuf` until a sink keeps a view of it
+  // (lend()); the next read then goes to a new one.
+  private inBuf: Buffer | null = null;
+  private inLent = false;
+  private readonly inBorrowed: boolean;
   private readonly drainWaiters = new Set<() => void>();
   private readonly delayMs: number;
   private readonly oomText: () => string;
@@ -121,9 +100,14 @@ export class Upstream {
     this.delayMs = opts.delayMs;
     this.oomText = opts.oomText;
     this.onCloseCb = opts.onClose;
-    this.sock = dial(opts.endpoint.host, opts.endpoint.port, opts.endpoint.tls);
+    // A shared connection carries many clients' replies: its reads borrow one buffer. Pinned ones
+    // (one client each, and many of them) keep Node's own buffer per read.
+    this.inBorrowed = opts.pinnedTo === null && opts.spare !== true && !opts.endpoint.tls;
+    this.sock = this.inBorrowed
+      ? dial(opts.endpoint.host, opts.endpoint.port, null, borrowedConnectReads(() => this.nextInBuf(), (c) => this.onData(c)))
+      : dial(opts.endpoint.host, opts.endpoint.port, opts.endpoint.tls);
     this.sock.setKeepAlive(true);
-    this.sock.on('data', (c: Buffer) => this.onData(c));
+    if (!this.inBorrowed) this.sock.on('data', (c: Buffer) => this.onData(c));
     this.sock.on('drain', () => {
       const ws = [...this.drainWaiters];
       this.drainWaiters.clear();
@@ -165,27 +149,51 @@ export class Upstream {
     const idle = this.head >= this.owners.length;
     if (n > 0) this.pushOwner(owner, n);
     if (this.delayMs > 0) {
+      const copy = Buffer.from(bytes);
       setTimeout(() => {
-        if (!this.closed) this.sock.write(bytes);
+        if (!this.closed) this.sock.write(copy);
       }, this.delayMs);
       return;
     }
     if (this.held !== null) {
-      this.held.push(bytes);
+      this.held.push(Buffer.from(bytes));
       this.heldBytes += bytes.length;
       return;
     }
+    if (bytes.length > BORROWED_READ_BYTES) {
+      // Longer than any borrowed chunk, so it is the caller's own: written as it is, in order.
+      this.out.writeTo(this.sock);
+      this.sock.write(bytes);
+      return;
+    }
+    this.out.append(bytes);
     if (!this.isCorked) {
       if (idle) {
-        this.sock.write(bytes);
+        this.out.writeTo(this.sock);
         return;
       }
       this.isCorked = true;
-      this.sock.cork();
-      corked.push(this);
-      scheduleFlush();
+      writeAtTurnEnd(this);
     }
-    this.sock.write(bytes);
+  }
+
+  /** `bytes` of a read, to be kept past it: a copy when reads are borrowed. */
+  private keep(bytes: Buffer): Buffer {
+    return this.inBorrowed ? Buffer.from(bytes) : bytes;
+  }
+
+  private nextInBuf(): Buffer {
+    if (this.inBuf === null || this.inLent) {
+      this.inBuf = Buffer.allocUnsafeSlow(BORROWED_READ_BYTES);
+      this.inLent = false;
+    }
+    return this.inBuf;
+  }
+
+  /** A sink keeps a view of the bytes it was delivered past its call (e.g. a client socket that
+   *  could not write them at once): this connection's next read goes to a new buffer. */
+  lend(): void {
+    this.inLent = true;
   }
 
   // Barrier: writes wait here until Redis has answered a PING written after the flush.
@@ -221,8 +229,7 @@ export class Upstream {
   private queueRelease(): void {
     if (this.releaseQueued) return;
     this.releaseQueued = true;
-    releasing.push(this);
-    scheduleFlush();
+    releaseAtTurnEnd(this);
   }
 
   /** After this turn's flush: held writes up to and including the next barrier PING. */
@@ -230,6 +237,7 @@ export class Upstream {
     this.releaseQueued = false;
     const held = this.held;
     if (held === null || this.barrierOut || this.closed) return;
+    this.out.writeTo(this.sock);
     this.sock.cork();
     let i = 0;
     for (; i < held.length; i++) {
@@ -267,12 +275,12 @@ export class Upstream {
 
   uncork(): void {
     this.isCorked = false;
-    this.sock.uncork();
+    this.out.writeTo(this.sock);
   }
 
   /** Backpressure towards a client that writes faster than this backend takes. */
   get congested(): boolean {
-    return this.sock.writableLength + this.heldBytes > 1024 * 1024;
+    return this.sock.writableLength + this.out.length + this.heldBytes > 1024 * 1024;
   }
 
   onDrain(fn: () => void): void {
@@ -335,7 +343,7 @@ export class Upstream {
         // Whether a reply is a message can only be told from its start, so on a subscribed
         // connection an unfinished one waits whole for the rest of its bytes.
         if (cur !== undefined) this.emit(cur, data.subarray(segStart, p), curCount);
-        if (p < data.length) this.carry = data.subarray(p);
+        if (p < data.length) this.carry = this.keep(data.subarray(p));
         sc.reset();
         return;
       }
@@ -353,7 +361,7 @@ export class Upstream {
           cur = owner;
         }
         if (cur !== undefined) this.emit(cur, data.subarray(segStart, stop), curCount);
-        if (stop < data.length) this.carry = data.subarray(stop);
+        if (stop < data.length) this.carry = this.keep(data.subarray(stop));
         return;
       }
       let owner: ReplySink | null;

@@ -12,9 +12,11 @@ export interface DialTls {
   ca?: string;
 }
 
-/** A socket to host:port, TLS when `secure` is given. The caller waits for `readyEvent(secure)`. */
-export function dial(host: string, port: number, secure?: DialTls | null): net.Socket {
-  if (!secure) return net.connect({host, port, noDelay: true});
+/** A socket to host:port, TLS when `secure` is given. The caller waits for `readyEvent(secure)`.
+ *  `onread` (plain TCP only): Node's option for reads into the caller's buffers
+ *  (borrowed-reads.ts); its socket emits no 'data'. */
+export function dial(host: string, port: number, secure?: DialTls | null, onread?: net.OnReadOpts): net.Socket {
+  if (!secure) return net.connect({host, port, noDelay: true, ...(onread === undefined ? {} : {onread})});
   const sock = tls.connect({
     host,
     port,

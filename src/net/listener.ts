@@ -6,6 +6,7 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
+import {acceptWithBorrowedReads} from './borrowed-reads';
 
 /** A server certificate chain and its private key, PEM. */
 export interface TlsMaterial {
@@ -21,10 +22,16 @@ export interface StreamHooks {
 }
 
 /** A stream server for RESP; TLS when `material` is given (TLS 1.2 or newer). `allowHalfOpen`:
- *  a client's FIN does not end our side (the TLS socket inherits it from the TCP one). */
-export function createStreamServer(material: TlsMaterial | null, hooks: StreamHooks, options: {allowHalfOpen?: boolean} = {}): net.Server {
+ *  a client's FIN does not end our side (the TLS socket inherits it from the TCP one).
+ *  `borrowedReads` (plain TCP only): sockets read into a shared buffer (borrowed-reads.ts); their
+ *  reader takes them with readBorrowed(). */
+export function createStreamServer(
+  material: TlsMaterial | null,
+  hooks: StreamHooks,
+  options: {allowHalfOpen?: boolean; borrowedReads?: boolean} = {},
+): net.Server {
   const context = material === null ? null : tls.createSecureContext({cert: material.cert, key: material.key, minVersion: 'TLSv1.2'});
-  return net.createServer({noDelay: true, allowHalfOpen: options.allowHalfOpen ?? false}, (raw) => {
+  const server = net.createServer({noDelay: true, allowHalfOpen: options.allowHalfOpen ?? false}, (raw) => {
     raw.setKeepAlive(true);
     if (!hooks.accept(raw)) return;
     if (context === null) {
@@ -42,6 +49,9 @@ export function createStreamServer(material: TlsMaterial | null, hooks: StreamHo
       hooks.ready(sock, raw);
     });
   });
+  // Node builds the listening handle in listen(); 'listening' follows before any accept.
+  if (context === null && options.borrowedReads === true) server.once('listening', () => acceptWithBorrowedReads(server, {noDelay: true}));
+  return server;
 }
 
 /** Listens on host:port (0 = any free port); resolves with the bound port. */

@@ -121,3 +121,30 @@ test('replies are delimited the same way for every split, RESP2 and RESP3', () =
   ]);
   for (const way of splits(REPLIES)) expect(replies(way)).toEqual(expected);
 });
+
+test('frames are the same when each chunk is borrowed (its bytes overwritten once the parser returns)', () => {
+  // The gateway reads plain connections into one shared buffer (src/net/borrowed-reads.ts): the
+  // parser must keep a copy of whatever it has not consumed when the caller's turn ends.
+  const borrowedFrames = (chunks: Buffer[]): string[] => {
+    const p = new RequestParser();
+    p.authenticated = true;
+    const out: string[] = [];
+    for (const c of chunks) {
+      const lent = Buffer.from(c);
+      p.push(lent, true);
+      for (;;) {
+        const r = p.next();
+        if (r <= 0) break;
+        const args: string[] = [];
+        for (let i = 0; i < Math.min(p.frameArgc, 16); i++) args.push(p.argString(i));
+        out.push(`${args.join(' ')}|${p.frameBytes().toString('latin1')}`);
+        p.advance();
+      }
+      p.own();
+      lent.fill(0x78); // the next read lands here
+    }
+    return out;
+  };
+  const expected = frames([PIPELINE]);
+  for (const way of splits(PIPELINE)) expect(borrowedFrames(way)).toEqual(expected);
+});

@@ -1,0 +1,85 @@
+// How an upstream's writes leave: commands are copied into the connection's own output buffer
+// as they are sent (a client's bytes may be borrowed, src/net/borrowed-reads.ts), and everything
+// sent to every upstream in one event-loop turn is written at the end of the turn, one write per
+// connection: many clients' commands in one syscall, which Redis reads in one go.
+import type * as net from 'node:net';
+
+// The output buffer: its first size, and the largest kept between writes.
+const OUT_INITIAL = 16 * 1024;
+const OUT_KEEP_MAX = 256 * 1024;
+
+/** Bytes sent to one connection and not yet written. */
+export class OutputBuffer {
+  private buf: Buffer | null = null;
+  /** Bytes buffered. */
+  length = 0;
+
+  /** `keep`: reuse the buffer after a write that went out at once (a shared connection's steady
+   *  traffic); else a new one for each turn's commands (pinned ones: many, mostly quiet). */
+  constructor(private readonly keep: () => boolean) {}
+
+  /** Copies `bytes` in (the caller may reuse them once this returns). */
+  append(bytes: Buffer): void {
+    const need = this.length + bytes.length;
+    let buf = this.buf;
+    if (buf === null || buf.length < need) {
+      const grown = Buffer.allocUnsafe(Math.max(need, buf === null ? OUT_INITIAL : buf.length * 2));
+      if (buf !== null && this.length > 0) buf.copy(grown, 0, 0, this.length);
+      this.buf = buf = grown;
+    }
+    bytes.copy(buf, this.length);
+    this.length = need;
+  }
+
+  /** Writes what is buffered to `sock`. The buffer is kept for the next commands only when the
+   *  socket wrote it all at once; otherwise the socket holds on to it until written. */
+  writeTo(sock: net.Socket): void {
+    const buf = this.buf;
+    if (this.length === 0 || buf === null) return;
+    const n = this.length;
+    this.length = 0;
+    sock.write(n === buf.length ? buf : buf.subarray(0, n));
+    if (sock.writableLength !== 0 || buf.length > OUT_KEEP_MAX || !this.keep()) this.buf = null;
+  }
+}
+
+/** What the end-of-turn flush calls on an upstream. */
+export interface TurnWriter {
+  /** Write this turn's commands. */
+  uncork(): void;
+  /** Write the held commands that a barrier released (Upstream.barrier()). */
+  writeHeld(): void;
+}
+
+const corked: TurnWriter[] = [];
+const releasing: TurnWriter[] = [];
+let flushScheduled = false;
+
+function flushTurn(): void {
+  flushScheduled = false;
+  for (let i = 0; i < corked.length; i++) corked[i].uncork();
+  corked.length = 0;
+  // Held writes go after this turn's.
+  for (let i = 0; i < releasing.length; i++) releasing[i].writeHeld();
+  releasing.length = 0;
+}
+
+function schedule(): void {
+  if (!flushScheduled) {
+    flushScheduled = true;
+    setImmediate(flushTurn);
+  }
+}
+
+/** `u.uncork()` at the end of this event-loop turn (once per call: the caller tracks whether it
+ *  is already corked). */
+export function writeAtTurnEnd(u: TurnWriter): void {
+  corked.push(u);
+  schedule();
+}
+
+/** `u.writeHeld()` at the end of this event-loop turn, after every uncork(). */
+export function releaseAtTurnEnd(u: TurnWriter): void {
+  releasing.push(u);
+  schedule();
+}

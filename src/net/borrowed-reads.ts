@@ -1,0 +1,114 @@
+// Borrowed reads: plain TCP sockets whose bytes arrive in a buffer that the socket does not own
+// (Node's `onread` option) rather than in a new Buffer per read. By default Node allocates a
+// 64 KiB buffer for every read, shrinks it to the bytes read and wraps it in a new ArrayBuffer,
+// then pushes it through the Readable machinery to a 'data' event; on the gateway's unpipelined
+// path (one read per command) that was about a third of the gateway's own CPU per command
+// (bench/gateway.js; `perf` of the gateway process). A borrowed chunk is valid only during the
+// reader's call: a reader that keeps bytes past it copies them.
+//
+// Accepted sockets: Node's net.Server has no `onread` option, so the server's accept callback is
+// taken over (its handle's `onconnection`, set by Node when it listens) to build each socket
+// with one. That is Node's internal shape (stable since Node 12, checked at run time): where it
+// is missing the server keeps Node's own sockets and readers get 'data' events (readBorrowed()
+// then answers false), so nothing depends on it but speed.
+import * as net from 'node:net';
+
+/** Size of each buffer reads are borrowed from. A chunk handed to a reader is never longer, so
+ *  a Buffer longer than this was never a view of one (the gateway relies on that to skip a copy). */
+export const BORROWED_READ_BYTES = 64 * 1024;
+
+/** Called with each chunk read; the chunk's bytes may be overwritten once the call returns. */
+export type BorrowedReader = (chunk: Buffer) => void;
+
+const kReader = Symbol('redfly.borrowedReader');
+const kEarly = Symbol('redfly.borrowedEarly');
+
+interface Borrowing {
+  [kReader]?: BorrowedReader | null;
+  /** Copies of chunks read before a reader was set. */
+  [kEarly]?: Buffer[];
+}
+
+// Every accepted socket reads into this one buffer: reads run one at a time on the event loop and
+// a reader is done with a chunk when its call returns.
+const shared = Buffer.allocUnsafeSlow(BORROWED_READ_BYTES);
+
+function dispatch(sock: net.Socket & Borrowing, n: number, buf: Buffer): void {
+  const reader = sock[kReader];
+  if (reader) {
+    reader(buf.subarray(0, n));
+    return;
+  }
+  (sock[kEarly] ??= []).push(Buffer.from(buf.subarray(0, n)));
+}
+
+interface InternalServer {
+  _handle?: {onconnection?: unknown} | null;
+  _connections: number;
+  maxConnections?: number;
+  allowHalfOpen?: boolean;
+}
+
+/**
+ * From now on `server` (listening, plain TCP) builds its sockets with borrowed reads, then
+ * emits 'connection' as Node does (connection count, maxConnections, noDelay). Returns false,
+ * changing nothing, where this Node's server has no accept callback to take over.
+ */
+export function acceptWithBorrowedReads(server: net.Server, options: {noDelay: boolean}): boolean {
+  const srv = server as unknown as InternalServer;
+  const handle = srv._handle;
+  if (handle === null || handle === undefined || typeof handle.onconnection !== 'function') return false;
+  handle.onconnection = (err: number, clientHandle: {close(): void} | undefined): void => {
+    if (err || clientHandle === undefined) {
+      server.emit('error', new Error(`accept failed (${err})`));
+      return;
+    }
+    if (srv.maxConnections !== undefined && srv.maxConnections !== null && srv._connections >= srv.maxConnections) {
+      clientHandle.close();
+      return;
+    }
+    const sock: net.Socket & Borrowing = new net.Socket({
+      handle: clientHandle,
+      allowHalfOpen: srv.allowHalfOpen,
+      readable: true,
+      writable: true,
+      onread: {buffer: shared, callback: (n: number, buf: Uint8Array) => dispatch(sock, n, buf as Buffer)},
+    } as net.SocketConstructorOpts);
+    sock[kReader] = null;
+    if (options.noDelay) sock.setNoDelay(true);
+    srv._connections++;
+    (sock as unknown as {server: net.Server; _server: net.Server}).server = server;
+    (sock as unknown as {_server: net.Server})._server = server;
+    server.emit('connection', sock);
+  };
+  return true;
+}
+
+/**
+ * Hands `sock`'s reads to `reader` as borrowed chunks when it was accepted with borrowed reads
+ * (chunks that arrived before are passed first, as copies); false = an ordinary socket, whose
+ * bytes come as 'data' events.
+ */
+export function readBorrowed(sock: net.Socket, reader: BorrowedReader): boolean {
+  const s = sock as net.Socket & Borrowing;
+  if (s[kReader] === undefined) return false;
+  s[kReader] = reader;
+  const early = s[kEarly];
+  if (early !== undefined) {
+    delete s[kEarly];
+    for (const c of early) reader(c);
+  }
+  return true;
+}
+
+/** net.connect()'s `onread` for a client socket reading into `next()`'s buffer (called before
+ *  each read): `reader` gets each chunk, valid until the next call of `next()` decides otherwise. */
+export function borrowedConnectReads(next: () => Buffer, reader: BorrowedReader): net.OnReadOpts {
+  return {
+    buffer: next,
+    callback: (n, buf) => {
+      reader((buf as Buffer).subarray(0, n));
+      return true; // false would stop reading (the socket's pause() does that instead)
+    },
+  };
+}
