@@ -236,6 +236,10 @@ export class TenantState {
     return this.clients.size > 0 || Date.now() < this.keepUntil;
   }
 
+  /** Samples the database every `intervalMs` (100) while it has clients. Besides what it learns,
+   *  this wakes each redis-server's event loop as often as Redis's default hz would: Redis times
+   *  blocked clients out when its loop wakes, so at REDFLY_REDIS_HZ=1 `BLPOP k 0.1` still answers
+   *  after about 0.1 s, not 1 s (test/integration/gateway/block-timeout.test.ts). */
   startMonitor(): void {
     if (this.monitorTimer !== null || this.monitorRunning || this.tenant.kind !== 'managed') return;
     const loop = async () => {

@@ -153,12 +153,14 @@ export interface Cluster {
   password: string;
 }
 
-/** A database: primary in `primaryRegion`, one replica per read region. */
+/** A database: primary in `primaryRegion`, one replica per read region; `extra`: more
+ *  redis.conf lines for each of its redis-servers. */
 export async function startDatabase(root: string, id: string, password: string, primaryRegion: string,
-                                    readRegions: string[], plan: Limits = BIG_PLAN, eviction = false): Promise<Cluster> {
-  const primary = await startRedis(root, {password});
+                                    readRegions: string[], plan: Limits = BIG_PLAN, eviction = false,
+                                    extra: string[] = []): Promise<Cluster> {
+  const primary = await startRedis(root, {password, extra});
   const replicas: Record<string, RedisProc> = {};
-  for (const r of readRegions) replicas[r] = await startRedis(root, {password, replicaOf: primary.port});
+  for (const r of readRegions) replicas[r] = await startRedis(root, {password, replicaOf: primary.port, extra});
   const tenant: ManagedTenant = {
     kind: 'managed',
     id,
