@@ -4,21 +4,16 @@
 // so `BLPOP k 0.1` answers after a second. While a database has clients, the gateway's monitor
 // samples it every 100 ms (src/gateway/tenant.ts), which wakes it as often as Redis's default hz
 // would. The bounds below are a user's: at most about half of what Redis alone takes at hz 1.
-import Redis from 'ioredis';
+import type Redis from 'ioredis';
 import {GatewayHandle} from '../../../src/gateway';
-import {Cluster, gateway, MemoryDirectory, startDatabase, stopDatabase, tempRoot} from './harness';
+import {Cluster, gateway, MemoryDirectory, startDatabase, stopDatabase, tempRoot, testClient} from './harness';
 
 let db: Cluster;
 let gw: GatewayHandle;
 const dir = new MemoryDirectory();
 const PW = 'pw-block-timeout';
 
-function client(port: number, direct = false): Redis {
-  const r = new Redis({port, host: '127.0.0.1', password: PW, ...(direct ? {username: 'default'} : {}),
-    maxRetriesPerRequest: 0, retryStrategy: () => null});
-  r.on('error', () => {});
-  return r;
-}
+const client = (port: number, direct = false): Redis => testClient(port, PW, direct);
 
 async function timed<T>(f: () => Promise<T>): Promise<{value: T; ms: number}> {
   const t0 = Date.now();

@@ -4,20 +4,16 @@
 // client's bytes would show up in them: these check what a client would see if they were not.
 import * as crypto from 'node:crypto';
 import * as net from 'node:net';
-import Redis from 'ioredis';
+import type Redis from 'ioredis';
 import {GatewayHandle} from '../../../src/gateway';
-import {Cluster, gateway, MemoryDirectory, startDatabase, stopDatabase, tempRoot} from './harness';
+import {Cluster, gateway, MemoryDirectory, startDatabase, stopDatabase, tempRoot, testClient} from './harness';
 
 let db: Cluster;
 let gw: GatewayHandle;
 const dir = new MemoryDirectory();
 const PW = 'pw-borrowed';
 
-function client(port: number): Redis {
-  const r = new Redis({port, host: '127.0.0.1', password: PW, maxRetriesPerRequest: 0, retryStrategy: () => null});
-  r.on('error', () => {});
-  return r;
-}
+const client = (port: number, direct = false): Redis => testClient(port, PW, direct);
 
 function bulk(s: Buffer | string): Buffer {
   const b = Buffer.isBuffer(s) ? s : Buffer.from(s);

@@ -22,6 +22,16 @@ export const BIG_PLAN: Limits = {
   maxRequestSizeBytes: 10 * 1024 * 1024,
 };
 
+/** An ioredis client of `port` that fails fast instead of retrying (errors surface in the
+ *  test's awaits); `direct`: as the redis-server's own default user (a bare redis-server beside
+ *  the gateway, for comparison). */
+export function testClient(port: number, password: string, direct = false): Redis {
+  const r = new Redis({port, host: '127.0.0.1', password, ...(direct ? {username: 'default'} : {}),
+    maxRetriesPerRequest: 0, retryStrategy: () => null});
+  r.on('error', () => {});
+  return r;
+}
+
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = net.createServer();

@@ -1,21 +1,16 @@
 // Commands that need a connection of their own reach Redis as quickly as shared ones: a reader's
 // XREAD BLOCK sent before another client's XADD is blocked in Redis before the XADD runs, so it
 // gets the entry, every time, as it does against redis-server itself (issue 15).
-import Redis from 'ioredis';
+import type Redis from 'ioredis';
 import {GatewayHandle} from '../../../src/gateway';
-import {Cluster, clientCount, gateway, MemoryDirectory, startDatabase, stopDatabase, tempRoot, until} from './harness';
+import {Cluster, clientCount, gateway, MemoryDirectory, startDatabase, stopDatabase, tempRoot, until, testClient} from './harness';
 
 let db: Cluster;
 let gw: GatewayHandle;
 const dir = new MemoryDirectory();
 const PW = 'pw-pinned';
 
-function client(port: number, direct = false): Redis {
-  const r = new Redis({port, host: '127.0.0.1', password: PW, ...(direct ? {username: 'default'} : {}),
-    maxRetriesPerRequest: 0, retryStrategy: () => null});
-  r.on('error', () => {});
-  return r;
-}
+const client = (port: number, direct = false): Redis => testClient(port, PW, direct);
 
 beforeAll(async () => {
   db = await startDatabase(tempRoot(), 'pinned', PW, 'mad', []);
