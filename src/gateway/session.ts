@@ -11,7 +11,7 @@
 // without reordering buffers. Members are internal to src/gateway (not private, as the modules
 // above act on them).
 import * as net from 'node:net';
-import {readBorrowed} from '../net/borrowed-reads';
+import {readBorrowed, writeDirect, Written} from '../net/borrowed-reads';
 import type {Admission, Ticket} from './admission';
 import {ClientView} from './introspect';
 import {CommandInfo, CommandTable} from './commands';
@@ -97,7 +97,8 @@ export class Session implements ReplySink, ClosableClient {
     this.addr = `${sock.remoteAddress}:${sock.remotePort}`;
     this.laddr = `${sock.localAddress}:${sock.localPort}`;
     // A plain connection's bytes are borrowed (src/net/borrowed-reads.ts): valid during onData.
-    if (!readBorrowed(sock, (c) => this.onData(c, true))) sock.on('data', (c: Buffer) => this.onData(c, false));
+    this.plain = readBorrowed(sock, (c) => this.onData(c, true));
+    if (!this.plain) sock.on('data', (c: Buffer) => this.onData(c, false));
     sock.on('drain', () => this.onClientDrain());
     sock.on('end', () => {
       // Half-close: the client sent everything; like Redis, run it and answer it all, then close.
@@ -109,6 +110,8 @@ export class Session implements ReplySink, ClosableClient {
   }
 
   inputEnded = false;
+  /** Plain TCP, accepted with borrowed reads: replies may be written to its descriptor directly. */
+  readonly plain: boolean;
   readonly addr: string;
   readonly laddr: string;
   readonly createdAt = Date.now();
@@ -214,11 +217,11 @@ export class Session implements ReplySink, ClosableClient {
     if (this.closed) return;
     if (bytes.length > 0) {
       if (this.st.ts !== null) this.st.ts.bandwidthToday += bytes.length;
-      const ok = this.sock.write(bytes);
+      const w = writeDirect(this.sock, bytes, this.plain);
       // Not all written at once: the socket holds on to `bytes` (a view of the upstream's read
       // buffer), which must then not be read into again.
-      if (this.sock.writableLength !== 0) from.lend();
-      if (!ok) this.clientCongested();
+      if (w !== Written.All) from.lend();
+      if (w === Written.QueuedFull) this.clientCongested();
     }
     if (complete > 0) {
       this.guarded = null;

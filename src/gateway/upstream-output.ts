@@ -3,6 +3,7 @@
 // sent to every upstream in one event-loop turn is written at the end of the turn, one write per
 // connection: many clients' commands in one syscall, which Redis reads in one go.
 import type * as net from 'node:net';
+import {writeDirect, Written} from '../net/borrowed-reads';
 
 // The output buffer: its first size, and the largest kept between writes.
 const OUT_INITIAL = 16 * 1024;
@@ -31,15 +32,16 @@ export class OutputBuffer {
     this.length = need;
   }
 
-  /** Writes what is buffered to `sock`. The buffer is kept for the next commands only when the
-   *  socket wrote it all at once; otherwise the socket holds on to it until written. */
-  writeTo(sock: net.Socket): void {
+  /** Writes what is buffered to `sock` (`plain`: writeDirect() may use its descriptor). The
+   *  buffer is kept for the next commands only when it was all written at once; otherwise the
+   *  socket holds on to it until written. */
+  writeTo(sock: net.Socket, plain: boolean): void {
     const buf = this.buf;
     if (this.length === 0 || buf === null) return;
     const n = this.length;
     this.length = 0;
-    sock.write(n === buf.length ? buf : buf.subarray(0, n));
-    if (sock.writableLength !== 0 || buf.length > OUT_KEEP_MAX || !this.keep()) this.buf = null;
+    const w = writeDirect(sock, n === buf.length ? buf : buf.subarray(0, n), plain);
+    if (w !== Written.All || buf.length > OUT_KEEP_MAX || !this.keep()) this.buf = null;
   }
 }
 

@@ -88,6 +88,8 @@ export class Upstream implements TurnWriter {
   private inBuf: Buffer | null = null;
   private inLent = false;
   private readonly inBorrowed: boolean;
+  /** Plain TCP (not TLS): writes may go straight to its descriptor (writeDirect()). */
+  private readonly plain: boolean;
   private readonly drainWaiters = new Set<() => void>();
   private readonly delayMs: number;
   private readonly oomText: () => string;
@@ -102,7 +104,8 @@ export class Upstream implements TurnWriter {
     this.onCloseCb = opts.onClose;
     // A shared connection carries many clients' replies: its reads borrow one buffer. Pinned ones
     // (one client each, and many of them) keep Node's own buffer per read.
-    this.inBorrowed = opts.pinnedTo === null && opts.spare !== true && !opts.endpoint.tls;
+    this.plain = !opts.endpoint.tls;
+    this.inBorrowed = opts.pinnedTo === null && opts.spare !== true && this.plain;
     this.sock = this.inBorrowed
       ? dial(opts.endpoint.host, opts.endpoint.port, null, borrowedConnectReads(() => this.nextInBuf(), (c) => this.onData(c)))
       : dial(opts.endpoint.host, opts.endpoint.port, opts.endpoint.tls);
@@ -162,14 +165,14 @@ export class Upstream implements TurnWriter {
     }
     if (bytes.length > BORROWED_READ_BYTES) {
       // Longer than any borrowed chunk, so it is the caller's own: written as it is, in order.
-      this.out.writeTo(this.sock);
+      this.out.writeTo(this.sock, this.plain);
       this.sock.write(bytes);
       return;
     }
     this.out.append(bytes);
     if (!this.isCorked) {
       if (idle) {
-        this.out.writeTo(this.sock);
+        this.out.writeTo(this.sock, this.plain);
         return;
       }
       this.isCorked = true;
@@ -237,7 +240,7 @@ export class Upstream implements TurnWriter {
     this.releaseQueued = false;
     const held = this.held;
     if (held === null || this.barrierOut || this.closed) return;
-    this.out.writeTo(this.sock);
+    this.out.writeTo(this.sock, this.plain);
     this.sock.cork();
     let i = 0;
     for (; i < held.length; i++) {
@@ -275,7 +278,7 @@ export class Upstream implements TurnWriter {
 
   uncork(): void {
     this.isCorked = false;
-    this.out.writeTo(this.sock);
+    this.out.writeTo(this.sock, this.plain);
   }
 
   /** Backpressure towards a client that writes faster than this backend takes. */
