@@ -2,7 +2,10 @@
 // SQLite in this process's state folder (log.ts, the default) or PostgreSQL shared by every
 // region host (log-postgres.ts, when REDFLY_DATABASE_URL is set). Both keep one gap-free
 // sequence per organization in commit order, so an applier that reads "seq > cursor" never
-// skips an entry committed later with a smaller sequence.
+// skips an entry committed later with a smaller sequence. Both also keep a stream clock per
+// organization, updated in that same transaction, that turns an XADD's '*' into its ID
+// (stream-ids.ts): IDs increase in log order whichever host or clock accepted the command.
+import type {AppendPayload} from './stream-ids';
 
 export interface LogEntry {
   seq: number;
@@ -33,7 +36,7 @@ export interface PendingAppend {
   acceptedAt: number;
   region: string;
   name: string;
-  payload: Buffer;
+  payload: AppendPayload;
   resolve: (seq: number) => void;
   reject: (err: Error) => void;
 }
@@ -48,8 +51,9 @@ export interface CacheLog {
   refresh(org: string): Promise<OrgLogState>;
   knownOrgs(): string[];
   /** Appends one entry and resolves with its sequence number once it is durable (the +OK
-   *  may be sent then). Appends of one tick may share one transaction. */
-  append(org: string, acceptedAt: number, region: string, name: string, payload: Buffer): Promise<number>;
+   *  may be sent then). Appends of one tick may share one transaction. An XADD (`XaddArgs`)
+   *  gets its ID there: `nextStreamId(organization's stream clock, acceptedAt)` for '*'. */
+  append(org: string, acceptedAt: number, region: string, name: string, payload: AppendPayload): Promise<number>;
   /** Entries after `afterSeq`, in order, at most `maxEntries` and about `maxBytes` (always at
    *  least one entry when there is one, however large). */
   read(org: string, afterSeq: number, maxEntries: number, maxBytes: number): Promise<LogEntry[]>;

@@ -6,10 +6,13 @@
 // "seq > cursor" never skips an entry committed later with a smaller sequence. Throughput:
 // appends of one tick (from many clients) share one transaction. Wake-up: the transaction
 // NOTIFYs channel redfly_cache_log, every host LISTENs; the appliers' 1 s poll is the fallback.
+// XADD '*' IDs: the same row holds the organization's stream clock (stream_ms, stream_seq), read
+// under that lock, so IDs increase in log order across hosts whose clocks differ.
 import {Pool, PoolClient} from 'pg';
 import type {CacheLog, LogEntry, OrgLogState, PendingAppend, RegionCounters} from './log-api';
 import {pgMigrateSteps, PgMigrationStep} from '../store/pg-migrate';
 import {inTransaction} from '../store/pg-transaction';
+import {AppendPayload, settlePayload, StreamClock} from './stream-ids';
 
 export const LOG_CHANNEL = 'redfly_cache_log';
 const MAX_APPENDS_PER_TX = 5000;
@@ -47,6 +50,12 @@ const MIGRATIONS: PgMigrationStep[] = [
         last_error TEXT,
         PRIMARY KEY (org, region)
       );`,
+  },
+  {
+    version: 'cache_log_002_stream_clock',
+    sql: () => `
+      ALTER TABLE cache_log_orgs ADD COLUMN stream_ms BIGINT NOT NULL DEFAULT 0;
+      ALTER TABLE cache_log_orgs ADD COLUMN stream_seq BIGINT NOT NULL DEFAULT 0;`,
   },
 ];
 
@@ -166,7 +175,7 @@ export class PostgresLog implements CacheLog {
     this.listeners.push(listener);
   }
 
-  append(org: string, acceptedAt: number, region: string, name: string, payload: Buffer): Promise<number> {
+  append(org: string, acceptedAt: number, region: string, name: string, payload: AppendPayload): Promise<number> {
     if (this.closed) return Promise.reject(new Error('the log is closed'));
     return new Promise((resolve, reject) => {
       this.queue.push({org, acceptedAt, region, name, payload, resolve, reject});
@@ -204,12 +213,28 @@ export class PostgresLog implements CacheLog {
       // Counter rows locked in one order on every host: two hosts' transactions never deadlock.
       for (const org of [...byOrg.keys()].sort()) {
         const items = byOrg.get(org)!.map((i) => batch[i]);
-        const bytes = items.reduce((n, p) => n + p.payload.length, 0);
         await c.query('INSERT INTO cache_log_orgs VALUES ($1, 0, 1, 0, 0, 0) ON CONFLICT (org) DO NOTHING', [org]);
+        let clock: StreamClock | null = null;
+        if (items.some((p) => !Buffer.isBuffer(p.payload))) {
+          // An XADD: its ID follows the last one logged, read under the row's lock.
+          const locked = await c.query<{stream_ms: string; stream_seq: string}>(
+            'SELECT stream_ms, stream_seq FROM cache_log_orgs WHERE org = $1 FOR UPDATE',
+            [org],
+          );
+          clock = {ms: Number(locked.rows[0].stream_ms), seq: Number(locked.rows[0].stream_seq)};
+        }
+        const payloads = items.map((p) => {
+          if (Buffer.isBuffer(p.payload)) return p.payload;
+          const settled = settlePayload(p.payload, clock!, p.acceptedAt);
+          clock = settled.clock;
+          return settled.payload;
+        });
+        const bytes = payloads.reduce((n, b) => n + b.length, 0);
         const r = await c.query<OrgRow>(
-          `UPDATE cache_log_orgs SET last_seq = last_seq + $2, bytes = bytes + $3, entries = entries + $2
+          `UPDATE cache_log_orgs SET last_seq = last_seq + $2, bytes = bytes + $3, entries = entries + $2,
+             stream_ms = coalesce($4, stream_ms), stream_seq = coalesce($5, stream_seq)
            WHERE org = $1 RETURNING *`,
-          [org, items.length, bytes],
+          [org, items.length, bytes, clock?.ms ?? null, clock?.seq ?? null],
         );
         const state = toState(r.rows[0]);
         const first = state.lastSeq - items.length + 1;
@@ -222,8 +247,8 @@ export class PostgresLog implements CacheLog {
             items.map((p) => p.acceptedAt),
             items.map((p) => p.region),
             items.map((p) => p.name),
-            items.map((p) => p.payload.length),
-            items.map((p) => p.payload),
+            payloads.map((b) => b.length),
+            payloads,
           ],
         );
         byOrg.get(org)!.forEach((i, k) => (seqs[i] = first + k));

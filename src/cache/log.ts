@@ -10,6 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {Worker} from 'node:worker_threads';
 import type {CacheLog, LogEntry, OrgLogState, PendingAppend, RegionCounters} from './log-api';
+import {AppendPayload, settlePayload, StreamClock} from './stream-ids';
 
 export type {CacheLog, LogEntry, OrgLogState, RegionCounters} from './log-api';
 
@@ -42,6 +43,14 @@ function startCheckpointer(file: string, onFailure: () => void): Worker | null {
   }
 }
 
+/** What one append transaction wrote: each append's sequence and logged bytes, and the
+ *  organizations' stream clocks after it. */
+interface Committed {
+  seqs: number[];
+  payloads: Buffer[];
+  clocks: Map<string, StreamClock>;
+}
+
 export interface BackendRecord {
   org: string;
   region: string;
@@ -68,7 +77,9 @@ CREATE TABLE IF NOT EXISTS orgs (
   first_seq INTEGER NOT NULL,
   bytes INTEGER NOT NULL,
   entries INTEGER NOT NULL,
-  trimmed INTEGER NOT NULL
+  trimmed INTEGER NOT NULL,
+  stream_ms INTEGER NOT NULL DEFAULT 0,
+  stream_seq INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS regions (
   org TEXT NOT NULL,
@@ -160,6 +171,7 @@ export class ReplayLog implements CacheLog {
   private readonly db: Database.Database;
   private readonly orgs = new Map<string, OrgLogState>();
   private readonly tails = new Map<string, Tail>();
+  private readonly streamClocks = new Map<string, StreamClock>(); // committed, per organization
   private readonly checkpointer: Worker | null;
   private readonly stmts;
 
@@ -175,10 +187,16 @@ export class ReplayLog implements CacheLog {
     });
     if (this.checkpointer) this.db.pragma('wal_autocheckpoint = 0');
     this.db.exec(SCHEMA);
+    // Logs made before the stream clock (XADD '*' IDs chosen at commit) get its columns.
+    const orgColumns = (this.db.prepare('PRAGMA table_info(orgs)').all() as Array<{name: string}>).map((c) => c.name);
+    if (!orgColumns.includes('stream_ms')) {
+      this.db.exec('ALTER TABLE orgs ADD COLUMN stream_ms INTEGER NOT NULL DEFAULT 0; ALTER TABLE orgs ADD COLUMN stream_seq INTEGER NOT NULL DEFAULT 0');
+    }
     this.stmts = {
       insert: this.db.prepare(
         'INSERT INTO entries (org, seq, accepted_at, region, name, bytes, payload) VALUES (?, ?, ?, ?, ?, ?, ?)',
       ),
+      putStreamClock: this.db.prepare('UPDATE orgs SET stream_ms = ?, stream_seq = ? WHERE org = ?'),
       upsertOrg: this.db.prepare(
         `INSERT INTO orgs (org, last_seq, first_seq, bytes, entries, trimmed) VALUES (@org, @lastSeq, @firstSeq, @bytes, @entries, @trimmed)
          ON CONFLICT(org) DO UPDATE SET last_seq = @lastSeq, first_seq = @firstSeq, bytes = @bytes, entries = @entries, trimmed = @trimmed`,
@@ -187,7 +205,7 @@ export class ReplayLog implements CacheLog {
       acceptedAfter: this.db.prepare('SELECT accepted_at FROM entries WHERE org = ? AND seq > ? ORDER BY seq LIMIT 1'),
       oldest: this.db.prepare('SELECT seq, accepted_at, bytes FROM entries WHERE org = ? ORDER BY seq'),
       deleteUpTo: this.db.prepare('DELETE FROM entries WHERE org = ? AND seq <= ?'),
-      loadOrgs: this.db.prepare('SELECT org, last_seq, first_seq, bytes, entries, trimmed FROM orgs'),
+      loadOrgs: this.db.prepare('SELECT org, last_seq, first_seq, bytes, entries, trimmed, stream_ms, stream_seq FROM orgs'),
       getRegion: this.db.prepare('SELECT high_water, dropped, replay_errors, last_error FROM regions WHERE org = ? AND region = ?'),
       putRegion: this.db.prepare(
         `INSERT INTO regions (org, region, high_water, dropped, replay_errors, last_error) VALUES (?, ?, ?, ?, ?, ?)
@@ -210,6 +228,7 @@ export class ReplayLog implements CacheLog {
         entries: Number(r.entries),
         trimmed: Number(r.trimmed),
       });
+      this.streamClocks.set(String(r.org), {ms: Number(r.stream_ms), seq: Number(r.stream_seq)});
     }
   }
 
@@ -241,29 +260,45 @@ export class ReplayLog implements CacheLog {
 
   // One transaction for every append of a tick: with one commit per command, a burst of
   // database-1 writes held the event loop (better-sqlite3 is synchronous) and starved the
-  // appliers that share it. Sequences are assigned here, in arrival order.
-  private readonly appendTx = (batch: PendingAppend[]): number[] => {
+  // appliers that share it. Sequences (and XADD '*' IDs) are assigned here, in arrival order;
+  // the stream clocks are kept in memory only once the transaction has committed.
+  private readonly appendTx = (batch: PendingAppend[]): Committed => {
     const running = new Map<string, OrgLogState>();
+    const clocks = new Map<string, StreamClock>();
+    const payloads: Buffer[] = [];
     const seqs = batch.map((p) => {
       let s = running.get(p.org);
       if (!s) running.set(p.org, (s = {...this.state(p.org)}));
+      let payload: Buffer;
+      if (Buffer.isBuffer(p.payload)) payload = p.payload;
+      else {
+        const settled = settlePayload(p.payload, clocks.get(p.org) ?? this.streamClock(p.org), p.acceptedAt);
+        clocks.set(p.org, settled.clock);
+        payload = settled.payload;
+      }
+      payloads.push(payload);
       s.lastSeq += 1;
-      s.bytes += p.payload.length;
+      s.bytes += payload.length;
       s.entries += 1;
-      this.stmts.insert.run(p.org, s.lastSeq, p.acceptedAt, p.region, p.name, p.payload.length, p.payload);
+      this.stmts.insert.run(p.org, s.lastSeq, p.acceptedAt, p.region, p.name, payload.length, payload);
       return s.lastSeq;
     });
     for (const [org, s] of running) this.stmts.upsertOrg.run({org, ...s});
-    return seqs;
+    for (const [org, c] of clocks) this.stmts.putStreamClock.run(c.ms, c.seq, org);
+    return {seqs, payloads, clocks};
   };
 
+  private streamClock(org: string): StreamClock {
+    return this.streamClocks.get(org) ?? {ms: 0, seq: 0};
+  }
+
   // Made once: better-sqlite3 builds a new wrapper per transaction() call (10% of append's CPU).
-  private readonly appendInTx: (batch: PendingAppend[]) => number[];
+  private readonly appendInTx: (batch: PendingAppend[]) => Committed;
   private pending: PendingAppend[] = [];
 
   /** Appends one entry and resolves with its sequence once it is committed (appends of one
    *  tick share the commit). */
-  append(org: string, acceptedAt: number, region: string, name: string, payload: Buffer): Promise<number> {
+  append(org: string, acceptedAt: number, region: string, name: string, payload: AppendPayload): Promise<number> {
     return new Promise((resolve, reject) => {
       if (this.pending.length === 0) setImmediate(() => this.flush());
       this.pending.push({org, acceptedAt, region, name, payload, resolve, reject});
@@ -274,14 +309,16 @@ export class ReplayLog implements CacheLog {
     const batch = this.pending;
     this.pending = [];
     if (batch.length === 0) return;
-    let seqs: number[];
+    let committed: Committed;
     try {
       if (!this.db.open) throw new Error('the log is closed');
-      seqs = this.appendInTx(batch);
+      committed = this.appendInTx(batch);
     } catch (err) {
       for (const p of batch) p.reject(err as Error);
       return;
     }
+    const {seqs, payloads} = committed;
+    for (const [org, c] of committed.clocks) this.streamClocks.set(org, c);
     const last = new Map<string, number>();
     batch.forEach((p, i) => {
       const seq = seqs[i];
@@ -291,10 +328,10 @@ export class ReplayLog implements CacheLog {
         tail = new Tail();
         this.tails.set(p.org, tail);
       }
-      tail.push({seq, acceptedAt: p.acceptedAt, payload: p.payload});
+      tail.push({seq, acceptedAt: p.acceptedAt, payload: payloads[i]});
       const s = this.state(p.org);
       s.lastSeq = seq;
-      s.bytes += p.payload.length;
+      s.bytes += payloads[i].length;
       s.entries += 1;
       last.set(p.org, seq);
     });
@@ -363,6 +400,7 @@ export class ReplayLog implements CacheLog {
     })();
     this.orgs.delete(org);
     this.tails.delete(org);
+    this.streamClocks.delete(org);
   }
 
   async regionCounters(org: string, region: string): Promise<RegionCounters> {

@@ -36,7 +36,8 @@ const NOT_IN_DB1: Record<string, string> = {
 };
 
 export type Prepared =
-  | {kind: 'replay'; name: string; args: Buffer[]} // log it, answer +OK
+  // log it, answer +OK; an XADD's ID argument is at `xaddIdIndex` ('*': the log picks the ID)
+  | {kind: 'replay'; name: string; args: Buffer[]; xaddIdIndex?: number}
   | {kind: 'ack'} // +OK, nothing to replay (a read has no effect in any region)
   | {kind: 'pong'; message: Buffer | null} // PING
   | {kind: 'echo'; message: Buffer}
@@ -48,7 +49,6 @@ export interface PolicyContext {
   table: CommandTable;
   now: number; // accept time, ms since the epoch
   maxCommandBytes: number;
-  nextStreamId: (now: number) => string; // explicit XADD IDs, increasing per organization
 }
 
 const CONNECTION = new Set(['auth', 'hello', 'quit', 'reset']);
@@ -88,6 +88,10 @@ export function prepareDb1(args: Buffer[], ctx: PolicyContext): Prepared {
     // Reads and introspection (INFO, which clients send while connecting) are acknowledged like
     // any well-formed command, as Fly's database 1 did; they change nothing, so nothing is logged.
     return {kind: 'ack'};
+  }
+  if (lower === 'xadd') {
+    const at = xaddIdIndex(args);
+    return typeof at === 'string' ? {kind: 'error', message: at} : {kind: 'replay', name: lower, args, xaddIdIndex: at};
   }
   const rewrite = REWRITES[lower];
   const out = rewrite ? rewrite(args, ctx, spec) : validateGeneric(lower, args);
@@ -266,7 +270,9 @@ function rewriteRestore(args: Buffer[], ctx: PolicyContext): Buffer[] | string {
 const STREAM_ID_RE = /^\d+(-(\d+|\*))?$/;
 
 // XADD key [NOMKSTREAM] [MAXLEN|MINID [=|~] threshold [LIMIT count]] *|id field value ...
-function rewriteXadd(args: Buffer[], ctx: PolicyContext): Buffer[] | string {
+// Validated here; the position of its ID is returned, and the log turns '*' into an explicit ID
+// in its append transaction (src/cache/stream-ids.ts), where the order between hosts is decided.
+function xaddIdIndex(args: Buffer[]): number | string {
   let i = 2;
   for (;;) {
     const opt = word(args[i]);
@@ -296,11 +302,10 @@ function rewriteXadd(args: Buffer[], ctx: PolicyContext): Buffer[] | string {
   const fields = args.length - i - 1;
   if (fields < 2 || fields % 2 === 1) return arityError('xadd');
   const id = args[i].toString('utf8');
-  const out = args.slice();
-  if (id === '*') out[i] = buf(ctx.nextStreamId(ctx.now));
-  else if (!STREAM_ID_RE.test(id)) return 'ERR Invalid stream ID specified as stream command argument';
-  else if (/^0+(-0+)?$/.test(id)) return 'ERR The ID specified in XADD must be greater than 0-0';
-  return out;
+  if (id === '*') return i;
+  if (!STREAM_ID_RE.test(id)) return 'ERR Invalid stream ID specified as stream command argument';
+  if (/^0+(-0+)?$/.test(id)) return 'ERR The ID specified in XADD must be greater than 0-0';
+  return i;
 }
 
 // COPY src dst [DB n] [REPLACE]: another database would reach past the replayed database 0.
@@ -384,5 +389,4 @@ const REWRITES: Record<string, Rewrite> = {
   expireat: rewriteExpire,
   pexpireat: rewriteExpire,
   restore: rewriteRestore,
-  xadd: rewriteXadd,
 };

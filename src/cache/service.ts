@@ -35,7 +35,6 @@ export class CacheService {
   private readonly appliers = new Map<string, RegionApplier>();
   private table: CommandTable | null = null;
   private tableLoading: Promise<CommandTable> | null = null;
-  private readonly streamIds = new Map<string, {ms: number; seq: number}>();
   private trimTimer: NodeJS.Timeout | null = null;
   private housekeeping: Promise<void> | null = null;
   private closed = false;
@@ -58,6 +57,7 @@ export class CacheService {
       applyBatchEntries: 10_000,
       applyBatchBytes: 8 * 1024 * 1024,
       databaseUrl: '',
+      clock: Date.now,
       ...config,
       applyRegions: config.applyRegions ?? config.regions,
     } as Required<CacheConfig>;
@@ -187,13 +187,6 @@ export class CacheService {
     return this.tableLoading;
   }
 
-  private nextStreamId(org: string, now: number): string {
-    const last = this.streamIds.get(org) ?? {ms: 0, seq: 0};
-    const next = now > last.ms ? {ms: now, seq: 0} : {ms: last.ms, seq: last.seq + 1};
-    this.streamIds.set(org, next);
-    return `${next.ms}-${next.seq}`;
-  }
-
   /**
    * One command sent to database 1 by a client of `org` connected in `region`. Validates it,
    * makes it deterministic, logs it durably, and only then answers +OK; the appliers replay it
@@ -202,12 +195,11 @@ export class CacheService {
   async accept(org: string, region: string, args: Buffer[]): Promise<Db1Result> {
     if (this.closed) return {reply: errorReply('ERR the regional cache is stopped')};
     const table = await this.commandTable(org, region);
-    const now = Date.now();
+    const now = this.config.clock();
     const p = prepareDb1(args, {
       table,
       now,
       maxCommandBytes: Math.min(this.config.maxCommandBytes, this.config.backlogMaxBytes),
-      nextStreamId: (t) => this.nextStreamId(org, t),
     });
     switch (p.kind) {
       case 'error':
@@ -225,7 +217,10 @@ export class CacheService {
       case 'replay': {
         let seq: number;
         try {
-          seq = await this.log.append(org, now, region, p.name, encodeCommand(p.args));
+          // An XADD's '*' becomes an ID in the log's append transaction (stream-ids.ts). Database 1
+          // answers +OK to every write, XADD included (as Fly's did), so no ID is promised here.
+          const payload = p.xaddIdIndex === undefined ? encodeCommand(p.args) : {args: p.args, idIndex: p.xaddIdIndex};
+          seq = await this.log.append(org, now, region, p.name, payload);
         } catch (err) {
           return {reply: errorReply(`ERR the database-1 log is unavailable: ${(err as Error).message}`)};
         }

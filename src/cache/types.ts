@@ -26,6 +26,9 @@ export interface CacheConfig {
   applyRegions?: string[];
   applyBatchEntries?: number;
   applyBatchBytes?: number;
+  /** This host's clock in ms since the epoch (absolute expirations, XADD '*' IDs); default
+   *  Date.now. Tests inject skewed clocks. */
+  clock?: () => number;
 }
 
 export type RegionState = 'idle' | 'connecting' | 'catching-up' | 'live' | 'down' | 'stopped';
