@@ -113,3 +113,16 @@ export function useOrgCache(org: string, extra: Partial<CacheConfig> = {}): {cac
   });
   return ctx;
 }
+
+/** Resolves when every started region of `org` in `cache` has applied up to `seq` (entries
+ *  appended by another process reach this one by NOTIFY or by the appliers' poll). */
+export async function appliedUpTo(cache: CacheService, org: string, seq: number): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const s = await cache.status(org);
+    const mine = s.regions.filter((r) => r.state !== 'idle');
+    if (mine.length > 0 && mine.every((r) => r.appliedSeq >= seq)) return;
+    if (Date.now() > deadline) throw new Error(`not applied up to ${seq}: ${JSON.stringify(mine)}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

@@ -5,7 +5,7 @@
 import Redis from 'ioredis';
 import {CacheService} from '../../../src/cache';
 import {startPostgres, TestPostgres} from '../../helpers/postgres';
-import {REGIONS, rmrf, tempDir} from './helpers';
+import {appliedUpTo, REGIONS, rmrf, tempDir} from './helpers';
 
 const ORG = 'shared';
 const [MAD, AMS] = REGIONS;
@@ -37,18 +37,7 @@ async function accept(cache: CacheService, region: string, ...args: string[]): P
   return r.seq;
 }
 
-/** Resolves when `cache`'s appliers have applied up to `seq` (entries appended by the other
- *  process reach this one by NOTIFY or by the appliers' poll). */
-async function applied(cache: CacheService, seq: number): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const s = await cache.status(ORG);
-    const mine = s.regions.filter((r) => r.state !== 'idle');
-    if (mine.length > 0 && mine.every((r) => r.appliedSeq >= seq)) return;
-    if (Date.now() > deadline) throw new Error(`not applied up to ${seq}: ${JSON.stringify(mine)}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+const applied = (cache: CacheService, seq: number): Promise<void> => appliedUpTo(cache, ORG, seq);
 
 beforeAll(async () => {
   pg = await startPostgres();

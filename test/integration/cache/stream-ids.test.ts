@@ -6,7 +6,7 @@
 import Redis from 'ioredis';
 import {CacheService} from '../../../src/cache';
 import {startPostgres, TestPostgres} from '../../helpers/postgres';
-import {openCache, REGIONS, Regions, rmrf, send, tempDir} from './helpers';
+import {appliedUpTo, openCache, REGIONS, Regions, rmrf, send, tempDir} from './helpers';
 
 const ORG = 'streams';
 const dirs: string[] = [];
@@ -100,16 +100,7 @@ describe('PostgreSQL log', () => {
     return c.xrange('s', '-', '+');
   }
 
-  async function applied(cache: CacheService, seq: number): Promise<void> {
-    const deadline = Date.now() + 20_000;
-    for (;;) {
-      const s = await cache.status(ORG);
-      const mine = s.regions.filter((r) => r.state !== 'idle');
-      if (mine.length > 0 && mine.every((r) => r.appliedSeq >= seq)) return;
-      if (Date.now() > deadline) throw new Error(`not applied up to ${seq}: ${JSON.stringify(mine)}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
+  const applied = (cache: CacheService, seq: number): Promise<void> => appliedUpTo(cache, ORG, seq);
 
   test('two hosts whose clocks are two minutes apart append to one stream: one increasing stream in both regions', async () => {
     const ahead = await open(MAD, +60_000);
