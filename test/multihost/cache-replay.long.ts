@@ -36,9 +36,12 @@ const runnable = process.getuid?.() === 0;
   });
 
   /** `n` INCR + RPUSH pairs to database 1 through mad's gateway; every reply must be +OK. */
+  let db1: Redis | null = null; // one connection for every write (closed by teardown)
   async function write(n: number): Promise<void> {
-    const db1 = c.redis(urls.mad);
-    await db1.select(1);
+    if (!db1) {
+      db1 = c.redis(urls.mad);
+      await db1.select(1);
+    }
     const replies: Array<Promise<unknown>> = [];
     for (let i = 0; i < n; i++) {
       const k = written++;
@@ -46,7 +49,6 @@ const runnable = process.getuid?.() === 0;
     }
     // Database 1 answers +OK to every write (INCR too): acknowledged = committed in the log.
     expect(new Set(await Promise.all(replies))).toEqual(new Set(['OK']));
-    db1.disconnect();
   }
 
   /** What a region's database 0 holds now (a fresh connection each time: the host may have been
