@@ -1,9 +1,11 @@
 // The regional cache across region hosts with one host away (npm run test:multihost; not in
 // npm test): three region hosts on one PostgreSQL log. While database-1 writes go to mad, the fra
 // host is cut off (its link down, then in a second test its processes killed); the writes are
-// acknowledged all the same, and once fra is back its region converges to exactly the data of
-// the others: INCR and RPUSH show a command applied twice, skipped or out of log order.
+// acknowledged all the same (while fra's own clients get an error, not +OK), and once fra is
+// back its region converges to exactly the data of the others: INCR and RPUSH show a command
+// applied twice, skipped or out of log order.
 import Redis from 'ioredis';
+import {join} from 'node:path';
 import {Cluster, createCluster, eventually} from './cluster';
 
 const REGIONS = ['mad', 'ams', 'fra'];
@@ -75,6 +77,14 @@ const runnable = process.getuid?.() === 0;
     return Date.now() - start;
   }
 
+  /** One database-1 command sent by redis-cli inside fra's namespace (a client on that host),
+   *  its reply as redis-cli prints it. */
+  function db1OnFra(...args: string[]): string {
+    const url = urls.fra.replace(/^rediss:/, 'redis:');
+    const ca = join(c.nodes.fra.home, 'tls', 'ca.pem');
+    return c.net.exec('fra', 'timeout', ['30', 'redis-cli', '-u', url, '--tls', '--cacert', ca, '--insecure', '-n', '1', ...args]).trim();
+  }
+
   /** fra's applied sequence, as its host reports it (GET /v1/orgs/:slug/cache/status). */
   async function appliedInFra(): Promise<number> {
     const api = c.api('fra');
@@ -92,6 +102,8 @@ const runnable = process.getuid?.() === 0;
 
     c.net.linkDown('fra');
     try {
+      // fra's own clients cannot reach the log: their database-1 write is refused, not +OK.
+      expect(db1OnFra('INCR', 'counter')).toMatch(/^ERR the database-1 log is unavailable/);
       await write(2000);
       await converged('ams', 30_000); // the other hosts keep applying meanwhile
     } finally {
