@@ -161,7 +161,9 @@ export class RegionApplier {
   }
 
   private async applyLoop(): Promise<void> {
-    // While catching up, the next page is read from the log while this one is applied.
+    // While catching up, the next page is read from the log while Redis executes this one: the
+    // batch is written to the socket first, then the read starts (SQLite's read runs on this
+    // thread, so reading first would leave Redis idle meanwhile), then the replies are awaited.
     let prefetch: {after: number; page: Promise<LogEntry[]>} | null = null;
     for (;;) {
       if (this.stopped) return;
@@ -186,13 +188,14 @@ export class RegionApplier {
         continue;
       }
       this.state = this.log.state(this.org).lastSeq - this.cursor > batch.length ? 'catching-up' : 'live';
+      const sent = this.sendBatch(batch);
       if (this.state === 'catching-up') {
         const after: number = batch[batch.length - 1].seq;
         const page = this.log.read(this.org, after, this.opts.batchEntries, this.opts.batchBytes);
         page.catch(() => undefined); // read again (and fail there) when it is not used
         prefetch = {after, page};
       }
-      await this.applyBatch(batch);
+      await this.finishBatch(batch, await sent);
     }
   }
 
@@ -222,11 +225,16 @@ export class RegionApplier {
     return Buffer.concat([SELECT_1, encodeCommand(['SET', CURSOR_KEY, this.signCursor(seq)]), SELECT_0]);
   }
 
-  private async applyBatch(batch: LogEntry[]): Promise<void> {
-    const conn = this.conn!;
+  /** Writes the batch and its cursor update as one MULTI/EXEC; resolves with the replies. */
+  private sendBatch(batch: LogEntry[]): Promise<Reply[]> {
     const last = batch[batch.length - 1].seq;
     const bytes = Buffer.concat([MULTI, ...batch.map((e) => e.payload), this.cursorUpdate(last), EXEC]);
-    const replies = await conn.send(bytes, batch.length + 5);
+    return this.conn!.send(bytes, batch.length + 5);
+  }
+
+  private async finishBatch(batch: LogEntry[], replies: Reply[]): Promise<void> {
+    const conn = this.conn!;
+    const last = batch[batch.length - 1].seq;
     const queued = replies.slice(1, 1 + batch.length);
     const exec = replies[replies.length - 1];
     if (queued.some((r) => r instanceof ReplyError) || !Array.isArray(exec)) {

@@ -72,3 +72,21 @@ export interface CacheLog {
   onAppend(listener: (org: string, lastSeq: number) => void): void;
   close(): Promise<void>;
 }
+
+/** The entries of one page that a log read as one row of concatenations (both logs do): `data` holds
+ *  the payloads back to back, the others are comma-separated sequences, acceptance times and
+ *  payload sizes. Throws when the sizes do not add up to `data` (a bug, not bad input). */
+export function splitPage(data: Buffer, seqs: string, ats: string, lens: string): LogEntry[] {
+  const s = seqs.split(',');
+  const a = ats.split(',');
+  const l = lens.split(',');
+  const out: LogEntry[] = new Array(s.length);
+  let pos = 0;
+  for (let i = 0; i < s.length; i++) {
+    const end = pos + Number(l[i]);
+    out[i] = {seq: Number(s[i]), acceptedAt: Number(a[i]), payload: data.subarray(pos, end)};
+    pos = end;
+  }
+  if (pos !== data.length) throw new Error(`log page of ${data.length} bytes holds ${pos} bytes of entries`);
+  return out;
+}

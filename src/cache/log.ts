@@ -9,6 +9,7 @@ import {randomBytes} from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {Worker} from 'node:worker_threads';
+import {splitPage} from './log-api';
 import type {CacheLog, LogEntry, OrgLogState, PendingAppend, RegionCounters} from './log-api';
 import {AppendPayload, settlePayload, StreamClock} from './stream-ids';
 
@@ -201,7 +202,19 @@ export class ReplayLog implements CacheLog {
         `INSERT INTO orgs (org, last_seq, first_seq, bytes, entries, trimmed) VALUES (@org, @lastSeq, @firstSeq, @bytes, @entries, @trimmed)
          ON CONFLICT(org) DO UPDATE SET last_seq = @lastSeq, first_seq = @firstSeq, bytes = @bytes, entries = @entries, trimmed = @trimmed`,
       ),
-      read: this.db.prepare('SELECT seq, accepted_at, payload FROM entries WHERE org = ? AND seq > ? ORDER BY seq'),
+      // A page is two statements: where it ends (at most ? entries and ? bytes, the first entry
+      // always; a running sum over the sizes), then its entries as one row of concatenations:
+      // one Buffer and three short strings instead of a row object and a Buffer per entry (a
+      // third of the read's time at 10,000 small entries a page).
+      pageEnd: this.db.prepare(
+        `SELECT max(seq) AS upto FROM (SELECT seq, bytes, sum(bytes) OVER (ORDER BY seq) AS run
+           FROM entries WHERE org = ? AND seq > ? ORDER BY seq LIMIT ?) WHERE run - bytes = 0 OR run <= ?`,
+      ),
+      page: this.db.prepare(
+        `SELECT CAST(group_concat(payload, '' ORDER BY seq) AS BLOB) AS data, group_concat(seq, ',' ORDER BY seq) AS seqs,
+           group_concat(accepted_at, ',' ORDER BY seq) AS ats, group_concat(bytes, ',' ORDER BY seq) AS lens
+         FROM entries WHERE org = ? AND seq > ? AND seq <= ?`,
+      ),
       acceptedAfter: this.db.prepare('SELECT accepted_at FROM entries WHERE org = ? AND seq > ? ORDER BY seq LIMIT 1'),
       oldest: this.db.prepare('SELECT seq, accepted_at, bytes FROM entries WHERE org = ? ORDER BY seq'),
       deleteUpTo: this.db.prepare('DELETE FROM entries WHERE org = ? AND seq <= ?'),
@@ -346,15 +359,10 @@ export class ReplayLog implements CacheLog {
   async read(org: string, afterSeq: number, maxEntries: number, maxBytes: number): Promise<LogEntry[]> {
     const fromTail = this.tails.get(org)?.after(afterSeq, maxEntries, maxBytes);
     if (fromTail) return fromTail;
-    const out: LogEntry[] = [];
-    let bytes = 0;
-    for (const row of this.stmts.read.iterate(org, afterSeq) as IterableIterator<{seq: number; accepted_at: number; payload: Buffer}>) {
-      if (out.length > 0 && bytes + row.payload.length > maxBytes) break;
-      out.push({seq: row.seq, acceptedAt: row.accepted_at, payload: row.payload});
-      bytes += row.payload.length;
-      if (out.length >= maxEntries) break;
-    }
-    return out;
+    const {upto} = this.stmts.pageEnd.get(org, afterSeq, maxEntries, maxBytes) as {upto: number | null};
+    if (upto === null) return [];
+    const row = this.stmts.page.get(org, afterSeq, upto) as {data: Buffer; seqs: string; ats: string; lens: string};
+    return splitPage(row.data, row.seqs, row.ats, row.lens);
   }
 
   async acceptedAfter(org: string, afterSeq: number): Promise<number | null> {
