@@ -73,10 +73,12 @@ export interface CacheLog {
   close(): Promise<void>;
 }
 
-/** The entries of one page that a log read as one row of concatenations (both logs do): `data` holds
- *  the payloads back to back, the others are comma-separated sequences, acceptance times and
- *  payload sizes. Throws when the sizes do not add up to `data` (a bug, not bad input). */
-export function splitPage(data: Buffer, seqs: string, ats: string, lens: string): LogEntry[] {
+/** The entries of one page that a log read as one row of concatenations (both logs do): `data`
+ *  holds the payloads back to back, the others are comma-separated sequences, acceptance times
+ *  and payload sizes, all in one order. Returns null when that order is not ascending sequence
+ *  order (the logs then read the page again with explicitly ordered aggregates); throws when the
+ *  sizes do not add up to `data` (a bug, not bad input). */
+export function splitPage(data: Buffer, seqs: string, ats: string, lens: string): LogEntry[] | null {
   const s = seqs.split(',');
   const a = ats.split(',');
   const l = lens.split(',');
@@ -88,5 +90,6 @@ export function splitPage(data: Buffer, seqs: string, ats: string, lens: string)
     pos = end;
   }
   if (pos !== data.length) throw new Error(`log page of ${data.length} bytes holds ${pos} bytes of entries`);
+  for (let i = 1; i < out.length; i++) if (out[i].seq <= out[i - 1].seq) return null;
   return out;
 }

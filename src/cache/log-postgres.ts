@@ -75,6 +75,8 @@ const PAGE_SQL = `SELECT string_agg(payload, ''::bytea@ORDER) AS data, string_ag
           AND seq <= (SELECT greatest($2, first_seq - 1) FROM cache_log_orgs WHERE org = $1) + $3
         ORDER BY seq LIMIT $3) t
   WHERE run - bytes = 0 OR run <= $4`;
+const PAGE = PAGE_SQL.replace(/@ORDER/g, '');
+const PAGE_SORTED = PAGE_SQL.replace(/@ORDER/g, ' ORDER BY seq');
 
 type OrgRow = {org: string; last_seq: string; first_seq: string; bytes: string; entries: string; trimmed: string};
 
@@ -286,8 +288,8 @@ export class PostgresLog implements CacheLog {
     // field as UTF-8 text first, which mangles a bytea.) The aggregates take the
     // subquery's order (an ORDER BY inside each would sort the page four more times); splitPage
     // checks it, and an out-of-order page is read again with the sorted form.
-    let out = await this.readPage(PAGE_SQL.replace(/@ORDER/g, ''), org, afterSeq, maxEntries, maxBytes);
-    if (out === null) out = (await this.readPage(PAGE_SQL.replace(/@ORDER/g, ' ORDER BY seq'), org, afterSeq, maxEntries, maxBytes))!;
+    let out = await this.readPage(PAGE, org, afterSeq, maxEntries, maxBytes);
+    if (out === null) out = (await this.readPage(PAGE_SORTED, org, afterSeq, maxEntries, maxBytes))!;
     if (out.length > 0) this.seen(org, out[out.length - 1].seq);
     return out;
   }
@@ -297,9 +299,7 @@ export class PostgresLog implements CacheLog {
     const r = await this.pool.query<{data: Buffer | null; seqs: string; ats: string; lens: string}>(sql, [org, afterSeq, maxEntries, maxBytes]);
     const row = r.rows[0];
     if (row.data === null) return [];
-    const page = splitPage(row.data, row.seqs, row.ats, row.lens);
-    for (let i = 1; i < page.length; i++) if (page[i].seq <= page[i - 1].seq) return null;
-    return page;
+    return splitPage(row.data, row.seqs, row.ats, row.lens);
   }
 
   async acceptedAfter(org: string, afterSeq: number): Promise<number | null> {

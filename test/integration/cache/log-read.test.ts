@@ -30,12 +30,20 @@ function payload(i: number): Buffer {
   return Buffer.concat([Buffer.from(`*1\r\n$${body.length}\r\n`), body, Buffer.from('\r\n')]);
 }
 
-const kinds: Array<[string, () => Promise<CacheLog>]> = [
-  ['SQLite', async () => new ReplayLog(path.join(dir, `log-${Date.now()}.db`))],
-  ['PostgreSQL', () => PostgresLog.open(pg.url)],
+// Each opens the same log every time it is called (the SQLite one in one file).
+const kinds: Array<[string, () => () => Promise<CacheLog>]> = [
+  [
+    'SQLite',
+    () => {
+      const name = `log-${Math.random().toString(36).slice(2)}.db`;
+      return async () => new ReplayLog(path.join(dir, name));
+    },
+  ],
+  ['PostgreSQL', () => () => PostgresLog.open(pg.url)],
 ];
 
-describe.each(kinds)('%s log pages', (_name, open) => {
+describe.each(kinds)('%s log pages', (_name, opener) => {
+  const open = opener();
   let log: CacheLog;
   const org = `org${Math.random().toString(36).slice(2, 8)}`;
   const N = 1200;
@@ -43,6 +51,10 @@ describe.each(kinds)('%s log pages', (_name, open) => {
   beforeAll(async () => {
     log = await open();
     await Promise.all(Array.from({length: N}, (_, i) => log.append(org, 1_700_000_000_000 + i, 'mad', 'SET', payload(i + 1))));
+    // Opened again: what a restarted process reads (the SQLite log would otherwise answer from
+    // the recent entries it keeps in memory).
+    await log.close();
+    log = await open();
   }, 60_000);
 
   afterAll(async () => {
