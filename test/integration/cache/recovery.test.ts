@@ -117,6 +117,57 @@ describe('one owner', () => {
   });
 });
 
+describe('replay errors during catch-up', () => {
+  const ORG = 'faulty';
+  let dir: string;
+  let cache: CacheService;
+  let regions: Regions;
+
+  beforeAll(async () => {
+    dir = tempDir();
+    // Small batches: the backlog replays in many MULTI/EXECs, each read while the one before runs.
+    cache = await openCache(dir, {applyBatchEntries: 64});
+    await cache.ensureOrg(ORG);
+    regions = new Regions(cache, ORG);
+  });
+
+  afterAll(async () => {
+    regions?.close();
+    await cache?.close();
+    rmrf(dir);
+  });
+
+  test('an entry that fails inside a batch is counted, and the rest is applied exactly once', async () => {
+    expect(await send(cache, ORG, 'mad', 'SET', 'word', 'x')).toBe('+OK');
+    for (let i = 0; i < 600; i++) {
+      await send(cache, ORG, REGIONS[i % 3], 'INCR', 'count');
+      // A list command on a string: accepted, then WRONGTYPE inside the EXEC of every region.
+      if (i % 100 === 50) await send(cache, ORG, REGIONS[i % 3], 'LPUSH', 'word', `y${i}`);
+    }
+    await cache.waitApplied(ORG);
+    const errors = async () => Object.fromEntries((await cache.status(ORG)).regions.map((r) => [r.region, r.replayErrors]));
+    expect(await errors()).toEqual({mad: 6, ams: 6, syd: 6});
+    const st = (await cache.status(ORG)).regions.find((r) => r.region === 'ams')!;
+    expect(st.lastReplayError).toMatch(/^WRONGTYPE/);
+
+    const before = cache.processOf(ORG, 'ams')!;
+    process.kill(before.pid!, 'SIGKILL');
+    await until('ams to be restarted', async () => {
+      const now = cache.processOf(ORG, 'ams')!;
+      return now.pid !== null && now.pid !== before.pid;
+    });
+    regions.close(); // the old connection to ams is dead
+    await until('ams to have replayed the backlog', async () => (await regions.client('ams')).get('count').then((v) => v === '600'));
+    await cache.waitApplied(ORG);
+    // The replay met the same six failures again, and neither stopped nor repeated anything.
+    expect(await errors()).toEqual({mad: 6, ams: 12, syd: 6});
+    expect(await regions.each((c) => c.get('count'))).toEqual({mad: '600', ams: '600', syd: '600'});
+    expect(await regions.each((c) => c.get('word'))).toEqual({mad: 'x', ams: 'x', syd: 'x'});
+    const applied = (await cache.status(ORG)).regions.map((r) => r.appliedSeq);
+    expect(applied).toEqual([607, 607, 607]);
+  });
+});
+
 describe('a restart of the owner', () => {
   const ORG = 'durable';
   let dir: string;
