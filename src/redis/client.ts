@@ -39,6 +39,7 @@ export interface ConnectOptions {
 }
 
 const CRLF = Buffer.from('\r\n');
+const OK_LINE = Buffer.from('+OK\r\n');
 const QUEUED_LINE = Buffer.from('+QUEUED\r\n');
 
 /** RESP encoding of one command: the bytes a client would send. */
@@ -62,8 +63,8 @@ export function parseReply(buf: Buffer, start: number): Parsed | undefined {
   // +OK and +QUEUED, without a search and a string decode: a MULTI/EXEC batch of an applier
   // gets one of each per command.
   if (buf[start] === 0x2b) {
-    if (buf[start + 1] === 0x4f && buf[start + 2] === 0x4b && buf[start + 3] === 0x0d && buf[start + 4] === 0x0a) return {value: 'OK', end: start + 5};
-    if (buf[start + 1] === 0x51 && start + 9 <= buf.length && buf.compare(QUEUED_LINE, 0, 9, start, start + 9) === 0) return {value: 'QUEUED', end: start + 9};
+    if (start + 5 <= buf.length && buf.compare(OK_LINE, 0, 5, start, start + 5) === 0) return {value: 'OK', end: start + 5};
+    if (start + 9 <= buf.length && buf.compare(QUEUED_LINE, 0, 9, start, start + 9) === 0) return {value: 'QUEUED', end: start + 9};
   }
   const lineEnd = buf.indexOf(CRLF, start);
   if (lineEnd < 0) return undefined;
