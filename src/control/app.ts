@@ -63,6 +63,10 @@ export interface AppOptions {
   tls?: TlsMaterial | null;
   /** The hosts of a multi-host deployment (src/hosts), for GET /v1/hosts; absent = one process. */
   hosts?: () => HostRecord[];
+  /** A multi-host deployment's regional cache addresses: every region host's gateway and REST
+   *  API (HostNode), so that any node, control nodes too, answers GET /v1/orgs/:slug/cache with
+   *  every region; absent = this process's own gateway. */
+  cacheAddresses?: {endpoints: () => Record<string, {host: string; port: number; tls: boolean}>; restUrls: () => Record<string, string>};
 }
 
 export interface ControlApp {
@@ -187,12 +191,13 @@ export async function mountApi(app: ApiApp, opts: AppOptions & {databases: Datab
     databaseRoutes(scope, opts.databases, opts);
     hostRoutes(scope, opts.hosts);
     const cache = opts.dataPlane.cacheService;
-    if (cache) {
+    const addresses = opts.cacheAddresses;
+    if (cache || addresses) {
       await scope.register(cacheRoutes, {
-        cache,
+        cache: cache ?? undefined,
         cachePassword: async (slug) => (await opts.store.getOrg(slug))?.cachePassword,
-        endpoints: () => opts.dataPlane.liveEndpoints(),
-        rest: (password: string) => opts.dataPlane.cacheRest(password),
+        endpoints: addresses ? addresses.endpoints : () => opts.dataPlane.liveEndpoints(),
+        rest: (password: string) => opts.dataPlane.cacheRest(password, addresses?.restUrls()),
         tls: () => opts.dataPlane.tlsInfo(),
       });
     }

@@ -325,10 +325,12 @@ export class DataPlane {
   }
 
   /** The REST API of an organization's cache (database 0): URL per region and the two tokens
-   *  derived from its password; undefined while the REST API is not running. */
-  cacheRest(cachePassword: string): {urls: Record<string, string>; token: string; readOnlyToken: string} | undefined {
-    if (!this.rest) return undefined;
-    const urls = Object.fromEntries(this.regions.map((r) => [r, this.restUrl(r)]));
+   *  derived from its password; undefined while the REST API is not running. `at`: the URLs of
+   *  a multi-host deployment's region hosts instead (undefined when there are none). */
+  cacheRest(cachePassword: string, at?: Record<string, string>): {urls: Record<string, string>; token: string; readOnlyToken: string} | undefined {
+    if (at === undefined && !this.rest) return undefined;
+    if (at !== undefined && Object.keys(at).length === 0) return undefined;
+    const urls = at ?? Object.fromEntries(this.regions.map((r) => [r, this.restUrl(r)]));
     return {urls, ...cacheRestTokens(this.opts.internalSecret, cachePassword)};
   }
 

@@ -234,7 +234,8 @@ async function main(): Promise<number> {
     provisioner.subscribe((id, health, message) => databases.onProcessEvent(id, health, message));
   }
   readiness.starting = () => databases.convergence.returning.size;
-  await mountApi(app, {store, provisioner, catalogue, dataPlane, databases, hosts: node ? () => node!.hosts.list() : undefined});
+  await mountApi(app, {store, provisioner, catalogue, dataPlane, databases, hosts: node ? () => node!.hosts.list() : undefined,
+    cacheAddresses: node ? {endpoints: () => node!.gatewayEndpoints(), restUrls: () => node!.restUrls()} : undefined});
 
   let address: string;
   try {

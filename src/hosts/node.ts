@@ -96,6 +96,32 @@ export class HostNode {
     return h?.gatewayPort ? cacheUrl(rec.password, {host: h.address, port: h.gatewayPort, tls: this.opts.tls !== null}) : '';
   }
 
+  /** Every region host's gateway: where the regional cache is reached in each region. */
+  gatewayEndpoints(): Record<string, {host: string; port: number; tls: boolean}> {
+    const out: Record<string, {host: string; port: number; tls: boolean}> = {};
+    for (const region of this.regions()) {
+      const h = this.hosts.regionHost(region);
+      if (h?.gatewayPort) out[region] = {host: h.address, port: h.gatewayPort, tls: this.opts.tls !== null};
+    }
+    return out;
+  }
+
+  /** Every region host's REST API URL, by region. */
+  restUrls(): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const region of this.regions()) {
+      const url = this.restUrl(region);
+      if (url !== '') out[region] = url;
+    }
+    return out;
+  }
+
+  private regions(): string[] {
+    const seen = new Set<string>();
+    for (const h of this.hosts.list()) if (h.role === 'region' && h.region) seen.add(h.region);
+    return [...seen].sort();
+  }
+
   /** The REST API's URL in a region: that region's host. */
   restUrl(region: string): string {
     const h = this.hosts.regionHost(region);

@@ -4,6 +4,7 @@
 // TLS; a write in mad is read in ams; a region without a copy forwards to the primary's host;
 // the mad host dies (every process, SIGKILL) and the other regions keep serving reads; it comes
 // back with its data, and `server status` shows it down, then up.
+import type {RedflyClient} from '../../src/api/client';
 import {execFileSync} from 'node:child_process';
 import {existsSync} from 'node:fs';
 import {join} from 'node:path';
@@ -122,15 +123,23 @@ const runnable = process.getuid?.() === 0;
   }, 90_000);
 
   test("the organization's cache: a write to database 1 in mad is replayed into database 0 on the ams and fra hosts", async () => {
-    // Each region host answers the cache's route with its own region's URL.
-    const url = async (region: string): Promise<string> => {
-      const api = c.api(region);
+    // Any node, the control node too, gives the cache's URL in every region, each naming its
+    // region host; the status is a region host's to tell.
+    const infos: Record<string, Awaited<ReturnType<RedflyClient['getCacheInfo']>>> = {};
+    for (const node of ['control', 'mad', 'ams', 'fra']) {
+      const api = c.api(node);
       try {
-        return (await api.getCacheInfo('personal')).regions.find((r) => r.region === region)!.url;
+        infos[node] = await api.getCacheInfo('personal');
+        if (node === 'control') await expect(api.getCacheStatus('personal')).rejects.toMatchObject({status: 503, code: 'cache_not_here'});
       } finally {
         api.close();
       }
-    };
+    }
+    const urls = Object.fromEntries(infos.control.regions.map((r) => [r.region, r.url]));
+    expect(Object.keys(urls).sort()).toEqual(['ams', 'fra', 'mad']);
+    for (const region of ['mad', 'ams', 'fra']) expect(new URL(urls[region]).hostname).toBe(c.nodes[region].address);
+    for (const node of ['mad', 'ams', 'fra']) expect(infos[node].regions).toEqual(infos.control.regions);
+    const url = async (region: string): Promise<string> => urls[region];
     const mad = connect(await url('mad'));
     await mad.select(1);
     await mad.set('everywhere', 'yes');

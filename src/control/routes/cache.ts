@@ -11,7 +11,9 @@ import {ApiError, notFound} from '../errors';
 import {CACHE_ENV_NAMES, CacheInfo, CacheStatus, errorResponses, SlugParams} from '../schemas';
 
 export interface CacheRoutesOptions {
-  cache: CacheService;
+  /** This node's regional cache; absent on a control node of several hosts, which runs none
+   *  (it still gives the URLs; the status is a region host's to tell). */
+  cache?: CacheService;
   /** The organization's cache password (orgs.cache_password), or undefined if there is none. */
   cachePassword: (org: string) => Promise<string | undefined>;
   /** The gateway's endpoint in each region (GatewayHandle.endpoints); empty when it is not up. */
@@ -83,11 +85,14 @@ export const cacheRoutes: FastifyPluginAsyncTypebox<CacheRoutesOptions> = async 
         summary: 'Per region: keys, memory and replay lag of database 1 of the regional cache',
         tags: ['cache'],
         params: SlugParams,
-        response: {200: CacheStatus, ...errorResponses(401, 404)},
+        response: {200: CacheStatus, ...errorResponses(401, 404, 503)},
       },
     },
     async (req): Promise<CacheStatus> => {
       const {slug} = await visibleOrg(req, req.params.slug, opts);
+      if (!opts.cache) {
+        throw new ApiError(503, 'cache_not_here', 'this node runs no regional cache: ask a region host (redfly server status lists them)');
+      }
       return opts.cache.status(slug);
     },
   );
