@@ -9,6 +9,7 @@
 // XADD '*' IDs: the same row holds the organization's stream clock (stream_ms, stream_seq), read
 // under that lock, so IDs increase in log order across hosts whose clocks differ.
 import {Pool, PoolClient} from 'pg';
+import {pgOptions} from '../store/pg-options';
 import {splitPage} from './log-api';
 import type {CacheLog, LogEntry, OrgLogState, PendingAppend, RegionCounters} from './log-api';
 import {pgMigrateSteps, PgMigrationStep} from '../store/pg-migrate';
@@ -103,9 +104,12 @@ export class PostgresLog implements CacheLog {
   private constructor(private readonly pool: Pool) {}
 
   /** Connects (a pool of up to 8 connections plus one that LISTENs), migrates the schema and
-   *  loads every organization's figures. Rejects when PostgreSQL cannot be reached. */
-  static async open(url: string): Promise<PostgresLog> {
-    const pool = new Pool({connectionString: url, max: 8});
+   *  loads every organization's figures. Rejects when PostgreSQL cannot be reached. A query
+   *  unanswered after `queryTimeoutMs` (default 30 s; a page of 8 MB takes well under one) fails
+   *  and its connection is dropped: the applier that asked retries on a new one, instead of
+   *  waiting for TCP to give up on a network that went silent (pg-options.ts). */
+  static async open(url: string, opts: {queryTimeoutMs?: number} = {}): Promise<PostgresLog> {
+    const pool = new Pool({...pgOptions(url, {queryTimeoutMs: opts.queryTimeoutMs ?? 30_000}), max: 8});
     pool.on('error', () => undefined); // an idle connection dropped: the next query opens another
     // A checked-out connection that drops between two queries (PostgreSQL restarted) emits
     // 'error' with no listener, which would end the process; its next query fails instead.
@@ -200,21 +204,27 @@ export class PostgresLog implements CacheLog {
       this.queue.push({org, acceptedAt, region, name, payload, resolve, reject});
       // The first append of a tick waits for the others of that tick; later ones wait for the
       // transaction in flight: one commit for many clients.
-      this.flushing ??= new Promise<void>((r) => setImmediate(r))
-        .then(() => this.flushAll())
-        .finally(() => (this.flushing = null));
+      this.flushing ??= new Promise<void>((r) => setImmediate(r)).then(() => this.flushAll());
     });
   }
 
   private async flushAll(): Promise<void> {
-    while (this.queue.length > 0) {
-      const batch = this.queue.splice(0, MAX_APPENDS_PER_TX);
-      try {
-        const seqs = await this.commit(batch);
-        batch.forEach((p, i) => p.resolve(seqs[i]));
-      } catch (err) {
-        for (const p of batch) p.reject(err as Error);
+    try {
+      while (this.queue.length > 0) {
+        const batch = this.queue.splice(0, MAX_APPENDS_PER_TX);
+        try {
+          const seqs = await this.commit(batch);
+          batch.forEach((p, i) => p.resolve(seqs[i]));
+        } catch (err) {
+          for (const p of batch) p.reject(err as Error);
+        }
       }
+    } finally {
+      // Cleared in the same turn as the last look at the queue: an append made when one of this
+      // batch's promises resolves (a later microtask) starts a new flush. Cleared in a .finally()
+      // of its own, one microtask late, such an append found the flush still marked running and
+      // was never committed (appends awaited one after another: the second one never resolved).
+      this.flushing = null;
     }
   }
 

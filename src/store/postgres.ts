@@ -4,6 +4,7 @@
 // other nodes, its own ones being announced right after the commit (so once each).
 import {randomUUID} from 'node:crypto';
 import {Client, Pool, PoolClient} from 'pg';
+import {pgOptions} from './pg-options';
 import {pgMigrate} from './pg-migrate';
 import {inTransaction} from './pg-transaction';
 import {
@@ -74,7 +75,7 @@ export class PgStore implements Store {
    * error when the database cannot be reached or a migration fails.
    */
   static async open(url: string, opts: PgStoreOptions = {}): Promise<PgStore> {
-    const pool = new Pool({connectionString: url, max: opts.maxConnections ?? 10});
+    const pool = new Pool({...pgOptions(url), max: opts.maxConnections ?? 10});
     // An idle connection that breaks (server restart) must not crash the process.
     pool.on('error', () => undefined);
     const store = new PgStore(url, pool, opts.log ?? ((m) => console.error(m)));
@@ -96,7 +97,7 @@ export class PgStore implements Store {
   }
 
   private async listen(): Promise<void> {
-    const client = new Client({connectionString: this.url});
+    const client = new Client(pgOptions(this.url));
     client.on('error', () => this.lost(client));
     client.on('end', () => this.lost(client));
     client.on('notification', (msg) => {

@@ -61,6 +61,14 @@ describe.each(kinds)('%s log pages', (_name, opener) => {
     await log?.close();
   });
 
+  test('appends awaited one after another each commit (a pipeline of database-1 writes)', async () => {
+    // The next append is made when the previous one's promise resolves, in a microtask of the
+    // commit's turn: it once found the PostgreSQL log still "flushing" and was never committed.
+    const seqs: number[] = [];
+    for (let i = 0; i < 5; i++) seqs.push(await log.append(`${org}-seq`, 1_700_000_000_000 + i, 'mad', 'SET', payload(i + 1)));
+    expect(seqs).toEqual([1, 2, 3, 4, 5]);
+  }, 20_000);
+
   test('every entry comes back byte for byte, in order, through pages of 500', async () => {
     let after = 0;
     const seen: number[] = [];
