@@ -11,7 +11,8 @@
 // without reordering buffers. Members are internal to src/gateway (not private, as the modules
 // above act on them).
 import * as net from 'node:net';
-import {readBorrowed, writeDirect, Written} from '../net/borrowed-reads';
+import {readBorrowed} from '../net/borrowed-reads';
+import {writeDirect, Written} from '../net/direct-write';
 import type {Admission, Ticket} from './admission';
 import {ClientView} from './introspect';
 import {CommandInfo, CommandTable} from './commands';

@@ -3,7 +3,7 @@
 // sent to every upstream in one event-loop turn is written at the end of the turn, one write per
 // connection: many clients' commands in one syscall, which Redis reads in one go.
 import type * as net from 'node:net';
-import {writeDirect, Written} from '../net/borrowed-reads';
+import {writeDirect, Written} from '../net/direct-write';
 
 // The output buffer: its first size, and the largest kept between writes.
 const OUT_INITIAL = 16 * 1024;

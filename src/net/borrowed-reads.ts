@@ -3,7 +3,7 @@
 // 64 KiB buffer for every read, shrinks it to the bytes read and wraps it in a new ArrayBuffer,
 // then pushes it through the Readable machinery to a 'data' event; on the gateway's unpipelined
 // path (one read per command) that was about a third of the gateway's own CPU per command
-// (bench/gateway.js; `perf` of the gateway process). A borrowed chunk is valid only during the
+// (its user CPU, bench/gateway.js and `perf` of the gateway process). A borrowed chunk is valid only during the
 // reader's call: a reader that keeps bytes past it copies them.
 //
 // Accepted sockets: Node's net.Server has no `onread` option, so the server's accept callback is
@@ -11,7 +11,6 @@
 // with one. That is Node's internal shape (stable since Node 12, checked at run time): where it
 // is missing the server keeps Node's own sockets and readers get 'data' events (readBorrowed()
 // then answers false), so nothing depends on it but speed.
-import * as fs from 'node:fs';
 import * as net from 'node:net';
 
 /** Size of each buffer reads are borrowed from. A chunk handed to a reader is never longer, so
@@ -112,38 +111,4 @@ export function borrowedConnectReads(next: () => Buffer, reader: BorrowedReader)
       return true; // false would stop reading (the socket's pause() does that instead)
     },
   };
-}
-
-/** How writeDirect() left the bytes: all written by it; or the rest handed to `sock.write()`,
- *  which then holds them, below or past its high-water mark (its return value). */
-export enum Written {
-  All = 0,
-  Queued = 1,
-  QueuedFull = 2,
-}
-
-/**
- * Writes `bytes` to a plain TCP socket with one write(2) of its descriptor when nothing is queued
- * before them, instead of through the Writable stream (a stream write costs a request object, a
- * callback and a tick: about a quarter of the gateway's CPU per reply, measured with
- * redis-benchmark -c 50). Whatever the kernel does not take at once (or every byte, on EAGAIN or
- * an error, which the stream then reports as it would have) goes through `sock.write()`, in order.
- * Only for sockets known to be plain (a TLS socket's descriptor carries ciphertext): the caller
- * says so with `plain`.
- */
-export function writeDirect(sock: net.Socket, bytes: Buffer, plain: boolean): Written {
-  if (plain && sock.writableLength === 0 && !sock.writableCorked && !sock.destroyed && !sock.connecting) {
-    const fd = (sock as unknown as {_handle?: {fd?: number} | null})._handle?.fd;
-    if (typeof fd === 'number' && fd >= 0) {
-      let n = 0;
-      try {
-        n = fs.writeSync(fd, bytes);
-      } catch {
-        n = 0; // EAGAIN, or a broken connection: the stream's own write sees to it
-      }
-      if (n === bytes.length) return Written.All;
-      if (n > 0) bytes = bytes.subarray(n);
-    }
-  }
-  return sock.write(bytes) ? Written.Queued : Written.QueuedFull;
 }

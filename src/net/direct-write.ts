@@ -1,0 +1,39 @@
+// Direct writes: one write(2) of a plain TCP socket's descriptor instead of a trip through
+// Node's Writable stream, when nothing is queued before the bytes. Used by the gateway for replies
+// to plain clients and for its commands to plain upstreams (src/gateway).
+import * as fs from 'node:fs';
+import type * as net from 'node:net';
+
+/** How writeDirect() left the bytes: all written by it; or the rest handed to `sock.write()`,
+ *  which then holds them, below or past its high-water mark (its return value). */
+export enum Written {
+  All = 0,
+  Queued = 1,
+  QueuedFull = 2,
+}
+
+/**
+ * Writes `bytes` to a plain TCP socket with one write(2) of its descriptor when nothing is queued
+ * before them, instead of through the Writable stream (a stream write costs a request object, a
+ * callback and a tick; writing directly cut the gateway's user CPU per command by about a fifth
+ * under redis-benchmark -c 50). Whatever the kernel does not take at once (or every byte, on EAGAIN or
+ * an error, which the stream then reports as it would have) goes through `sock.write()`, in order.
+ * Only for sockets known to be plain (a TLS socket's descriptor carries ciphertext): the caller
+ * says so with `plain`.
+ */
+export function writeDirect(sock: net.Socket, bytes: Buffer, plain: boolean): Written {
+  if (plain && sock.writableLength === 0 && !sock.writableCorked && !sock.destroyed && !sock.connecting) {
+    const fd = (sock as unknown as {_handle?: {fd?: number} | null})._handle?.fd;
+    if (typeof fd === 'number' && fd >= 0) {
+      let n = 0;
+      try {
+        n = fs.writeSync(fd, bytes);
+      } catch {
+        n = 0; // EAGAIN, or a broken connection: the stream's own write sees to it
+      }
+      if (n === bytes.length) return Written.All;
+      if (n > 0) bytes = bytes.subarray(n);
+    }
+  }
+  return sock.write(bytes) ? Written.Queued : Written.QueuedFull;
+}
