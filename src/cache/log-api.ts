@@ -93,3 +93,14 @@ export function splitPage(data: Buffer, seqs: string, ats: string, lens: string)
   for (let i = 1; i < out.length; i++) if (out[i].seq <= out[i - 1].seq) return null;
   return out;
 }
+
+/** The figures kept for `org` in `orgs`, made (empty: nothing logged yet) on first use. Both
+ *  logs answer CacheLog.state() with it. */
+export function orgStateIn(orgs: Map<string, OrgLogState>, org: string): OrgLogState {
+  let s = orgs.get(org);
+  if (!s) {
+    s = {lastSeq: 0, firstSeq: 1, bytes: 0, entries: 0, trimmed: 0};
+    orgs.set(org, s);
+  }
+  return s;
+}

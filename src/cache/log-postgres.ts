@@ -10,7 +10,7 @@
 // under that lock, so IDs increase in log order across hosts whose clocks differ.
 import {Pool, PoolClient} from 'pg';
 import {pgOptions} from '../store/pg-options';
-import {splitPage} from './log-api';
+import {orgStateIn, splitPage} from './log-api';
 import type {CacheLog, LogEntry, OrgLogState, PendingAppend, RegionCounters} from './log-api';
 import {pgMigrateSteps, PgMigrationStep} from '../store/pg-migrate';
 import {inTransaction} from '../store/pg-transaction';
@@ -169,12 +169,7 @@ export class PostgresLog implements CacheLog {
   }
 
   state(org: string): OrgLogState {
-    let s = this.orgs.get(org);
-    if (!s) {
-      s = {lastSeq: 0, firstSeq: 1, bytes: 0, entries: 0, trimmed: 0};
-      this.orgs.set(org, s);
-    }
-    return s;
+    return orgStateIn(this.orgs, org);
   }
 
   private setState(org: string, next: OrgLogState): OrgLogState {

@@ -9,7 +9,7 @@ import {randomBytes} from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {Worker} from 'node:worker_threads';
-import {splitPage} from './log-api';
+import {orgStateIn, splitPage} from './log-api';
 import type {CacheLog, LogEntry, OrgLogState, PendingAppend, RegionCounters} from './log-api';
 import {AppendPayload, settlePayload, StreamClock} from './stream-ids';
 
@@ -256,12 +256,7 @@ export class ReplayLog implements CacheLog {
   }
 
   state(org: string): OrgLogState {
-    let s = this.orgs.get(org);
-    if (!s) {
-      s = {lastSeq: 0, firstSeq: 1, bytes: 0, entries: 0, trimmed: 0};
-      this.orgs.set(org, s);
-    }
-    return s;
+    return orgStateIn(this.orgs, org);
   }
 
   async refresh(org: string): Promise<OrgLogState> {

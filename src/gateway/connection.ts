@@ -3,7 +3,7 @@
 // connections, see introspect.ts). They act on the connection's state (state.ts).
 import {passwordHash} from '../redis/acl-users';
 import {clientGetredir, clientNoEvict, clientTracking, clientUnblock} from './client-admin';
-import {clientLine, killFilter, verbatim} from './introspect';
+import {clientLine, clientView, killFilter, verbatim} from './introspect';
 import {encodeCommand, MAX_ARGS_KEPT, parseIntAt} from './resp';
 import {bulk, errorReply} from './reply';
 import {dropPinned, ensurePinned} from './routing';
@@ -360,13 +360,13 @@ export function clientIntrospect(sn: Session, sub: string): boolean {
   const p = sn.parser;
   const now = Date.now();
   const ts = sn.st.ts!;
-  const peers = [...ts.clients].filter((c): c is Session => 'view' in c);
+  const peers = [...ts.clients].filter((c): c is Session => 'st' in c);
   const args: string[] = [];
   for (let i = 2; i < p.frameArgc && i < MAX_ARGS_KEPT; i++) args.push(p.argString(i));
   if (sub === 'client|id') {
     sn.write(`:${sn.id}\r\n`);
   } else if (sub === 'client|info') {
-    sn.write(verbatim(`${clientLine(sn.view(), now)}\n`, sn.st.proto));
+    sn.write(verbatim(`${clientLine(clientView(sn), now)}\n`, sn.st.proto));
   } else if (sub === 'client|list') {
     let list = peers;
     if (args.length >= 2 && args[0].toLowerCase() === 'id') {
@@ -379,14 +379,14 @@ export function clientIntrospect(sn: Session, sub: string): boolean {
       sn.fail('ERR syntax error');
       return true;
     }
-    sn.write(verbatim(list.map((c) => `${clientLine(c.view(), now)}\n`).join(''), sn.st.proto));
+    sn.write(verbatim(list.map((c) => `${clientLine(clientView(c), now)}\n`).join(''), sn.st.proto));
   } else {
     const f = killFilter(args, sn.id);
     if (typeof f === 'string') {
       sn.fail(f);
       return true;
     }
-    const victims = peers.filter((c) => f.match(c.view()));
+    const victims = peers.filter((c) => f.match(clientView(c)));
     if (f.old && victims.length === 0) {
       sn.fail('ERR No such client');
       return true;

@@ -2,6 +2,25 @@
 // would list them (the ids HELLO returned, the client's own address), and INFO / ROLE without
 // anything of the platform (state folder, backend ports, pids, the gateway's own connections).
 // Formats: Redis 7.0.15 src/networking.c catClientInfoString, src/server.c genRedisInfoString.
+import type {Session} from './session';
+
+/** The client's own view of connection `sn`, with the id HELLO returned. */
+export function clientView(sn: Session): ClientView {
+  const st = sn.st;
+  return {
+    id: sn.id,
+    addr: sn.addr,
+    laddr: sn.laddr,
+    name: st.name,
+    user: st.user,
+    createdAt: sn.createdAt,
+    lastCommandAt: sn.lastCommandAt,
+    lastCommand: sn.lastTop?.name ?? 'NULL',
+    db: st.db,
+    proto: st.proto,
+    flags: `${st.inMulti ? 'x' : ''}${st.subscribed ? 'P' : ''}${st.noEvict ? 'e' : ''}` || 'N',
+  };
+}
 
 /** A client connection as CLIENT INFO / LIST / KILL see it. */
 export interface ClientView {

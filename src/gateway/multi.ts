@@ -2,7 +2,7 @@
 // ID, CLIENT INFO) are queued on the backend like any other; their entries of the EXEC reply
 // are rewritten by their position in the transaction, so a client sees the same answers
 // inside and outside MULTI. Positions count every command queued since MULTI (state.ts).
-import {clientLine, filterInfo, rewriteRole, rewriteText, verbatim} from './introspect';
+import {clientLine, clientView, filterInfo, rewriteRole, rewriteText, verbatim} from './introspect';
 import {ReplyScanner, bulk} from './reply';
 import type {Session} from './session';
 
@@ -14,7 +14,7 @@ export function noteQueued(sn: Session, name: string): boolean {
   else if (name === 'role') fn = rewriteRole;
   else if (name === 'acl|whoami') fn = (b) => (b[0] === 45 ? b : Buffer.from(bulk(sn.st.user, sn.st.proto)));
   else if (name === 'client|id') fn = (b) => (b[0] === 45 ? b : Buffer.from(`:${sn.id}\r\n`));
-  else if (name === 'client|info') fn = (b) => (b[0] === 45 ? b : verbatim(`${clientLine(sn.view(), Date.now())}\n`, sn.st.proto));
+  else if (name === 'client|info') fn = (b) => (b[0] === 45 ? b : verbatim(`${clientLine(clientView(sn), Date.now())}\n`, sn.st.proto));
   if (fn === null) return false;
   if (sn.st.execRewrites === null) sn.st.execRewrites = new Map();
   sn.st.execRewrites.set(sn.st.queued, fn);

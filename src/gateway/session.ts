@@ -14,7 +14,6 @@ import * as net from 'node:net';
 import {readBorrowed} from '../net/borrowed-reads';
 import {writeDirect, Written} from '../net/direct-write';
 import type {Admission, Ticket} from './admission';
-import {ClientView} from './introspect';
 import {CommandInfo, CommandTable} from './commands';
 import {RequestParser} from './resp';
 import {errorReply} from './reply';
@@ -391,23 +390,6 @@ export class Session implements ReplySink, ClosableClient {
   cursors: Map<string, boolean> | null = null; // true = the region's replica
 
   // ---- commands answered here ------------------------------------------------------------
-
-  /** The client's own view of this connection, with the id HELLO returned (introspect.ts). */
-  view(): ClientView {
-    return {
-      id: this.id,
-      addr: this.addr,
-      laddr: this.laddr,
-      name: this.st.name,
-      user: this.st.user,
-      createdAt: this.createdAt,
-      lastCommandAt: this.lastCommandAt,
-      lastCommand: this.lastTop?.name ?? 'NULL',
-      db: this.st.db,
-      proto: this.st.proto,
-      flags: `${this.st.inMulti ? 'x' : ''}${this.st.subscribed ? 'P' : ''}${this.st.noEvict ? 'e' : ''}` || 'N',
-    };
-  }
 
   protocolError(text: string): void {
     // Redis answers the earlier commands, then the error, then closes.

@@ -3,7 +3,7 @@
 // to one client. Replies are scanned only to know whose they are, and forwarded as slices of
 // the bytes Redis sent.
 import type * as net from 'node:net';
-import {BORROWED_READ_BYTES, borrowedConnectReads} from '../net/borrowed-reads';
+import {BORROWED_READ_BYTES, borrowedConnectReads, LendableBuffer} from '../net/borrowed-reads';
 import {dial} from '../net/dial';
 import {encodeCommand} from './resp';
 import {lastInteger, pubsubKind} from './pubsub-frames';
@@ -83,10 +83,9 @@ export class Upstream implements TurnWriter {
   private isCorked = false;
   // Sent and not yet written (upstream-output.ts).
   private readonly out = new OutputBuffer(() => this.pinnedTo === null);
-  // Input of a plain connection: replies are read into `inBuf` until a sink keeps a view of it
-  // (lend()); the next read then goes to a new one.
-  private inBuf: Buffer | null = null;
-  private inLent = false;
+  // Input of a shared plain connection: one buffer read into again until a sink keeps a view of
+  // it (lend()).
+  private readonly input = new LendableBuffer();
   private readonly inBorrowed: boolean;
   /** Plain TCP (not TLS): writes may go straight to its descriptor (writeDirect()). */
   private readonly plain: boolean;
@@ -107,7 +106,7 @@ export class Upstream implements TurnWriter {
     this.plain = !opts.endpoint.tls;
     this.inBorrowed = opts.pinnedTo === null && opts.spare !== true && this.plain;
     this.sock = this.inBorrowed
-      ? dial(opts.endpoint.host, opts.endpoint.port, null, borrowedConnectReads(() => this.nextInBuf(), (c) => this.onData(c)))
+      ? dial(opts.endpoint.host, opts.endpoint.port, null, borrowedConnectReads(() => this.input.next(), (c) => this.onData(c)))
       : dial(opts.endpoint.host, opts.endpoint.port, opts.endpoint.tls);
     this.sock.setKeepAlive(true);
     if (!this.inBorrowed) this.sock.on('data', (c: Buffer) => this.onData(c));
@@ -185,18 +184,10 @@ export class Upstream implements TurnWriter {
     return this.inBorrowed ? Buffer.from(bytes) : bytes;
   }
 
-  private nextInBuf(): Buffer {
-    if (this.inBuf === null || this.inLent) {
-      this.inBuf = Buffer.allocUnsafeSlow(BORROWED_READ_BYTES);
-      this.inLent = false;
-    }
-    return this.inBuf;
-  }
-
   /** A sink keeps a view of the bytes it was delivered past its call (e.g. a client socket that
    *  could not write them at once): this connection's next read goes to a new buffer. */
   lend(): void {
-    this.inLent = true;
+    this.input.lend();
   }
 
   // Barrier: writes wait here until Redis has answered a PING written after the flush.

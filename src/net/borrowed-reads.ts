@@ -112,3 +112,25 @@ export function borrowedConnectReads(next: () => Buffer, reader: BorrowedReader)
     },
   };
 }
+
+/** A client socket's read buffer (for borrowedConnectReads()), used for read after read until
+ *  someone keeps a view of what it holds past the read (lend()); the next read then gets a new
+ *  one and the lent one is left to whoever holds it. */
+export class LendableBuffer {
+  private buf: Buffer | null = null;
+  private lent = false;
+
+  /** The buffer for the next read. */
+  next(): Buffer {
+    if (this.buf === null || this.lent) {
+      this.buf = Buffer.allocUnsafeSlow(BORROWED_READ_BYTES);
+      this.lent = false;
+    }
+    return this.buf;
+  }
+
+  /** The bytes of the last read are kept elsewhere: do not read into them again. */
+  lend(): void {
+    this.lent = true;
+  }
+}

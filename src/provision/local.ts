@@ -17,6 +17,7 @@ import {waitForSync} from './readiness';
 import {SupervisedRedis} from './supervised';
 import type {RedisConnection} from '../redis/client';
 import type {DesiredDatabase, ProcessHealth, ProcessSpec, Provisioner, ProvisionerEvents} from './types';
+import {SAFE_NAME, validateDesired} from './types';
 
 export interface LocalProvisionerOptions {
   home: string;
@@ -60,7 +61,6 @@ interface DbState {
   primaryReady: Promise<void>;
 }
 
-const SAFE_NAME = /^[A-Za-z0-9_-]+$/;
 
 export class LocalProvisioner implements Provisioner {
   private readonly dbs = new Map<string, DbState>();
@@ -86,7 +86,7 @@ export class LocalProvisioner implements Provisioner {
   }
 
   ensure(db: DesiredDatabase): Promise<ProcessSpec[]> {
-    validate(db);
+    validateDesired(db);
     if (this.closing) return Promise.reject(new ProcessStoppedError('the provisioner'));
     return this.lanes.run(db.id, () => this.doEnsure(db));
   }
@@ -144,7 +144,7 @@ export class LocalProvisioner implements Provisioner {
   }
 
   async reconcile(all: DesiredDatabase[], settled?: (databaseId: string, error?: Error) => void): Promise<void> {
-    all.forEach(validate);
+    all.forEach(validateDesired);
     const wanted = new Set(all.map((d) => d.id));
     for (const [id, state] of this.dbs) {
       if (wanted.has(id)) continue;
@@ -431,21 +431,5 @@ export class LocalProvisioner implements Provisioner {
   private async stopProcs(procs: SupervisedRedis[]): Promise<void> {
     await Promise.all(procs.map((p) => p.stop()));
     for (const p of procs) this.reservedPorts.delete(p.port);
-  }
-}
-
-function validate(db: DesiredDatabase): void {
-  if (!SAFE_NAME.test(db.id)) throw new Error(`invalid database id ${JSON.stringify(db.id)}`);
-  const primaries = db.processes.filter((p) => p.role === 'primary');
-  // A region host that holds replicas only is told where the primary runs instead.
-  const wanted = db.primaryAt ? 0 : 1;
-  if (primaries.length !== wanted) {
-    throw new Error(`database ${db.id} needs ${wanted === 1 ? 'exactly one primary' : 'no primary here (it runs at primaryAt)'}, got ${primaries.length}`);
-  }
-  const regions = new Set<string>();
-  for (const p of db.processes) {
-    if (!SAFE_NAME.test(p.region)) throw new Error(`invalid region ${JSON.stringify(p.region)}`);
-    if (regions.has(p.region)) throw new Error(`database ${db.id} has two processes in ${p.region}`);
-    regions.add(p.region);
   }
 }

@@ -61,3 +61,24 @@ export interface Provisioner {
   /** Stop every process (server shutdown). Data stays. */
   stopAll(): Promise<void>;
 }
+
+/** What a database id and a region name may be: they name folders under the state folder. */
+export const SAFE_NAME = /^[A-Za-z0-9_-]+$/;
+
+/** Throws (a message naming the fault) unless `db` is one a provisioner can run: a safe id and
+ *  region names, one primary (none when it runs at `primaryAt`), one process per region. */
+export function validateDesired(db: DesiredDatabase): void {
+  if (!SAFE_NAME.test(db.id)) throw new Error(`invalid database id ${JSON.stringify(db.id)}`);
+  const primaries = db.processes.filter((p) => p.role === 'primary');
+  // A region host that holds replicas only is told where the primary runs instead.
+  const wanted = db.primaryAt ? 0 : 1;
+  if (primaries.length !== wanted) {
+    throw new Error(`database ${db.id} needs ${wanted === 1 ? 'exactly one primary' : 'no primary here (it runs at primaryAt)'}, got ${primaries.length}`);
+  }
+  const regions = new Set<string>();
+  for (const p of db.processes) {
+    if (!SAFE_NAME.test(p.region)) throw new Error(`invalid region ${JSON.stringify(p.region)}`);
+    if (regions.has(p.region)) throw new Error(`database ${db.id} has two processes in ${p.region}`);
+    regions.add(p.region);
+  }
+}
