@@ -11,7 +11,7 @@
 // without reordering buffers. Members are internal to src/gateway (not private, as the modules
 // above act on them).
 import * as net from 'node:net';
-import {readBorrowed} from '../net/borrowed-reads';
+import {pauseReads, readBorrowed, resumeReads} from '../net/borrowed-reads';
 import {writeDirect, Written} from '../net/direct-write';
 import type {Admission, Ticket} from './admission';
 import {CommandInfo, CommandTable} from './commands';
@@ -98,7 +98,10 @@ export class Session implements ReplySink, ClosableClient {
     this.laddr = `${sock.localAddress}:${sock.localPort}`;
     // A plain connection's bytes are borrowed (src/net/borrowed-reads.ts): valid during onData.
     this.plain = readBorrowed(sock, (c) => this.onData(c, true));
-    if (!this.plain) sock.on('data', (c: Buffer) => this.onData(c, false));
+    if (!this.plain) {
+      sock.on('data', (c: Buffer) => this.onData(c, false));
+      sock.resume(); // a socket the native batch could not take was left paused
+    }
     sock.on('drain', () => this.onClientDrain());
     sock.on('end', () => {
       // Half-close: the client sent everything; like Redis, run it and answer it all, then close.
@@ -172,7 +175,7 @@ export class Session implements ReplySink, ClosableClient {
     // client cannot make the gateway buffer without bound.
     if (this.blocked !== 0 && !this.readPaused && this.parser.buffered > INPUT_PAUSE_BYTES) {
       this.readPaused = true;
-      this.sock.pause();
+      pauseReads(this.sock);
     }
   }
 
@@ -206,7 +209,7 @@ export class Session implements ReplySink, ClosableClient {
     }
     if (this.readPaused && this.blocked === 0 && !this.closed) {
       this.readPaused = false;
-      this.sock.resume();
+      resumeReads(this.sock);
     }
     if (this.inputEnded) this.finishIfDone();
   }
@@ -274,7 +277,7 @@ export class Session implements ReplySink, ClosableClient {
     }
     this.blocked |= W_DRAIN;
     this.readPaused = true;
-    this.sock.pause();
+    pauseReads(this.sock);
   }
 
   onClientDrain(): void {

@@ -3,6 +3,7 @@
 // sent to every upstream in one event-loop turn is written at the end of the turn, one write per
 // connection: many clients' commands in one syscall, which Redis reads in one go.
 import type * as net from 'node:net';
+import {inBatch, onBatchEnd} from '../net/batched-io';
 import {writeDirect, Written} from '../net/direct-write';
 
 // The output buffer: its first size, and the largest kept between writes.
@@ -69,9 +70,15 @@ function flushTurn(): void {
 function schedule(): void {
   if (!flushScheduled) {
     flushScheduled = true;
-    setImmediate(flushTurn);
+    // In a batch of native reads (src/net/batched-io.ts) the batch's end is the turn's end for
+    // what it produced: written then, rather than in the loop's check phase.
+    if (!inBatch()) setImmediate(flushTurn);
   }
 }
+
+onBatchEnd(() => {
+  if (flushScheduled) flushTurn();
+});
 
 /** `u.uncork()` at the end of this event-loop turn (once per call: the caller tracks whether it
  *  is already corked). */

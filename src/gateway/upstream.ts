@@ -3,7 +3,8 @@
 // to one client. Replies are scanned only to know whose they are, and forwarded as slices of
 // the bytes Redis sent.
 import type * as net from 'node:net';
-import {BORROWED_READ_BYTES, borrowedConnectReads, LendableBuffer} from '../net/borrowed-reads';
+import {batchedIoUsable, lendBatch} from '../net/batched-io';
+import {BORROWED_READ_BYTES, borrowedConnectReads, connectInBatches, LendableBuffer} from '../net/borrowed-reads';
 import {dial} from '../net/dial';
 import {encodeCommand} from './resp';
 import {lastInteger, pubsubKind} from './pubsub-frames';
@@ -87,6 +88,8 @@ export class Upstream implements TurnWriter {
   // it (lend()).
   private readonly input = new LendableBuffer();
   private readonly inBorrowed: boolean;
+  /** Its reads come from the native batch (their bytes are the batch's buffer). */
+  private readonly batched: boolean;
   /** Plain TCP (not TLS): writes may go straight to its descriptor (writeDirect()). */
   private readonly plain: boolean;
   private readonly drainWaiters = new Set<() => void>();
@@ -105,9 +108,14 @@ export class Upstream implements TurnWriter {
     // (one client each, and many of them) keep Node's own buffer per read.
     this.plain = !opts.endpoint.tls;
     this.inBorrowed = opts.pinnedTo === null && opts.spare !== true && this.plain;
+    // Read by the native batch where it is built (batched-io.ts), else with Node's onread.
+    this.batched = this.inBorrowed && batchedIoUsable();
     this.sock = this.inBorrowed
-      ? dial(opts.endpoint.host, opts.endpoint.port, null, borrowedConnectReads(() => this.input.next(), (c) => this.onData(c)))
+      ? this.batched
+        ? dial(opts.endpoint.host, opts.endpoint.port, null)
+        : dial(opts.endpoint.host, opts.endpoint.port, null, borrowedConnectReads(() => this.input.next(), (c) => this.onData(c)))
       : dial(opts.endpoint.host, opts.endpoint.port, opts.endpoint.tls);
+    if (this.batched) connectInBatches(this.sock, (c) => this.onData(c));
     this.sock.setKeepAlive(true);
     if (!this.inBorrowed) this.sock.on('data', (c: Buffer) => this.onData(c));
     this.sock.on('drain', () => {
@@ -187,7 +195,8 @@ export class Upstream implements TurnWriter {
   /** A sink keeps a view of the bytes it was delivered past its call (e.g. a client socket that
    *  could not write them at once): this connection's next read goes to a new buffer. */
   lend(): void {
-    this.input.lend();
+    if (this.batched) lendBatch();
+    else this.input.lend();
   }
 
   // Barrier: writes wait here until Redis has answered a PING written after the flush.

@@ -12,6 +12,7 @@
 // is missing the server keeps Node's own sockets and readers get 'data' events (readBorrowed()
 // then answers false), so nothing depends on it but speed.
 import * as net from 'node:net';
+import {type BatchedFd, batchedIoUsable, readInBatches, stopBatched, watchBatched} from './batched-io';
 
 /** Size of each buffer reads are borrowed from. A chunk handed to a reader is never longer, so
  *  a Buffer longer than this was never a view of one (the gateway relies on that to skip a copy). */
@@ -22,24 +23,85 @@ export type BorrowedReader = (chunk: Buffer) => void;
 
 const kReader = Symbol('redfly.borrowedReader');
 const kEarly = Symbol('redfly.borrowedEarly');
+const kBatched = Symbol('redfly.batched');
 
 interface Borrowing {
   [kReader]?: BorrowedReader | null;
   /** Copies of chunks read before a reader was set. */
   [kEarly]?: Buffer[];
+  /** Read by the native batch (batched-io.ts) rather than by Node, while set. */
+  [kBatched]?: BatchedFd | null;
 }
 
 // Every accepted socket reads into this one buffer: reads run one at a time on the event loop and
 // a reader is done with a chunk when its call returns.
 const shared = Buffer.allocUnsafeSlow(BORROWED_READ_BYTES);
 
-function dispatch(sock: net.Socket & Borrowing, n: number, buf: Buffer): void {
+function dispatch(sock: net.Socket & Borrowing, chunk: Buffer): void {
   const reader = sock[kReader];
   if (reader) {
-    reader(buf.subarray(0, n));
+    reader(chunk);
     return;
   }
-  (sock[kEarly] ??= []).push(Buffer.from(buf.subarray(0, n)));
+  (sock[kEarly] ??= []).push(Buffer.from(chunk));
+}
+
+/** Reads `sock` (created paused: Node does not read it) in the native batch; false = unavailable.
+ *  At end of stream or on a read error the socket goes back to Node, which then reads the end
+ *  (or the error) itself and ends or destroys the socket as it always does. */
+function batchReads(sock: net.Socket & Borrowing, reader: BorrowedReader): boolean {
+  const fd = (sock as unknown as {_handle?: {fd?: number} | null})._handle?.fd;
+  if (typeof fd !== 'number' || fd < 0) return false;
+  const b = readInBatches(fd, (chunk, n) => {
+    if (chunk !== null) {
+      if (!sock.destroyed) reader(chunk);
+      return;
+    }
+    // End of stream (n = 0) or a read error (n < 0): Node reads it again and reports it.
+    void n;
+    sock[kBatched] = null;
+    stopBatched(b as BatchedFd, !sock.destroyed);
+    if (!sock.destroyed) sock.resume();
+  });
+  if (b === null) return false;
+  sock[kBatched] = b;
+  sock.once('close', () => {
+    if (sock[kBatched]) stopBatched(sock[kBatched], false);
+    sock[kBatched] = null;
+  });
+  return true;
+}
+
+/**
+ * For a plain socket being connected by net.connect() without `onread`: Node is kept from reading
+ * it, and once connected the native batch reads it, handing each chunk to `reader` (valid during
+ * the call; lendBatch() to keep views of it). False, changing nothing, when the batch is
+ * unavailable: the caller reads it as it would have.
+ */
+export function connectInBatches(sock: net.Socket, reader: BorrowedReader): boolean {
+  if (!batchedIoUsable()) return false;
+  sock.pause();
+  sock.once('connect', () => {
+    if (sock.destroyed || batchReads(sock, reader)) return;
+    // The descriptor was refused: Node reads it after all, in its own buffers.
+    sock.on('data', reader);
+    sock.resume();
+  });
+  return true;
+}
+
+/** Stops reading `sock` (Node's pause(), or the batch's). */
+export function pauseReads(sock: net.Socket): void {
+  const b = (sock as net.Socket & Borrowing)[kBatched];
+  if (b) watchBatched(b, false);
+  else sock.pause();
+}
+
+/** Reads `sock` again after pauseReads(). */
+export function resumeReads(sock: net.Socket): void {
+  const b = (sock as net.Socket & Borrowing)[kBatched];
+  if (b) watchBatched(b, true);
+  else sock.resume();
 }
 
 interface InternalServer {
@@ -67,14 +129,20 @@ export function acceptWithBorrowedReads(server: net.Server, options: {noDelay: b
       clientHandle.close();
       return;
     }
+    // With the native batch Node does not read the socket (paused on creation): the batch does.
+    const batched = batchedIoUsable();
     const sock: net.Socket & Borrowing = new net.Socket({
       handle: clientHandle,
       allowHalfOpen: srv.allowHalfOpen,
       readable: true,
       writable: true,
-      onread: {buffer: shared, callback: (n: number, buf: Uint8Array) => dispatch(sock, n, buf as Buffer)},
-    } as net.SocketConstructorOpts);
-    sock[kReader] = null;
+      ...(batched
+        ? {pauseOnCreate: true}
+        : {onread: {buffer: shared, callback: (n: number, buf: Uint8Array) => dispatch(sock, (buf as Buffer).subarray(0, n))}}),
+    } as unknown as net.SocketConstructorOpts);
+    // A socket the batch could not take (its descriptor refused) stays paused and unborrowed:
+    // its reader gets 'data' events once it resumes it (readBorrowed() answers false).
+    if (!batched || batchReads(sock, (chunk) => dispatch(sock, chunk))) sock[kReader] = null;
     if (options.noDelay) sock.setNoDelay(true);
     srv._connections++;
     (sock as unknown as {server: net.Server; _server: net.Server}).server = server;

@@ -3,6 +3,11 @@
 // to plain clients and for its commands to plain upstreams (src/gateway).
 import * as fs from 'node:fs';
 import type * as net from 'node:net';
+import {nativeWrite} from './batched-io';
+
+// The addon's write(2) (batched-io.ts) where it is built: no request object, no argument checks;
+// else fs.writeSync().
+const write = nativeWrite();
 
 /** How writeDirect() left the bytes: all written by it; or the rest handed to `sock.write()`,
  *  which then holds them, below or past its high-water mark (its return value). */
@@ -26,10 +31,15 @@ export function writeDirect(sock: net.Socket, bytes: Buffer, plain: boolean): Wr
     const fd = (sock as unknown as {_handle?: {fd?: number} | null})._handle?.fd;
     if (typeof fd === 'number' && fd >= 0) {
       let n = 0;
-      try {
-        n = fs.writeSync(fd, bytes);
-      } catch {
-        n = 0; // EAGAIN, or a broken connection: the stream's own write sees to it
+      if (write !== null) {
+        n = write(fd, bytes); // < 0: EAGAIN, or a broken connection: the stream's own write sees to it
+        if (n < 0) n = 0;
+      } else {
+        try {
+          n = fs.writeSync(fd, bytes);
+        } catch {
+          n = 0; // as above
+        }
       }
       if (n === bytes.length) return Written.All;
       if (n > 0) bytes = bytes.subarray(n);

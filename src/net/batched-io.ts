@@ -1,0 +1,175 @@
+// Batched reads and plain writes through redfly's native addon (src/native/batched-io.c, built
+// into dist/native/ by scripts/build-native.js): the accepted plain sockets of a gateway are read
+// by one epoll set of the addon's, and JavaScript is called once per batch of ready sockets rather
+// than once per read. Without the addon (not built, another OS, REDFLY_BATCHED_IO=0) everything
+// here answers null/false and callers keep Node's own reads and fs.writeSync().
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+/** The addon's functions (src/native/batched-io.c). Each returning a number gives 0 (or bytes
+ *  written) on success and -errno on failure. */
+interface Addon {
+  open(onBatch: (count: number) => void, buffer: Buffer, meta: Int32Array): boolean;
+  add(fd: number, id: number): number;
+  watch(fd: number, id: number, on: number): number;
+  remove(fd: number): number;
+  write(fd: number, bytes: Buffer): number;
+  setBuffer(buffer: Buffer): boolean;
+}
+
+/** Called with each chunk read (`n` > 0), or with `n` = 0 at end of stream, or -errno on a read
+ *  error; `chunk` is valid only during the call. */
+export type BatchReader = (chunk: Buffer | null, n: number) => void;
+
+/** Bytes of the buffer a batch is read into; a batch ends when less than 64 KiB is left. */
+const BATCH_BYTES = 256 * 1024;
+/** Reads in one batch at most (the addon also caps it at 256). */
+const BATCH_READS = 256;
+
+function candidates(): string[] {
+  // dist/net/ -> dist/native/; src/net/ and the benches' tmp/bench/ -> the build's dist/native/.
+  return [path.resolve(__dirname, '../native/batched-io.node'), path.resolve(__dirname, '../../dist/native/batched-io.node')];
+}
+
+let addon: Addon | null | undefined;
+let loadError = '';
+
+function load(): Addon | null {
+  if (addon !== undefined) return addon;
+  addon = null;
+  if (process.env.REDFLY_BATCHED_IO === '0') {
+    loadError = 'REDFLY_BATCHED_IO=0';
+    return addon;
+  }
+  if (process.platform !== 'linux') {
+    loadError = `not built for ${process.platform}`;
+    return addon;
+  }
+  const file = candidates().find((f) => fs.existsSync(f));
+  if (file === undefined) {
+    loadError = 'dist/native/batched-io.node is not built (scripts/build-native.js)';
+    return addon;
+  }
+  try {
+    addon = require(file) as Addon;
+  } catch (e) {
+    loadError = (e as Error).message;
+  }
+  return addon;
+}
+
+/** Why batched I/O is off in this process ('' when it is on or was not tried yet). */
+export function batchedIoUnavailable(): string {
+  load();
+  return loadError;
+}
+
+const readers = new Map<number, BatchReader>();
+let buffer: Buffer | null = null;
+let meta: Int32Array | null = null;
+let opened = false;
+let nextId = 1;
+let lent = false;
+let batching = false;
+const batchEnds: Array<() => void> = [];
+
+function onBatch(count: number): void {
+  const buf = buffer as Buffer;
+  const m = meta as Int32Array;
+  batching = true;
+  try {
+    for (let i = 0; i < count; i++) {
+      const reader = readers.get(m[3 * i]);
+      if (reader === undefined) continue; // closed earlier in this batch
+      const n = m[3 * i + 1];
+      const off = m[3 * i + 2];
+      reader(n > 0 ? buf.subarray(off, off + n) : null, n);
+    }
+  } finally {
+    batching = false;
+    if (lent) {
+      // Someone holds views of this buffer past the batch: read the next ones into a new one.
+      lent = false;
+      buffer = Buffer.allocUnsafeSlow(BATCH_BYTES);
+      (addon as Addon).setBuffer(buffer);
+    }
+    for (let i = 0; i < batchEnds.length; i++) batchEnds[i]();
+  }
+}
+
+/** The chunks of the batch being read are kept past it (a socket queued a view of them): the
+ *  next batch reads into a new buffer. */
+export function lendBatch(): void {
+  lent = true;
+}
+
+/** Whether a batch is being handed out (the callers' work in it ends with onBatchEnd()'s). */
+export function inBatch(): boolean {
+  return batching;
+}
+
+/** Calls `fn` after each batch's reads were all handed out (e.g. to write what they produced in
+ *  one go, without waiting for the end of the event-loop turn). */
+export function onBatchEnd(fn: () => void): void {
+  batchEnds.push(fn);
+}
+
+function opening(a: Addon): boolean {
+  if (opened) return true;
+  buffer = Buffer.allocUnsafeSlow(BATCH_BYTES);
+  meta = new Int32Array(3 * BATCH_READS);
+  try {
+    opened = a.open(onBatch, buffer, meta);
+  } catch (e) {
+    loadError = (e as Error).message;
+    addon = null;
+  }
+  return opened;
+}
+
+/** Whether readInBatches() can be used in this process (the addon loads and its epoll set opened). */
+export function batchedIoUsable(): boolean {
+  const a = load();
+  return a !== null && opening(a);
+}
+
+/** A descriptor read by the batch: `id` names it in the addon's epoll set. */
+export interface BatchedFd {
+  readonly fd: number;
+  readonly id: number;
+}
+
+/**
+ * Reads `fd` (a plain TCP socket that Node does not read: paused on creation) in batches, handing
+ * each chunk to `reader`. Null, changing nothing, when batched I/O is unavailable or the
+ * descriptor cannot be watched.
+ */
+export function readInBatches(fd: number, reader: BatchReader): BatchedFd | null {
+  const a = load();
+  if (a === null || !opening(a)) return null;
+  let id = nextId;
+  while (readers.has(id)) id = id >= 0x7ffffffe ? 1 : id + 1;
+  nextId = id >= 0x7ffffffe ? 1 : id + 1;
+  if (a.add(fd, id) !== 0) return null;
+  readers.set(id, reader);
+  return {fd, id};
+}
+
+/** Stops or restarts reading a descriptor of readInBatches() (its socket still open). */
+export function watchBatched(b: BatchedFd, on: boolean): void {
+  load()?.watch(b.fd, b.id, on ? 1 : 0);
+}
+
+/** Takes a descriptor out of the batch for good. `open`: its socket is not closed yet, so the
+ *  descriptor is removed from the set (a closed one leaves it by itself; its number may already
+ *  name another socket). */
+export function stopBatched(b: BatchedFd, open: boolean): void {
+  readers.delete(b.id);
+  if (open) load()?.remove(b.fd);
+}
+
+/** The addon's write(2) of `bytes` to `fd`: the bytes written, or -errno; null without the addon. */
+export function nativeWrite(): ((fd: number, bytes: Buffer) => number) | null {
+  const a = load();
+  return a === null ? null : a.write;
+}
