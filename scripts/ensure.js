@@ -19,7 +19,7 @@ const path = require('node:path');
 const ROOT = path.resolve(__dirname, '..');
 
 /** What the build reads, relative to the root: a change to any of them makes dist/ stale. */
-const BUILD_INPUTS = ['src', 'scripts/bundle-cli.js', 'scripts/form-data-stub.js', 'tsconfig.json', 'tsconfig.build.json', 'package.json', 'package-lock.json'];
+const BUILD_INPUTS = ['src', 'scripts/bundle-cli.js', 'scripts/build-native.js', 'scripts/form-data-stub.js', 'tsconfig.json', 'tsconfig.build.json', 'package.json', 'package-lock.json'];
 /** What the build writes that the CLI, the server and the tests load. */
 const BUILD_OUTPUTS = ['dist/cli/bundle.js', 'dist/control/main.js', 'oclif.manifest.json'];
 const STAMP = 'dist/.build-inputs';

@@ -42,6 +42,8 @@ typedef struct {
     }                                                        \
   } while (0)
 
+static void on_closed(uv_handle_t *h) { free(h->data); }
+
 static void on_poll(uv_poll_t *h, int status, int events) {
   (void)status;
   (void)events;
@@ -80,14 +82,37 @@ static void on_poll(uv_poll_t *h, int status, int events) {
   napi_close_handle_scope(env, scope);
 }
 
-static napi_value get_i32(napi_env env, napi_callback_info info, size_t want, int32_t *out) {
-  size_t argc = want;
+// The batch of args[0] (a handle from open()) and `want` int32 arguments after it.
+static Batch *batch_args(napi_env env, napi_callback_info info, size_t want, int32_t *out) {
+  size_t argc = want + 1;
   napi_value argv[4];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  for (size_t i = 0; i < want; i++) CHECK(napi_get_value_int32(env, argv[i], &out[i]));
-  napi_value ok;
-  napi_get_boolean(env, 1, &ok);
-  return ok;
+  Batch *b = NULL;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < want + 1 ||
+      napi_unwrap(env, argv[0], (void **)&b) != napi_ok || b == NULL || !b->polling) {
+    napi_throw_type_error(env, NULL, "batched-io: expected an open batch");
+    return NULL;
+  }
+  for (size_t i = 0; i < want; i++) {
+    if (napi_get_value_int32(env, argv[i + 1], &out[i]) != napi_ok) {
+      napi_throw_type_error(env, NULL, "batched-io: expected integers");
+      return NULL;
+    }
+  }
+  return b;
+}
+
+static void finalize(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  Batch *b = data;
+  if (!b->polling) {
+    free(b);
+    return;
+  }
+  uv_poll_stop(&b->poll);
+  close(b->ep);
+  // The handle's memory is in the struct: freed once libuv is done with it.
+  uv_close((uv_handle_t *)&b->poll, on_closed);
 }
 
 static napi_value ret_i32(napi_env env, int32_t v) {
@@ -96,15 +121,10 @@ static napi_value ret_i32(napi_env env, int32_t v) {
   return r;
 }
 
-// open(onBatch, buffer, meta): starts watching; buffer (Buffer, >= 64 KiB) receives the bytes,
-// meta (Int32Array) the triples. Returns true, or throws.
+// open(onBatch, buffer, meta): a new batch (a handle for the other functions), watching from
+// now on; buffer (Buffer, >= 64 KiB) receives the bytes, meta (Int32Array) the triples. Throws
+// on bad arguments or when epoll or libuv refuse.
 static napi_value Open(napi_env env, napi_callback_info info) {
-  Batch *b;
-  CHECK(napi_get_instance_data(env, (void **)&b));
-  if (b->polling) {
-    napi_throw_error(env, NULL, "batched-io: already open");
-    return NULL;
-  }
   size_t argc = 3;
   napi_value argv[3];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
@@ -123,6 +143,12 @@ static napi_value Open(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, NULL, "batched-io: meta must be an Int32Array of at least 3");
     return NULL;
   }
+  Batch *b = calloc(1, sizeof(Batch));
+  if (b == NULL) {
+    napi_throw_error(env, NULL, "batched-io: out of memory");
+    return NULL;
+  }
+  b->env = env;
   b->buf = data;
   b->bufLen = len;
   b->meta = mdata;
@@ -138,10 +164,11 @@ static napi_value Open(napi_env env, napi_callback_info info) {
   b->ep = epoll_create1(EPOLL_CLOEXEC);
   if (b->ep < 0) {
     napi_throw_error(env, NULL, strerror(errno));
-    return NULL;
+    return NULL;  // b is left: a failed open is rare and final (the caller falls back)
   }
   uv_loop_t *loop;
   CHECK(napi_get_uv_event_loop(env, &loop));
+  b->poll.data = b;
   if (uv_poll_init(loop, &b->poll, b->ep) != 0 || uv_poll_start(&b->poll, UV_READABLE, on_poll) != 0) {
     close(b->ep);
     napi_throw_error(env, NULL, "batched-io: uv_poll on the epoll descriptor failed");
@@ -151,9 +178,10 @@ static napi_value Open(napi_env env, napi_callback_info info) {
   b->polling = 1;
   // The handle must not keep the process alive on its own: each socket does.
   uv_unref((uv_handle_t *)&b->poll);
-  napi_value ok;
-  napi_get_boolean(env, 1, &ok);
-  return ok;
+  napi_value handle;
+  CHECK(napi_create_object(env, &handle));
+  CHECK(napi_wrap(env, handle, b, finalize, NULL, NULL));
+  return handle;
 }
 
 static int ctl(Batch *b, int op, int fd, int32_t id, uint32_t events) {
@@ -164,23 +192,26 @@ static int ctl(Batch *b, int op, int fd, int32_t id, uint32_t events) {
   return epoll_ctl(b->ep, op, fd, &ev) == 0 ? 0 : -errno;
 }
 
-// setBuffer(buffer): read the next batches into this Buffer (>= 64 KiB) instead; the caller
+// setBuffer(batch, buffer): read the next batches into this Buffer (>= 64 KiB) instead; the caller
 // keeps the old one for as long as it holds views of it.
 static napi_value SetBuffer(napi_env env, napi_callback_info info) {
-  Batch *b;
-  CHECK(napi_get_instance_data(env, (void **)&b));
-  size_t argc = 1;
-  napi_value argv[1];
+  size_t argc = 2;
+  napi_value argv[2];
+  Batch *b = NULL;
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 2 || napi_unwrap(env, argv[0], (void **)&b) != napi_ok || b == NULL) {
+    napi_throw_type_error(env, NULL, "batched-io: expected an open batch");
+    return NULL;
+  }
   void *data;
   size_t len;
-  CHECK(napi_get_buffer_info(env, argv[0], &data, &len));
+  CHECK(napi_get_buffer_info(env, argv[1], &data, &len));
   if (len < READ_BYTES) {
     napi_throw_range_error(env, NULL, "batched-io: the read buffer must hold at least 64 KiB");
     return NULL;
   }
   if (b->bufRef != NULL) napi_delete_reference(env, b->bufRef);
-  CHECK(napi_create_reference(env, argv[0], 1, &b->bufRef));
+  CHECK(napi_create_reference(env, argv[1], 1, &b->bufRef));
   b->buf = data;
   b->bufLen = len;
   napi_value ok;
@@ -188,29 +219,26 @@ static napi_value SetBuffer(napi_env env, napi_callback_info info) {
   return ok;
 }
 
-// add(fd, id): watch fd for reading. watch(fd, id, on): readable again or not. remove(fd).
-// Each returns 0 or -errno.
+// add(batch, fd, id): watch fd for reading. watch(batch, fd, id, on): readable again or not.
+// remove(batch, fd). Each returns 0 or -errno.
 static napi_value Add(napi_env env, napi_callback_info info) {
-  Batch *b;
-  CHECK(napi_get_instance_data(env, (void **)&b));
   int32_t a[2];
-  if (get_i32(env, info, 2, a) == NULL) return NULL;
+  Batch *b = batch_args(env, info, 2, a);
+  if (b == NULL) return NULL;
   return ret_i32(env, ctl(b, EPOLL_CTL_ADD, a[0], a[1], EPOLLIN | EPOLLRDHUP));
 }
 
 static napi_value Watch(napi_env env, napi_callback_info info) {
-  Batch *b;
-  CHECK(napi_get_instance_data(env, (void **)&b));
   int32_t a[3];
-  if (get_i32(env, info, 3, a) == NULL) return NULL;
+  Batch *b = batch_args(env, info, 3, a);
+  if (b == NULL) return NULL;
   return ret_i32(env, ctl(b, EPOLL_CTL_MOD, a[0], a[1], a[2] ? (EPOLLIN | EPOLLRDHUP) : 0));
 }
 
 static napi_value Remove(napi_env env, napi_callback_info info) {
-  Batch *b;
-  CHECK(napi_get_instance_data(env, (void **)&b));
   int32_t a[1];
-  if (get_i32(env, info, 1, a) == NULL) return NULL;
+  Batch *b = batch_args(env, info, 1, a);
+  if (b == NULL) return NULL;
   return ret_i32(env, ctl(b, EPOLL_CTL_DEL, a[0], 0, 0));
 }
 
@@ -230,26 +258,7 @@ static napi_value Write(napi_env env, napi_callback_info info) {
   return ret_i32(env, r < 0 ? -errno : (int32_t)r);
 }
 
-static void finalize(napi_env env, void *data, void *hint) {
-  (void)env;
-  (void)hint;
-  Batch *b = data;
-  if (b->polling) {
-    uv_poll_stop(&b->poll);
-    // The handle's memory is this struct: leak it rather than free it under a closing handle.
-    uv_close((uv_handle_t *)&b->poll, NULL);
-    close(b->ep);
-    return;
-  }
-  free(b);
-}
-
 NAPI_MODULE_INIT() {
-  Batch *b = calloc(1, sizeof(Batch));
-  if (b == NULL) return NULL;
-  b->env = env;
-  b->ep = -1;
-  if (napi_set_instance_data(env, b, finalize, NULL) != napi_ok) return NULL;
   napi_property_descriptor props[] = {
       {"open", NULL, Open, NULL, NULL, NULL, napi_default, NULL},
       {"add", NULL, Add, NULL, NULL, NULL, napi_default, NULL},

@@ -6,15 +6,18 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
+/** An open batch of the addon's: its own epoll set and read buffer. */
+type Handle = object;
+
 /** The addon's functions (src/native/batched-io.c). Each returning a number gives 0 (or bytes
- *  written) on success and -errno on failure. */
+ *  written) on success and -errno on failure; bad arguments throw. */
 interface Addon {
-  open(onBatch: (count: number) => void, buffer: Buffer, meta: Int32Array): boolean;
-  add(fd: number, id: number): number;
-  watch(fd: number, id: number, on: number): number;
-  remove(fd: number): number;
+  open(onBatch: (count: number) => void, buffer: Buffer, meta: Int32Array): Handle;
+  add(h: Handle, fd: number, id: number): number;
+  watch(h: Handle, fd: number, id: number, on: number): number;
+  remove(h: Handle, fd: number): number;
   write(fd: number, bytes: Buffer): number;
-  setBuffer(buffer: Buffer): boolean;
+  setBuffer(h: Handle, buffer: Buffer): boolean;
 }
 
 /** Called with each chunk read (`n` > 0), or with `n` = 0 at end of stream, or -errno on a read
@@ -67,7 +70,7 @@ export function batchedIoUnavailable(): string {
 const readers = new Map<number, BatchReader>();
 let buffer: Buffer | null = null;
 let meta: Int32Array | null = null;
-let opened = false;
+let handle: Handle | null = null;
 let nextId = 1;
 let lent = false;
 let batching = false;
@@ -91,7 +94,7 @@ function onBatch(count: number): void {
       // Someone holds views of this buffer past the batch: read the next ones into a new one.
       lent = false;
       buffer = Buffer.allocUnsafeSlow(BATCH_BYTES);
-      (addon as Addon).setBuffer(buffer);
+      (addon as Addon).setBuffer(handle as Handle, buffer);
     }
     for (let i = 0; i < batchEnds.length; i++) batchEnds[i]();
   }
@@ -114,17 +117,19 @@ export function onBatchEnd(fn: () => void): void {
   batchEnds.push(fn);
 }
 
+// One batch per module instance (per process; per test file under jest, whose registries share
+// the loaded addon).
 function opening(a: Addon): boolean {
-  if (opened) return true;
+  if (handle !== null) return true;
   buffer = Buffer.allocUnsafeSlow(BATCH_BYTES);
   meta = new Int32Array(3 * BATCH_READS);
   try {
-    opened = a.open(onBatch, buffer, meta);
+    handle = a.open(onBatch, buffer, meta);
   } catch (e) {
     loadError = (e as Error).message;
     addon = null;
   }
-  return opened;
+  return handle !== null;
 }
 
 /** Whether readInBatches() can be used in this process (the addon loads and its epoll set opened). */
@@ -150,14 +155,14 @@ export function readInBatches(fd: number, reader: BatchReader): BatchedFd | null
   let id = nextId;
   while (readers.has(id)) id = id >= 0x7ffffffe ? 1 : id + 1;
   nextId = id >= 0x7ffffffe ? 1 : id + 1;
-  if (a.add(fd, id) !== 0) return null;
+  if (a.add(handle as Handle, fd, id) !== 0) return null;
   readers.set(id, reader);
   return {fd, id};
 }
 
 /** Stops or restarts reading a descriptor of readInBatches() (its socket still open). */
 export function watchBatched(b: BatchedFd, on: boolean): void {
-  load()?.watch(b.fd, b.id, on ? 1 : 0);
+  if (handle !== null) load()?.watch(handle, b.fd, b.id, on ? 1 : 0);
 }
 
 /** Takes a descriptor out of the batch for good. `open`: its socket is not closed yet, so the
@@ -165,7 +170,7 @@ export function watchBatched(b: BatchedFd, on: boolean): void {
  *  name another socket). */
 export function stopBatched(b: BatchedFd, open: boolean): void {
   readers.delete(b.id);
-  if (open) load()?.remove(b.fd);
+  if (open && handle !== null) load()?.remove(handle, b.fd);
 }
 
 /** The addon's write(2) of `bytes` to `fd`: the bytes written, or -errno; null without the addon. */

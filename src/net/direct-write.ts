@@ -6,8 +6,8 @@ import type * as net from 'node:net';
 import {nativeWrite} from './batched-io';
 
 // The addon's write(2) (batched-io.ts) where it is built: no request object, no argument checks;
-// else fs.writeSync().
-const write = nativeWrite();
+// else fs.writeSync(). Looked up at the first write (REDFLY_BATCHED_IO is read then).
+let write: ((fd: number, bytes: Buffer) => number) | null | undefined;
 
 /** How writeDirect() left the bytes: all written by it; or the rest handed to `sock.write()`,
  *  which then holds them, below or past its high-water mark (its return value). */
@@ -31,6 +31,7 @@ export function writeDirect(sock: net.Socket, bytes: Buffer, plain: boolean): Wr
     const fd = (sock as unknown as {_handle?: {fd?: number} | null})._handle?.fd;
     if (typeof fd === 'number' && fd >= 0) {
       let n = 0;
+      if (write === undefined) write = nativeWrite();
       if (write !== null) {
         n = write(fd, bytes); // < 0: EAGAIN, or a broken connection: the stream's own write sees to it
         if (n < 0) n = 0;
