@@ -307,6 +307,9 @@ async function main() {
   console.log(`\nredis-benchmark -d 64 -r 100000, medians of ${REPS}; redis ${execFileSync('redis-server', ['--version']).toString().split(' ')[2].slice(2)}, ` +
     `${nutcrackerVersion()}, ` +
     `haproxy ${execFileSync('haproxy', ['-v']).toString().split(' ')[2]}, node ${process.version}, ${os.cpus().length} cores`);
+  const {batchedIoUnavailable} = loadSource('src/net/batched-io.ts');
+  const off = batchedIoUnavailable();
+  console.log(`gateway reads: ${off === '' ? 'native batch (dist/native/batched-io.node)' : `Node's own (${off})`}`);
   console.log(`uptime before: ${uptimeBefore}`);
   console.log(`uptime after:  ${execFileSync('uptime').toString().trim()}`);
   console.log('\nthroughput as a ratio to the Redis behind (direct rps: median); -c 1: (+ µs a hop, p50/p99)');
