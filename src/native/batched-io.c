@@ -258,6 +258,25 @@ static napi_value Write(napi_env env, napi_callback_info info) {
   return ret_i32(env, r < 0 ? -errno : (int32_t)r);
 }
 
+// idleTimeMetricsOff(): stops libuv measuring the loop's idle time, which Node turns on for
+// every loop (performance.eventLoopUtilization()) and which costs each loop iteration a
+// non-blocking epoll_pwait before the blocking one, and clock reads under a mutex around it
+// (uv__io_poll and uv__metrics_update_idle_time, libuv 1.39+). libuv has no option to turn it
+// off: this clears the option's bit in the loop's private fields, whose first member is the
+// flags word (src/uv-common.h, libuv 1.39 to 1.48). True when done; false, changing nothing, for
+// another libuv. eventLoopUtilization() then reports no idle time.
+static napi_value IdleTimeMetricsOff(napi_env env, napi_callback_info info) {
+  (void)info;
+  uv_loop_t *loop;
+  CHECK(napi_get_uv_event_loop(env, &loop));
+  unsigned v = uv_version();
+  int known = (v >> 16) == 1 && ((v >> 8) & 0xff) >= 39 && ((v >> 8) & 0xff) <= 48;
+  if (known && loop->internal_fields != NULL) *(unsigned int *)loop->internal_fields &= ~(unsigned int)UV_METRICS_IDLE_TIME;
+  napi_value r;
+  napi_get_boolean(env, known && loop->internal_fields != NULL, &r);
+  return r;
+}
+
 NAPI_MODULE_INIT() {
   napi_property_descriptor props[] = {
       {"open", NULL, Open, NULL, NULL, NULL, napi_default, NULL},
@@ -266,6 +285,7 @@ NAPI_MODULE_INIT() {
       {"remove", NULL, Remove, NULL, NULL, NULL, napi_default, NULL},
       {"write", NULL, Write, NULL, NULL, NULL, napi_default, NULL},
       {"setBuffer", NULL, SetBuffer, NULL, NULL, NULL, napi_default, NULL},
+      {"idleTimeMetricsOff", NULL, IdleTimeMetricsOff, NULL, NULL, NULL, napi_default, NULL},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
   return exports;
