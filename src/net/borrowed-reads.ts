@@ -52,13 +52,12 @@ function dispatch(sock: net.Socket & Borrowing, chunk: Buffer): void {
 function batchReads(sock: net.Socket & Borrowing, reader: BorrowedReader): boolean {
   const fd = (sock as unknown as {_handle?: {fd?: number} | null})._handle?.fd;
   if (typeof fd !== 'number' || fd < 0) return false;
-  const b = readInBatches(fd, (chunk, n) => {
+  const b = readInBatches(fd, (chunk) => {
     if (chunk !== null) {
       if (!sock.destroyed) reader(chunk);
       return;
     }
-    // End of stream (n = 0) or a read error (n < 0): Node reads it again and reports it.
-    void n;
+    // End of stream or a read error: Node reads it again and reports it.
     sock[kBatched] = null;
     stopBatched(b as BatchedFd, !sock.destroyed);
     if (!sock.destroyed) sock.resume();
