@@ -110,19 +110,14 @@ export class Upstream implements TurnWriter {
     this.inBorrowed = opts.pinnedTo === null && opts.spare !== true && this.plain;
     // Read by the native batch where it is built (batched-io.ts), else with Node's onread.
     this.batched = this.inBorrowed && batchedIoUsable();
-    this.sock = this.inBorrowed
-      ? this.batched
-        ? dial(opts.endpoint.host, opts.endpoint.port, null)
-        : dial(opts.endpoint.host, opts.endpoint.port, null, borrowedConnectReads(() => this.input.next(), (c) => this.onData(c)))
-      : dial(opts.endpoint.host, opts.endpoint.port, opts.endpoint.tls);
+    const {host, port, tls} = opts.endpoint;
+    this.sock = this.inBorrowed && !this.batched
+      ? dial(host, port, null, borrowedConnectReads(() => this.input.next(), (c) => this.onData(c)))
+      : dial(host, port, tls);
     if (this.batched) connectInBatches(this.sock, (c) => this.onData(c));
     this.sock.setKeepAlive(true);
     if (!this.inBorrowed) this.sock.on('data', (c: Buffer) => this.onData(c));
-    this.sock.on('drain', () => {
-      const ws = [...this.drainWaiters];
-      this.drainWaiters.clear();
-      for (const w of ws) w();
-    });
+    this.sock.on('drain', () => this.wakeDrainWaiters());
     this.sock.on('error', (e) => this.fail(`backend ${opts.endpoint.host}:${opts.endpoint.port}: ${e.message}`));
     this.sock.on('close', () => this.fail('backend connection closed'));
     const setup = new Setup((text) => {
@@ -190,6 +185,12 @@ export class Upstream implements TurnWriter {
   /** `bytes` of a read, to be kept past it: a copy when reads are borrowed. */
   private keep(bytes: Buffer): Buffer {
     return this.inBorrowed ? Buffer.from(bytes) : bytes;
+  }
+
+  private wakeDrainWaiters(): void {
+    const ws = [...this.drainWaiters];
+    this.drainWaiters.clear();
+    for (const w of ws) w();
   }
 
   /** A sink keeps a view of the bytes it was delivered past its call (e.g. a client socket that
@@ -319,9 +320,7 @@ export class Upstream implements TurnWriter {
     }
     if (this.pinnedTo !== null && !seen.has(this.pinnedTo)) this.pinnedTo.upstreamLost(this, reason);
     // Whoever waited for this connection to drain would wait forever: let it go on (elsewhere).
-    const ws = [...this.drainWaiters];
-    this.drainWaiters.clear();
-    for (const w of ws) w();
+    this.wakeDrainWaiters();
     this.owners = [];
     this.counts = [];
     this.head = 0;
