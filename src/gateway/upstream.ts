@@ -10,30 +10,12 @@ import {encodeCommand} from './resp';
 import {lastInteger, pubsubKind} from './pubsub-frames';
 import {ReplyScanner} from './reply';
 import {OutputBuffer, releaseAtTurnEnd, TurnWriter, writeAtTurnEnd} from './upstream-output';
+import {Setup} from './upstream-setup';
 import {Endpoint, ReplySink} from './types';
 
 export type {ReplySink};
 
 const OOM_PREFIX = Buffer.from("-OOM command not allowed when used memory > 'maxmemory'.");
-
-/** Setup commands (AUTH, HELLO): an error closes the connection; once every reply is in
- *  without one, the connection is ready. */
-class Setup implements ReplySink {
-  private left = 0;
-  constructor(private readonly onError: (text: string) => void, private readonly onDone: () => void) {}
-  expect(n: number): void {
-    this.left += n;
-  }
-  deliver(bytes: Buffer, complete: number): void {
-    if (bytes.length > 0 && bytes[0] === 45 /* '-' */) {
-      this.left = -1;
-      this.onError(bytes.toString('utf8').trim());
-      return;
-    }
-    if (this.left > 0 && (this.left -= complete) === 0) this.onDone();
-  }
-  upstreamLost(): void {}
-}
 
 const SETNAME_PINNED = encodeCommand(['CLIENT', 'SETNAME', 'redfly-pinned']);
 

@@ -121,6 +121,20 @@ static napi_value ret_i32(napi_env env, int32_t v) {
   return r;
 }
 
+// A read buffer argument: a Buffer of at least READ_BYTES (a batch's one read must fit). Throws
+// and answers 0 otherwise.
+static int read_buffer(napi_env env, napi_value v, void **data, size_t *len) {
+  if (napi_get_buffer_info(env, v, data, len) != napi_ok) {
+    napi_throw_type_error(env, NULL, "batched-io: the read buffer must be a Buffer");
+    return 0;
+  }
+  if (*len < READ_BYTES) {
+    napi_throw_range_error(env, NULL, "batched-io: the read buffer must hold at least 64 KiB");
+    return 0;
+  }
+  return 1;
+}
+
 // open(onBatch, buffer, meta): a new batch (a handle for the other functions), watching from
 // now on; buffer (Buffer, >= 64 KiB) receives the bytes, meta (Int32Array) the triples. Throws
 // on bad arguments or when epoll or libuv refuse.
@@ -130,11 +144,7 @@ static napi_value Open(napi_env env, napi_callback_info info) {
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   void *data;
   size_t len;
-  CHECK(napi_get_buffer_info(env, argv[1], &data, &len));
-  if (len < READ_BYTES) {
-    napi_throw_range_error(env, NULL, "batched-io: the read buffer must hold at least 64 KiB");
-    return NULL;
-  }
+  if (!read_buffer(env, argv[1], &data, &len)) return NULL;
   napi_typedarray_type type;
   size_t mlen;
   void *mdata;
@@ -205,11 +215,7 @@ static napi_value SetBuffer(napi_env env, napi_callback_info info) {
   }
   void *data;
   size_t len;
-  CHECK(napi_get_buffer_info(env, argv[1], &data, &len));
-  if (len < READ_BYTES) {
-    napi_throw_range_error(env, NULL, "batched-io: the read buffer must hold at least 64 KiB");
-    return NULL;
-  }
+  if (!read_buffer(env, argv[1], &data, &len)) return NULL;
   if (b->bufRef != NULL) napi_delete_reference(env, b->bufRef);
   CHECK(napi_create_reference(env, argv[1], 1, &b->bufRef));
   b->buf = data;

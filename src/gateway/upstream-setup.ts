@@ -1,0 +1,23 @@
+// How a new upstream connection's setup replies are judged: the commands that make it usable
+// (AUTH with the internal secret, HELLO 3 for a RESP3 client) each owe a reply, and the
+// connection is ready once every one came back without an error (src/gateway/upstream.ts).
+import type {ReplySink} from './types';
+
+/** Setup commands (AUTH, HELLO): an error closes the connection; once every reply is in
+ *  without one, the connection is ready. */
+export class Setup implements ReplySink {
+  private left = 0;
+  constructor(private readonly onError: (text: string) => void, private readonly onDone: () => void) {}
+  expect(n: number): void {
+    this.left += n;
+  }
+  deliver(bytes: Buffer, complete: number): void {
+    if (bytes.length > 0 && bytes[0] === 45 /* '-' */) {
+      this.left = -1;
+      this.onError(bytes.toString('utf8').trim());
+      return;
+    }
+    if (this.left > 0 && (this.left -= complete) === 0) this.onDone();
+  }
+  upstreamLost(): void {}
+}
