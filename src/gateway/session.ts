@@ -21,6 +21,7 @@ import {ClosableClient, TenantState} from './tenant';
 import {ClientSettings, Endpoint, Tenant} from './types';
 import {ReplySink, Upstream} from './upstream';
 import {handle} from './dispatch';
+import {coarseNow} from './clock';
 import {ConnState, NoBackend, W_DRAIN, W_RATE, W_REPLIES} from './state';
 
 export {NoBackend};
@@ -167,7 +168,7 @@ export class Session implements ReplySink, ClosableClient {
   onData(chunk: Buffer, borrowed: boolean): void {
     if (this.closed) return;
     if (this.st.ts !== null) this.st.ts.bandwidthToday += chunk.length;
-    this.lastCommandAt = Date.now();
+    this.lastCommandAt = coarseNow();
     this.parser.push(chunk, borrowed);
     this.process();
     if (borrowed) this.parser.own();

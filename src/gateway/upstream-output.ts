@@ -41,7 +41,7 @@ export class OutputBuffer {
     if (this.length === 0 || buf === null) return;
     const n = this.length;
     this.length = 0;
-    const w = writeDirect(sock, n === buf.length ? buf : buf.subarray(0, n), plain);
+    const w = writeDirect(sock, buf, plain, n);
     if (w !== Written.All || buf.length > OUT_KEEP_MAX || !this.keep()) this.buf = null;
   }
 }
@@ -54,17 +54,29 @@ export interface TurnWriter {
   writeHeld(): void;
 }
 
-const corked: TurnWriter[] = [];
-const releasing: TurnWriter[] = [];
+// This turn's writers in [0, nCorked) and [0, nReleasing): the slots are reused from turn to turn
+// (emptied as they are written, so no writer is kept alive by them).
+const corked: (TurnWriter | null)[] = [];
+const releasing: (TurnWriter | null)[] = [];
+let nCorked = 0;
+let nReleasing = 0;
 let flushScheduled = false;
 
 function flushTurn(): void {
   flushScheduled = false;
-  for (let i = 0; i < corked.length; i++) corked[i].uncork();
-  corked.length = 0;
+  for (let i = 0; i < nCorked; i++) {
+    const u = corked[i]!;
+    corked[i] = null;
+    u.uncork();
+  }
+  nCorked = 0;
   // Held writes go after this turn's.
-  for (let i = 0; i < releasing.length; i++) releasing[i].writeHeld();
-  releasing.length = 0;
+  for (let i = 0; i < nReleasing; i++) {
+    const u = releasing[i]!;
+    releasing[i] = null;
+    u.writeHeld();
+  }
+  nReleasing = 0;
 }
 
 function schedule(): void {
@@ -83,12 +95,12 @@ onBatchEnd(() => {
 /** `u.uncork()` at the end of this event-loop turn (once per call: the caller tracks whether it
  *  is already corked). */
 export function writeAtTurnEnd(u: TurnWriter): void {
-  corked.push(u);
+  corked[nCorked++] = u;
   schedule();
 }
 
 /** `u.writeHeld()` at the end of this event-loop turn, after every uncork(). */
 export function releaseAtTurnEnd(u: TurnWriter): void {
-  releasing.push(u);
+  releasing[nReleasing++] = u;
   schedule();
 }

@@ -58,8 +58,11 @@ export class Upstream implements TurnWriter {
   private subs = 0;
   private shardSubs = 0;
   closed = false;
+  // The FIFO of who is owed replies, in [head, tail) of these arrays (their slots are reused, so
+  // the steady state allocates nothing), and how many each.
   private owners: (ReplySink | null)[] = [];
   private counts: number[] = [];
+  private tail = 0;
   private head = 0;
   private readonly scanner = new ReplyScanner();
   private carry: Buffer | null = null;
@@ -133,7 +136,7 @@ export class Upstream implements TurnWriter {
   send(bytes: Buffer, owner: ReplySink | null, n: number): void {
     // Nothing owed yet: a lone request (one client, or the first after a lull) goes out now
     // rather than at the end of the event-loop turn.
-    const idle = this.head >= this.owners.length;
+    const idle = this.head >= this.tail;
     if (n > 0) this.pushOwner(owner, n);
     if (this.delayMs > 0) {
       const copy = Buffer.from(bytes);
@@ -246,11 +249,15 @@ export class Upstream implements TurnWriter {
   }
 
   private pushOwner(owner: ReplySink | null, n: number): void {
-    const last = this.owners.length - 1;
+    const last = this.tail - 1;
     if (last >= this.head && this.owners[last] === owner) this.counts[last] += n;
-    else {
+    else if (this.tail === this.owners.length) {
       this.owners.push(owner);
       this.counts.push(n);
+      this.tail++;
+    } else {
+      this.owners[this.tail] = owner;
+      this.counts[this.tail++] = n;
     }
   }
 
@@ -276,7 +283,7 @@ export class Upstream implements TurnWriter {
   /** Replies still owed (for tests and leak checks). */
   get pending(): number {
     let n = 0;
-    for (let i = this.head; i < this.counts.length; i++) n += this.counts[i];
+    for (let i = this.head; i < this.tail; i++) n += this.counts[i];
     return n;
   }
 
@@ -293,7 +300,7 @@ export class Upstream implements TurnWriter {
     this.sock.destroy();
     this.onCloseCb(this);
     const seen = new Set<ReplySink>();
-    for (let i = this.head; i < this.owners.length; i++) {
+    for (let i = this.head; i < this.tail; i++) {
       const o = this.owners[i];
       if (o !== null && !seen.has(o)) {
         seen.add(o);
@@ -306,6 +313,7 @@ export class Upstream implements TurnWriter {
     this.owners = [];
     this.counts = [];
     this.head = 0;
+    this.tail = 0;
     this.held = null;
     this.heldBytes = 0;
   }
@@ -353,7 +361,7 @@ export class Upstream implements TurnWriter {
       if (this.pinnedTo !== null && (sc.push || (this.pubsub && this.outOfBand(data, p, e)))) {
         owner = this.pinnedTo;
         counted = false;
-      } else if (this.head < this.owners.length) {
+      } else if (this.head < this.tail) {
         // Before passthrough traffic: the replies to this connection's own AUTH/HELLO.
         owner = this.owners[this.head];
       } else if (this.passthrough) {
@@ -394,7 +402,7 @@ export class Upstream implements TurnWriter {
    */
   private outOfBand(data: Buffer, p: number, e: number): boolean {
     if (this.proto === 3) return false;
-    const due = this.head < this.owners.length && this.owners[this.head]?.confirms === true;
+    const due = this.head < this.tail && this.owners[this.head]?.confirms === true;
     if (!due && this.subs + this.shardSubs === 0) return false;
     const kind = pubsubKind(data, p);
     if (kind === null) return false;
@@ -412,18 +420,23 @@ export class Upstream implements TurnWriter {
   }
 
   private headOwner(): ReplySink | null {
-    return this.head < this.owners.length ? this.owners[this.head] : this.pinnedTo;
+    return this.head < this.tail ? this.owners[this.head] : this.pinnedTo;
   }
 
   private advanceHead(): void {
-    this.head++;
-    if (this.head === this.owners.length) {
-      this.owners.length = 0;
-      this.counts.length = 0;
+    this.owners[this.head++] = null; // not kept alive by its old slot
+    if (this.head === this.tail) {
       this.head = 0;
-    } else if (this.head > 1024 && this.head * 2 > this.owners.length) {
-      this.owners = this.owners.slice(this.head);
-      this.counts = this.counts.slice(this.head);
+      this.tail = 0;
+      if (this.owners.length > 4096) {
+        // After a burst: give its slots back.
+        this.owners = [];
+        this.counts = [];
+      }
+    } else if (this.head > 1024 && this.head * 2 > this.tail) {
+      this.owners = this.owners.slice(this.head, this.tail);
+      this.counts = this.counts.slice(this.head, this.tail);
+      this.tail -= this.head;
       this.head = 0;
     }
   }

@@ -248,16 +248,27 @@ static napi_value Remove(napi_env env, napi_callback_info info) {
   return ret_i32(env, ctl(b, EPOLL_CTL_DEL, a[0], 0, 0));
 }
 
-// write(fd, buffer): one write(2) of the whole Buffer; the bytes written, or -errno.
+// write(fd, buffer[, length]): one write(2) of the Buffer's first `length` bytes (all of them
+// without it; a length past the end is an error); the bytes written, or -errno. The length spares
+// the caller a subarray() (a new Buffer object) for a partly filled output buffer.
 static napi_value Write(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
+  size_t argc = 3;
+  napi_value argv[3];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   int32_t fd;
   CHECK(napi_get_value_int32(env, argv[0], &fd));
   void *data;
   size_t len;
   CHECK(napi_get_buffer_info(env, argv[1], &data, &len));
+  if (argc >= 3) {
+    int32_t n;
+    CHECK(napi_get_value_int32(env, argv[2], &n));
+    if (n < 0 || (size_t)n > len) {
+      napi_throw_range_error(env, NULL, "batched-io: write length out of range");
+      return NULL;
+    }
+    len = (size_t)n;
+  }
   ssize_t r;
   do r = write(fd, data, len);
   while (r < 0 && errno == EINTR);

@@ -16,7 +16,7 @@ interface Addon {
   add(h: Handle, fd: number, id: number): number;
   watch(h: Handle, fd: number, id: number, on: number): number;
   remove(h: Handle, fd: number): number;
-  write(fd: number, bytes: Buffer): number;
+  write(fd: number, bytes: Buffer, length?: number): number;
   setBuffer(h: Handle, buffer: Buffer): boolean;
   idleTimeMetricsOff(): boolean;
 }
@@ -178,8 +178,9 @@ export function stopBatched(b: BatchedFd, open: boolean): void {
   if (open && handle !== null) load()?.remove(handle, b.fd);
 }
 
-/** The addon's write(2) of `bytes` to `fd`: the bytes written, or -errno; null without the addon. */
-export function nativeWrite(): ((fd: number, bytes: Buffer) => number) | null {
+/** The addon's write(2) of `bytes` (their first `length`) to `fd`: the bytes written, or -errno;
+ *  null without the addon. A length past the end throws a RangeError. */
+export function nativeWrite(): ((fd: number, bytes: Buffer, length: number) => number) | null {
   const a = load();
   return a === null ? null : a.write;
 }

@@ -2,8 +2,9 @@
 // can build it: what a client sees (io-cases.ts), and that the batch is really in use.
 import {spawnSync} from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
-import {batchedIoUnavailable, batchedIoUsable} from '../../../src/net/batched-io';
+import {batchedIoUnavailable, batchedIoUsable, nativeWrite} from '../../../src/net/batched-io';
 import {ioCases} from './io-cases';
 
 /** What scripts/build-native.js needs: Linux, this Node's headers, a C compiler. */
@@ -18,6 +19,23 @@ test('the build made the native batch and the gateway uses it (where the machine
   const usable = batchedIoUsable();
   if (canBuild()) expect({usable, why: batchedIoUnavailable()}).toEqual({usable: true, why: ''});
   else expect(usable).toBe(false);
+});
+
+test("the addon's write takes the first `length` bytes of a buffer, and refuses a length past its end", () => {
+  const write = nativeWrite();
+  if (write === null) return; // without the addon there is nothing to call (the test above says whether that is right)
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'redfly-write-')), 'out');
+  const fd = fs.openSync(file, 'w');
+  try {
+    const buf = Buffer.from('*1\r\n$4\r\nPING\r\n and stale bytes');
+    expect(write(fd, buf, 14)).toBe(14);
+    expect(() => write(fd, buf, buf.length + 1)).toThrow(/write length out of range/);
+    expect(() => write(fd, buf, -1)).toThrow(/write length out of range/);
+  } finally {
+    fs.closeSync(fd);
+  }
+  expect(fs.readFileSync(file, 'utf8')).toBe('*1\r\n$4\r\nPING\r\n');
+  fs.rmSync(path.dirname(file), {recursive: true, force: true});
 });
 
 ioCases('batched');
