@@ -98,9 +98,12 @@ export function forwardRewritten(
   sn.flushRun();
   const parts: Buffer[] = [];
   const sink: ReplySink = {
-    deliver: (bytes, complete, from) => {
-      parts.push(Buffer.from(bytes));
-      if (complete > 0) sn.deliver(fn(Buffer.concat(parts)), complete, from);
+    deliver: (buf, start, end, complete, from) => {
+      parts.push(Buffer.from(buf.subarray(start, end)));
+      if (complete > 0) {
+        const reply = fn(Buffer.concat(parts));
+        sn.deliver(reply, 0, reply.length, complete, from);
+      }
     },
     upstreamLost: (from, reason) => sn.upstreamLost(from, reason),
   };

@@ -45,9 +45,9 @@ export class ReplyScanner {
     this.bodyLeft = 0;
   }
 
-  /** End offset of the next complete top-level reply starting at p, or -1 (see stopAt). */
-  scan(buf: Buffer, p: number): number {
-    const end = buf.length;
+  /** End offset of the next complete top-level reply starting at p (the bytes are buf[p, end)),
+   *  or -1 (see stopAt). */
+  scan(buf: Buffer, p: number, end = buf.length): number {
     for (;;) {
       if (this.bodyLeft > 0) {
         const avail = end - p;

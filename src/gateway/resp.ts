@@ -37,9 +37,8 @@ export function parseIntAt(buf: Buffer, s: number, e: number): number {
   return neg ? -n : n;
 }
 
-function findCR(buf: Buffer, from: number): number {
-  const len = buf.length;
-  for (let i = from; i < len; i++) if (buf[i] === CR) return i;
+function findCR(buf: Buffer, from: number, end: number): number {
+  for (let i = from; i < end; i++) if (buf[i] === CR) return i;
   return -1;
 }
 
@@ -49,8 +48,10 @@ function findCR(buf: Buffer, from: number): number {
  * connection) can come back to the same frame after more data was pushed.
  */
 export class RequestParser {
+  /** The bytes being framed are buf[pos, end) (buf may be a larger buffer read into). */
   buf: Buffer | null = null;
   pos = 0;
+  end = 0;
   private queued: Buffer[] = [];
   private queuedLen = 0;
   private need = 0; // bytes needed from pos before parsing can progress
@@ -81,29 +82,34 @@ export class RequestParser {
   private skipBody = 0;
   private skipTotal = 0;
 
-  /** `borrowed`: the chunk's bytes are reused after the caller's turn; the caller calls own()
-   *  before that (a queued chunk is copied here). */
-  push(chunk: Buffer, borrowed = false): void {
-    if (this.skipping && this.skipBody >= chunk.length && (this.buf === null || this.pos >= this.buf.length)) {
-      this.skipBody -= chunk.length;
+  /** Adds the bytes chunk[start, end) (the whole chunk by default; a range spares the reader a
+   *  view of a shared read buffer). `borrowed`: the chunk's bytes are reused after the caller's
+   *  turn; the caller calls own() before that (a queued chunk is copied here). */
+  push(chunk: Buffer, borrowed = false, start = 0, end = chunk.length): void {
+    const len = end - start;
+    if (this.skipping && this.skipBody >= len && (this.buf === null || this.pos >= this.end)) {
+      this.skipBody -= len;
       return;
     }
-    if (this.buf === null || this.pos >= this.buf.length) {
+    if (this.buf === null || this.pos >= this.end) {
       this.buf = chunk;
       this.bufBorrowed = borrowed;
-      this.pos = 0;
+      this.pos = start;
+      this.end = end;
       this.need = 0;
       return;
     }
-    const pending = this.buf.length - this.pos;
-    if (pending + this.queuedLen + chunk.length < this.need) {
-      this.queued.push(borrowed ? Buffer.from(chunk) : chunk);
-      this.queuedLen += chunk.length;
+    const bytes = start === 0 && end === chunk.length ? chunk : chunk.subarray(start, end);
+    const pending = this.end - this.pos;
+    if (pending + this.queuedLen + len < this.need) {
+      this.queued.push(borrowed ? Buffer.from(bytes) : bytes);
+      this.queuedLen += len;
       return;
     }
     this.bufBorrowed = false;
-    const parts = [this.buf.subarray(this.pos), ...this.queued, chunk];
-    this.buf = Buffer.concat(parts, pending + this.queuedLen + chunk.length);
+    const parts = [this.buf.subarray(this.pos, this.end), ...this.queued, bytes];
+    this.buf = Buffer.concat(parts, pending + this.queuedLen + len);
+    this.end = this.buf.length;
     this.pos = 0;
     this.queued = [];
     this.queuedLen = 0;
@@ -119,18 +125,19 @@ export class RequestParser {
     this.bufBorrowed = false;
     const buf = this.buf;
     if (buf === null) return;
-    if (this.pos >= buf.length) {
+    if (this.pos >= this.end) {
       this.buf = null;
       this.pos = 0;
       return;
     }
-    this.buf = Buffer.from(buf.subarray(this.pos));
+    this.buf = Buffer.from(buf.subarray(this.pos, this.end));
+    this.end = this.buf.length;
     this.pos = 0;
   }
 
   /** Bytes received but not yet consumed (for leak checks and tests). */
   get buffered(): number {
-    return (this.buf ? this.buf.length - this.pos : 0) + this.queuedLen;
+    return (this.buf ? this.end - this.pos : 0) + this.queuedLen;
   }
 
   /** 1 = a frame is ready, 0 = need more data, -1 = protocol error (see `error`). */
@@ -147,13 +154,14 @@ export class RequestParser {
         return 1;
       }
       const buf = this.buf;
-      if (buf === null || this.pos >= buf.length) return 0;
+      const end = this.end;
+      if (buf === null || this.pos >= end) return 0;
       if (this.argc < 0) {
         if (buf[this.pos] !== 42 /* '*' */) return this.parseInline(buf);
-        const cr = findCR(buf, this.pos + 1);
-        if (cr < 0 || cr + 1 >= buf.length) {
-          if (buf.length - this.pos > PROTO_INLINE_MAX_SIZE) return this.fail('Protocol error: too big mbulk count string');
-          this.need = buf.length - this.pos + 1;
+        const cr = findCR(buf, this.pos + 1, end);
+        if (cr < 0 || cr + 1 >= end) {
+          if (end - this.pos > PROTO_INLINE_MAX_SIZE) return this.fail('Protocol error: too big mbulk count string');
+          this.need = end - this.pos + 1;
           return 0;
         }
         const n = parseIntAt(buf, this.pos + 1, cr);
@@ -169,17 +177,17 @@ export class RequestParser {
       }
       while (this.argi < this.argc) {
         const p = this.pos + this.scan;
-        if (p >= buf.length) {
+        if (p >= end) {
           this.need = this.scan + 1;
           return 0;
         }
         if (buf[p] !== 36 /* '$' */) {
           return this.fail(`Protocol error: expected '$', got '${String.fromCharCode(buf[p])}'`);
         }
-        const cr = findCR(buf, p + 1);
-        if (cr < 0 || cr + 1 >= buf.length) {
-          if (buf.length - p > PROTO_INLINE_MAX_SIZE) return this.fail('Protocol error: too big bulk count string');
-          this.need = buf.length - this.pos + 1;
+        const cr = findCR(buf, p + 1, end);
+        if (cr < 0 || cr + 1 >= end) {
+          if (end - p > PROTO_INLINE_MAX_SIZE) return this.fail('Protocol error: too big bulk count string');
+          this.need = end - this.pos + 1;
           return 0;
         }
         const len = parseIntAt(buf, p + 1, cr);
@@ -197,7 +205,7 @@ export class RequestParser {
           return this.next();
         }
       }
-      if (this.pos + this.scan > buf.length) {
+      if (this.pos + this.scan > end) {
         this.need = this.scan;
         return 0;
       }
@@ -217,7 +225,7 @@ export class RequestParser {
     }
     this.argc = -1;
     this.oversize = 0;
-    if (this.buf !== null && this.pos >= this.buf.length) {
+    if (this.buf !== null && this.pos >= this.end) {
       this.buf = null;
       this.pos = 0;
     }
@@ -253,15 +261,15 @@ export class RequestParser {
 
   private parseInline(buf: Buffer): number {
     let nl = -1;
-    for (let i = this.pos; i < buf.length; i++) {
+    for (let i = this.pos; i < this.end; i++) {
       if (buf[i] === LF) {
         nl = i;
         break;
       }
     }
     if (nl < 0) {
-      if (buf.length - this.pos > PROTO_INLINE_MAX_SIZE) return this.fail('Protocol error: too big inline request');
-      this.need = buf.length - this.pos + 1;
+      if (this.end - this.pos > PROTO_INLINE_MAX_SIZE) return this.fail('Protocol error: too big inline request');
+      this.need = this.end - this.pos + 1;
       return 0;
     }
     let end = nl;
@@ -291,7 +299,8 @@ export class RequestParser {
 
   private startSkipping(): void {
     if (this.queuedLen > 0) {
-      this.buf = Buffer.concat([this.buf!.subarray(this.pos), ...this.queued]);
+      this.buf = Buffer.concat([this.buf!.subarray(this.pos, this.end), ...this.queued]);
+      this.end = this.buf.length;
       this.pos = 0;
     }
     const buf = this.buf!;
@@ -299,11 +308,11 @@ export class RequestParser {
     this.skipTotal = this.scan;
     this.skipArgs = this.argc - this.argi;
     const end = this.pos + this.scan;
-    if (end <= buf.length) {
+    if (end <= this.end) {
       this.pos = end;
       this.skipBody = 0;
     } else {
-      this.skipBody = end - buf.length;
+      this.skipBody = end - this.end;
       this.buf = null;
       this.pos = 0;
     }
@@ -316,7 +325,7 @@ export class RequestParser {
   private skipStep(): number {
     for (;;) {
       const buf = this.buf;
-      const avail = buf === null ? 0 : buf.length - this.pos;
+      const avail = buf === null ? 0 : this.end - this.pos;
       if (this.skipBody > 0) {
         const take = Math.min(this.skipBody, avail);
         this.pos += take;
@@ -330,7 +339,7 @@ export class RequestParser {
       }
       if (this.skipArgs === 0) {
         this.skipping = false;
-        if (buf !== null && this.pos >= buf.length) {
+        if (buf !== null && this.pos >= this.end) {
           this.buf = null;
           this.pos = 0;
         }
@@ -338,8 +347,8 @@ export class RequestParser {
       }
       if (buf === null || avail === 0) return 0;
       if (buf[this.pos] !== 36) return this.fail(`Protocol error: expected '$', got '${String.fromCharCode(buf[this.pos])}'`);
-      const cr = findCR(buf, this.pos + 1);
-      if (cr < 0 || cr + 1 >= buf.length) {
+      const cr = findCR(buf, this.pos + 1, this.end);
+      if (cr < 0 || cr + 1 >= this.end) {
         if (avail > PROTO_INLINE_MAX_SIZE) return this.fail('Protocol error: too big bulk count string');
         this.need = avail + 1;
         return 0;

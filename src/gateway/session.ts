@@ -62,7 +62,7 @@ export class Session implements ReplySink, ClosableClient {
   readonly marker: ReplySink = {
     confirms: true,
     // The reply to the PING that follows an (un)subscribe: every confirmation is in by now.
-    deliver: (_b, complete) => {
+    deliver: (_b, _s, _e, complete) => {
       if (complete === 0) return;
       this.st.markers -= complete;
       this.settle();
@@ -98,9 +98,9 @@ export class Session implements ReplySink, ClosableClient {
     this.addr = `${sock.remoteAddress}:${sock.remotePort}`;
     this.laddr = `${sock.localAddress}:${sock.localPort}`;
     // A plain connection's bytes are borrowed (src/net/borrowed-reads.ts): valid during onData.
-    this.plain = readBorrowed(sock, (c) => this.onData(c, true));
+    this.plain = readBorrowed(sock, (b, s, e) => this.onData(b, s, e, true));
     if (!this.plain) {
-      sock.on('data', (c: Buffer) => this.onData(c, false));
+      sock.on('data', (c: Buffer) => this.onData(c, 0, c.length, false));
       sock.resume(); // a socket the native batch could not take was left paused
     }
     sock.on('drain', () => this.onClientDrain());
@@ -163,13 +163,14 @@ export class Session implements ReplySink, ClosableClient {
     this.close();
   }
 
-  /** `borrowed`: the chunk's bytes are reused once this returns, so whatever is kept of them is
-   *  copied: the parser's unconsumed bytes here, forwarded commands by Upstream.send(). */
-  onData(chunk: Buffer, borrowed: boolean): void {
+  /** The client's bytes buf[start, end). `borrowed`: they are reused once this returns, so
+   *  whatever is kept of them is copied: the parser's unconsumed bytes here, forwarded commands
+   *  by Upstream.send(). */
+  onData(buf: Buffer, start: number, end: number, borrowed: boolean): void {
     if (this.closed) return;
-    if (this.st.ts !== null) this.st.ts.bandwidthToday += chunk.length;
+    if (this.st.ts !== null) this.st.ts.bandwidthToday += end - start;
     this.lastCommandAt = coarseNow();
-    this.parser.push(chunk, borrowed);
+    this.parser.push(buf, borrowed, start, end);
     this.process();
     if (borrowed) this.parser.own();
     // While commands wait (rate limit, earlier replies, a slow backend) stop reading, so a
@@ -217,11 +218,11 @@ export class Session implements ReplySink, ClosableClient {
 
   // ---- replies ---------------------------------------------------------------------------
 
-  deliver(bytes: Buffer, complete: number, from: Upstream): void {
+  deliver(buf: Buffer, start: number, end: number, complete: number, from: Upstream): void {
     if (this.closed) return;
-    if (bytes.length > 0) {
-      if (this.st.ts !== null) this.st.ts.bandwidthToday += bytes.length;
-      const w = writeDirect(this.sock, bytes, this.plain);
+    if (end > start) {
+      if (this.st.ts !== null) this.st.ts.bandwidthToday += end - start;
+      const w = writeDirect(this.sock, buf, this.plain, start, end);
       // Not all written at once: the socket holds on to `bytes` (a view of the upstream's read
       // buffer), which must then not be read into again.
       if (w !== Written.All) from.lend();
@@ -380,11 +381,11 @@ export class Session implements ReplySink, ClosableClient {
     if (this.runUp === null) return;
     const up = this.runUp;
     this.runUp = null;
-    const bytes = this.runBuf!.subarray(this.runStart, this.runEnd);
+    const buf = this.runBuf!;
     this.runBuf = null;
     // The backend broke while these commands were being collected: their replies are lost.
     if (up.closed) this.close();
-    else up.send(bytes, this, this.runCount);
+    else up.send(buf, this, this.runCount, this.runStart, this.runEnd);
   }
 
   // ---- upstream choice -------------------------------------------------------------------

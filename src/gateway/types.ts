@@ -218,11 +218,11 @@ export type DirectoryChange = {managed: string; entry: ManagedEntry | null} | {c
 
 /** Whoever waits for replies on an upstream. */
 export interface ReplySink {
-  /** `bytes` continue the reply stream of this sink; `complete` replies ended in them. They are
-   *  valid during the call only (a shared upstream reads into the same buffer again): a sink that
-   *  keeps them copies them, or calls `from.lend()` (as Session does when its client socket
-   *  holds them). */
-  deliver(bytes: Buffer, complete: number, from: Upstream): void;
+  /** The bytes buf[start, end) continue the reply stream of this sink (a range rather than a view:
+   *  no Buffer object per reply); `complete` replies ended in them. They are valid during the call
+   *  only (a shared upstream reads into the same buffer again): a sink that keeps them copies them,
+   *  or calls `from.lend()` (as Session does when its client socket holds them). */
+  deliver(buf: Buffer, start: number, end: number, complete: number, from: Upstream): void;
   /** The upstream broke with replies still owed to this sink. */
   upstreamLost(from: Upstream, reason: string): void;
   /** Redis refused a write for memory; true = the sink retries it, drop this reply. */

@@ -20,16 +20,16 @@ export class OutputBuffer {
    *  traffic); else a new one for each turn's commands (pinned ones: many, mostly quiet). */
   constructor(private readonly keep: () => boolean) {}
 
-  /** Copies `bytes` in (the caller may reuse them once this returns). */
-  append(bytes: Buffer): void {
-    const need = this.length + bytes.length;
+  /** Copies bytes[start, end) in (the caller may reuse them once this returns). */
+  append(bytes: Buffer, start = 0, end = bytes.length): void {
+    const need = this.length + end - start;
     let buf = this.buf;
     if (buf === null || buf.length < need) {
       const grown = Buffer.allocUnsafe(Math.max(need, buf === null ? OUT_INITIAL : buf.length * 2));
       if (buf !== null && this.length > 0) buf.copy(grown, 0, 0, this.length);
       this.buf = buf = grown;
     }
-    bytes.copy(buf, this.length);
+    bytes.copy(buf, this.length, start, end);
     this.length = need;
   }
 
@@ -41,7 +41,7 @@ export class OutputBuffer {
     if (this.length === 0 || buf === null) return;
     const n = this.length;
     this.length = 0;
-    const w = writeDirect(sock, buf, plain, n);
+    const w = writeDirect(sock, buf, plain, 0, n);
     if (w !== Written.All || buf.length > OUT_KEEP_MAX || !this.keep()) this.buf = null;
   }
 }

@@ -11,10 +11,10 @@ export class Setup implements ReplySink {
   expect(n: number): void {
     this.left += n;
   }
-  deliver(bytes: Buffer, complete: number): void {
-    if (bytes.length > 0 && bytes[0] === 45 /* '-' */) {
+  deliver(buf: Buffer, start: number, end: number, complete: number): void {
+    if (end > start && buf[start] === 45 /* '-' */) {
       this.left = -1;
-      this.onError(bytes.toString('utf8').trim());
+      this.onError(buf.toString('utf8', start, end).trim());
       return;
     }
     if (this.left > 0 && (this.left -= complete) === 0) this.onDone();

@@ -97,11 +97,11 @@ export class Upstream implements TurnWriter {
     this.batched = this.inBorrowed && batchedIoUsable();
     const {host, port, tls} = opts.endpoint;
     this.sock = this.inBorrowed && !this.batched
-      ? dial(host, port, null, borrowedConnectReads(() => this.input.next(), (c) => this.onData(c)))
+      ? dial(host, port, null, borrowedConnectReads(() => this.input.next(), (b, s, e) => this.onData(b, s, e)))
       : dial(host, port, tls);
-    if (this.batched) connectInBatches(this.sock, (c) => this.onData(c));
+    if (this.batched) connectInBatches(this.sock, (b, s, e) => this.onData(b, s, e));
     this.sock.setKeepAlive(true);
-    if (!this.inBorrowed) this.sock.on('data', (c: Buffer) => this.onData(c));
+    if (!this.inBorrowed) this.sock.on('data', (c: Buffer) => this.onData(c, 0, c.length));
     this.sock.on('drain', () => this.wakeDrainWaiters());
     this.sock.on('error', (e) => this.fail(`backend ${opts.endpoint.host}:${opts.endpoint.port}: ${e.message}`));
     this.sock.on('close', () => this.fail('backend connection closed'));
@@ -132,31 +132,33 @@ export class Upstream implements TurnWriter {
     this.sendDiscarded(SETNAME_PINNED);
   }
 
-  /** Forward request bytes; `n` replies will be owed to `owner`. */
-  send(bytes: Buffer, owner: ReplySink | null, n: number): void {
+  /** Forward the request bytes buf[start, end) (all of buf by default); `n` replies will be owed
+   *  to `owner`. The bytes may be reused once this returns (copied when kept). */
+  send(buf: Buffer, owner: ReplySink | null, n: number, start = 0, end = buf.length): void {
     // Nothing owed yet: a lone request (one client, or the first after a lull) goes out now
     // rather than at the end of the event-loop turn.
     const idle = this.head >= this.tail;
     if (n > 0) this.pushOwner(owner, n);
+    const whole = start === 0 && end === buf.length;
     if (this.delayMs > 0) {
-      const copy = Buffer.from(bytes);
+      const copy = Buffer.from(whole ? buf : buf.subarray(start, end));
       setTimeout(() => {
         if (!this.closed) this.sock.write(copy);
       }, this.delayMs);
       return;
     }
     if (this.held !== null) {
-      this.held.push(Buffer.from(bytes));
-      this.heldBytes += bytes.length;
+      this.held.push(Buffer.from(whole ? buf : buf.subarray(start, end)));
+      this.heldBytes += end - start;
       return;
     }
-    if (bytes.length > BORROWED_READ_BYTES) {
+    if (end - start > BORROWED_READ_BYTES) {
       // Longer than any borrowed chunk, so it is the caller's own: written as it is, in order.
       this.out.writeTo(this.sock, this.plain);
-      this.sock.write(bytes);
+      this.sock.write(whole ? buf : buf.subarray(start, end));
       return;
     }
-    this.out.append(bytes);
+    this.out.append(buf, start, end);
     if (!this.isCorked) {
       if (idle) {
         this.out.writeTo(this.sock, this.plain);
@@ -191,7 +193,7 @@ export class Upstream implements TurnWriter {
   private barrierOut = false; // a barrier PING is written and not yet answered
   private releaseQueued = false;
   private readonly barrierSink: ReplySink = {
-    deliver: (_b, complete) => {
+    deliver: (_b, _s, _e, complete) => {
       if (complete === 0) return;
       this.barrierOut = false;
       this.queueRelease();
@@ -318,24 +320,27 @@ export class Upstream implements TurnWriter {
     this.heldBytes = 0;
   }
 
-  private onData(chunk: Buffer): void {
-    let data = chunk;
+  /** The backend's bytes buf[start, end). */
+  private onData(buf: Buffer, start: number, end: number): void {
+    let data = buf;
     if (this.carry !== null) {
-      data = Buffer.concat([this.carry, chunk]);
+      data = Buffer.concat([this.carry, buf.subarray(start, end)]);
+      start = 0;
+      end = data.length;
       this.carry = null;
     }
     const sc = this.scanner;
-    let p = 0;
-    let segStart = 0;
+    let p = start;
+    let segStart = start;
     let cur: ReplySink | null | undefined = undefined; // undefined = no segment open
     let curCount = 0;
     for (;;) {
-      const e = sc.scan(data, p);
+      const e = sc.scan(data, p, end);
       if (e < 0 && this.pubsub && this.pinnedTo !== null) {
         // Whether a reply is a message can only be told from its start, so on a subscribed
         // connection an unfinished one waits whole for the rest of its bytes.
-        if (cur !== undefined) this.emit(cur, data.subarray(segStart, p), curCount);
-        if (p < data.length) this.carry = this.keep(data.subarray(p));
+        if (cur !== undefined) this.emit(cur, data, segStart, p, curCount);
+        if (p < end) this.carry = this.keep(data.subarray(p, end));
         sc.reset();
         return;
       }
@@ -346,14 +351,14 @@ export class Upstream implements TurnWriter {
           const owner = this.headOwner();
           if (cur === undefined) segStart = p;
           else if (owner !== cur) {
-            this.emit(cur, data.subarray(segStart, p), curCount);
+            this.emit(cur, data, segStart, p, curCount);
             segStart = p;
             curCount = 0;
           }
           cur = owner;
         }
-        if (cur !== undefined) this.emit(cur, data.subarray(segStart, stop), curCount);
-        if (stop < data.length) this.carry = this.keep(data.subarray(stop));
+        if (cur !== undefined) this.emit(cur, data, segStart, stop, curCount);
+        if (stop < end) this.carry = this.keep(data.subarray(stop, end));
         return;
       }
       let owner: ReplySink | null;
@@ -373,7 +378,7 @@ export class Upstream implements TurnWriter {
         counted = false;
       }
       if (owner !== cur) {
-        if (cur !== undefined) this.emit(cur, data.subarray(segStart, p), curCount);
+        if (cur !== undefined) this.emit(cur, data, segStart, p, curCount);
         segStart = p;
         curCount = 0;
         cur = owner;
@@ -384,9 +389,12 @@ export class Upstream implements TurnWriter {
       }
       if (sc.lineStart >= 0 && data[p] === 45 && this.isOom(data, p, e)) {
         const before = counted ? curCount - 1 : curCount;
-        this.emit(cur, data.subarray(segStart, p), before);
+        this.emit(cur, data, segStart, p, before);
         const retried = counted && cur !== null && cur.retryOom !== undefined && cur.retryOom(this);
-        if (!retried) this.emit(cur, Buffer.from(`-${this.oomText()}\r\n`), curCount - before);
+        if (!retried) {
+          const text = Buffer.from(`-${this.oomText()}\r\n`);
+          this.emit(cur, text, 0, text.length, curCount - before);
+        }
         curCount = 0;
         segStart = e;
       }
@@ -414,9 +422,9 @@ export class Upstream implements TurnWriter {
     return true;
   }
 
-  private emit(owner: ReplySink | null, bytes: Buffer, complete: number): void {
-    if (owner === null || (bytes.length === 0 && complete === 0)) return;
-    owner.deliver(bytes, complete, this);
+  private emit(owner: ReplySink | null, buf: Buffer, start: number, end: number, complete: number): void {
+    if (owner === null || (end === start && complete === 0)) return;
+    owner.deliver(buf, start, end, complete, this);
   }
 
   private headOwner(): ReplySink | null {

@@ -248,26 +248,28 @@ static napi_value Remove(napi_env env, napi_callback_info info) {
   return ret_i32(env, ctl(b, EPOLL_CTL_DEL, a[0], 0, 0));
 }
 
-// write(fd, buffer[, length]): one write(2) of the Buffer's first `length` bytes (all of them
-// without it; a length past the end is an error); the bytes written, or -errno. The length spares
-// the caller a subarray() (a new Buffer object) for a partly filled output buffer.
+// write(fd, buffer[, start, end]): one write(2) of buffer[start, end) (all of it without them;
+// a range outside the buffer is an error); the bytes written, or -errno. The range spares the
+// caller a subarray() (a new Buffer object per write) for part of a larger buffer.
 static napi_value Write(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value argv[3];
+  size_t argc = 4;
+  napi_value argv[4];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   int32_t fd;
   CHECK(napi_get_value_int32(env, argv[0], &fd));
   void *data;
   size_t len;
   CHECK(napi_get_buffer_info(env, argv[1], &data, &len));
-  if (argc >= 3) {
-    int32_t n;
-    CHECK(napi_get_value_int32(env, argv[2], &n));
-    if (n < 0 || (size_t)n > len) {
-      napi_throw_range_error(env, NULL, "batched-io: write length out of range");
+  if (argc >= 4) {
+    int32_t start, end;
+    CHECK(napi_get_value_int32(env, argv[2], &start));
+    CHECK(napi_get_value_int32(env, argv[3], &end));
+    if (start < 0 || end < start || (size_t)end > len) {
+      napi_throw_range_error(env, NULL, "batched-io: write range out of bounds");
       return NULL;
     }
-    len = (size_t)n;
+    data = (uint8_t *)data + start;
+    len = (size_t)(end - start);
   }
   ssize_t r;
   do r = write(fd, data, len);

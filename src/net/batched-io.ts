@@ -16,14 +16,15 @@ interface Addon {
   add(h: Handle, fd: number, id: number): number;
   watch(h: Handle, fd: number, id: number, on: number): number;
   remove(h: Handle, fd: number): number;
-  write(fd: number, bytes: Buffer, length?: number): number;
+  write(fd: number, bytes: Buffer, start?: number, end?: number): number;
   setBuffer(h: Handle, buffer: Buffer): boolean;
   idleTimeMetricsOff(): boolean;
 }
 
-/** Called with each chunk read (`n` > 0), or with `n` = 0 at end of stream, or -errno on a read
- *  error; `chunk` is valid only during the call. */
-export type BatchReader = (chunk: Buffer | null, n: number) => void;
+/** Called with each chunk read, `buf[off, off + n)` (`n` > 0), or with `n` = 0 at end of stream,
+ *  or -errno on a read error. The bytes are valid only during the call (`buf` is the batch's
+ *  buffer: lendBatch() to keep views of it). */
+export type BatchReader = (buf: Buffer, off: number, n: number) => void;
 
 /** Bytes of the buffer a batch is read into; a batch ends when less than 64 KiB is left. */
 const BATCH_BYTES = 256 * 1024;
@@ -85,9 +86,7 @@ function onBatch(count: number): void {
     for (let i = 0; i < count; i++) {
       const reader = readers.get(m[3 * i]);
       if (reader === undefined) continue; // closed earlier in this batch
-      const n = m[3 * i + 1];
-      const off = m[3 * i + 2];
-      reader(n > 0 ? buf.subarray(off, off + n) : null, n);
+      reader(buf, m[3 * i + 2], m[3 * i + 1]);
     }
   } finally {
     batching = false;
@@ -178,9 +177,9 @@ export function stopBatched(b: BatchedFd, open: boolean): void {
   if (open && handle !== null) load()?.remove(handle, b.fd);
 }
 
-/** The addon's write(2) of `bytes` (their first `length`) to `fd`: the bytes written, or -errno;
- *  null without the addon. A length past the end throws a RangeError. */
-export function nativeWrite(): ((fd: number, bytes: Buffer, length: number) => number) | null {
+/** The addon's write(2) of `bytes[start, end)` to `fd`: the bytes written, or -errno; null
+ *  without the addon. A range outside the buffer throws a RangeError. */
+export function nativeWrite(): ((fd: number, bytes: Buffer, start: number, end: number) => number) | null {
   const a = load();
   return a === null ? null : a.write;
 }

@@ -18,8 +18,9 @@ import {type BatchedFd, batchedIoUsable, readInBatches, stopBatched, watchBatche
  *  a Buffer longer than this was never a view of one (the gateway relies on that to skip a copy). */
 export const BORROWED_READ_BYTES = 64 * 1024;
 
-/** Called with each chunk read; the chunk's bytes may be overwritten once the call returns. */
-export type BorrowedReader = (chunk: Buffer) => void;
+/** Called with each chunk read, `buf[start, end)` (a range of a shared buffer rather than a view
+ *  of it: a view is a new object per read); the bytes may be overwritten once the call returns. */
+export type BorrowedReader = (buf: Buffer, start: number, end: number) => void;
 
 const kReader = Symbol('redfly.borrowedReader');
 const kEarly = Symbol('redfly.borrowedEarly');
@@ -37,13 +38,13 @@ interface Borrowing {
 // a reader is done with a chunk when its call returns.
 const shared = Buffer.allocUnsafeSlow(BORROWED_READ_BYTES);
 
-function dispatch(sock: net.Socket & Borrowing, chunk: Buffer): void {
+function dispatch(sock: net.Socket & Borrowing, buf: Buffer, start: number, end: number): void {
   const reader = sock[kReader];
   if (reader) {
-    reader(chunk);
+    reader(buf, start, end);
     return;
   }
-  (sock[kEarly] ??= []).push(Buffer.from(chunk));
+  (sock[kEarly] ??= []).push(Buffer.from(buf.subarray(start, end)));
 }
 
 /** Reads `sock` (created paused: Node does not read it) in the native batch; false = unavailable.
@@ -52,9 +53,9 @@ function dispatch(sock: net.Socket & Borrowing, chunk: Buffer): void {
 function batchReads(sock: net.Socket & Borrowing, reader: BorrowedReader): boolean {
   const fd = (sock as unknown as {_handle?: {fd?: number} | null})._handle?.fd;
   if (typeof fd !== 'number' || fd < 0) return false;
-  const b = readInBatches(fd, (chunk) => {
-    if (chunk !== null) {
-      if (!sock.destroyed) reader(chunk);
+  const b = readInBatches(fd, (buf, off, n) => {
+    if (n > 0) {
+      if (!sock.destroyed) reader(buf, off, off + n);
       return;
     }
     // End of stream or a read error: Node reads it again and reports it.
@@ -83,7 +84,7 @@ export function connectInBatches(sock: net.Socket, reader: BorrowedReader): bool
   sock.once('connect', () => {
     if (sock.destroyed || batchReads(sock, reader)) return;
     // The descriptor was refused: Node reads it after all, in its own buffers.
-    sock.on('data', reader);
+    sock.on('data', (c: Buffer) => reader(c, 0, c.length));
     sock.resume();
   });
   return true;
@@ -137,11 +138,11 @@ export function acceptWithBorrowedReads(server: net.Server, options: {noDelay: b
       writable: true,
       ...(batched
         ? {pauseOnCreate: true}
-        : {onread: {buffer: shared, callback: (n: number, buf: Uint8Array) => dispatch(sock, (buf as Buffer).subarray(0, n))}}),
+        : {onread: {buffer: shared, callback: (n: number, buf: Uint8Array) => dispatch(sock, buf as Buffer, 0, n)}}),
     } as unknown as net.SocketConstructorOpts);
     // A socket the batch could not take (its descriptor refused) stays paused and unborrowed:
     // its reader gets 'data' events once it resumes it (readBorrowed() answers false).
-    if (!batched || batchReads(sock, (chunk) => dispatch(sock, chunk))) sock[kReader] = null;
+    if (!batched || batchReads(sock, (buf, start, end) => dispatch(sock, buf, start, end))) sock[kReader] = null;
     if (options.noDelay) sock.setNoDelay(true);
     srv._connections++;
     (sock as unknown as {server: net.Server; _server: net.Server}).server = server;
@@ -163,7 +164,7 @@ export function readBorrowed(sock: net.Socket, reader: BorrowedReader): boolean 
   const early = s[kEarly];
   if (early !== undefined) {
     delete s[kEarly];
-    for (const c of early) reader(c);
+    for (const c of early) reader(c, 0, c.length);
   }
   return true;
 }
@@ -174,7 +175,7 @@ export function borrowedConnectReads(next: () => Buffer, reader: BorrowedReader)
   return {
     buffer: next,
     callback: (n, buf) => {
-      reader((buf as Buffer).subarray(0, n));
+      reader(buf as Buffer, 0, n);
       return true; // false would stop reading (the socket's pause() does that instead)
     },
   };

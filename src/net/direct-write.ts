@@ -7,7 +7,7 @@ import {nativeWrite} from './batched-io';
 
 // The addon's write(2) (batched-io.ts) where it is built: no request object, no argument checks;
 // else fs.writeSync(). Looked up at the first write (REDFLY_BATCHED_IO is read then).
-let write: ((fd: number, bytes: Buffer, length: number) => number) | null | undefined;
+let write: ((fd: number, bytes: Buffer, start: number, end: number) => number) | null | undefined;
 
 // A socket's descriptor, looked up once (Node's `_handle.fd` is a C++ accessor). Only read while
 // the socket is not destroyed, so the number is still this socket's.
@@ -39,27 +39,28 @@ export enum Written {
  * under redis-benchmark -c 50). Whatever the kernel does not take at once (or every byte, on EAGAIN or
  * an error, which the stream then reports as it would have) goes through `sock.write()`, in order.
  * Only for sockets known to be plain (a TLS socket's descriptor carries ciphertext): the caller
- * says so with `plain`. `length`: write only the first `length` bytes of `bytes` (a partly filled
- * buffer, without making a view of it).
+ * says so with `plain`. `start`, `end`: write only bytes[start, end) (part of a larger buffer,
+ * without making a view of it).
  */
-export function writeDirect(sock: net.Socket, bytes: Buffer, plain: boolean, length = bytes.length): Written {
+export function writeDirect(sock: net.Socket, bytes: Buffer, plain: boolean, start = 0, end = bytes.length): Written {
   let n = 0;
   if (plain && sock.writableLength === 0 && !sock.writableCorked && !sock.destroyed && !sock.connecting) {
     const fd = descriptor(sock);
     if (fd >= 0) {
       if (write === undefined) write = nativeWrite();
       if (write !== null) {
-        n = write(fd, bytes, length); // < 0: EAGAIN, or a broken connection: the stream's own write sees to it
+        n = write(fd, bytes, start, end); // < 0: EAGAIN, or a broken connection: the stream's own write sees to it
         if (n < 0) n = 0;
       } else {
         try {
-          n = fs.writeSync(fd, bytes, 0, length);
+          n = fs.writeSync(fd, bytes, start, end - start);
         } catch {
           n = 0; // as above
         }
       }
-      if (n === length) return Written.All;
+      if (n === end - start) return Written.All;
     }
   }
-  return sock.write(n > 0 || length < bytes.length ? bytes.subarray(n, length) : bytes) ? Written.Queued : Written.QueuedFull;
+  const rest = start + n > 0 || end < bytes.length ? bytes.subarray(start + n, end) : bytes;
+  return sock.write(rest) ? Written.Queued : Written.QueuedFull;
 }
