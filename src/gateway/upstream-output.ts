@@ -9,6 +9,8 @@ import {writeDirect, Written} from '../net/direct-write';
 // The output buffer: its first size, and the largest kept between writes.
 const OUT_INITIAL = 16 * 1024;
 const OUT_KEEP_MAX = 256 * 1024;
+// Bytes up to which append() copies in a loop rather than with Buffer#copy().
+const SMALL_COPY = 256;
 
 /** Bytes sent to one connection and not yet written. */
 export class OutputBuffer {
@@ -22,15 +24,28 @@ export class OutputBuffer {
 
   /** Copies bytes[start, end) in (the caller may reuse them once this returns). */
   append(bytes: Buffer, start = 0, end = bytes.length): void {
-    const need = this.length + end - start;
+    const n = end - start;
+    const need = this.length + n;
     let buf = this.buf;
     if (buf === null || buf.length < need) {
       const grown = Buffer.allocUnsafe(Math.max(need, buf === null ? OUT_INITIAL : buf.length * 2));
       if (buf !== null && this.length > 0) buf.copy(grown, 0, 0, this.length);
       this.buf = buf = grown;
     }
-    bytes.copy(buf, this.length, start, end);
+    if (n <= SMALL_COPY) {
+      // A typical command: copied byte by byte, as Buffer#copy() of part of a buffer makes a
+      // Uint8Array view first.
+      for (let i = 0, o = this.length; i < n; i++) buf[o + i] = bytes[start + i];
+    } else bytes.copy(buf, this.length, start, end);
     this.length = need;
+  }
+
+  /** Writes bytes[start, end) to `sock` now, after whatever is buffered, straight from the
+   *  caller's bytes (no copy for a lone request); what the kernel does not take at once is copied
+   *  and queued on the socket. */
+  writeNow(sock: net.Socket, plain: boolean, bytes: Buffer, start: number, end: number): void {
+    if (this.length > 0) this.writeTo(sock, plain);
+    writeDirect(sock, bytes, plain, start, end, true);
   }
 
   /** Writes what is buffered to `sock` (`plain`: writeDirect() may use its descriptor). The

@@ -158,12 +158,14 @@ export class Upstream implements TurnWriter {
       this.sock.write(whole ? buf : buf.subarray(start, end));
       return;
     }
+    if (idle && !this.isCorked) {
+      // Nothing buffered either (only a corked connection buffers): written from the caller's
+      // bytes, without a copy.
+      this.out.writeNow(this.sock, this.plain, buf, start, end);
+      return;
+    }
     this.out.append(buf, start, end);
     if (!this.isCorked) {
-      if (idle) {
-        this.out.writeTo(this.sock, this.plain);
-        return;
-      }
       this.isCorked = true;
       writeAtTurnEnd(this);
     }

@@ -40,9 +40,10 @@ export enum Written {
  * an error, which the stream then reports as it would have) goes through `sock.write()`, in order.
  * Only for sockets known to be plain (a TLS socket's descriptor carries ciphertext): the caller
  * says so with `plain`. `start`, `end`: write only bytes[start, end) (part of a larger buffer,
- * without making a view of it).
+ * without making a view of it). `copyRest`: what goes to `sock.write()` is a copy (the caller's
+ * bytes are reused once this returns); else the socket holds a view of `bytes`.
  */
-export function writeDirect(sock: net.Socket, bytes: Buffer, plain: boolean, start = 0, end = bytes.length): Written {
+export function writeDirect(sock: net.Socket, bytes: Buffer, plain: boolean, start = 0, end = bytes.length, copyRest = false): Written {
   let n = 0;
   if (plain && sock.writableLength === 0 && !sock.writableCorked && !sock.destroyed && !sock.connecting) {
     const fd = descriptor(sock);
@@ -62,5 +63,5 @@ export function writeDirect(sock: net.Socket, bytes: Buffer, plain: boolean, sta
     }
   }
   const rest = start + n > 0 || end < bytes.length ? bytes.subarray(start + n, end) : bytes;
-  return sock.write(rest) ? Written.Queued : Written.QueuedFull;
+  return sock.write(copyRest ? Buffer.from(rest) : rest) ? Written.Queued : Written.QueuedFull;
 }
