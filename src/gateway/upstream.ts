@@ -11,6 +11,7 @@ import {lastInteger, pubsubKind} from './pubsub-frames';
 import {ReplyScanner} from './reply';
 import {OutputBuffer, releaseAtTurnEnd, TurnWriter, writeAtTurnEnd} from './upstream-output';
 import {Setup} from './upstream-setup';
+import {ReplyOwners} from './reply-owners';
 import {Endpoint, ReplySink} from './types';
 
 export type {ReplySink};
@@ -58,12 +59,8 @@ export class Upstream implements TurnWriter {
   private subs = 0;
   private shardSubs = 0;
   closed = false;
-  // The FIFO of who is owed replies, in [head, tail) of these arrays (their slots are reused, so
-  // the steady state allocates nothing), and how many each.
-  private owners: (ReplySink | null)[] = [];
-  private counts: number[] = [];
-  private tail = 0;
-  private head = 0;
+  // Who is owed the replies, in order.
+  private readonly owed = new ReplyOwners();
   private readonly scanner = new ReplyScanner();
   private carry: Buffer | null = null;
   private isCorked = false;
@@ -137,8 +134,8 @@ export class Upstream implements TurnWriter {
   send(buf: Buffer, owner: ReplySink | null, n: number, start = 0, end = buf.length): void {
     // Nothing owed yet: a lone request (one client, or the first after a lull) goes out now
     // rather than at the end of the event-loop turn.
-    const idle = this.head >= this.tail;
-    if (n > 0) this.pushOwner(owner, n);
+    const idle = this.owed.empty;
+    if (n > 0) this.owed.push(owner, n);
     const whole = start === 0 && end === buf.length;
     if (this.delayMs > 0) {
       const copy = Buffer.from(whole ? buf : buf.subarray(start, end));
@@ -213,7 +210,7 @@ export class Upstream implements TurnWriter {
    */
   barrier(): void {
     if (this.closed || this.delayMs > 0) return;
-    this.pushOwner(this.barrierSink, 1);
+    this.owed.push(this.barrierSink, 1);
     if (this.held === null) this.held = [];
     this.held.push(BARRIER_PING);
     this.queueRelease();
@@ -252,19 +249,6 @@ export class Upstream implements TurnWriter {
     }
   }
 
-  private pushOwner(owner: ReplySink | null, n: number): void {
-    const last = this.tail - 1;
-    if (last >= this.head && this.owners[last] === owner) this.counts[last] += n;
-    else if (this.tail === this.owners.length) {
-      this.owners.push(owner);
-      this.counts.push(n);
-      this.tail++;
-    } else {
-      this.owners[this.tail] = owner;
-      this.counts[this.tail++] = n;
-    }
-  }
-
   /** Internal command whose reply is dropped. */
   sendDiscarded(bytes: Buffer): void {
     this.send(bytes, null, 1);
@@ -286,9 +270,7 @@ export class Upstream implements TurnWriter {
 
   /** Replies still owed (for tests and leak checks). */
   get pending(): number {
-    let n = 0;
-    for (let i = this.head; i < this.tail; i++) n += this.counts[i];
-    return n;
+    return this.owed.pending;
   }
 
   close(): void {
@@ -303,21 +285,11 @@ export class Upstream implements TurnWriter {
     this.closed = true;
     this.sock.destroy();
     this.onCloseCb(this);
-    const seen = new Set<ReplySink>();
-    for (let i = this.head; i < this.tail; i++) {
-      const o = this.owners[i];
-      if (o !== null && !seen.has(o)) {
-        seen.add(o);
-        o.upstreamLost(this, reason);
-      }
-    }
-    if (this.pinnedTo !== null && !seen.has(this.pinnedTo)) this.pinnedTo.upstreamLost(this, reason);
+    const lost = this.owed.clear();
+    for (const o of lost) o.upstreamLost(this, reason);
+    if (this.pinnedTo !== null && !lost.includes(this.pinnedTo)) this.pinnedTo.upstreamLost(this, reason);
     // Whoever waited for this connection to drain would wait forever: let it go on (elsewhere).
     this.wakeDrainWaiters();
-    this.owners = [];
-    this.counts = [];
-    this.head = 0;
-    this.tail = 0;
     this.held = null;
     this.heldBytes = 0;
   }
@@ -368,9 +340,9 @@ export class Upstream implements TurnWriter {
       if (this.pinnedTo !== null && (sc.push || (this.pubsub && this.outOfBand(data, p, e)))) {
         owner = this.pinnedTo;
         counted = false;
-      } else if (this.head < this.tail) {
+      } else if (!this.owed.empty) {
         // Before passthrough traffic: the replies to this connection's own AUTH/HELLO.
-        owner = this.owners[this.head];
+        owner = this.owed.first as ReplySink | null;
       } else if (this.passthrough) {
         owner = this.pinnedTo;
         counted = false;
@@ -387,7 +359,7 @@ export class Upstream implements TurnWriter {
       }
       if (counted) {
         curCount++;
-        if (--this.counts[this.head] === 0) this.advanceHead();
+        this.owed.take();
       }
       if (sc.lineStart >= 0 && data[p] === 45 && this.isOom(data, p, e)) {
         const before = counted ? curCount - 1 : curCount;
@@ -412,7 +384,7 @@ export class Upstream implements TurnWriter {
    */
   private outOfBand(data: Buffer, p: number, e: number): boolean {
     if (this.proto === 3) return false;
-    const due = this.head < this.tail && this.owners[this.head]?.confirms === true;
+    const due = this.owed.first?.confirms === true;
     if (!due && this.subs + this.shardSubs === 0) return false;
     const kind = pubsubKind(data, p);
     if (kind === null) return false;
@@ -430,25 +402,8 @@ export class Upstream implements TurnWriter {
   }
 
   private headOwner(): ReplySink | null {
-    return this.head < this.tail ? this.owners[this.head] : this.pinnedTo;
-  }
-
-  private advanceHead(): void {
-    this.owners[this.head++] = null; // not kept alive by its old slot
-    if (this.head === this.tail) {
-      this.head = 0;
-      this.tail = 0;
-      if (this.owners.length > 4096) {
-        // After a burst: give its slots back.
-        this.owners = [];
-        this.counts = [];
-      }
-    } else if (this.head > 1024 && this.head * 2 > this.tail) {
-      this.owners = this.owners.slice(this.head, this.tail);
-      this.counts = this.counts.slice(this.head, this.tail);
-      this.tail -= this.head;
-      this.head = 0;
-    }
+    const first = this.owed.first;
+    return first !== undefined ? first : this.pinnedTo;
   }
 
   private isOom(data: Buffer, s: number, e: number): boolean {
