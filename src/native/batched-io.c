@@ -1,29 +1,34 @@
-// Batched reads for the gateway's plain TCP sockets: one epoll set of its own, watched by the
-// event loop through a single uv_poll handle; when any of its sockets is readable, every ready
-// socket is read (one read(2) each, into one shared buffer) and JavaScript is called once for the
+// Batched reads for the gateway's plain TCP sockets: the event loop watches each socket through
+// a uv_poll handle of its own; each poll callback does that socket's one read(2) into one shared
+// buffer, and once the loop's poll phase is over a check handle calls JavaScript once for the
 // whole batch, instead of once per socket as Node's streams do (a JS callback per read, with its
 // callback scope, was the largest part of the gateway's user CPU per unpipelined command).
 // Writes: write(2) of a descriptor from a Buffer, without fs.writeSync()'s request object.
 //
-// JavaScript side: src/net/batched-io.ts. Linux only (epoll); built by scripts/build-native.js.
+// One poll handle per socket rather than an epoll set of the addon's watched through one handle:
+// libuv's own epoll_wait then says which sockets are ready, where the set of our own cost every
+// wake-up a second epoll_wait (two per command for a lone client: its request, then the reply).
+//
+// JavaScript side: src/net/batched-io.ts. Linux only; built by scripts/build-native.js.
 #include <errno.h>
+#include <fcntl.h>
 #include <node_api.h>
 #include <stdint.h>
 #include <stdlib.h>
-#include <string.h>
-#include <sys/epoll.h>
 #include <unistd.h>
 #include <uv.h>
 
-#define MAX_EVENTS 256
+// Reads in one batch at most (and no more than the meta array holds).
+#define MAX_READS 256
 // A read takes at most this many bytes; the batch ends while the shared buffer has less room.
 #define READ_BYTES 65536
 
+typedef struct Sock Sock;
+
 typedef struct {
   napi_env env;
-  int ep;
-  uv_poll_t poll;
-  int polling;
+  uv_check_t check;  // hands the batch to JS after each poll phase
+  int open;
   napi_ref onBatch;   // function (count): meta[3i..3i+2] = id, bytes read (0 EOF, <0 -errno), offset
   napi_ref resource;  // async resource for napi_make_callback
   napi_async_context actx;
@@ -31,8 +36,27 @@ typedef struct {
   uint8_t *buf;
   size_t bufLen;
   int32_t *meta;
-  size_t metaLen;  // in int32 elements
+  size_t maxReads;
+  size_t off;  // bytes of buf the batch being read holds
+  size_t k;    // its triples in meta
+  Sock **table;  // the sockets by id: chained, `mask + 1` buckets
+  uint32_t mask;
+  uint32_t count;
 } Batch;
+
+// A socket in the batch. Its poll watches a dup() of the socket's descriptor: libuv refuses a
+// second watcher on a descriptor (uv_poll_init: UV_EEXIST), and Node's TCP handle owns the
+// original. The dup keeps the connection open (the socket is closed when its last descriptor is):
+// it must be closed when the socket leaves the batch. Records go by the id JavaScript gave, as
+// the original's number may name another socket once Node closed it.
+struct Sock {
+  uv_poll_t poll;  // poll.data: this record
+  Batch *b;
+  Sock *next;  // in its bucket
+  int fd;      // the dup
+  int32_t id;
+  int ended;  // end of stream or an error reported: never read again
+};
 
 #define CHECK(call)                                          \
   do {                                                       \
@@ -42,31 +66,56 @@ typedef struct {
     }                                                        \
   } while (0)
 
-static void on_closed(uv_handle_t *h) { free(h->data); }
+static void free_data(uv_handle_t *h) { free(h->data); }
 
-static void on_poll(uv_poll_t *h, int status, int events) {
-  (void)status;
+static void on_readable(uv_poll_t *h, int status, int events) {
   (void)events;
-  Batch *b = (Batch *)h->data;
-  struct epoll_event ev[MAX_EVENTS];
-  size_t maxEvents = b->metaLen / 3 < MAX_EVENTS ? b->metaLen / 3 : MAX_EVENTS;
-  int n = epoll_wait(b->ep, ev, (int)maxEvents, 0);
-  if (n <= 0) return;
-  size_t off = 0;
-  int k = 0;
-  for (int i = 0; i < n; i++) {
-    if (b->bufLen - off < READ_BYTES) break;  // the rest stay ready: the next poll reads them
-    int fd = (int)(uint32_t)(ev[i].data.u64 & 0xffffffffu);
-    int32_t id = (int32_t)(ev[i].data.u64 >> 32);
-    ssize_t r = read(fd, b->buf + off, READ_BYTES);
-    if (r < 0 && (errno == EAGAIN || errno == EINTR)) continue;
-    b->meta[3 * k] = id;
-    b->meta[3 * k + 1] = r < 0 ? -errno : (int32_t)r;
-    b->meta[3 * k + 2] = (int32_t)off;
-    k++;
-    if (r > 0) off += (size_t)r;
+  Sock *s = (Sock *)h->data;
+  Batch *b = s->b;
+  // A full batch: the socket is left ready. epoll is level-triggered for libuv's watchers, so the
+  // next poll phase (which does not block: there is something to read) reports it again; unless
+  // libuv stopped the poll on an error (below): it is started again for that.
+  if (b->k == b->maxReads || b->bufLen - b->off < READ_BYTES) {
+    if (status != 0) uv_poll_start(h, UV_READABLE, on_readable);
+    return;
   }
-  if (k == 0) return;
+  ssize_t r = read(s->fd, b->buf + b->off, READ_BYTES);
+  int32_t n = r < 0 ? -errno : (int32_t)r;
+  if (r < 0 && (errno == EAGAIN || errno == EINTR)) {
+    // On EPOLLERR libuv has stopped the poll and says UV_EBADF (uv__poll_io): with no error to
+    // read either, the socket is reported broken (JavaScript hands it back to Node) rather than
+    // left unwatched for good.
+    if (status == 0) return;
+    n = -EIO;
+  }
+  if (r > 0 && status != 0) {
+    // Bytes before the error (a reset after data): libuv stopped the poll, so it is started again
+    // to read the rest, then the error, in the next iterations.
+    uv_poll_start(h, UV_READABLE, on_readable);
+  } else if (r <= 0) {
+    // Once, as before: a socket at end of stream stays readable (level-triggered, it would wake
+    // every iteration) until JavaScript takes it out of the batch.
+    s->ended = 1;
+    uv_poll_stop(h);
+  }
+  b->meta[3 * b->k] = s->id;
+  b->meta[3 * b->k + 1] = n;
+  b->meta[3 * b->k + 2] = (int32_t)b->off;
+  b->k++;
+  if (r > 0) b->off += (size_t)r;
+}
+
+// Check handles run right after the poll phase, every loop iteration (uv_run); this one was
+// started after Node's (its setImmediate() queue), and libuv runs the last started first
+// (uv_check_start inserts at the head), so a batch is handed out before the immediates, as when
+// it was handed out in the poll phase.
+static void on_check(uv_check_t *h) {
+  Batch *b = (Batch *)h->data;
+  if (b->k == 0) return;
+  int32_t k = (int32_t)b->k;
+  // Reset before the call: the next poll phase starts a new batch even if JavaScript throws.
+  b->k = 0;
+  b->off = 0;
   napi_env env = b->env;
   napi_handle_scope scope;
   if (napi_open_handle_scope(env, &scope) != napi_ok) return;
@@ -82,13 +131,47 @@ static void on_poll(uv_poll_t *h, int status, int events) {
   napi_close_handle_scope(env, scope);
 }
 
+static Sock **bucket(Batch *b, int32_t id) { return &b->table[(uint32_t)id & b->mask]; }
+
+static Sock *find(Batch *b, int32_t id) {
+  Sock *s = *bucket(b, id);
+  while (s != NULL && s->id != id) s = s->next;
+  return s;
+}
+
+// Twice the buckets once there are more sockets than buckets (ids are mostly consecutive: they
+// spread evenly). Keeps the old table when out of memory: longer chains, nothing lost.
+static void grow(Batch *b) {
+  uint32_t n = (b->mask + 1) * 2;
+  Sock **t = calloc(n, sizeof *t);
+  if (t == NULL) return;
+  for (uint32_t i = 0; i <= b->mask; i++) {
+    for (Sock *s = b->table[i], *next; s != NULL; s = next) {
+      next = s->next;
+      s->next = t[(uint32_t)s->id & (n - 1)];
+      t[(uint32_t)s->id & (n - 1)] = s;
+    }
+  }
+  free(b->table);
+  b->table = t;
+  b->mask = n - 1;
+}
+
+// Stops watching and closes the dup (after the poll stopped: uv_close stops it, and takes the
+// descriptor out of libuv's epoll set, uv__platform_invalidate_fd, also dropping its events not
+// yet handled in this poll phase). The record is freed once libuv is done with the handle.
+static void close_sock(Sock *s) {
+  uv_close((uv_handle_t *)&s->poll, free_data);
+  close(s->fd);
+}
+
 // The batch of args[0] (a handle from open()) and `want` int32 arguments after it.
 static Batch *batch_args(napi_env env, napi_callback_info info, size_t want, int32_t *out) {
   size_t argc = want + 1;
   napi_value argv[4];
   Batch *b = NULL;
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < want + 1 ||
-      napi_unwrap(env, argv[0], (void **)&b) != napi_ok || b == NULL || !b->polling) {
+      napi_unwrap(env, argv[0], (void **)&b) != napi_ok || b == NULL || !b->open) {
     napi_throw_type_error(env, NULL, "batched-io: expected an open batch");
     return NULL;
   }
@@ -101,18 +184,29 @@ static Batch *batch_args(napi_env env, napi_callback_info info, size_t want, int
   return b;
 }
 
+static void free_batch(uv_handle_t *h) {
+  Batch *b = (Batch *)h->data;
+  free(b->table);
+  free(b);
+}
+
 static void finalize(napi_env env, void *data, void *hint) {
   (void)env;
   (void)hint;
   Batch *b = data;
-  if (!b->polling) {
+  if (!b->open) {
+    free(b->table);
     free(b);
     return;
   }
-  uv_poll_stop(&b->poll);
-  close(b->ep);
-  // The handle's memory is in the struct: freed once libuv is done with it.
-  uv_close((uv_handle_t *)&b->poll, on_closed);
+  for (uint32_t i = 0; i <= b->mask; i++) {
+    for (Sock *s = b->table[i], *next; s != NULL; s = next) {
+      next = s->next;
+      close_sock(s);
+    }
+  }
+  // The check handle's memory is in the struct: freed once libuv is done with it.
+  uv_close((uv_handle_t *)&b->check, free_batch);
 }
 
 static napi_value ret_i32(napi_env env, int32_t v) {
@@ -137,7 +231,7 @@ static int read_buffer(napi_env env, napi_value v, void **data, size_t *len) {
 
 // open(onBatch, buffer, meta): a new batch (a handle for the other functions), watching from
 // now on; buffer (Buffer, >= 64 KiB) receives the bytes, meta (Int32Array) the triples. Throws
-// on bad arguments or when epoll or libuv refuse.
+// on bad arguments or when libuv refuses.
 static napi_value Open(napi_env env, napi_callback_info info) {
   size_t argc = 3;
   napi_value argv[3];
@@ -154,7 +248,10 @@ static napi_value Open(napi_env env, napi_callback_info info) {
     return NULL;
   }
   Batch *b = calloc(1, sizeof(Batch));
-  if (b == NULL) {
+  Sock **table = calloc(64, sizeof *table);
+  if (b == NULL || table == NULL) {
+    free(b);
+    free(table);
     napi_throw_error(env, NULL, "batched-io: out of memory");
     return NULL;
   }
@@ -162,7 +259,9 @@ static napi_value Open(napi_env env, napi_callback_info info) {
   b->buf = data;
   b->bufLen = len;
   b->meta = mdata;
-  b->metaLen = mlen;
+  b->maxReads = mlen / 3 < MAX_READS ? mlen / 3 : MAX_READS;
+  b->table = table;
+  b->mask = 63;
   CHECK(napi_create_reference(env, argv[0], 1, &b->onBatch));
   CHECK(napi_create_reference(env, argv[1], 1, &b->bufRef));
   CHECK(napi_create_reference(env, argv[2], 1, &b->metaRef));
@@ -171,35 +270,21 @@ static napi_value Open(napi_env env, napi_callback_info info) {
   CHECK(napi_create_reference(env, res, 1, &b->resource));
   CHECK(napi_create_string_utf8(env, "redfly.batchedRead", NAPI_AUTO_LENGTH, &name));
   CHECK(napi_async_init(env, res, name, &b->actx));
-  b->ep = epoll_create1(EPOLL_CLOEXEC);
-  if (b->ep < 0) {
-    napi_throw_error(env, NULL, strerror(errno));
-    return NULL;  // b is left: a failed open is rare and final (the caller falls back)
-  }
   uv_loop_t *loop;
   CHECK(napi_get_uv_event_loop(env, &loop));
-  b->poll.data = b;
-  if (uv_poll_init(loop, &b->poll, b->ep) != 0 || uv_poll_start(&b->poll, UV_READABLE, on_poll) != 0) {
-    close(b->ep);
-    napi_throw_error(env, NULL, "batched-io: uv_poll on the epoll descriptor failed");
-    return NULL;
+  if (uv_check_init(loop, &b->check) != 0) {
+    napi_throw_error(env, NULL, "batched-io: uv_check_init failed");
+    return NULL;  // b is left: a failed open is rare and final (the caller falls back)
   }
-  b->poll.data = b;
-  b->polling = 1;
-  // The handle must not keep the process alive on its own: each socket does.
-  uv_unref((uv_handle_t *)&b->poll);
+  b->check.data = b;
+  uv_check_start(&b->check, on_check);  // fails only without a callback
+  b->open = 1;
+  // The handles must not keep the process alive on their own: each socket does.
+  uv_unref((uv_handle_t *)&b->check);
   napi_value handle;
   CHECK(napi_create_object(env, &handle));
   CHECK(napi_wrap(env, handle, b, finalize, NULL, NULL));
   return handle;
-}
-
-static int ctl(Batch *b, int op, int fd, int32_t id, uint32_t events) {
-  struct epoll_event ev;
-  memset(&ev, 0, sizeof ev);
-  ev.events = events;
-  ev.data.u64 = ((uint64_t)(uint32_t)id << 32) | (uint32_t)fd;
-  return epoll_ctl(b->ep, op, fd, &ev) == 0 ? 0 : -errno;
 }
 
 // setBuffer(batch, buffer): read the next batches into this Buffer (>= 64 KiB) instead; the caller
@@ -225,27 +310,68 @@ static napi_value SetBuffer(napi_env env, napi_callback_info info) {
   return ok;
 }
 
-// add(batch, fd, id): watch fd for reading. watch(batch, fd, id, on): readable again or not.
-// remove(batch, fd). Each returns 0 or -errno.
+// add(batch, fd, id): read fd in the batch, as `id` (positive, not in the batch). watch(batch, fd,
+// id, on): reading it again or not (backpressure). remove(batch, id): out of the batch for good,
+// its socket open or already closed by Node. Each returns 0 or -errno.
 static napi_value Add(napi_env env, napi_callback_info info) {
   int32_t a[2];
   Batch *b = batch_args(env, info, 2, a);
   if (b == NULL) return NULL;
-  return ret_i32(env, ctl(b, EPOLL_CTL_ADD, a[0], a[1], EPOLLIN | EPOLLRDHUP));
+  if (find(b, a[1]) != NULL) return ret_i32(env, -EEXIST);
+  Sock *s = calloc(1, sizeof(Sock));
+  if (s == NULL) return ret_i32(env, -ENOMEM);
+  s->fd = fcntl(a[0], F_DUPFD_CLOEXEC, 0);
+  if (s->fd < 0) {
+    int e = errno;
+    free(s);
+    return ret_i32(env, -e);
+  }
+  uv_loop_t *loop;
+  napi_get_uv_event_loop(env, &loop);
+  // uv_poll_init checks the descriptor can be polled (uv__io_check_fd) and makes it non-blocking
+  // (the socket already is: the flag belongs to the socket, shared with Node's descriptor).
+  int err = uv_poll_init(loop, &s->poll, s->fd);
+  if (err != 0) {
+    close(s->fd);
+    free(s);
+    return ret_i32(env, err);
+  }
+  // Cannot fail on an initialised handle: it only queues the watcher for the next poll phase.
+  uv_poll_start(&s->poll, UV_READABLE, on_readable);
+  uv_unref((uv_handle_t *)&s->poll);
+  s->poll.data = s;
+  s->b = b;
+  s->id = a[1];
+  Sock **head = bucket(b, s->id);
+  s->next = *head;
+  *head = s;
+  if (++b->count > b->mask + 1) grow(b);
+  return ret_i32(env, 0);
 }
 
 static napi_value Watch(napi_env env, napi_callback_info info) {
   int32_t a[3];
   Batch *b = batch_args(env, info, 3, a);
   if (b == NULL) return NULL;
-  return ret_i32(env, ctl(b, EPOLL_CTL_MOD, a[0], a[1], a[2] ? (EPOLLIN | EPOLLRDHUP) : 0));
+  Sock *s = find(b, a[1]);
+  if (s == NULL) return ret_i32(env, -ENOENT);
+  if (s->ended) return ret_i32(env, 0);  // nothing more to read
+  // uv_poll_start on a started poll only updates it; uv_poll_stop on a stopped one does nothing.
+  return ret_i32(env, a[2] ? uv_poll_start(&s->poll, UV_READABLE, on_readable) : uv_poll_stop(&s->poll));
 }
 
 static napi_value Remove(napi_env env, napi_callback_info info) {
   int32_t a[1];
   Batch *b = batch_args(env, info, 1, a);
   if (b == NULL) return NULL;
-  return ret_i32(env, ctl(b, EPOLL_CTL_DEL, a[0], 0, 0));
+  Sock **p = bucket(b, a[0]);
+  while (*p != NULL && (*p)->id != a[0]) p = &(*p)->next;
+  Sock *s = *p;
+  if (s == NULL) return ret_i32(env, -ENOENT);
+  *p = s->next;
+  b->count--;
+  close_sock(s);
+  return ret_i32(env, 0);
 }
 
 // write(fd, buffer[, start, end]): one write(2) of buffer[start, end) (all of it without them;

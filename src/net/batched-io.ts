@@ -1,12 +1,13 @@
 // Batched reads and plain writes through redfly's native addon (src/native/batched-io.c, built
 // into dist/native/ by scripts/build-native.js): the accepted plain sockets of a gateway are read
-// by one epoll set of the addon's, and JavaScript is called once per batch of ready sockets rather
-// than once per read. Without the addon (not built, another OS, REDFLY_BATCHED_IO=0) everything
-// here answers null/false and callers keep Node's own reads and fs.writeSync().
+// by the addon (a libuv poll handle each, on a dup of the descriptor), and JavaScript is called
+// once per loop iteration for the batch of sockets read in it rather than once per read. Without
+// the addon (not built, another OS, REDFLY_BATCHED_IO=0) everything here answers null/false and
+// callers keep Node's own reads and fs.writeSync().
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-/** An open batch of the addon's: its own epoll set and read buffer. */
+/** An open batch of the addon's: its sockets, read buffer and triples. */
 type Handle = object;
 
 /** The addon's functions (src/native/batched-io.c). Each returning a number gives 0 (or bytes
@@ -15,7 +16,7 @@ interface Addon {
   open(onBatch: (count: number) => void, buffer: Buffer, meta: Int32Array): Handle;
   add(h: Handle, fd: number, id: number): number;
   watch(h: Handle, fd: number, id: number, on: number): number;
-  remove(h: Handle, fd: number): number;
+  remove(h: Handle, id: number): number;
   write(fd: number, bytes: Buffer, start?: number, end?: number): number;
   setBuffer(h: Handle, buffer: Buffer): boolean;
   idleTimeMetricsOff(): boolean;
@@ -136,13 +137,13 @@ function opening(a: Addon): boolean {
   return handle !== null;
 }
 
-/** Whether readInBatches() can be used in this process (the addon loads and its epoll set opened). */
+/** Whether readInBatches() can be used in this process (the addon loads and its batch opened). */
 export function batchedIoUsable(): boolean {
   const a = load();
   return a !== null && opening(a);
 }
 
-/** A descriptor read by the batch: `id` names it in the addon's epoll set. */
+/** A descriptor read by the batch: `id` names it in the addon's batch. */
 export interface BatchedFd {
   readonly fd: number;
   readonly id: number;
@@ -169,12 +170,11 @@ export function watchBatched(b: BatchedFd, on: boolean): void {
   if (handle !== null) load()?.watch(handle, b.fd, b.id, on ? 1 : 0);
 }
 
-/** Takes a descriptor out of the batch for good. `open`: its socket is not closed yet, so the
- *  descriptor is removed from the set (a closed one leaves it by itself; its number may already
- *  name another socket). */
-export function stopBatched(b: BatchedFd, open: boolean): void {
+/** Takes a descriptor out of the batch for good, its socket open or closed: always, as the
+ *  addon's dup of the descriptor keeps the connection open until then (no FIN to the peer). */
+export function stopBatched(b: BatchedFd): void {
   readers.delete(b.id);
-  if (open && handle !== null) load()?.remove(handle, b.fd);
+  if (handle !== null) load()?.remove(handle, b.id);
 }
 
 /** The addon's write(2) of `bytes[start, end)` to `fd`: the bytes written, or -errno; null

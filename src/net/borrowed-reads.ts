@@ -60,13 +60,13 @@ function batchReads(sock: net.Socket & Borrowing, reader: BorrowedReader): boole
     }
     // End of stream or a read error: Node reads it again and reports it.
     sock[kBatched] = null;
-    stopBatched(b as BatchedFd, !sock.destroyed);
+    stopBatched(b as BatchedFd);
     if (!sock.destroyed) sock.resume();
   });
   if (b === null) return false;
   sock[kBatched] = b;
   sock.once('close', () => {
-    if (sock[kBatched]) stopBatched(sock[kBatched], false);
+    if (sock[kBatched]) stopBatched(sock[kBatched]);
     sock[kBatched] = null;
   });
   return true;
