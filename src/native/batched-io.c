@@ -422,8 +422,16 @@ static napi_value IdleTimeMetricsOff(napi_env env, napi_callback_info info) {
   return r;
 }
 
+// The interface's version, checked by src/net/batched-io.ts (ADDON_INTERFACE) before it uses the
+// addon: a binary left from an older build, with functions of other arguments, is not used.
+// Raise it with every change of a function's arguments or meaning.
+#define INTERFACE_VERSION 2
+
 NAPI_MODULE_INIT() {
+  napi_value version;
+  if (napi_create_int32(env, INTERFACE_VERSION, &version) != napi_ok) return NULL;
   napi_property_descriptor props[] = {
+      {"interfaceVersion", NULL, NULL, NULL, NULL, version, napi_enumerable, NULL},
       {"open", NULL, Open, NULL, NULL, NULL, napi_default, NULL},
       {"add", NULL, Add, NULL, NULL, NULL, napi_default, NULL},
       {"watch", NULL, Watch, NULL, NULL, NULL, napi_default, NULL},

@@ -7,12 +7,19 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
+/** The addon interface this code calls (INTERFACE_VERSION in batched-io.c): an addon built from
+ *  other sources (a stale dist/native/ after an update without a build) would take the arguments
+ *  of write() or remove() differently, and corrupt what it writes; it is not used. */
+const ADDON_INTERFACE = 2;
+
 /** An open batch of the addon's: its sockets, read buffer and triples. */
 type Handle = object;
 
 /** The addon's functions (src/native/batched-io.c). Each returning a number gives 0 (or bytes
  *  written) on success and -errno on failure; bad arguments throw. */
 interface Addon {
+  /** INTERFACE_VERSION of the C source it was built from (absent before version 2). */
+  readonly interfaceVersion?: number;
   open(onBatch: (count: number) => void, buffer: Buffer, meta: Int32Array): Handle;
   add(h: Handle, fd: number, id: number): number;
   watch(h: Handle, fd: number, id: number, on: number): number;
@@ -57,7 +64,9 @@ function load(): Addon | null {
     return addon;
   }
   try {
-    addon = require(file) as Addon;
+    const a = require(file) as Addon;
+    if (a.interfaceVersion === ADDON_INTERFACE) addon = a;
+    else loadError = `${file} is from another build (interface ${a.interfaceVersion ?? 1}, this code needs ${ADDON_INTERFACE}): npm run build`;
   } catch (e) {
     loadError = (e as Error).message;
   }
