@@ -19,7 +19,9 @@
 // as the cluster's primary, the directory sent as a snapshot, usage exchanged every 100 ms), with
 // the bench's tenant: how far more cores carry it. `--static-workers` instead runs N bare gateway
 // processes on one port with a fixed directory (the stand-in of the first measurements).
-//   npm run bench:gateway [-- --reps 5 --n1 30000 --n16 300000 --nlat 6000 --workers 2]
+//   npm run bench:gateway [-- --reps 5 --n1 100000 --n16 300000 --nlat 20000 --workers 2]
+//   (-c 50 and -c 1 runs of about a second and a half each: shorter ones varied by a tenth from
+//   run to run on a 2-core VM, more than the differences being measured)
 // Needs: redis-server/redis-benchmark (redis-tools), nutcracker, haproxy:
 //   apt-get install -y redis-server redis-tools nutcracker haproxy
 'use strict';
@@ -34,9 +36,9 @@ const ROOT = path.resolve(__dirname, '..');
 const args = process.argv.slice(2);
 const opt = numberOptions(args);
 const REPS = opt('reps', 5);
-const N1 = opt('n1', 30000);
+const N1 = opt('n1', 100000);
 const N16 = opt('n16', 300000);
-const NLAT = opt('nlat', 6000);
+const NLAT = opt('nlat', 20000);
 const SECRET = 'bench-internal-secret';
 const PASSWORD = 'bench-password';
 const WORKERS = opt('workers', 1);
