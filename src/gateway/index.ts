@@ -1,6 +1,7 @@
 // startGateway: one RESP listener per region in the host's process.
 import * as net from 'node:net';
 import {createStreamServer, listen} from '../net/listener';
+import {batchedIoUnavailable} from '../net/batched-io';
 import {Admission, admissionFromEnv, type Ticket} from './admission';
 import {CommandTable} from './commands';
 import {latencyFromDistance} from './latency';
@@ -322,6 +323,12 @@ export async function startGateway(opts: GatewayOptions): Promise<GatewayHandle>
     for (const s of servers) s.close();
     throw e;
   }
+  // How the plain listeners read: an operator sees why a gateway runs without the native batch
+  // (not built, a binary of other sources, REDFLY_BATCHED_IO=0), which costs it speed.
+  const batchOff = batchedIoUnavailable();
+  core.log(batchOff === ''
+    ? 'gateway: plain connections are read by the native batch (dist/native/batched-io.node)'
+    : `gateway: plain connections are read by Node (native batch off: ${batchOff})`);
   const timer = setInterval(() => core.tick(), 1000);
   timer.unref();
   const sync = opts.usageSync ? new UsageSync(core.tenants, opts.usageSync, core.log) : null;

@@ -5,6 +5,7 @@
 import * as crypto from 'node:crypto';
 import * as net from 'node:net';
 import {GatewayHandle} from '../../../src/gateway';
+import {batchedIoUnavailable} from '../../../src/net/batched-io';
 import {Cluster, gateway, MemoryDirectory, startDatabase, stopDatabase, tempRoot, testClient} from './harness';
 
 function bulk(s: Buffer | string): Buffer {
@@ -42,11 +43,20 @@ export function ioCases(name: string): void {
   const dir = new MemoryDirectory();
   const PW = `pw-${name}`;
   const port = (): number => gw.endpoints.mad.port;
+  const logs: string[] = [];
 
   beforeAll(async () => {
     db = await startDatabase(tempRoot(), name, PW, 'mad', []);
     dir.set(PW, db.tenant);
-    gw = await gateway(dir, ['mad']);
+    gw = await gateway(dir, ['mad'], {log: (m) => logs.push(m)});
+  });
+
+  test("the gateway's log says how it reads plain connections, and why not natively", () => {
+    const off = batchedIoUnavailable();
+    const line = logs.find((l) => l.startsWith('gateway: plain connections are read by'));
+    expect(line).toBe(off === ''
+      ? 'gateway: plain connections are read by the native batch (dist/native/batched-io.node)'
+      : `gateway: plain connections are read by Node (native batch off: ${off})`);
   });
 
   afterAll(async () => {
