@@ -2,6 +2,7 @@
 // where each command starts and ends and where its first arguments are, so the client's own
 // bytes can be forwarded. Replies are scanned as a stream only to count them (`reply.ts`).
 import {encodeCommand} from '../redis/client';
+import {rangeBuffer} from '../net/borrowed-reads';
 
 // Commands the gateway writes itself are encoded like every other client of ours does.
 export {encodeCommand};
@@ -99,7 +100,7 @@ export class RequestParser {
       this.need = 0;
       return;
     }
-    const bytes = start === 0 && end === chunk.length ? chunk : chunk.subarray(start, end);
+    const bytes = rangeBuffer(chunk, start, end);
     const pending = this.end - this.pos;
     if (pending + this.queuedLen + len < this.need) {
       this.queued.push(borrowed ? Buffer.from(bytes) : bytes);

@@ -223,7 +223,7 @@ export class Session implements ReplySink, ClosableClient {
     if (end > start) {
       if (this.st.ts !== null) this.st.ts.bandwidthToday += end - start;
       const w = writeDirect(this.sock, buf, this.plain, start, end);
-      // Not all written at once: the socket holds on to `bytes` (a view of the upstream's read
+      // Not all written at once: the socket holds on to a view of `buf` (the upstream's read
       // buffer), which must then not be read into again.
       if (w !== Written.All) from.lend();
       if (w === Written.QueuedFull) this.clientCongested();

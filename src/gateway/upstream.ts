@@ -4,7 +4,7 @@
 // the bytes Redis sent.
 import type * as net from 'node:net';
 import {batchedIoUsable, lendBatch} from '../net/batched-io';
-import {BORROWED_READ_BYTES, borrowedConnectReads, connectInBatches, LendableBuffer} from '../net/borrowed-reads';
+import {BORROWED_READ_BYTES, borrowedConnectReads, connectInBatches, LendableBuffer, rangeBuffer} from '../net/borrowed-reads';
 import {dial} from '../net/dial';
 import {encodeCommand} from './resp';
 import {lastInteger, pubsubKind} from './pubsub-frames';
@@ -136,23 +136,22 @@ export class Upstream implements TurnWriter {
     // rather than at the end of the event-loop turn.
     const idle = this.owed.empty;
     if (n > 0) this.owed.push(owner, n);
-    const whole = start === 0 && end === buf.length;
     if (this.delayMs > 0) {
-      const copy = Buffer.from(whole ? buf : buf.subarray(start, end));
+      const copy = Buffer.from(rangeBuffer(buf, start, end));
       setTimeout(() => {
         if (!this.closed) this.sock.write(copy);
       }, this.delayMs);
       return;
     }
     if (this.held !== null) {
-      this.held.push(Buffer.from(whole ? buf : buf.subarray(start, end)));
+      this.held.push(Buffer.from(rangeBuffer(buf, start, end)));
       this.heldBytes += end - start;
       return;
     }
     if (end - start > BORROWED_READ_BYTES) {
       // Longer than any borrowed chunk, so it is the caller's own: written as it is, in order.
       this.out.writeTo(this.sock, this.plain);
-      this.sock.write(whole ? buf : buf.subarray(start, end));
+      this.sock.write(rangeBuffer(buf, start, end));
       return;
     }
     if (idle && !this.isCorked) {

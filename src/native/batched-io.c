@@ -133,11 +133,15 @@ static void on_check(uv_check_t *h) {
 
 static Sock **bucket(Batch *b, int32_t id) { return &b->table[(uint32_t)id & b->mask]; }
 
-static Sock *find(Batch *b, int32_t id) {
-  Sock *s = *bucket(b, id);
-  while (s != NULL && s->id != id) s = s->next;
-  return s;
+// The link that points at the record of `id` in its bucket (at NULL when there is none): what
+// find() reads and remove() unlinks.
+static Sock **link_of(Batch *b, int32_t id) {
+  Sock **p = bucket(b, id);
+  while (*p != NULL && (*p)->id != id) p = &(*p)->next;
+  return p;
 }
+
+static Sock *find(Batch *b, int32_t id) { return *link_of(b, id); }
 
 // Twice the buckets once there are more sockets than buckets (ids are mostly consecutive: they
 // spread evenly). Keeps the old table when out of memory: longer chains, nothing lost.
@@ -310,8 +314,8 @@ static napi_value SetBuffer(napi_env env, napi_callback_info info) {
   return ok;
 }
 
-// add(batch, fd, id): read fd in the batch, as `id` (positive, not in the batch). watch(batch, fd,
-// id, on): reading it again or not (backpressure). remove(batch, id): out of the batch for good,
+// add(batch, fd, id): read fd in the batch, as `id` (positive, not in the batch). watch(batch, id,
+// on): reading it again or not (backpressure). remove(batch, id): out of the batch for good,
 // its socket open or already closed by Node. Each returns 0 or -errno.
 static napi_value Add(napi_env env, napi_callback_info info) {
   int32_t a[2];
@@ -350,22 +354,21 @@ static napi_value Add(napi_env env, napi_callback_info info) {
 }
 
 static napi_value Watch(napi_env env, napi_callback_info info) {
-  int32_t a[3];
-  Batch *b = batch_args(env, info, 3, a);
+  int32_t a[2];
+  Batch *b = batch_args(env, info, 2, a);
   if (b == NULL) return NULL;
-  Sock *s = find(b, a[1]);
+  Sock *s = find(b, a[0]);
   if (s == NULL) return ret_i32(env, -ENOENT);
   if (s->ended) return ret_i32(env, 0);  // nothing more to read
   // uv_poll_start on a started poll only updates it; uv_poll_stop on a stopped one does nothing.
-  return ret_i32(env, a[2] ? uv_poll_start(&s->poll, UV_READABLE, on_readable) : uv_poll_stop(&s->poll));
+  return ret_i32(env, a[1] ? uv_poll_start(&s->poll, UV_READABLE, on_readable) : uv_poll_stop(&s->poll));
 }
 
 static napi_value Remove(napi_env env, napi_callback_info info) {
   int32_t a[1];
   Batch *b = batch_args(env, info, 1, a);
   if (b == NULL) return NULL;
-  Sock **p = bucket(b, a[0]);
-  while (*p != NULL && (*p)->id != a[0]) p = &(*p)->next;
+  Sock **p = link_of(b, a[0]);
   Sock *s = *p;
   if (s == NULL) return ret_i32(env, -ENOENT);
   *p = s->next;

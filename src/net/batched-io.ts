@@ -22,7 +22,7 @@ interface Addon {
   readonly interfaceVersion?: number;
   open(onBatch: (count: number) => void, buffer: Buffer, meta: Int32Array): Handle;
   add(h: Handle, fd: number, id: number): number;
-  watch(h: Handle, fd: number, id: number, on: number): number;
+  watch(h: Handle, id: number, on: number): number;
   remove(h: Handle, id: number): number;
   write(fd: number, bytes: Buffer, start?: number, end?: number): number;
   setBuffer(h: Handle, buffer: Buffer): boolean;
@@ -154,7 +154,6 @@ export function batchedIoUsable(): boolean {
 
 /** A descriptor read by the batch: `id` names it in the addon's batch. */
 export interface BatchedFd {
-  readonly fd: number;
   readonly id: number;
 }
 
@@ -171,12 +170,12 @@ export function readInBatches(fd: number, reader: BatchReader): BatchedFd | null
   nextId = id >= 0x7ffffffe ? 1 : id + 1;
   if (a.add(handle as Handle, fd, id) !== 0) return null;
   readers.set(id, reader);
-  return {fd, id};
+  return {id};
 }
 
 /** Stops or restarts reading a descriptor of readInBatches() (its socket still open). */
 export function watchBatched(b: BatchedFd, on: boolean): void {
-  if (handle !== null) load()?.watch(handle, b.fd, b.id, on ? 1 : 0);
+  if (handle !== null) load()?.watch(handle, b.id, on ? 1 : 0);
 }
 
 /** Takes a descriptor out of the batch for good, its socket open or closed: always, as the

@@ -22,6 +22,12 @@ export const BORROWED_READ_BYTES = 64 * 1024;
  *  of it: a view is a new object per read); the bytes may be overwritten once the call returns. */
 export type BorrowedReader = (buf: Buffer, start: number, end: number) => void;
 
+/** The bytes buf[start, end) as one Buffer: `buf` itself when the range is all of it, else a
+ *  view (a new object: for the rare paths that must hand a Buffer on, not for every read). */
+export function rangeBuffer(buf: Buffer, start: number, end: number): Buffer {
+  return start === 0 && end === buf.length ? buf : buf.subarray(start, end);
+}
+
 const kReader = Symbol('redfly.borrowedReader');
 const kEarly = Symbol('redfly.borrowedEarly');
 const kBatched = Symbol('redfly.batched');
@@ -44,7 +50,7 @@ function dispatch(sock: net.Socket & Borrowing, buf: Buffer, start: number, end:
     reader(buf, start, end);
     return;
   }
-  (sock[kEarly] ??= []).push(Buffer.from(buf.subarray(start, end)));
+  (sock[kEarly] ??= []).push(Buffer.from(rangeBuffer(buf, start, end)));
 }
 
 /** Reads `sock` (created paused: Node does not read it) in the native batch; false = unavailable.

@@ -4,6 +4,7 @@
 import * as fs from 'node:fs';
 import type * as net from 'node:net';
 import {nativeWrite} from './batched-io';
+import {rangeBuffer} from './borrowed-reads';
 
 // The addon's write(2) (batched-io.ts) where it is built: no request object, no argument checks;
 // else fs.writeSync(). Looked up at the first write (REDFLY_BATCHED_IO is read then).
@@ -62,6 +63,6 @@ export function writeDirect(sock: net.Socket, bytes: Buffer, plain: boolean, sta
       if (n === end - start) return Written.All;
     }
   }
-  const rest = start + n > 0 || end < bytes.length ? bytes.subarray(start + n, end) : bytes;
+  const rest = rangeBuffer(bytes, start + n, end);
   return sock.write(copyRest ? Buffer.from(rest) : rest) ? Written.Queued : Written.QueuedFull;
 }

@@ -2,9 +2,13 @@
 import {ReplyOwners} from '../../../src/gateway/reply-owners';
 import type {ReplySink} from '../../../src/gateway/types';
 
-function sink(name: string): ReplySink & {name: string} {
+type Named = ReplySink & {name: string};
+
+function sink(name: string): Named {
   return {name, deliver: () => {}, upstreamLost: () => {}};
 }
+
+const nameOf = (s: ReplySink | null): string | null => (s === null ? null : (s as Named).name);
 
 /** Who gets each of the next `n` replies. */
 function drain(q: ReplyOwners, n: number): (string | null)[] {
@@ -12,7 +16,7 @@ function drain(q: ReplyOwners, n: number): (string | null)[] {
   for (let i = 0; i < n; i++) {
     const f = q.first;
     if (f === undefined) throw new Error('nothing owed');
-    out.push(f === null ? null : (f as ReplySink & {name: string}).name);
+    out.push(nameOf(f));
     q.take();
   }
   return out;
@@ -56,6 +60,6 @@ test('clear() empties the queue and names each sink still owed once', () => {
   q.push(b, 1);
   q.push(a, 1);
   q.take();
-  expect(q.clear().map((s) => (s as ReplySink & {name: string}).name)).toEqual(['b', 'a']);
+  expect(q.clear().map(nameOf)).toEqual(['b', 'a']);
   expect([q.empty, q.pending]).toEqual([true, 0]);
 });
