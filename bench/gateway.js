@@ -19,7 +19,13 @@
 // as the cluster's primary, the directory sent as a snapshot, usage exchanged every 100 ms), with
 // the bench's tenant: how far more cores carry it. `--static-workers` instead runs N bare gateway
 // processes on one port with a fixed directory (the stand-in of the first measurements).
-//   npm run bench:gateway [-- --reps 5 --n1 100000 --n16 300000 --nlat 20000 --workers 2]
+// `--floor` adds the target "node floor" (bench/floor.js): bytes copied both ways through the
+// gateway's own I/O layer with no gateway logic, the least a proxy in Node costs here.
+// `--loads c50,p16,c1` runs only those loads (all three by default).
+// The last column says whether the gateway's median ratio is at least the better C proxy's, and
+// in how many reps its ratio was (same rep, same load): a row won by the median but in few reps
+// is within this machine's noise.
+//   npm run bench:gateway [-- --reps 5 --n1 100000 --n16 300000 --nlat 20000 --workers 2 --floor]
 //   (-c 50 and -c 1 runs of about a second and a half each: shorter ones varied by a tenth from
 //   run to run on a 2-core VM, more than the differences being measured)
 // Needs: redis-server/redis-benchmark (redis-tools), nutcracker, haproxy:
@@ -45,6 +51,8 @@ const WORKERS = opt('workers', 1);
 const PROXIES = ['twemproxy', 'haproxy', 'gateway'];
 const MULTI = WORKERS > 1 ? `gateway x${WORKERS}` : null;
 const STATIC_WORKERS = args.includes('--static-workers');
+const FLOOR = args.includes('--floor') ? 'node floor' : null;
+const LOAD_IDS = args.includes('--loads') ? args[args.indexOf('--loads') + 1].split(',') : ['c50', 'p16', 'c1'];
 const cluster = require('node:cluster');
 
 function need(bin) {
@@ -131,6 +139,14 @@ async function startHaproxy(root, backend) {
   ].join('\n'));
   const proc = spawn('haproxy', ['-f', conf, '-db'], {stdio: 'ignore'});
   await waitPort(port, 'haproxy', proc);
+  return {port, proc};
+}
+
+/** bench/floor.js on its own port, forwarding to Redis on `backend`. */
+async function startFloor(backend) {
+  const port = await freePort();
+  const proc = spawn(process.execPath, [path.join(__dirname, 'floor.js'), String(port), String(backend)], {stdio: ['ignore', 'ignore', 'inherit']});
+  await waitPort(port, 'bench/floor.js', proc);
   return {port, proc};
 }
 
@@ -235,10 +251,11 @@ async function main() {
   let multi = null;
   const results = []; // {target, load, test, rps, p50, p99, cpuRedis, cpuGw}
   const loads = [
-    {name: '-c 50', args: ['-t', 'set,get', '-c', '50', '-n', String(N1), '-P', '1', '-r', '100000', '-d', '64'], n: N1},
-    {name: '-c 50 -P 16', args: ['-t', 'set,get', '-c', '50', '-n', String(N16), '-P', '16', '-r', '100000', '-d', '64'], n: N16},
-    {name: '-c 1', args: ['-t', 'set,get', '-c', '1', '-n', String(NLAT), '-r', '100000', '-d', '64'], n: NLAT},
-  ];
+    {id: 'c50', name: '-c 50', args: ['-t', 'set,get', '-c', '50', '-n', String(N1), '-P', '1', '-r', '100000', '-d', '64'], n: N1},
+    {id: 'p16', name: '-c 50 -P 16', args: ['-t', 'set,get', '-c', '50', '-n', String(N16), '-P', '16', '-r', '100000', '-d', '64'], n: N16},
+    {id: 'c1', name: '-c 1', args: ['-t', 'set,get', '-c', '1', '-n', String(NLAT), '-r', '100000', '-d', '64'], n: NLAT},
+  ].filter((l) => LOAD_IDS.includes(l.id));
+  if (loads.length === 0) throw new Error(`--loads: none of ${LOAD_IDS.join(',')} is c50, p16 or c1`);
   const uptimeBefore = execFileSync('uptime').toString().trim();
   try {
     const redis = await startRedis(root);
@@ -253,18 +270,29 @@ async function main() {
     one = await startWorkers(gatewayBundle.__file, tenant, 1);
     const ports = {direct: redis.port, twemproxy: twem.port, haproxy: hap.port, gateway: one.port};
     const targets = ['direct', ...PROXIES];
+    let floor = null;
+    if (FLOOR !== null) {
+      floor = await startFloor(redis.port);
+      procs.push(floor.proc);
+      ports[FLOOR] = floor.port;
+      targets.push(FLOOR);
+    }
     if (MULTI !== null) {
       multi = STATIC_WORKERS ? await startWorkers(gatewayBundle.__file, tenant, WORKERS) : await startServerWorkers(tenant, WORKERS);
       ports[MULTI] = multi.port;
       targets.push(MULTI);
     }
+    // The processes whose CPU is each proxy's.
+    const proxyPids = {twemproxy: [twem.proc.pid], haproxy: [hap.proc.pid], gateway: one.pids};
+    if (multi !== null) proxyPids[MULTI] = multi.pids;
+    if (floor !== null) proxyPids[FLOOR] = [floor.proc.pid];
     for (let rep = 1; rep <= REPS; rep++) {
       for (const load of loads) {
         const order = targets.map((_, i) => targets[(i + rep - 1) % targets.length]);
         for (const target of order) {
           // CPU µs of the proxy under test.
           const gwCpu = () => {
-            const pids = {twemproxy: [twem.proc.pid], haproxy: [hap.proc.pid], gateway: one.pids, [MULTI]: multi?.pids}[target] ?? [];
+            const pids = proxyPids[target] ?? [];
             return pids.reduce((a, pid) => a + procCpuMs(pid), 0) * 1000;
           };
           const r0 = procCpuMs(redis.proc.pid);
@@ -315,13 +343,28 @@ async function main() {
   console.log(`uptime before: ${uptimeBefore}`);
   console.log(`uptime after:  ${execFileSync('uptime').toString().trim()}`);
   console.log('\nthroughput as a ratio to the Redis behind (direct rps: median); -c 1: (+ µs a hop, p50/p99)');
-  console.log(`| load | direct rps | ${PROXIES.join(' | ')} | gateway >= best C proxy |`);
-  console.log(`|---|---|${PROXIES.map(() => '---|').join('')}---|`);
+  const columns = [...PROXIES, ...(FLOOR === null ? [] : [FLOOR])];
+  // Reps in which the gateway's throughput was at least the better C proxy's (same rep and load,
+  // so against the same direct run).
+  const repsWon = (load, test) => {
+    let won = 0;
+    let of = 0;
+    for (let r = 1; r <= REPS; r++) {
+      const at = (t) => results.find((x) => x.rep === r && x.target === t && x.load === load && x.test === test)?.rps;
+      const [g, t, h] = [at('gateway'), at('twemproxy'), at('haproxy')];
+      if (g === undefined || t === undefined || h === undefined) continue;
+      of++;
+      if (g >= Math.max(t, h)) won++;
+    }
+    return `${won}/${of} reps`;
+  };
+  console.log(`| load | direct rps | ${columns.join(' | ')} | gateway >= best C proxy |`);
+  console.log(`|---|---|${columns.map(() => '---|').join('')}---|`);
   for (const load of loads) {
     for (const test of ['SET', 'GET']) {
       const d = pick('direct', load.name, test, 'rps');
-      const ratios = PROXIES.map((p) => ratio(p, load.name, test));
-      const cells = PROXIES.map((p, i) => {
+      const ratios = columns.map((p) => ratio(p, load.name, test));
+      const cells = columns.map((p, i) => {
         let c = ratios[i].toFixed(2);
         if (load.name === '-c 1') {
           c += ` (${us(paired(p, load.name, test, (a, x) => a.p50 - x.p50))}/` +
@@ -330,14 +373,14 @@ async function main() {
         return c;
       });
       const best = Math.max(ratios[0], ratios[1]);
-      console.log(`| \`${load.name}\` ${test} | ${Math.round(d)} | ${cells.join(' | ')} | ${ratios[2] >= best ? 'yes' : 'NO'} |`);
+      console.log(`| \`${load.name}\` ${test} | ${Math.round(d)} | ${cells.join(' | ')} | ${ratios[2] >= best ? 'yes' : 'NO'} (${repsWon(load.name, test)}) |`);
     }
   }
   console.log('\nMedians over reps; CPU per command counts both tests of a load together:');
   console.log('load          test  target       rps        p50 ms   p99 ms   redis cpu us/cmd  proxy cpu us/cmd');
   for (const load of loads) {
     for (const test of ['SET', 'GET']) {
-      for (const target of ['direct', ...PROXIES, ...(MULTI === null ? [] : [MULTI])]) {
+      for (const target of ['direct', ...PROXIES, ...(FLOOR === null ? [] : [FLOOR]), ...(MULTI === null ? [] : [MULTI])]) {
         console.log([
           load.name.padEnd(13), test.padEnd(5), target.padEnd(10),
           String(Math.round(pick(target, load.name, test, 'rps'))).padStart(9),
