@@ -97,7 +97,7 @@ export default class ServerStatus extends BaseCommand<typeof ServerStatus> {
       result.databases = dbs.length;
       result.processes = {total: lines.length, running: lines.length - notRunning.length, notRunning};
       this.log(`Databases: ${dbs.length}`);
-      this.log(`Processes: ${lines.length - notRunning.length} of ${lines.length} running`);
+      this.log(`Database processes: ${lines.length - notRunning.length} of ${lines.length} running`);
       for (const l of notRunning) this.log(`  ${l.database} ${l.role} in ${l.region} (port ${l.port}): ${l.state}, ${l.restarts} restart(s)`);
       result.hosts = (await client.listHosts()).hosts;
       if (result.hosts.length > 0) {

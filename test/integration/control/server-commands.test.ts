@@ -64,7 +64,7 @@ test('start, status and stop with --json', async () => {
   const human = await redfly(['server', 'status']);
   expect(human.stdout).toContain(info.apiUrl);
   expect(human.stdout).toMatch(/Databases: 1/);
-  expect(human.stdout).toMatch(/Processes: 2 of 2 running/);
+  expect(human.stdout).toMatch(/Database processes: 2 of 2 running/);
   expect(human.stdout).toContain('TLS: off (http, redis://)');
 
   const stopped = await redfly(['server', 'stop', '--json']);
