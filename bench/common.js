@@ -23,13 +23,24 @@ function freePort() {
 
 /**
  * Numeric `--name value` options of a script: `numberOptions(argv)('reps', 3)` is the number after
- * `--reps` in argv, or 3 when argv has no `--reps`.
+ * `--reps` in argv, or 3 when argv has no `--reps`. Every one is a count or a size: a value that is
+ * missing or not a positive number ends the script (exit 2) with a line saying so, before it
+ * starts anything.
  */
 function numberOptions(argv) {
   return (name, dflt) => {
     const i = argv.indexOf(`--${name}`);
-    return i >= 0 ? Number(argv[i + 1]) : dflt;
+    if (i < 0) return dflt;
+    const v = Number(argv[i + 1]);
+    if (!(v > 0) || !Number.isFinite(v)) usageError(`--${name} needs a positive number (got ${argv[i + 1] ?? 'nothing'})`);
+    return v;
   };
+}
+
+/** Ends the script on a bad option: `text` on stderr, exit 2 (nothing was started yet). */
+function usageError(text) {
+  console.error(`${path.basename(process.argv[1])}: ${text}`);
+  process.exit(2);
 }
 
 /**
@@ -64,4 +75,4 @@ function loadSource(entry, {run = true} = {}) {
   return m;
 }
 
-module.exports = {freePort, loadSource, numberOptions};
+module.exports = {freePort, loadSource, numberOptions, usageError};

@@ -19,14 +19,8 @@ const [listenPort, redisPort] = process.argv.slice(2).map(Number);
 function pipeBatched(from, to) {
   const fd = from._handle?.fd;
   const b = readInBatches(fd, (buf, off, n) => {
-    if (n > 0) {
-      writeDirect(to, buf, true, off, off + n, true);
-      return;
-    }
-    // End of stream or an error: this floor ends the pair.
-    stopBatched(b);
-    from.destroy();
-    to.destroy();
+    if (n > 0) writeDirect(to, buf, true, off, off + n, true);
+    else from.destroy(); // end of stream or an error: this floor ends the pair (on 'close')
   });
   if (b === null) throw new Error(`floor: the native batch is off (${batchedIoUnavailable()})`);
   from.once('close', () => {

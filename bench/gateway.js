@@ -31,7 +31,7 @@
 // Needs: redis-server/redis-benchmark (redis-tools), nutcracker, haproxy:
 //   apt-get install -y redis-server redis-tools nutcracker haproxy
 'use strict';
-const {freePort, loadSource, numberOptions} = require('./common');
+const {freePort, loadSource, numberOptions, usageError} = require('./common');
 const {spawn, execFileSync} = require('node:child_process');
 const fs = require('node:fs');
 const net = require('node:net');
@@ -52,7 +52,10 @@ const PROXIES = ['twemproxy', 'haproxy', 'gateway'];
 const MULTI = WORKERS > 1 ? `gateway x${WORKERS}` : null;
 const STATIC_WORKERS = args.includes('--static-workers');
 const FLOOR = args.includes('--floor') ? 'node floor' : null;
-const LOAD_IDS = args.includes('--loads') ? args[args.indexOf('--loads') + 1].split(',') : ['c50', 'p16', 'c1'];
+const ALL_LOADS = ['c50', 'p16', 'c1'];
+const LOAD_IDS = args.includes('--loads') ? String(args[args.indexOf('--loads') + 1] ?? '').split(',') : ALL_LOADS;
+const unknownLoad = LOAD_IDS.find((id) => !ALL_LOADS.includes(id));
+if (unknownLoad !== undefined) usageError(`--loads takes a comma list of ${ALL_LOADS.join(', ')} (got "${unknownLoad}")`);
 const cluster = require('node:cluster');
 
 function need(bin) {
@@ -262,7 +265,6 @@ async function main() {
     {id: 'p16', name: '-c 50 -P 16', args: ['-t', 'set,get', '-c', '50', '-n', String(N16), '-P', '16', '-r', '100000', '-d', '64'], n: N16},
     {id: 'c1', name: '-c 1', args: ['-t', 'set,get', '-c', '1', '-n', String(NLAT), '-r', '100000', '-d', '64'], n: NLAT},
   ].filter((l) => LOAD_IDS.includes(l.id));
-  if (loads.length === 0) throw new Error(`--loads: none of ${LOAD_IDS.join(',')} is c50, p16 or c1`);
   const uptimeBefore = execFileSync('uptime').toString().trim();
   try {
     const redis = await startRedis(root);

@@ -28,7 +28,6 @@ typedef struct Sock Sock;
 typedef struct {
   napi_env env;
   uv_check_t check;  // hands the batch to JS after each poll phase
-  int open;
   napi_ref onBatch;   // function (count): meta[3i..3i+2] = id, bytes read (0 EOF, <0 -errno), offset
   napi_ref resource;  // async resource for napi_make_callback
   napi_async_context actx;
@@ -175,7 +174,7 @@ static Batch *batch_args(napi_env env, napi_callback_info info, size_t want, int
   napi_value argv[4];
   Batch *b = NULL;
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < want + 1 ||
-      napi_unwrap(env, argv[0], (void **)&b) != napi_ok || b == NULL || !b->open) {
+      napi_unwrap(env, argv[0], (void **)&b) != napi_ok || b == NULL) {
     napi_throw_type_error(env, NULL, "batched-io: expected an open batch");
     return NULL;
   }
@@ -197,12 +196,7 @@ static void free_batch(uv_handle_t *h) {
 static void finalize(napi_env env, void *data, void *hint) {
   (void)env;
   (void)hint;
-  Batch *b = data;
-  if (!b->open) {
-    free(b->table);
-    free(b);
-    return;
-  }
+  Batch *b = data;  // wrapped only once open: its check handle is running
   for (uint32_t i = 0; i <= b->mask; i++) {
     for (Sock *s = b->table[i], *next; s != NULL; s = next) {
       next = s->next;
@@ -282,7 +276,6 @@ static napi_value Open(napi_env env, napi_callback_info info) {
   }
   b->check.data = b;
   uv_check_start(&b->check, on_check);  // fails only without a callback
-  b->open = 1;
   // The handles must not keep the process alive on their own: each socket does.
   uv_unref((uv_handle_t *)&b->check);
   napi_value handle;
